@@ -1,0 +1,53 @@
+// The one definition of the table's keys and indexes, shared by the CDK construct and `step-watch table create`.
+
+/** A string key attribute of the table or of an index. */
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S';
+}
+
+/** A global secondary index; every index projects all attributes and is sparse. */
+export interface IndexSchema {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+}
+
+/** Table partition key. */
+export const PARTITION_KEY: KeyAttribute = { name: 'pk', type: 'S' };
+/** Table sort key. */
+export const SORT_KEY: KeyAttribute = { name: 'sk', type: 'S' };
+/** TTL attribute (epoch seconds). */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+/** Index names, for queries. */
+export const INDEX = {
+  inFlight: 'inFlight',
+  outbox: 'outbox',
+  byParent: 'byParent',
+  byStart: 'byStart',
+} as const;
+
+/** The table's global secondary indexes; see docs/internals.md. */
+export const INDEXES: readonly IndexSchema[] = [
+  {
+    indexName: INDEX.inFlight,
+    partitionKey: { name: 'trackShard', type: 'S' },
+    sortKey: { name: 'trackedAt', type: 'S' },
+  },
+  {
+    indexName: INDEX.outbox,
+    partitionKey: { name: 'pendingShard', type: 'S' },
+    sortKey: { name: 'recordedAt', type: 'S' },
+  },
+  {
+    indexName: INDEX.byParent,
+    partitionKey: { name: 'parentExecutionId', type: 'S' },
+    sortKey: { name: 'startTime', type: 'S' },
+  },
+  {
+    indexName: INDEX.byStart,
+    partitionKey: { name: 'listShard', type: 'S' },
+    sortKey: { name: 'startTime', type: 'S' },
+  },
+];

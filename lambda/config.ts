@@ -1,0 +1,61 @@
+// The Lambda's configuration, read and validated once from its environment.
+import { ConfigError } from './core/errors';
+
+/** Validated Lambda configuration. */
+export interface PollerConfig {
+  readonly tableName: string;
+  readonly eventBusName: string;
+  readonly eventSource: string;
+  readonly historyRetentionDays: number;
+  readonly maxEntryBytes: number;
+  readonly ssmDescribeTps: number;
+}
+
+/** Default `source` of emitted events. */
+export const DEFAULT_EVENT_SOURCE = 'ssm-step-watch';
+
+/**
+ * Reads the configuration from an environment, collecting every problem into one ConfigError.
+ *
+ * @example
+ * const config = readConfig(process.env);
+ */
+export function readConfig(env: Readonly<Record<string, string | undefined>>): PollerConfig {
+  const problems: string[] = [];
+  const required = (name: string): string => {
+    const value = env[name]?.trim();
+    if (!value) problems.push(`${name} is required`);
+    return value ?? '';
+  };
+  const positive = (name: string, fallback: number): number => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) problems.push(`${name} must be a positive number, got "${raw}"`);
+    return value;
+  };
+
+  const eventSource = env.EVENT_SOURCE?.trim() || DEFAULT_EVENT_SOURCE;
+  const sourceProblem = validateEventSource(eventSource);
+  if (sourceProblem) problems.push(`EVENT_SOURCE ${sourceProblem}`);
+  const config: PollerConfig = {
+    tableName: required('TABLE_NAME'),
+    eventBusName: required('EVENT_BUS_NAME'),
+    eventSource,
+    historyRetentionDays: positive('HISTORY_RETENTION_DAYS', 365),
+    maxEntryBytes: positive('MAX_ENTRY_BYTES', 262_144),
+    ssmDescribeTps: positive('SSM_DESCRIBE_TPS', 2),
+  };
+  if (config.maxEntryBytes < 4096) problems.push('MAX_ENTRY_BYTES must be at least 4096');
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}.`);
+  return config;
+}
+
+/** Why an event source is not allowed, or null when it is. */
+export function validateEventSource(source: string): string | null {
+  if (source.startsWith('aws.')) return `must not start with "aws." (reserved for AWS services), got "${source}"`;
+  if (!/^[A-Za-z0-9._\-/]{1,256}$/.test(source)) {
+    return `must be 1-256 letters, digits, '.', '_', '-' or '/', got "${source}"`;
+  }
+  return null;
+}

@@ -1,0 +1,173 @@
+// Compares what SSM shows with the stored snapshots and names every transition.
+import { FAILURE_STATUSES, isTerminal } from './status';
+import type {
+  AlarmState,
+  ExecutionSnapshot,
+  ExecutionState,
+  ExecutionView,
+  StepSnapshot,
+  StepView,
+  Transition,
+} from './types';
+
+/** What the diff needs: the execution now, the steps read this cycle, and the stored state. */
+export interface DiffInput {
+  readonly execution: ExecutionView;
+  /** The steps read this cycle: all of them, or the window that can have changed. */
+  readonly steps: readonly StepView[];
+  readonly previous: ExecutionState | null;
+  /** Whether `steps` covers every step that can have changed since the last complete read. */
+  readonly stepsComplete: boolean;
+  /** When the steps were read (ISO). */
+  readonly readAt: string;
+}
+
+/** The transitions found and the state to store once they are safely recorded. */
+export interface DiffResult {
+  readonly transitions: readonly Transition[];
+  readonly next: ExecutionState;
+  /** Step execution ids whose snapshot changed and must be written. */
+  readonly changedSteps: readonly string[];
+  /** Whether the execution snapshot itself must be written. */
+  readonly changed: boolean;
+}
+
+const FAILURES: ReadonlySet<string> = new Set(FAILURE_STATUSES);
+
+/**
+ * Diffs one execution and its steps against the stored state.
+ *
+ * First sight is a transition from `null`. Transitions come out in the order a consumer wants to
+ * read them: the execution's own non-final status first, then steps by start time (each followed by
+ * its new alarms), then execution-level alarms, and a final execution status last.
+ */
+export function diffExecution(input: DiffInput): DiffResult {
+  const { execution, previous } = input;
+  const previousExecution = previous?.execution ?? null;
+  const previousSteps = previous?.steps ?? new Map<string, StepSnapshot>();
+
+  const stepTransitions: Transition[] = [];
+  const nextSteps = new Map(previousSteps);
+  const changedSteps: string[] = [];
+  for (const step of sortByStart(input.steps)) {
+    const before = previousSteps.get(step.stepExecutionId) ?? null;
+    const { transitions, next } = diffStep(step, before);
+    if (transitions.length > 0 || before === null) {
+      nextSteps.set(step.stepExecutionId, next);
+      changedSteps.push(step.stepExecutionId);
+      stepTransitions.push(...transitions);
+    }
+  }
+
+  let executionOrdinal = previousExecution?.transitions ?? 0;
+  const statusChanged = previousExecution?.status !== execution.status;
+  const statusTransition: Transition | null = statusChanged
+    ? {
+        kind: 'execution',
+        status: execution.status,
+        previousStatus: previousExecution?.status ?? null,
+        ordinal: executionOrdinal++,
+      }
+    : null;
+  const alarmDiff = newAlarms(execution.triggeredAlarms, previousExecution?.alarms ?? []);
+  const executionAlarms = alarmDiff.raised.map(
+    (alarm, index): Transition => ({
+      kind: 'alarm',
+      alarm,
+      step: null,
+      ordinal: (previousExecution?.alarmsRaised ?? 0) + index,
+    }),
+  );
+
+  const transitions: Transition[] = [];
+  const finalStatusLast = statusTransition !== null && isTerminal(execution.status);
+  if (statusTransition && !finalStatusLast) transitions.push(statusTransition);
+  transitions.push(...stepTransitions, ...executionAlarms);
+  if (statusTransition && finalStatusLast) transitions.push(statusTransition);
+
+  const stepsReadAt = input.stepsComplete ? input.readAt : (previousExecution?.stepsReadAt ?? null);
+  const nextExecution: ExecutionSnapshot = {
+    executionId: execution.executionId,
+    documentName: execution.documentName,
+    documentVersion: execution.documentVersion,
+    status: execution.status,
+    parentExecutionId: execution.parentExecutionId,
+    startTime: execution.startTime,
+    endTime: execution.endTime,
+    transitions: executionOrdinal,
+    alarms: alarmDiff.names,
+    alarmsRaised: (previousExecution?.alarmsRaised ?? 0) + executionAlarms.length,
+    version: previousExecution?.version ?? 0,
+    stepsReadAt,
+    failedSteps: countFailures(nextSteps),
+  };
+  const changed =
+    previousExecution === null ||
+    transitions.length > 0 ||
+    changedSteps.length > 0 ||
+    previousExecution.stepsReadAt !== stepsReadAt ||
+    previousExecution.documentVersion !== nextExecution.documentVersion ||
+    previousExecution.endTime !== nextExecution.endTime ||
+    previousExecution.startTime !== nextExecution.startTime;
+
+  return { transitions, next: { execution: nextExecution, steps: nextSteps }, changedSteps, changed };
+}
+
+function diffStep(step: StepView, before: StepSnapshot | null): { transitions: Transition[]; next: StepSnapshot } {
+  const transitions: Transition[] = [];
+  let ordinal = before?.transitions ?? 0;
+  if (before?.status !== step.status) {
+    transitions.push({ kind: 'step', step, previousStatus: before?.status ?? null, ordinal: ordinal++ });
+  }
+  const alarmDiff = newAlarms(step.triggeredAlarms, before?.alarms ?? []);
+  const raisedBefore = before?.alarmsRaised ?? 0;
+  alarmDiff.raised.forEach((alarm, index) => {
+    transitions.push({ kind: 'alarm', alarm, step, ordinal: raisedBefore + index });
+  });
+  return {
+    transitions,
+    next: {
+      stepExecutionId: step.stepExecutionId,
+      stepName: step.stepName,
+      status: step.status,
+      startTime: step.startTime,
+      transitions: ordinal,
+      alarms: alarmDiff.names,
+      alarmsRaised: raisedBefore + alarmDiff.raised.length,
+    },
+  };
+}
+
+/**
+ * Alarms now in `ALARM` that were never reported for this execution or step. Once reported, an
+ * alarm stays reported, so a payload that briefly omits `TriggeredAlarms` cannot cause a repeat.
+ */
+function newAlarms(
+  current: readonly AlarmState[],
+  reported: readonly string[],
+): { raised: AlarmState[]; names: string[] } {
+  const known = new Set(reported);
+  const raised: AlarmState[] = [];
+  for (const alarm of current) {
+    if (alarm.state !== 'ALARM' || known.has(alarm.name)) continue;
+    known.add(alarm.name);
+    raised.push(alarm);
+  }
+  return { raised, names: [...known] };
+}
+
+function sortByStart(steps: readonly StepView[]): StepView[] {
+  // Steps not yet started sort last; equal start times keep SSM's order.
+  return [...steps].sort((a, b) => {
+    if (a.startTime === b.startTime) return 0;
+    if (a.startTime === null) return 1;
+    if (b.startTime === null) return -1;
+    return a.startTime < b.startTime ? -1 : 1;
+  });
+}
+
+function countFailures(steps: ReadonlyMap<string, StepSnapshot>): number {
+  let count = 0;
+  for (const step of steps.values()) if (FAILURES.has(step.status)) count++;
+  return count;
+}

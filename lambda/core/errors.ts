@@ -1,0 +1,18 @@
+// Errors of the poll core and cycle; one class per failure a caller may want to tell apart.
+
+/** Base class of every error ssm-step-watch raises on purpose. */
+export class StepWatchError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The configuration (environment, flags) is invalid. */
+export class ConfigError extends StepWatchError {}
+
+/** An event cannot be made to fit the entry size limit even with every large field dropped. */
+export class EventTooLargeError extends StepWatchError {}
+
+/** An AWS service call failed in a way the cycle cannot work around. */
+export class ServiceError extends StepWatchError {}

@@ -1,0 +1,253 @@
+// Turns transitions into event details of the public contract: eventId, fields, truncation.
+import { createHash } from 'node:crypto';
+import { EventTooLargeError } from './errors';
+import { DETAIL_TYPES, type DetailType, type ExecutionView, type OutboxEvent, type StepView, type Transition } from './types';
+
+/** Where and when the events are emitted. */
+export interface EventContext {
+  readonly account: string;
+  readonly region: string;
+  /** AWS partition of the execution ARN. */
+  readonly partition: string;
+  /** `source` of the entries. */
+  readonly source: string;
+  /** When the transitions were observed (ISO 8601 UTC). */
+  readonly observedAt: string;
+  /** Size limit of one PutEvents entry in bytes. */
+  readonly maxEntryBytes: number;
+}
+
+/** The `step` object of step and alarm events. */
+export interface StepDetail {
+  stepExecutionId: string;
+  stepName: string;
+  action: string | null;
+  previousStatus: string | null;
+  status: string;
+  startTime: string | null;
+  endTime: string | null;
+  onFailure: string | null;
+  maxAttempts: number | null;
+  isCritical: boolean | null;
+  failureMessage: string | null;
+  failureDetails: Readonly<Record<string, unknown>> | null;
+  response: string | null;
+  responseCode: string | null;
+  inputs: Readonly<Record<string, string>> | null;
+  outputs: Readonly<Record<string, readonly string[]>> | null;
+  targetLocation: unknown;
+  triggeredAlarms: readonly { name: string; state: string }[];
+}
+
+/** The `detail` of every event: the fields common to all three detail types, and the optional parts. */
+export interface EventDetail {
+  eventId: string;
+  account: string;
+  region: string;
+  executionId: string;
+  documentName: string;
+  documentVersion: string | null;
+  parentExecutionId: string | null;
+  executionStatus: string;
+  observedAt: string;
+  /** Execution events: the status before, null on first sight. */
+  previousStatus?: string | null;
+  /** Execution events. */
+  startTime?: string | null;
+  endTime?: string | null;
+  failureMessage?: string | null;
+  step?: StepDetail | null;
+  alarm?: { name: string; state: string };
+  /** Fields shortened or dropped to fit the entry size limit, as paths like `step.outputs`. */
+  truncated: string[];
+}
+
+/**
+ * The deterministic id of a transition: the same transition observed again (after a crash, or by
+ * a rival poller reading the same snapshot) always gets the same id, so consumers dedupe on it.
+ */
+export function eventIdOf(executionId: string, transition: Transition): string {
+  const parts =
+    transition.kind === 'execution'
+      ? [executionId, null, 'execution', transition.status, transition.ordinal]
+      : transition.kind === 'step'
+        ? [executionId, transition.step.stepExecutionId, 'step', transition.step.status, transition.ordinal, transition.step.startTime]
+        : [executionId, transition.step?.stepExecutionId ?? null, 'alarm', transition.alarm.name, transition.ordinal];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+}
+
+/** The ARN of an automation execution, the `resources` of its events. */
+export function executionArn(context: Pick<EventContext, 'partition' | 'region' | 'account'>, executionId: string): string {
+  return `arn:${context.partition}:ssm:${context.region}:${context.account}:automation-execution/${executionId}`;
+}
+
+/**
+ * Builds the outbox events of one execution's transitions, in order, numbered from `firstSequence`.
+ * The execution-status event carries the execution status it moved to; step events carry the
+ * execution's current status.
+ */
+export function buildEvents(
+  execution: ExecutionView,
+  transitions: readonly Transition[],
+  context: EventContext,
+  firstSequence: number,
+): OutboxEvent[] {
+  return transitions.map((transition, index) => {
+    const eventId = eventIdOf(execution.executionId, transition);
+    const detail = detailOf(execution, transition, context, eventId);
+    const detailType = detailTypeOf(transition);
+    const resources = [executionArn(context, execution.executionId)];
+    return {
+      eventId,
+      executionId: execution.executionId,
+      detailType,
+      resources,
+      detail: fitToSize(detail, context.maxEntryBytes - fixedEntryBytes(context.source, detailType, resources)),
+      observedAt: context.observedAt,
+      stepExecutionId: transition.kind === 'execution' ? null : (transition.step?.stepExecutionId ?? null),
+      sequence: firstSequence + index,
+    };
+  });
+}
+
+function detailTypeOf(transition: Transition): DetailType {
+  return DETAIL_TYPES[transition.kind];
+}
+
+function detailOf(execution: ExecutionView, transition: Transition, context: EventContext, eventId: string): EventDetail {
+  const common: EventDetail = {
+    eventId,
+    account: context.account,
+    region: context.region,
+    executionId: execution.executionId,
+    documentName: execution.documentName,
+    documentVersion: execution.documentVersion,
+    parentExecutionId: execution.parentExecutionId,
+    executionStatus: execution.status,
+    observedAt: context.observedAt,
+    truncated: [],
+  };
+  switch (transition.kind) {
+    case 'execution':
+      return {
+        ...common,
+        previousStatus: transition.previousStatus,
+        startTime: execution.startTime,
+        endTime: execution.endTime,
+        failureMessage: execution.failureMessage,
+      };
+    case 'step':
+      return { ...common, step: stepDetailOf(transition.step, transition.previousStatus) };
+    case 'alarm':
+      return {
+        ...common,
+        alarm: { name: transition.alarm.name, state: transition.alarm.state },
+        step: transition.step ? stepDetailOf(transition.step, null) : null,
+      };
+  }
+}
+
+function stepDetailOf(step: StepView, previousStatus: string | null): StepDetail {
+  return {
+    stepExecutionId: step.stepExecutionId,
+    stepName: step.stepName,
+    action: step.action,
+    previousStatus,
+    status: step.status,
+    startTime: step.startTime,
+    endTime: step.endTime,
+    onFailure: step.onFailure,
+    maxAttempts: step.maxAttempts,
+    isCritical: step.isCritical,
+    failureMessage: step.failureMessage,
+    failureDetails: step.failureDetails,
+    response: step.response,
+    responseCode: step.responseCode,
+    inputs: step.inputs,
+    outputs: step.outputs,
+    targetLocation: step.targetLocation,
+    triggeredAlarms: step.triggeredAlarms.map((a) => ({ name: a.name, state: a.state })),
+  };
+}
+
+/** Bytes EventBridge counts for an entry besides its detail (source, detail type, resources). */
+function fixedEntryBytes(source: string, detailType: string, resources: readonly string[]): number {
+  // EventBridge also counts 14 bytes for the time field.
+  return 14 + utf8Length(source) + utf8Length(detailType) + resources.reduce((n, r) => n + utf8Length(r), 0);
+}
+
+/** Fields that may be shortened (strings) or dropped (objects), largest first. */
+const TRUNCATABLE = [
+  ['step', 'outputs'],
+  ['step', 'inputs'],
+  ['step', 'response'],
+  ['step', 'failureDetails'],
+  ['step', 'failureMessage'],
+  ['step', 'targetLocation'],
+  ['step', 'triggeredAlarms'],
+  [null, 'failureMessage'],
+] as const;
+
+/** Suffix of a shortened string, so a reader sees it was cut. */
+export const TRUNCATION_MARK = '…[truncated]';
+
+/**
+ * Serialises the detail, shortening the largest fields until it fits in `maxBytes`.
+ * Strings are cut on a character boundary and marked; objects are replaced by null.
+ */
+export function fitToSize(detail: EventDetail, maxBytes: number): string {
+  let serialised = JSON.stringify(detail);
+  let overflow = utf8Length(serialised) - maxBytes;
+  if (overflow <= 0) return serialised;
+
+  const working: EventDetail = structuredClone(detail);
+  const done = new Set<string>();
+  while (overflow > 0) {
+    const candidate = largestField(working, done);
+    if (!candidate) {
+      throw new EventTooLargeError(
+        `The event of execution ${detail.executionId} needs ${overflow} bytes more than the ${maxBytes} allowed even with every large field dropped.`,
+      );
+    }
+    const { holder, key, path, value } = candidate;
+    // A string is cut (again, if escaping kept it too long); anything else is dropped once.
+    const keep = typeof value === 'string' ? utf8Length(value) - overflow - utf8Length(TRUNCATION_MARK) - 16 : 0;
+    if (keep > 0) {
+      holder[key] = truncateUtf8(value as string, keep) + TRUNCATION_MARK;
+    } else {
+      holder[key] = key === 'triggeredAlarms' ? [] : null;
+      done.add(path);
+    }
+    if (!working.truncated.includes(path)) working.truncated.push(path);
+    serialised = JSON.stringify(working);
+    overflow = utf8Length(serialised) - maxBytes;
+  }
+  return serialised;
+}
+
+function largestField(
+  detail: EventDetail,
+  done: ReadonlySet<string>,
+): { holder: Record<string, unknown>; key: string; path: string; value: unknown } | null {
+  let best: { holder: Record<string, unknown>; key: string; path: string; value: unknown; size: number } | null = null;
+  for (const [parent, key] of TRUNCATABLE) {
+    const holder = (parent ? detail[parent] : detail) as Record<string, unknown> | null | undefined;
+    const path = parent ? `${parent}.${key}` : key;
+    if (!holder || done.has(path)) continue;
+    const value = holder[key];
+    if (value === null || value === undefined) continue;
+    const size = utf8Length(JSON.stringify(value));
+    if (!best || size > best.size) best = { holder, key, path, value, size };
+  }
+  return best;
+}
+
+function utf8Length(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  // Cutting the bytes can split a character; the decoder then ends with U+FFFD, which we drop.
+  const cut = Buffer.from(text, 'utf8').subarray(0, maxBytes).toString('utf8');
+  return cut.replace(/\uFFFD+$/u, '');
+}

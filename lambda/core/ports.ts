@@ -1,0 +1,94 @@
+// The ports the poll cycle needs; adapters in lambda/adapters implement them.
+import type { ExecutionState, ExecutionView, OutboxEvent, StepView } from './types';
+
+/** One page of step executions. */
+export interface StepPage {
+  readonly steps: readonly StepView[];
+  readonly nextToken: string | null;
+}
+
+/** Options for reading one page of an execution's steps. */
+export interface StepPageRequest {
+  readonly executionId: string;
+  /** Newest first when true (SSM's `ReverseOrder`). */
+  readonly reverse: boolean;
+  readonly nextToken: string | null;
+}
+
+/** Where executions and their steps are read from (SSM). Every method pages internally except `readStepPage`. */
+export interface ExecutionSource {
+  /** Executions in any non-terminal status. */
+  listInFlight(): Promise<ExecutionView[]>;
+  /** Executions that started after `time` (ISO), whatever their status. */
+  listStartedAfter(time: string): Promise<ExecutionView[]>;
+  /** The executions with these ids; ids SSM no longer knows are absent from the result. */
+  describeExecutions(executionIds: readonly string[]): Promise<ExecutionView[]>;
+  /** One page (at most 50) of an execution's steps. */
+  readStepPage(request: StepPageRequest): Promise<StepPage>;
+}
+
+/** The poller's own state for one shard. */
+export interface PollerState {
+  /** Start-time watermark (ISO) of the last complete cycle; null before the first. */
+  readonly watermark: string | null;
+  /** Executions the last cycle could not reach, served first next time. */
+  readonly cursor: readonly string[];
+  /** When a cycle last served every execution (ISO); the bound on staleness. */
+  readonly lastCompleteAt: string | null;
+  readonly version: number;
+}
+
+/** An execution tracked as in flight in the store. */
+export interface TrackedExecution {
+  readonly executionId: string;
+  /** When the store started tracking it (ISO). */
+  readonly trackedAt: string;
+}
+
+/** Result of recording events in the outbox. */
+export interface RecordResult {
+  /** Events this poller recorded first and must now send. */
+  readonly claimed: readonly OutboxEvent[];
+  /** Events already recorded (by a crashed earlier cycle or a rival poller). */
+  readonly alreadyRecorded: readonly OutboxEvent[];
+}
+
+/** Where snapshots, the outbox and the poller state live (DynamoDB). */
+export interface SnapshotStore {
+  loadPollerState(shard: string): Promise<PollerState>;
+  /** Saves the poller state if its version is still `expected.version`; false when a rival moved it. */
+  savePollerState(shard: string, state: Omit<PollerState, 'version'>, expected: PollerState): Promise<boolean>;
+  /** Executions tracked as in flight, longest tracked first. */
+  listTracked(shard: string): Promise<TrackedExecution[]>;
+  /** An execution's snapshot and its steps' snapshots, or null when never seen. */
+  loadExecution(executionId: string): Promise<ExecutionState | null>;
+  /** Records events with a conditional write keyed by event id. */
+  recordEvents(shard: string, events: readonly OutboxEvent[]): Promise<RecordResult>;
+  /** Events recorded but not yet sent, oldest first. */
+  listPending(shard: string): Promise<OutboxEvent[]>;
+  /** Marks events as sent; they leave the pending index. */
+  markSent(events: readonly OutboxEvent[], sentAt: string): Promise<void>;
+  /**
+   * Writes the execution's new snapshot and the step snapshots that changed, if the execution's
+   * version is still `expectedVersion` (null: must not exist yet). False when a rival wrote first.
+   */
+  saveExecution(
+    shard: string,
+    next: ExecutionState,
+    changedSteps: readonly string[],
+    expectedVersion: number | null,
+  ): Promise<boolean>;
+}
+
+/** A failed entry of one PutEvents call. */
+export interface PublishFailure {
+  readonly eventId: string;
+  readonly errorCode: string;
+  readonly errorMessage: string;
+}
+
+/** Where events go (EventBridge). */
+export interface EventPublisher {
+  /** Sends at most 10 events in one call; returns the entries that failed. */
+  publishBatch(events: readonly OutboxEvent[]): Promise<readonly PublishFailure[]>;
+}

@@ -1,0 +1,143 @@
+// Plain shapes the poll core works on: what SSM shows, what the store remembers, what we emit.
+
+/** An alarm SSM lists in `TriggeredAlarms`. */
+export interface AlarmState {
+  readonly name: string;
+  /** `ALARM` or `UNKNOWN` today; any other string passes through. */
+  readonly state: string;
+}
+
+/** Where a step ran, for multi-account / multi-region steps. */
+export interface StepTargetLocation {
+  readonly accounts?: readonly string[];
+  readonly regions?: readonly string[];
+  readonly executionRoleName?: string;
+  readonly targetLocationMaxConcurrency?: string;
+  readonly targetLocationMaxErrors?: string;
+}
+
+/** One automation execution as SSM describes it now. Times are ISO 8601 UTC strings. */
+export interface ExecutionView {
+  readonly executionId: string;
+  readonly documentName: string;
+  readonly documentVersion: string | null;
+  readonly status: string;
+  readonly parentExecutionId: string | null;
+  readonly startTime: string | null;
+  readonly endTime: string | null;
+  readonly failureMessage: string | null;
+  readonly triggeredAlarms: readonly AlarmState[];
+}
+
+/** One step execution as SSM describes it now. Times are ISO 8601 UTC strings. */
+export interface StepView {
+  readonly stepExecutionId: string;
+  readonly stepName: string;
+  readonly action: string | null;
+  readonly status: string;
+  readonly startTime: string | null;
+  readonly endTime: string | null;
+  readonly onFailure: string | null;
+  readonly maxAttempts: number | null;
+  readonly isCritical: boolean | null;
+  readonly failureMessage: string | null;
+  readonly failureDetails: Readonly<Record<string, unknown>> | null;
+  readonly response: string | null;
+  readonly responseCode: string | null;
+  readonly inputs: Readonly<Record<string, string>> | null;
+  readonly outputs: Readonly<Record<string, readonly string[]>> | null;
+  readonly targetLocation: StepTargetLocation | null;
+  readonly triggeredAlarms: readonly AlarmState[];
+}
+
+/**
+ * What the store remembers of a step: enough to diff, nothing more.
+ * `transitions` and `alarmsRaised` count what was emitted, and make event ids unique when a
+ * status comes back (a retried step, an execution that waits twice).
+ */
+export interface StepSnapshot {
+  readonly stepExecutionId: string;
+  readonly stepName: string;
+  readonly status: string;
+  readonly startTime: string | null;
+  readonly transitions: number;
+  /** Names of alarms already reported in `ALARM`. */
+  readonly alarms: readonly string[];
+  readonly alarmsRaised: number;
+}
+
+/** What the store remembers of an execution. */
+export interface ExecutionSnapshot {
+  readonly executionId: string;
+  readonly documentName: string;
+  readonly documentVersion: string | null;
+  readonly status: string;
+  readonly parentExecutionId: string | null;
+  readonly startTime: string | null;
+  readonly endTime: string | null;
+  readonly transitions: number;
+  readonly alarms: readonly string[];
+  readonly alarmsRaised: number;
+  /** Optimistic-lock counter; a write succeeds only against the version it read. */
+  readonly version: number;
+  /** When the steps were last read completely (ISO); null before the first complete read. */
+  readonly stepsReadAt: string | null;
+  /** Steps seen in a failure-like status, for listings. */
+  readonly failedSteps: number;
+}
+
+/** An execution's snapshot together with its steps' snapshots. */
+export interface ExecutionState {
+  readonly execution: ExecutionSnapshot;
+  readonly steps: ReadonlyMap<string, StepSnapshot>;
+}
+
+/** The three detail types of the public event contract. */
+export const DETAIL_TYPES = {
+  step: 'Automation Step Status Change',
+  alarm: 'Automation Step Alarm Triggered',
+  execution: 'Automation Execution Status Change',
+} as const;
+
+/** One of the three detail types. */
+export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
+
+/** A change the diff found, before it is turned into an event. */
+export type Transition =
+  | {
+      readonly kind: 'step';
+      readonly step: StepView;
+      readonly previousStatus: string | null;
+      /** Ordinal of this transition for the step (0 for first sight). */
+      readonly ordinal: number;
+    }
+  | {
+      readonly kind: 'execution';
+      readonly status: string;
+      readonly previousStatus: string | null;
+      readonly ordinal: number;
+    }
+  | {
+      readonly kind: 'alarm';
+      readonly alarm: AlarmState;
+      /** The step that raised it, or null for an execution-level alarm. */
+      readonly step: StepView | null;
+      readonly ordinal: number;
+    };
+
+/** An event ready to send, as it is stored in the outbox. */
+export interface OutboxEvent {
+  readonly eventId: string;
+  readonly executionId: string;
+  readonly detailType: DetailType;
+  /** The `resources` of the entry: the execution ARN. */
+  readonly resources: readonly string[];
+  /** The `detail`, already serialised and within the size limit. */
+  readonly detail: string;
+  /** When the transition was first observed (ISO); kept on every resend. */
+  readonly observedAt: string;
+  /** The step it concerns, when there is one (for history queries). */
+  readonly stepExecutionId: string | null;
+  /** Order of the event within its cycle, so history reads back in emission order. */
+  readonly sequence: number;
+}

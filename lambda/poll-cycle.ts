@@ -1,0 +1,338 @@
+// One poll cycle, in the order of DESIGN.md: which executions, which steps, diff, record, emit.
+import { diffExecution } from './core/diff';
+import { buildEvents, type EventContext } from './core/events';
+import type { EventPublisher, ExecutionSource, PollerState, SnapshotStore } from './core/ports';
+import { isWindowCovered, needsStepRead, type StepReadStrategy } from './core/strategy';
+import type { ExecutionState, ExecutionView, OutboxEvent, StepView } from './core/types';
+
+/** What the cycle logs through; Powertools' Logger fits. */
+export interface CycleLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** The ports the cycle works through, and its clock. */
+export interface PollCycleDeps {
+  readonly source: ExecutionSource;
+  readonly store: SnapshotStore;
+  readonly publisher: EventPublisher;
+  /** Current time in epoch ms. */
+  readonly now: () => number;
+  /** Waits between PutEvents retries. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly logger?: CycleLogger;
+}
+
+/** Settings of one cycle. */
+export interface PollCycleOptions {
+  /** The (account, region) shard this poller owns; keys its state and outbox. */
+  readonly shard: string;
+  readonly account: string;
+  readonly region: string;
+  /** @default 'aws' */
+  readonly partition?: string;
+  /** `source` of the events. */
+  readonly eventSource: string;
+  /** Size limit of one PutEvents entry. */
+  readonly maxEntryBytes: number;
+  /** @default 'window' */
+  readonly strategy?: StepReadStrategy;
+  /** Epoch ms by which the cycle must have stopped (the Lambda deadline less a reserve). */
+  readonly deadline?: number;
+  /** How far before the watermark `StartTimeAfter` looks, against clock skew. @default 300 */
+  readonly watermarkOverlapSeconds?: number;
+  /** PutEvents attempts for a failing entry within one cycle. @default 3 */
+  readonly publishAttempts?: number;
+  /** At most this many executions are polled this cycle; the rest wait in the cursor. @default no limit */
+  readonly maxExecutions?: number;
+}
+
+/** What one cycle did; the CLI prints it as one JSON line. */
+export interface CycleSummary {
+  executionsSeen: number;
+  executionsPolled: number;
+  executionsDeferred: number;
+  stepsRead: number;
+  stepPages: number;
+  transitions: number;
+  eventsEmitted: number;
+  eventsResent: number;
+  eventsPending: number;
+  stalenessSeconds: number;
+  complete: boolean;
+}
+
+const PUBLISH_BATCH = 10;
+
+/** Runs one poll cycle. Throws only when the store or SSM cannot be reached at all. */
+export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOptions): Promise<CycleSummary> {
+  const { source, store, now } = deps;
+  const logger = deps.logger ?? silentLogger;
+  const cycleStart = now();
+  const summary: CycleSummary = {
+    executionsSeen: 0,
+    executionsPolled: 0,
+    executionsDeferred: 0,
+    stepsRead: 0,
+    stepPages: 0,
+    transitions: 0,
+    eventsEmitted: 0,
+    eventsResent: 0,
+    eventsPending: 0,
+    stalenessSeconds: 0,
+    complete: true,
+  };
+  const publisher = new OrderedPublisher(deps, options, logger);
+  const poller = await store.loadPollerState(options.shard);
+
+  // 0. What an earlier cycle recorded but could not send goes first, so per-step order holds.
+  const pending = await store.listPending(options.shard);
+  summary.eventsResent = await publisher.publish(pending);
+
+  // 1. Which executions: in flight ∪ started since the watermark ∪ still tracked as in flight.
+  const executions = await discoverExecutions(source, store, options, poller);
+  const ordered = orderForService(executions, poller.cursor);
+  summary.executionsSeen = ordered.length;
+
+  const claimed: OutboxEvent[] = [];
+  const deferred: string[] = [];
+  let sequence = 0;
+  for (const execution of ordered) {
+    if (outOfTime(deps, options, summary.executionsPolled)) {
+      deferred.push(execution.executionId);
+      continue;
+    }
+    const previous = await store.loadExecution(execution.executionId);
+    if (!needsStepRead(previous, execution)) continue;
+
+    // 2. Which steps.
+    const read = await readSteps(source, execution.executionId, previous, options.strategy ?? 'window', () =>
+      outOfTime(deps, options, summary.executionsPolled),
+    );
+    if (!read) {
+      deferred.push(execution.executionId);
+      continue;
+    }
+    summary.executionsPolled++;
+    summary.stepsRead += read.steps.length;
+    summary.stepPages += read.pages;
+
+    // 3. Diff.
+    const readAt = new Date(now()).toISOString();
+    const diff = diffExecution({ execution, steps: read.steps, previous, stepsComplete: true, readAt });
+    if (!diff.changed) continue;
+
+    // 4. Record the transitions (the outbox), then the snapshot; sending follows for the whole cycle.
+    const context: EventContext = {
+      account: options.account,
+      region: options.region,
+      partition: options.partition ?? 'aws',
+      source: options.eventSource,
+      observedAt: readAt,
+      maxEntryBytes: options.maxEntryBytes,
+    };
+    const events = buildEvents(execution, diff.transitions, context, sequence);
+    sequence += events.length;
+    summary.transitions += events.length;
+    if (events.length > 0) {
+      const recorded = await store.recordEvents(options.shard, events);
+      claimed.push(...recorded.claimed);
+      if (recorded.alreadyRecorded.length > 0) {
+        logger.info('transitions already recorded by an earlier or rival cycle', {
+          executionId: execution.executionId,
+          eventIds: recorded.alreadyRecorded.map((e) => e.eventId),
+        });
+      }
+    }
+    const saved = await store.saveExecution(
+      options.shard,
+      diff.next,
+      diff.changedSteps,
+      previous ? previous.execution.version : null,
+    );
+    if (!saved) {
+      logger.warn('snapshot moved by a rival poller; keeping its version', { executionId: execution.executionId });
+    }
+  }
+
+  summary.eventsEmitted = await publisher.publish(claimed);
+  summary.eventsPending = publisher.failedCount;
+  summary.executionsDeferred = deferred.length;
+  summary.complete = deferred.length === 0;
+
+  // 5. The watermark moves to this cycle's start; unserved executions wait in the cursor.
+  const lastCompleteAt = summary.complete ? new Date(cycleStart).toISOString() : poller.lastCompleteAt;
+  summary.stalenessSeconds = stalenessSeconds(now(), cycleStart, lastCompleteAt, summary.complete);
+  const saved = await store.savePollerState(
+    options.shard,
+    { watermark: new Date(cycleStart).toISOString(), cursor: deferred, lastCompleteAt },
+    poller,
+  );
+  if (!saved) logger.warn('poller state moved by a rival poller', { shard: options.shard });
+  return summary;
+}
+
+async function discoverExecutions(
+  source: ExecutionSource,
+  store: SnapshotStore,
+  options: PollCycleOptions,
+  poller: PollerState,
+): Promise<ExecutionView[]> {
+  const found = new Map<string, ExecutionView>();
+  for (const view of await source.listInFlight()) found.set(view.executionId, view);
+  if (poller.watermark) {
+    const overlapMs = (options.watermarkOverlapSeconds ?? 300) * 1000;
+    const after = new Date(Date.parse(poller.watermark) - overlapMs).toISOString();
+    for (const view of await source.listStartedAfter(after)) found.set(view.executionId, view);
+  }
+  const tracked = await store.listTracked(options.shard);
+  const missing = [...new Set([...tracked.map((t) => t.executionId), ...poller.cursor])].filter(
+    (id) => !found.has(id),
+  );
+  if (missing.length > 0) {
+    for (const view of await source.describeExecutions(missing)) found.set(view.executionId, view);
+  }
+  return [...found.values()];
+}
+
+/** Cursor first (they waited longest), then parents before children, oldest start first. */
+function orderForService(executions: readonly ExecutionView[], cursor: readonly string[]): ExecutionView[] {
+  const rank = new Map(cursor.map((id, i) => [id, i]));
+  return [...executions].sort((a, b) => {
+    const ra = rank.get(a.executionId) ?? Number.MAX_SAFE_INTEGER;
+    const rb = rank.get(b.executionId) ?? Number.MAX_SAFE_INTEGER;
+    if (ra !== rb) return ra - rb;
+    return (a.startTime ?? '').localeCompare(b.startTime ?? '') || a.executionId.localeCompare(b.executionId);
+  });
+}
+
+/** Reads the steps the strategy needs; null when the deadline cut the read short (nothing is saved then). */
+async function readSteps(
+  source: ExecutionSource,
+  executionId: string,
+  previous: ExecutionState | null,
+  strategy: StepReadStrategy,
+  late: () => boolean,
+): Promise<{ steps: StepView[]; pages: number } | null> {
+  const steps: StepView[] = [];
+  let nextToken: string | null = null;
+  let pages = 0;
+  do {
+    if (pages > 0 && late()) return null;
+    const page = await source.readStepPage({ executionId, reverse: true, nextToken });
+    pages++;
+    steps.push(...page.steps);
+    nextToken = page.nextToken;
+    if (strategy === 'window' && isWindowCovered(previous, steps)) break;
+  } while (nextToken);
+  return { steps, pages };
+}
+
+function outOfTime(deps: PollCycleDeps, options: PollCycleOptions, polled: number): boolean {
+  if (options.maxExecutions !== undefined && polled >= options.maxExecutions) return true;
+  return options.deadline !== undefined && deps.now() >= options.deadline;
+}
+
+function stalenessSeconds(now: number, cycleStart: number, lastCompleteAt: string | null, complete: boolean): number {
+  if (complete || lastCompleteAt === null) return Math.max(0, (now - cycleStart) / 1000);
+  return Math.max(0, (now - Date.parse(lastCompleteAt)) / 1000);
+}
+
+/**
+ * Sends events in batches of at most ten, retrying failed entries, and keeps per-step order:
+ * a batch never holds two events of one step, and once an event fails for good, later events of
+ * the same step wait (recorded, unsent) for the next cycle.
+ */
+class OrderedPublisher {
+  failedCount = 0;
+  readonly #deps: PollCycleDeps;
+  readonly #attempts: number;
+  readonly #logger: CycleLogger;
+  readonly #blocked = new Set<string>();
+  #outage = false;
+
+  constructor(deps: PollCycleDeps, options: PollCycleOptions, logger: CycleLogger) {
+    this.#deps = deps;
+    this.#attempts = options.publishAttempts ?? 3;
+    this.#logger = logger;
+  }
+
+  /** Publishes in order; returns how many were sent. Unsent ones stay pending in the store. */
+  async publish(events: readonly OutboxEvent[]): Promise<number> {
+    let sent = 0;
+    let queue = [...events];
+    while (queue.length > 0) {
+      if (this.#outage) {
+        this.failedCount += queue.length;
+        break;
+      }
+      const batch: OutboxEvent[] = [];
+      const keys = new Set<string>();
+      const rest: OutboxEvent[] = [];
+      for (const event of queue) {
+        const key = orderingKey(event);
+        if (this.#blocked.has(key)) {
+          this.failedCount++;
+          continue;
+        }
+        // Once a key repeats, everything after waits for the next batch so order holds.
+        if (batch.length < PUBLISH_BATCH && !keys.has(key) && rest.length === 0) {
+          batch.push(event);
+          keys.add(key);
+        } else {
+          rest.push(event);
+        }
+      }
+      if (batch.length === 0) break;
+      const delivered = await this.#sendWithRetry(batch);
+      sent += delivered.length;
+      if (delivered.length > 0) await this.#deps.store.markSent(delivered, new Date(this.#deps.now()).toISOString());
+      queue = rest;
+    }
+    return sent;
+  }
+
+  async #sendWithRetry(batch: readonly OutboxEvent[]): Promise<OutboxEvent[]> {
+    const delivered: OutboxEvent[] = [];
+    let remaining = [...batch];
+    for (let attempt = 1; remaining.length > 0 && attempt <= this.#attempts; attempt++) {
+      if (attempt > 1) await (this.#deps.sleep ?? defaultSleep)(100 * 2 ** (attempt - 2));
+      let failedIds: Set<string>;
+      try {
+        const failures = await this.#deps.publisher.publishBatch(remaining);
+        failedIds = new Set(failures.map((f) => f.eventId));
+        if (failures.length > 0) {
+          this.#logger.warn('PutEvents entries failed; retrying them', {
+            attempt,
+            failures: failures.map((f) => ({ eventId: f.eventId, errorCode: f.errorCode })),
+          });
+        }
+      } catch (error) {
+        this.#logger.warn('PutEvents call failed', { attempt, error: String(error) });
+        failedIds = new Set(remaining.map((e) => e.eventId));
+        if (attempt === this.#attempts) this.#outage = true;
+      }
+      delivered.push(...remaining.filter((e) => !failedIds.has(e.eventId)));
+      remaining = remaining.filter((e) => failedIds.has(e.eventId));
+    }
+    for (const event of remaining) {
+      this.#blocked.add(orderingKey(event));
+      this.failedCount++;
+    }
+    if (remaining.length > 0) {
+      this.#logger.error('events left pending for the next cycle', { eventIds: remaining.map((e) => e.eventId) });
+    }
+    return delivered;
+  }
+}
+
+function orderingKey(event: OutboxEvent): string {
+  return `${event.detailType}|${event.stepExecutionId ?? event.executionId}`;
+}
+
+function defaultSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const silentLogger: CycleLogger = { info() {}, warn() {}, error() {} };

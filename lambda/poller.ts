@@ -1,0 +1,135 @@
+// Builds the adapters of one shard's poller from configuration: the wiring the handler and CLI share.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { CallCounter } from './adapters/call-counter';
+import { EventBridgePublisher } from './adapters/event-bus';
+import { DynamoSnapshotStore } from './adapters/snapshots';
+import { type SkippedRecord, SsmExecutionSource } from './adapters/ssm';
+import { type Timer, TokenBucket } from './adapters/token-bucket';
+import type { PollerConfig } from './config';
+import { ServiceError } from './core/errors';
+import type { CycleLogger, PollCycleDeps, PollCycleOptions } from './poll-cycle';
+
+/** The (account, region) a poller watches; a role to assume when it is another account. */
+export interface ShardTarget {
+  readonly account: string;
+  readonly region: string;
+  readonly roleArn?: string;
+}
+
+/** A wired poller: what `runPollCycle` takes, and its call counters. */
+export interface Poller {
+  readonly deps: PollCycleDeps;
+  readonly options: Omit<PollCycleOptions, 'deadline'>;
+  readonly calls: CallCounter;
+  readonly ssm: SsmExecutionSource;
+  readonly skipped: SkippedRecord[];
+}
+
+/** Client overrides, for tests. */
+export interface PollerClients {
+  readonly ssm?: SSMClient;
+  readonly dynamodb?: DynamoDBClient;
+  readonly eventBridge?: EventBridgeClient;
+  readonly sts?: STSClient;
+}
+
+/** Shard key of a target: one poller state and outbox per (account, region). */
+export function shardKey(target: ShardTarget): string {
+  return `${target.account}#${target.region}`;
+}
+
+/**
+ * Wires SSM (paced by a token bucket, adaptive retry), DynamoDB and EventBridge adapters for one shard.
+ * The table and bus are in the poller's own account; SSM is read in the shard's account and region.
+ */
+export function createPoller(
+  config: PollerConfig,
+  target: ShardTarget,
+  extras: { clients?: PollerClients; logger?: CycleLogger; timer?: Timer } = {},
+): Poller {
+  const calls = new CallCounter();
+  const skipped: SkippedRecord[] = [];
+  const ssmClient =
+    extras.clients?.ssm ??
+    new SSMClient({
+      region: target.region,
+      retryMode: 'adaptive',
+      maxAttempts: 8,
+      ...(target.roleArn && {
+        credentials: assumeRoleCredentials(target.roleArn, extras.clients?.sts ?? new STSClient({})),
+      }),
+    });
+  const ssm = new SsmExecutionSource({
+    client: ssmClient,
+    bucket: new TokenBucket({ ratePerSecond: config.ssmDescribeTps, timer: extras.timer }),
+    calls,
+    onSkip: (record) => {
+      skipped.push(record);
+      extras.logger?.warn('skipped a record SSM returned', { ...record });
+    },
+  });
+  const now = extras.timer ? () => extras.timer?.now() ?? Date.now() : Date.now;
+  const store = new DynamoSnapshotStore({
+    tableName: config.tableName,
+    client: extras.clients?.dynamodb,
+    retentionDays: config.historyRetentionDays,
+    calls,
+    now,
+    onCorruptItem: (key, reason) => extras.logger?.warn('ignored a corrupt item in the table', { ...key, reason }),
+  });
+  const publisher = new EventBridgePublisher({
+    busName: config.eventBusName,
+    source: config.eventSource,
+    client: extras.clients?.eventBridge,
+    calls,
+  });
+  return {
+    deps: {
+      source: ssm,
+      store,
+      publisher,
+      now,
+      sleep: extras.timer?.sleep,
+      logger: extras.logger,
+    },
+    options: {
+      shard: shardKey(target),
+      account: target.account,
+      region: target.region,
+      eventSource: config.eventSource,
+      maxEntryBytes: config.maxEntryBytes,
+    },
+    calls,
+    ssm,
+    skipped,
+  };
+}
+
+/** Temporary credentials, in the shape the SDK's credential providers return. */
+interface TemporaryCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+function assumeRoleCredentials(roleArn: string, sts: STSClient): () => Promise<TemporaryCredentials> {
+  return async () => {
+    const output = await sts.send(
+      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'ssm-step-watch', DurationSeconds: 900 }),
+    );
+    const c = output.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey) {
+      throw new ServiceError(`AssumeRole of ${roleArn} returned no credentials.`);
+    }
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+    };
+  };
+}
