@@ -1,0 +1,502 @@
+// Scenario files for the sandbox: their types, strict validation, loading, and when a scenario ends.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { ScenarioError } from './errors';
+
+/**
+ * Statuses after which an execution or step does not change again (unless a later timeline entry
+ * says otherwise, which models a retry). The simulator keeps its own list so that it stays an
+ * independent model of SSM rather than a copy of the poller's code.
+ */
+export const SCENARIO_TERMINAL_STATUSES: ReadonlySet<string> = new Set([
+  'Success',
+  'TimedOut',
+  'Cancelled',
+  'Failed',
+  'Rejected',
+  'ChangeCalendarOverrideRejected',
+  'CompletedWithSuccess',
+  'CompletedWithFailure',
+  'Exited',
+]);
+
+/** Length of every execution and step id (SSM's `AutomationExecutionId` is exactly 36 characters). */
+export const SCENARIO_ID_LENGTH = 36;
+
+/** `FailureDetails` of a step, in the API's own (PascalCase) shape. */
+export interface ScenarioFailureDetails {
+  readonly FailureStage?: string;
+  readonly FailureType?: string;
+  readonly Details?: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * One point of an execution's timeline. Optional fields stay in force from the entry that sets
+ * them until a later entry changes them; `null` clears them.
+ */
+export interface ExecutionTimelineEntry {
+  /** Seconds from the scenario start (fractions allowed). */
+  readonly at: number;
+  /** `AutomationExecutionStatus` from this point on; any non-empty string. */
+  readonly status: string;
+  readonly failureMessage?: string | null;
+  readonly outputs?: Readonly<Record<string, readonly string[]>> | null;
+}
+
+/**
+ * One point of a step's timeline. Optional fields stay in force from the entry that sets them
+ * until a later entry changes them; `null` clears them.
+ */
+export interface StepTimelineEntry {
+  /** Seconds from the scenario start (fractions allowed). */
+  readonly at: number;
+  /** `StepStatus` from this point on; any non-empty string. */
+  readonly status: string;
+  readonly failureMessage?: string | null;
+  readonly failureDetails?: ScenarioFailureDetails | null;
+  readonly outputs?: Readonly<Record<string, readonly string[]>> | null;
+  readonly response?: string | null;
+  readonly responseCode?: string | null;
+}
+
+/** A CloudWatch alarm that shows up in `TriggeredAlarms` from `at` on. */
+export interface ScenarioAlarm {
+  /** Seconds from the scenario start. */
+  readonly at: number;
+  readonly name: string;
+  /** `ALARM` or `UNKNOWN` in SSM today; any non-empty string is accepted. */
+  readonly state: string;
+}
+
+/** Where a multi-account / multi-region step ran (`TargetLocation`). */
+export interface ScenarioTargetLocation {
+  readonly accounts?: readonly string[];
+  readonly regions?: readonly string[];
+  readonly executionRoleName?: string;
+  readonly targetLocationMaxConcurrency?: string;
+  readonly targetLocationMaxErrors?: string;
+}
+
+/** One step execution of an automation. */
+export interface ScenarioStep {
+  /** `StepExecutionId`, 36 characters, unique in the file. */
+  readonly id: string;
+  readonly name: string;
+  /** e.g. `aws:runCommand`. */
+  readonly action: string;
+  readonly onFailure?: string;
+  readonly maxAttempts?: number;
+  readonly isCritical?: boolean;
+  readonly timeoutSeconds?: number;
+  readonly inputs?: Readonly<Record<string, string>>;
+  readonly targetLocation?: ScenarioTargetLocation;
+  /** Non-empty, `at` non-decreasing; the step is invisible before the first entry. */
+  readonly timeline: readonly StepTimelineEntry[];
+  readonly alarms?: readonly ScenarioAlarm[];
+}
+
+/** One automation execution. */
+export interface ScenarioExecution {
+  /** `AutomationExecutionId`, 36 characters, unique in the file. */
+  readonly id: string;
+  readonly documentName: string;
+  readonly documentVersion?: string;
+  /** Id of the parent execution (another execution of the same file), or `null`. */
+  readonly parentId?: string | null;
+  /** Non-empty, `at` non-decreasing; the execution is invisible before the first entry. */
+  readonly timeline: readonly ExecutionTimelineEntry[];
+  /** Execution-level alarms. */
+  readonly alarms?: readonly ScenarioAlarm[];
+  readonly steps: readonly ScenarioStep[];
+}
+
+/** A whole scenario: what SSM will show over time. */
+export interface Scenario {
+  readonly name: string;
+  readonly executions: readonly ScenarioExecution[];
+}
+
+type JsonObject = Record<string, unknown>;
+
+/** Throws a {@link ScenarioError} naming the field. */
+function fail(path: string, problem: string): never {
+  throw new ScenarioError(`${path}: ${problem}`);
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
+
+function expectObject(value: unknown, path: string): JsonObject {
+  if (!isObject(value)) fail(path === '' ? '(root)' : path, 'must be an object');
+  return value;
+}
+
+function rejectUnknownKeys(obj: JsonObject, path: string, allowed: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) fail(join(path, key), `unknown key (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+function requireString(obj: JsonObject, key: string, path: string): string {
+  const value = obj[key];
+  if (typeof value !== 'string' || value === '') fail(join(path, key), 'must be a non-empty string');
+  return value;
+}
+
+function optionalString(obj: JsonObject, key: string, path: string): string | undefined {
+  if (obj[key] === undefined) return undefined;
+  return requireString(obj, key, path);
+}
+
+/** A string field that may also be `null` (clears the value in a timeline). */
+function optionalNullableString(obj: JsonObject, key: string, path: string): string | null | undefined {
+  const value = obj[key];
+  if (value === undefined || value === null) return value;
+  if (typeof value !== 'string') fail(join(path, key), 'must be a string or null');
+  return value;
+}
+
+function requireArray(obj: JsonObject, key: string, path: string, nonEmpty: boolean): readonly unknown[] {
+  const value = obj[key];
+  if (!Array.isArray(value) || (nonEmpty && value.length === 0)) {
+    fail(join(path, key), nonEmpty ? 'must be a non-empty array' : 'must be an array');
+  }
+  return value;
+}
+
+function parseAt(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    fail(path, 'must be a number of seconds >= 0');
+  }
+  return value;
+}
+
+function parseId(obj: JsonObject, path: string, seen: Map<string, string>): string {
+  const id = requireString(obj, 'id', path);
+  const idPath = join(path, 'id');
+  if (id.length !== SCENARIO_ID_LENGTH) {
+    fail(idPath, `must be ${SCENARIO_ID_LENGTH} characters long (got ${id.length})`);
+  }
+  const previous = seen.get(id);
+  if (previous !== undefined) fail(idPath, `duplicate id "${id}" (already used at ${previous})`);
+  seen.set(id, idPath);
+  return id;
+}
+
+function parseStringMap(value: unknown, path: string): Record<string, string> {
+  const obj = expectObject(value, path);
+  const result: Record<string, string> = {};
+  for (const [key, item] of Object.entries(obj)) {
+    if (typeof item !== 'string') fail(join(path, key), 'must be a string');
+    result[key] = item;
+  }
+  return result;
+}
+
+function parseStringList(value: unknown, path: string): string[] {
+  if (!Array.isArray(value)) fail(path, 'must be an array of strings');
+  return value.map((item, i) => {
+    if (typeof item !== 'string') fail(`${path}[${i}]`, 'must be a string');
+    return item;
+  });
+}
+
+function parseStringListMap(value: unknown, path: string): Record<string, string[]> {
+  const obj = expectObject(value, path);
+  const result: Record<string, string[]> = {};
+  for (const [key, item] of Object.entries(obj)) result[key] = parseStringList(item, join(path, key));
+  return result;
+}
+
+function parseFailureDetails(value: unknown, path: string): ScenarioFailureDetails {
+  const obj = expectObject(value, path);
+  rejectUnknownKeys(obj, path, ['FailureStage', 'FailureType', 'Details']);
+  const stage = optionalString(obj, 'FailureStage', path);
+  const type = optionalString(obj, 'FailureType', path);
+  return {
+    ...(stage === undefined ? {} : { FailureStage: stage }),
+    ...(type === undefined ? {} : { FailureType: type }),
+    ...(obj.Details === undefined ? {} : { Details: parseStringListMap(obj.Details, join(path, 'Details')) }),
+  };
+}
+
+function parseTimeline<T extends { readonly at: number }>(
+  obj: JsonObject,
+  path: string,
+  parseEntry: (entry: JsonObject, entryPath: string) => T,
+): T[] {
+  const timelinePath = join(path, 'timeline');
+  let previousAt = 0;
+  return requireArray(obj, 'timeline', path, true).map((raw, i) => {
+    const entryPath = `${timelinePath}[${i}]`;
+    const entry = parseEntry(expectObject(raw, entryPath), entryPath);
+    if (entry.at < previousAt) {
+      fail(join(entryPath, 'at'), `must not be before the previous entry (${entry.at} < ${previousAt})`);
+    }
+    previousAt = entry.at;
+    return entry;
+  });
+}
+
+function parseExecutionEntry(obj: JsonObject, path: string): ExecutionTimelineEntry {
+  rejectUnknownKeys(obj, path, ['at', 'status', 'failureMessage', 'outputs']);
+  const at = parseAt(obj.at, join(path, 'at'));
+  const status = requireString(obj, 'status', path);
+  const failureMessage = optionalNullableString(obj, 'failureMessage', path);
+  return {
+    at,
+    status,
+    ...(failureMessage === undefined ? {} : { failureMessage }),
+    ...(obj.outputs === undefined
+      ? {}
+      : { outputs: obj.outputs === null ? null : parseStringListMap(obj.outputs, join(path, 'outputs')) }),
+  };
+}
+
+function parseStepEntry(obj: JsonObject, path: string): StepTimelineEntry {
+  rejectUnknownKeys(obj, path, [
+    'at',
+    'status',
+    'failureMessage',
+    'failureDetails',
+    'outputs',
+    'response',
+    'responseCode',
+  ]);
+  const at = parseAt(obj.at, join(path, 'at'));
+  const status = requireString(obj, 'status', path);
+  const failureMessage = optionalNullableString(obj, 'failureMessage', path);
+  const response = optionalNullableString(obj, 'response', path);
+  const responseCode = optionalNullableString(obj, 'responseCode', path);
+  return {
+    at,
+    status,
+    ...(failureMessage === undefined ? {} : { failureMessage }),
+    ...(obj.failureDetails === undefined
+      ? {}
+      : {
+          failureDetails:
+            obj.failureDetails === null
+              ? null
+              : parseFailureDetails(obj.failureDetails, join(path, 'failureDetails')),
+        }),
+    ...(obj.outputs === undefined
+      ? {}
+      : { outputs: obj.outputs === null ? null : parseStringListMap(obj.outputs, join(path, 'outputs')) }),
+    ...(response === undefined ? {} : { response }),
+    ...(responseCode === undefined ? {} : { responseCode }),
+  };
+}
+
+function parseAlarms(obj: JsonObject, path: string): ScenarioAlarm[] | undefined {
+  if (obj.alarms === undefined) return undefined;
+  const alarmsPath = join(path, 'alarms');
+  return requireArray(obj, 'alarms', path, false).map((raw, i) => {
+    const alarmPath = `${alarmsPath}[${i}]`;
+    const alarm = expectObject(raw, alarmPath);
+    rejectUnknownKeys(alarm, alarmPath, ['at', 'name', 'state']);
+    return {
+      at: parseAt(alarm.at, join(alarmPath, 'at')),
+      name: requireString(alarm, 'name', alarmPath),
+      state: requireString(alarm, 'state', alarmPath),
+    };
+  });
+}
+
+function parseTargetLocation(value: unknown, path: string): ScenarioTargetLocation {
+  const obj = expectObject(value, path);
+  const keys = [
+    'accounts',
+    'regions',
+    'executionRoleName',
+    'targetLocationMaxConcurrency',
+    'targetLocationMaxErrors',
+  ] as const;
+  rejectUnknownKeys(obj, path, keys);
+  const result: Record<string, unknown> = {};
+  for (const key of keys) {
+    if (obj[key] === undefined) continue;
+    result[key] =
+      key === 'accounts' || key === 'regions'
+        ? parseStringList(obj[key], join(path, key))
+        : requireString(obj, key, path);
+  }
+  return result as ScenarioTargetLocation;
+}
+
+function parseStep(raw: unknown, path: string, ids: Map<string, string>): ScenarioStep {
+  const obj = expectObject(raw, path);
+  rejectUnknownKeys(obj, path, [
+    'id',
+    'name',
+    'action',
+    'onFailure',
+    'maxAttempts',
+    'isCritical',
+    'timeoutSeconds',
+    'inputs',
+    'targetLocation',
+    'timeline',
+    'alarms',
+  ]);
+  const id = parseId(obj, path, ids);
+  const name = requireString(obj, 'name', path);
+  const action = requireString(obj, 'action', path);
+  const onFailure = optionalString(obj, 'onFailure', path);
+  const { maxAttempts, isCritical, timeoutSeconds } = obj;
+  if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && (maxAttempts as number) >= 1)) {
+    fail(join(path, 'maxAttempts'), 'must be an integer >= 1');
+  }
+  if (isCritical !== undefined && typeof isCritical !== 'boolean')
+    fail(join(path, 'isCritical'), 'must be a boolean');
+  if (
+    timeoutSeconds !== undefined &&
+    !(Number.isInteger(timeoutSeconds) && (timeoutSeconds as number) >= 0)
+  ) {
+    fail(join(path, 'timeoutSeconds'), 'must be an integer >= 0');
+  }
+  const alarms = parseAlarms(obj, path);
+  return {
+    id,
+    name,
+    action,
+    ...(onFailure === undefined ? {} : { onFailure }),
+    ...(maxAttempts === undefined ? {} : { maxAttempts: maxAttempts as number }),
+    ...(isCritical === undefined ? {} : { isCritical }),
+    ...(timeoutSeconds === undefined ? {} : { timeoutSeconds: timeoutSeconds as number }),
+    ...(obj.inputs === undefined ? {} : { inputs: parseStringMap(obj.inputs, join(path, 'inputs')) }),
+    ...(obj.targetLocation === undefined
+      ? {}
+      : { targetLocation: parseTargetLocation(obj.targetLocation, join(path, 'targetLocation')) }),
+    timeline: parseTimeline(obj, path, parseStepEntry),
+    ...(alarms === undefined ? {} : { alarms }),
+  };
+}
+
+function parseExecution(raw: unknown, path: string, ids: Map<string, string>): ScenarioExecution {
+  const obj = expectObject(raw, path);
+  rejectUnknownKeys(obj, path, [
+    'id',
+    'documentName',
+    'documentVersion',
+    'parentId',
+    'timeline',
+    'alarms',
+    'steps',
+  ]);
+  const id = parseId(obj, path, ids);
+  const documentName = requireString(obj, 'documentName', path);
+  const documentVersion = optionalString(obj, 'documentVersion', path);
+  const parentId = obj.parentId === null ? null : optionalString(obj, 'parentId', path);
+  if (parentId === id) fail(join(path, 'parentId'), 'must refer to another execution, not to itself');
+  const timeline = parseTimeline(obj, path, parseExecutionEntry);
+  const alarms = parseAlarms(obj, path);
+  const stepsPath = join(path, 'steps');
+  const steps = requireArray(obj, 'steps', path, false).map((step, i) =>
+    parseStep(step, `${stepsPath}[${i}]`, ids),
+  );
+  return {
+    id,
+    documentName,
+    ...(documentVersion === undefined ? {} : { documentVersion }),
+    parentId: parentId ?? null,
+    timeline,
+    ...(alarms === undefined ? {} : { alarms }),
+    steps,
+  };
+}
+
+/**
+ * Validates a parsed scenario document and returns a clean copy of it. Unknown keys are rejected at
+ * every level, so typos surface; ids must be 36 characters and unique across executions and steps;
+ * timelines must be non-empty with `at` numbers >= 0 that never go back; a `parentId` must name
+ * another execution of the same file.
+ *
+ * @param json - the document, e.g. the result of `JSON.parse`
+ * @returns the validated scenario (`parentId` is always present, `null` when absent in the input)
+ * @throws {@link ScenarioError} whose message starts with the path of the first bad field
+ */
+export function parseScenario(json: unknown): Scenario {
+  const root = expectObject(json, '');
+  rejectUnknownKeys(root, '', ['name', 'executions']);
+  const name = requireString(root, 'name', '');
+  const ids = new Map<string, string>();
+  const executions = requireArray(root, 'executions', '', false).map((execution, i) =>
+    parseExecution(execution, `executions[${i}]`, ids),
+  );
+  const executionIds = new Set(executions.map((execution) => execution.id));
+  executions.forEach((execution, i) => {
+    if (
+      execution.parentId !== null &&
+      execution.parentId !== undefined &&
+      !executionIds.has(execution.parentId)
+    ) {
+      fail(
+        `executions[${i}].parentId`,
+        `must refer to another execution in the file (no "${execution.parentId}")`,
+      );
+    }
+  });
+  return { name, executions };
+}
+
+/**
+ * Reads, parses and validates a scenario file.
+ *
+ * @param path - a JSON scenario file
+ * @throws {@link ScenarioError} when the file cannot be read, is not JSON, or is not a valid
+ *   scenario; the message names the file
+ */
+export async function loadScenarioFile(path: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ScenarioError(`${path}: cannot read scenario file (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ScenarioError(`${path}: not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  try {
+    return parseScenario(json);
+  } catch (error) {
+    if (error instanceof ScenarioError)
+      throw new ScenarioError(`${path}: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * The time, in seconds from the scenario start, of the last timeline or alarm entry: after it,
+ * nothing in the scenario changes any more. `0` for a scenario without executions.
+ */
+export function scenarioEnd(scenario: Scenario): number {
+  let end = 0;
+  const visit = (entries: readonly { readonly at: number }[] | undefined): void => {
+    for (const entry of entries ?? []) end = Math.max(end, entry.at);
+  };
+  for (const execution of scenario.executions) {
+    visit(execution.timeline);
+    visit(execution.alarms);
+    for (const step of execution.steps) {
+      visit(step.timeline);
+      visit(step.alarms);
+    }
+  }
+  return end;
+}
+
+/** Absolute path of the bundled default scenario, `sandbox/scenarios/demo.json`. */
+export function demoScenarioPath(): string {
+  return fileURLToPath(new URL('./scenarios/demo.json', import.meta.url));
+}

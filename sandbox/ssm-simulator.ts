@@ -1,0 +1,895 @@
+// A local SSM Automation endpoint: plays a scenario against a clock and answers the real SSMClient's Describe calls.
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { SandboxError } from './errors';
+import {
+  parseScenario,
+  SCENARIO_TERMINAL_STATUSES,
+  type Scenario,
+  type ScenarioAlarm,
+  type ScenarioExecution,
+  type ScenarioStep,
+} from './scenario';
+
+// ---------------------------------------------------------------------------------------------
+// AWS JSON 1.1 plumbing, shared with the EventBridge recorder.
+// ---------------------------------------------------------------------------------------------
+
+/** Content type of every AWS JSON 1.1 request and answer. */
+export const AMZ_JSON_1_1 = 'application/x-amz-json-1.1';
+
+/**
+ * An error answered over the wire as `{"__type": type, "message": …}` with an HTTP status.
+ * Internal to the sandbox servers; callers of the SDK see it as the SDK error named `type`.
+ */
+export class WireError extends SandboxError {
+  /**
+   * @param status - HTTP status (400 for client errors, 500 for faults)
+   * @param type - the `__type`, i.e. the name of the error the SDK raises
+   * @param message - the `message` of the answer
+   */
+  public constructor(
+    public readonly status: number,
+    public readonly type: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WireError';
+  }
+}
+
+/** Answers a request with an AWS JSON 1.1 body (an object, or a string sent as is). */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const payload = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
+  res.writeHead(status, {
+    'Content-Type': AMZ_JSON_1_1,
+    'Content-Length': payload.length,
+    'x-amzn-RequestId': randomUUID(),
+  });
+  res.end(payload);
+}
+
+/** Answers a request with an AWS JSON 1.1 error. */
+export function sendError(res: ServerResponse, error: WireError): void {
+  sendJson(res, error.status, { __type: error.type, message: error.message });
+}
+
+/** Answers a request with a 500 `type` error for a failure that was not a {@link WireError}. */
+export function sendFailure(res: ServerResponse, error: unknown, type: string): void {
+  if (error instanceof WireError) sendError(res, error);
+  else sendError(res, new WireError(500, type, error instanceof Error ? error.message : String(error)));
+}
+
+/** Reads a whole request body; bodies over `limitBytes` are refused with a 413. */
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limitBytes) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > limitBytes)
+        reject(new WireError(413, 'RequestEntityTooLarge', `Request over ${limitBytes} bytes.`));
+      else resolve(Buffer.concat(chunks));
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Parses a JSON 1.1 request body into an object; an empty body counts as `{}`. */
+export function parseJsonBody(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new WireError(400, 'SerializationException', 'Request body is not valid JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new WireError(400, 'SerializationException', 'Request body must be a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The operation named by the `X-Amz-Target: <prefix>.<Operation>` header, or `undefined`. */
+export function targetOperation(req: IncomingMessage, prefix: string): string | undefined {
+  const target = req.headers['x-amz-target'];
+  if (typeof target !== 'string' || !target.startsWith(`${prefix}.`)) return undefined;
+  return target.slice(prefix.length + 1);
+}
+
+/**
+ * An HTTP server on 127.0.0.1 and a free port that tracks its sockets, so that `stop()` ends the
+ * keep-alive connections SDK clients hold open instead of waiting for them.
+ */
+export class LocalHttpServer {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private url: string | undefined;
+
+  /**
+   * @param label - names the server in errors, e.g. `SsmSimulator`
+   * @param handler - serves one request; a rejection is answered by `onFailure`
+   * @param onFailure - answers a request whose handler failed before answering
+   */
+  public constructor(
+    private readonly label: string,
+    private readonly handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+    private readonly onFailure: (res: ServerResponse, error: unknown) => void,
+  ) {}
+
+  /** The `http://127.0.0.1:<port>` URL; throws a {@link SandboxError} when not started. */
+  public get endpoint(): string {
+    if (this.url === undefined) throw new SandboxError(`${this.label} is not started; call start() first.`);
+    return this.url;
+  }
+
+  /** Starts listening; resolves to the endpoint URL. */
+  public async start(): Promise<string> {
+    if (this.server !== undefined) throw new SandboxError(`${this.label} is already started.`);
+    const server = createServer((req, res) => {
+      this.handler(req, res).catch((error: unknown) => {
+        if (!res.headersSent && !res.destroyed) this.onFailure(res, error);
+      });
+    });
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    this.server = server;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      this.server = undefined;
+      throw new SandboxError(`${this.label} cannot listen on 127.0.0.1.`, { cause: error });
+    }
+    const { port } = server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}`;
+    return this.url;
+  }
+
+  /** Stops listening and destroys every open socket. Does nothing when not started. */
+  public async stop(): Promise<void> {
+    const server = this.server;
+    if (server === undefined) return;
+    this.server = undefined;
+    this.url = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    await closed;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public shapes of the simulator.
+// ---------------------------------------------------------------------------------------------
+
+/** Options of {@link SsmSimulator}. */
+export interface SsmSimulatorOptions {
+  /** What SSM will show over time; validated with `parseScenario`. */
+  readonly scenario: Scenario;
+  /** Epoch ms that `at: 0` of the scenario maps to. */
+  readonly startEpochMs: number;
+  /**
+   * The clock the scenario is evaluated at, epoch ms.
+   * @default Date.now
+   */
+  readonly clock?: () => number;
+  /**
+   * Calls a second allowed per operation (a token bucket in real time); calls above it are
+   * answered `400 ThrottlingException`, as SSM does at about 3 TPS.
+   * @default no throttling
+   */
+  readonly throttleTps?: number;
+  /**
+   * Tokens the bucket holds, i.e. how many calls may come at once.
+   * @default max(1, floor(throttleTps))
+   */
+  readonly throttleBurst?: number;
+}
+
+/**
+ * What an injected fault does to one request: `throttle` answers 400 `ThrottlingException`,
+ * `internal` answers 500 `InternalServerError`, `reset` destroys the socket without an answer,
+ * `ok` serves the request normally.
+ */
+export type FaultKind = 'throttle' | 'internal' | 'reset' | 'ok';
+
+/** Faults for the next requests, consumed one per request in order. */
+export interface FaultPlan {
+  readonly nextCalls?: readonly FaultKind[];
+}
+
+/**
+ * Rewrites a successful answer before it is sent: gets the operation name and a fresh copy of the
+ * body (mutate it and return nothing, or return a replacement; a string is sent as raw text).
+ */
+export type PayloadMutator = (operation: string, body: Record<string, unknown>) => unknown;
+
+/** One thing that happened in the scenario up to now: a status reached or an alarm state reached. */
+export interface GroundTruthEntry {
+  readonly kind: 'execution' | 'step' | 'alarm';
+  readonly executionId: string;
+  /** Set for step entries and step-level alarms. */
+  readonly stepExecutionId?: string;
+  /** The status reached (execution and step entries). */
+  readonly status?: string;
+  /** The status before, `null` at first sight (execution and step entries). */
+  readonly previousStatus?: string | null;
+  /** Alarm entries only. */
+  readonly alarmName?: string;
+  /** Alarm entries only, e.g. `ALARM`. */
+  readonly alarmState?: string;
+  /** Epoch ms. */
+  readonly at: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluating the scenario at a point in time.
+// ---------------------------------------------------------------------------------------------
+
+type Json = Record<string, unknown>;
+
+/** Sort key of a listed item: lists are in ascending key order, paging continues after a key. */
+type SortKey = readonly [number, number];
+
+interface Listed {
+  readonly sortKey: SortKey;
+  readonly wire: Json;
+}
+
+interface ExecutionView extends Listed {
+  readonly id: string;
+  readonly status: string;
+  readonly startMs: number;
+  readonly documentName: string;
+  readonly parentId: string | null;
+  readonly currentAction: string | undefined;
+}
+
+interface StepView extends Listed {
+  readonly id: string;
+  readonly name: string;
+  readonly action: string;
+  readonly status: string;
+  readonly startMs: number;
+}
+
+interface TimelineState {
+  readonly status: string;
+  readonly startMs: number;
+  readonly endMs: number | undefined;
+  /** Sticky optional fields; `null` means cleared. */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+function evaluateTimeline(
+  timeline: readonly { readonly at: number; readonly status: string }[],
+  toMs: (at: number) => number,
+  now: number,
+): TimelineState | undefined {
+  const first = timeline[0];
+  if (first === undefined || toMs(first.at) > now) return undefined;
+  let status = first.status;
+  let endMs: number | undefined;
+  const fields: Record<string, unknown> = {};
+  for (const entry of timeline) {
+    const ms = toMs(entry.at);
+    if (ms > now) break;
+    status = entry.status;
+    // The end is the first terminal entry after the last non-terminal one (a retry clears it).
+    if (!SCENARIO_TERMINAL_STATUSES.has(entry.status)) endMs = undefined;
+    else if (endMs === undefined) endMs = ms;
+    for (const [key, value] of Object.entries(entry)) {
+      if (key !== 'at' && key !== 'status' && value !== undefined) fields[key] = value;
+    }
+  }
+  return { status, startMs: toMs(first.at), endMs, fields };
+}
+
+/** Alarms whose `at` passed, latest state per name, in order of first appearance. */
+function visibleAlarms(
+  alarms: readonly ScenarioAlarm[] | undefined,
+  toMs: (at: number) => number,
+  now: number,
+): { Name: string; State: string }[] {
+  const states = new Map<string, string>();
+  for (const alarm of [...(alarms ?? [])].sort((a, b) => a.at - b.at)) {
+    if (toMs(alarm.at) <= now) states.set(alarm.name, alarm.state);
+  }
+  return [...states].map(([Name, State]) => ({ Name, State }));
+}
+
+/** Drops `undefined` and `null` members: SSM omits absent fields rather than sending null. */
+function compact(obj: Json): Json {
+  return Object.fromEntries(Object.entries(obj).filter(([, value]) => value !== undefined && value !== null));
+}
+
+const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
+
+function nonEmpty<T>(list: readonly T[]): readonly T[] | undefined {
+  return list.length === 0 ? undefined : list;
+}
+
+function stepWire(step: ScenarioStep, state: TimelineState, alarms: { Name: string; State: string }[]): Json {
+  const location = step.targetLocation;
+  return compact({
+    StepName: step.name,
+    Action: step.action,
+    TimeoutSeconds: step.timeoutSeconds,
+    OnFailure: step.onFailure,
+    MaxAttempts: step.maxAttempts,
+    ExecutionStartTime: seconds(state.startMs),
+    ExecutionEndTime: seconds(state.endMs),
+    StepStatus: state.status,
+    ResponseCode: state.fields.responseCode,
+    Inputs: step.inputs,
+    Outputs: state.fields.outputs,
+    Response: state.fields.response,
+    FailureMessage: state.fields.failureMessage,
+    FailureDetails: state.fields.failureDetails,
+    StepExecutionId: step.id,
+    IsCritical: step.isCritical,
+    TriggeredAlarms: nonEmpty(alarms),
+    TargetLocation:
+      location === undefined
+        ? undefined
+        : compact({
+            Accounts: location.accounts,
+            Regions: location.regions,
+            ExecutionRoleName: location.executionRoleName,
+            TargetLocationMaxConcurrency: location.targetLocationMaxConcurrency,
+            TargetLocationMaxErrors: location.targetLocationMaxErrors,
+          }),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request validation, filters and paging.
+// ---------------------------------------------------------------------------------------------
+
+const MAX_PAGE = 50;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** `AutomationExecutionFilterKey` of the SSM model. */
+const EXECUTION_FILTER_KEYS = [
+  'DocumentNamePrefix',
+  'ExecutionStatus',
+  'ExecutionId',
+  'ParentExecutionId',
+  'CurrentAction',
+  'StartTimeBefore',
+  'StartTimeAfter',
+  'AutomationType',
+  'TagKey',
+  'TargetResourceGroup',
+  'AutomationSubtype',
+  'OpsItemId',
+] as const;
+
+/** `StepExecutionFilterKey` of the SSM model. */
+const STEP_FILTER_KEYS = [
+  'StartTimeBefore',
+  'StartTimeAfter',
+  'StepExecutionStatus',
+  'StepExecutionId',
+  'StepName',
+  'Action',
+  'ParentStepExecutionId',
+  'ParentStepIteration',
+  'ParentStepIteratorValue',
+] as const;
+
+type Matcher<T> = (item: T) => boolean;
+type MatcherFactory<T> = (values: readonly string[], key: string) => Matcher<T>;
+
+function validationError(message: string): WireError {
+  return new WireError(400, 'ValidationException', `1 validation error detected: ${message}`);
+}
+
+function parseTime(value: string, key: string): number {
+  const ms = ISO_8601.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new WireError(
+      400,
+      'InvalidFilterValue',
+      `The filter value ${value} for ${key} is not a valid ISO 8601 date-time, e.g. 2026-11-25T14:00:00Z.`,
+    );
+  }
+  return ms;
+}
+
+// Strict bounds: a poller that assumes inclusive bounds is caught here rather than in production.
+const startedAfter =
+  <T extends { readonly startMs: number }>(values: readonly string[], key: string): Matcher<T> =>
+  (item) =>
+    values.some((value) => item.startMs > parseTime(value, key));
+const startedBefore =
+  <T extends { readonly startMs: number }>(values: readonly string[], key: string): Matcher<T> =>
+  (item) =>
+    values.some((value) => item.startMs < parseTime(value, key));
+const equals =
+  <T>(pick: (item: T) => string | null | undefined): MatcherFactory<T> =>
+  (values) =>
+  (item) =>
+    values.includes(pick(item) ?? '');
+
+function parseFilters<T>(
+  raw: unknown,
+  maxFilters: number,
+  modelKeys: readonly string[],
+  supported: Readonly<Record<string, MatcherFactory<T>>>,
+): Matcher<T>[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw) || raw.length < 1 || raw.length > maxFilters) {
+    throw validationError(
+      `Value at 'filters' failed to satisfy constraint: Member must have length between 1 and ${maxFilters}`,
+    );
+  }
+  return raw.map((filter: unknown, i) => {
+    const member = `filters.${i + 1}.member`;
+    const { Key: key, Values: values } = (
+      typeof filter === 'object' && filter !== null ? filter : {}
+    ) as Json;
+    if (typeof key !== 'string') {
+      throw validationError(
+        `Value null at '${member}.key' failed to satisfy constraint: Member must not be null`,
+      );
+    }
+    if (!modelKeys.includes(key)) {
+      throw validationError(
+        `Value '${key}' at '${member}.key' failed to satisfy constraint: Member must satisfy enum value set: [${modelKeys.join(', ')}]`,
+      );
+    }
+    if (
+      !Array.isArray(values) ||
+      values.length < 1 ||
+      values.length > 10 ||
+      !values.every((value) => typeof value === 'string' && value.length >= 1 && value.length <= 150)
+    ) {
+      throw validationError(
+        `Value at '${member}.values' failed to satisfy constraint: Member must have length between 1 and 10, each value 1 to 150 characters`,
+      );
+    }
+    const factory = supported[key];
+    if (factory === undefined) {
+      throw new WireError(
+        400,
+        'InvalidFilterKey',
+        `The filter key ${key} is not supported by the simulator.`,
+      );
+    }
+    const matcher = factory(values as string[], key);
+    // Parse time values now, so a bad one fails even when nothing would be compared to it.
+    if (key === 'StartTimeAfter' || key === 'StartTimeBefore')
+      for (const value of values) parseTime(value, key);
+    return matcher;
+  });
+}
+
+function parseMaxResults(raw: unknown): number {
+  if (raw === undefined || raw === null) return MAX_PAGE;
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 1 || raw > MAX_PAGE) {
+    throw validationError(
+      `Value '${String(raw)}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and ${MAX_PAGE}`,
+    );
+  }
+  return raw;
+}
+
+function compareKeys(a: SortKey, b: SortKey): number {
+  return a[0] - b[0] || a[1] - b[1];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The simulator.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A local SSM endpoint for `DescribeAutomationExecutions` and `DescribeAutomationStepExecutions`,
+ * speaking AWS JSON 1.1 to the real `SSMClient`. Every call shows the scenario as it stands at
+ * `clock()`: an execution or step appears at its first timeline entry, its status is that of its
+ * last entry so far, alarms appear at their `at`.
+ *
+ * @example
+ * ```ts
+ * let now = Date.parse('2026-11-25T14:00:00Z');
+ * const sim = new SsmSimulator({ scenario, startEpochMs: now, clock: () => now });
+ * const ssm = new SSMClient({ endpoint: await sim.start(), region: 'us-east-1' });
+ * now += 5_000; // the scenario moves on
+ * await sim.stop();
+ * ```
+ */
+export class SsmSimulator {
+  private currentScenario: Scenario;
+  private readonly startEpochMs: number;
+  private readonly clock: () => number;
+  private readonly throttleTps: number | undefined;
+  private readonly throttleBurst: number;
+  private readonly buckets = new Map<string, { tokens: number; last: number }>();
+  private readonly counts = new Map<string, number>();
+  private faults: FaultKind[] = [];
+  private mutator: PayloadMutator | undefined;
+  private readonly tokenSecret = randomBytes(32);
+  private readonly server: LocalHttpServer;
+
+  /** @throws {@link ScenarioError} for an invalid scenario, {@link SandboxError} for bad options */
+  public constructor(options: SsmSimulatorOptions) {
+    if (!Number.isFinite(options.startEpochMs)) {
+      throw new SandboxError('startEpochMs must be a finite number of epoch milliseconds.');
+    }
+    const { throttleTps, throttleBurst } = options;
+    if (throttleTps !== undefined && !(throttleTps > 0)) {
+      throw new SandboxError(`throttleTps must be a number > 0 (got ${throttleTps}).`);
+    }
+    if (throttleBurst !== undefined && !(throttleBurst >= 1)) {
+      throw new SandboxError(`throttleBurst must be a number >= 1 (got ${throttleBurst}).`);
+    }
+    this.currentScenario = parseScenario(options.scenario);
+    this.startEpochMs = options.startEpochMs;
+    this.clock = options.clock ?? Date.now;
+    this.throttleTps = throttleTps;
+    this.throttleBurst = throttleBurst ?? Math.max(1, Math.floor(throttleTps ?? 1));
+    this.server = new LocalHttpServer(
+      'SsmSimulator',
+      (req, res) => this.serve(req, res),
+      (res, error) => sendFailure(res, error, 'InternalServerError'),
+    );
+  }
+
+  /** `http://127.0.0.1:<port>`, for the `endpoint` of an `SSMClient` or `AWS_ENDPOINT_URL_SSM`. */
+  public get endpoint(): string {
+    return this.server.endpoint;
+  }
+
+  /** The scenario being played. */
+  public get scenario(): Scenario {
+    return this.currentScenario;
+  }
+
+  /** Starts the HTTP server; resolves to {@link SsmSimulator.endpoint}. */
+  public start(): Promise<string> {
+    return this.server.start();
+  }
+
+  /** Stops the HTTP server and closes every connection. */
+  public stop(): Promise<void> {
+    return this.server.stop();
+  }
+
+  /** Replaces the scenario (same start time and clock). @throws {@link ScenarioError} */
+  public setScenario(scenario: Scenario): void {
+    this.currentScenario = parseScenario(scenario);
+  }
+
+  /** Adds one execution to the scenario. @throws {@link ScenarioError} e.g. for a duplicate id */
+  public addExecution(execution: ScenarioExecution): void {
+    this.setScenario({
+      ...this.currentScenario,
+      executions: [...this.currentScenario.executions, execution],
+    });
+  }
+
+  /** Requests received per operation (including throttled and faulted ones) since the last reset. */
+  public callCounts(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  /** Sets every call count back to zero. */
+  public resetCallCounts(): void {
+    this.counts.clear();
+  }
+
+  /** Queues faults for the next requests (after any still queued). */
+  public injectFaults(plan: FaultPlan): void {
+    this.faults.push(...(plan.nextCalls ?? []));
+  }
+
+  /** Drops the faults still queued. */
+  public clearFaults(): void {
+    this.faults = [];
+  }
+
+  /** How many queued faults are not consumed yet. */
+  public pendingFaults(): number {
+    return this.faults.length;
+  }
+
+  /** Sets (or, without argument, removes) the function that rewrites successful answers. */
+  public setPayloadMutator(mutator?: PayloadMutator): void {
+    this.mutator = mutator;
+  }
+
+  /**
+   * Everything that happened up to `clock()`: each status change of each execution and step (a
+   * repeated status is not a change) and each alarm state change, sorted by time.
+   */
+  public groundTruth(): GroundTruthEntry[] {
+    const now = this.clock();
+    const toMs = (at: number): number => this.toMs(at);
+    const entries: GroundTruthEntry[] = [];
+    const statuses = (
+      timeline: readonly { readonly at: number; readonly status: string }[],
+      base: Pick<GroundTruthEntry, 'kind' | 'executionId' | 'stepExecutionId'>,
+    ): void => {
+      let previous: string | null = null;
+      for (const entry of timeline) {
+        if (toMs(entry.at) > now) break;
+        if (entry.status === previous) continue;
+        entries.push({ ...base, status: entry.status, previousStatus: previous, at: toMs(entry.at) });
+        previous = entry.status;
+      }
+    };
+    const alarms = (
+      list: readonly ScenarioAlarm[] | undefined,
+      executionId: string,
+      stepId?: string,
+    ): void => {
+      const states = new Map<string, string>();
+      for (const alarm of [...(list ?? [])].sort((a, b) => a.at - b.at)) {
+        if (toMs(alarm.at) > now || states.get(alarm.name) === alarm.state) continue;
+        states.set(alarm.name, alarm.state);
+        entries.push({
+          kind: 'alarm',
+          executionId,
+          ...(stepId === undefined ? {} : { stepExecutionId: stepId }),
+          alarmName: alarm.name,
+          alarmState: alarm.state,
+          at: toMs(alarm.at),
+        });
+      }
+    };
+    for (const execution of this.currentScenario.executions) {
+      statuses(execution.timeline, { kind: 'execution', executionId: execution.id });
+      alarms(execution.alarms, execution.id);
+      for (const step of execution.steps) {
+        statuses(step.timeline, { kind: 'step', executionId: execution.id, stepExecutionId: step.id });
+        alarms(step.alarms, execution.id, step.id);
+      }
+    }
+    return entries.sort((a, b) => a.at - b.at);
+  }
+
+  private toMs(at: number): number {
+    return this.startEpochMs + at * 1000;
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req, 1024 * 1024);
+    const operation = targetOperation(req, 'AmazonSSM');
+    const name = operation ?? '(unknown)';
+    this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+
+    const fault = this.faults.shift();
+    if (fault === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault === 'internal') throw new WireError(500, 'InternalServerError', 'Injected internal fault.');
+    if (fault === 'throttle') throw new WireError(400, 'ThrottlingException', 'Rate exceeded');
+
+    if (req.method !== 'POST' || operation === undefined) {
+      throw new WireError(400, 'UnknownOperationException', 'Missing or unknown X-Amz-Target.');
+    }
+    const handler =
+      operation === 'DescribeAutomationExecutions'
+        ? (input: Json) => this.describeExecutions(input)
+        : operation === 'DescribeAutomationStepExecutions'
+          ? (input: Json) => this.describeSteps(input)
+          : undefined;
+    if (handler === undefined) {
+      throw new WireError(400, 'UnknownOperationException', `The simulator does not implement ${operation}.`);
+    }
+    if (!this.takeToken(operation)) throw new WireError(400, 'ThrottlingException', 'Rate exceeded');
+
+    const answer = handler(parseJsonBody(body));
+    // A deep copy, so a mutator that edits in place cannot reach into the scenario.
+    const copy = structuredClone(answer);
+    const mutated = this.mutator === undefined ? answer : (this.mutator(operation, copy) ?? copy);
+    sendJson(res, 200, mutated);
+  }
+
+  private takeToken(operation: string): boolean {
+    if (this.throttleTps === undefined) return true;
+    const now = performance.now();
+    const bucket = this.buckets.get(operation) ?? { tokens: this.throttleBurst, last: now };
+    bucket.tokens = Math.min(
+      this.throttleBurst,
+      bucket.tokens + ((now - bucket.last) / 1000) * this.throttleTps,
+    );
+    bucket.last = now;
+    this.buckets.set(operation, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  private executionViews(now: number): ExecutionView[] {
+    const toMs = (at: number): number => this.toMs(at);
+    const views: ExecutionView[] = [];
+    this.currentScenario.executions.forEach((execution, index) => {
+      const state = evaluateTimeline(execution.timeline, toMs, now);
+      if (state === undefined) return;
+      const current = this.stepViews(execution, now).at(-1);
+      const alarms = visibleAlarms(execution.alarms, toMs, now);
+      views.push({
+        id: execution.id,
+        status: state.status,
+        startMs: state.startMs,
+        documentName: execution.documentName,
+        parentId: execution.parentId ?? null,
+        currentAction: current?.action,
+        // Newest start first, like SSM; the scenario order breaks ties.
+        sortKey: [-state.startMs, index],
+        wire: compact({
+          AutomationExecutionId: execution.id,
+          DocumentName: execution.documentName,
+          DocumentVersion: execution.documentVersion,
+          AutomationExecutionStatus: state.status,
+          ExecutionStartTime: seconds(state.startMs),
+          ExecutionEndTime: seconds(state.endMs),
+          Outputs: state.fields.outputs,
+          Mode: 'Auto',
+          ParentAutomationExecutionId: execution.parentId,
+          CurrentStepName: current?.name,
+          CurrentAction: current?.action,
+          FailureMessage: state.fields.failureMessage,
+          AutomationType: 'Local',
+          TriggeredAlarms: nonEmpty(alarms),
+        }),
+      });
+    });
+    return views.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
+  }
+
+  /** Visible steps in start order (oldest first, scenario order breaking ties). */
+  private stepViews(execution: ScenarioExecution, now: number): StepView[] {
+    const toMs = (at: number): number => this.toMs(at);
+    const views: StepView[] = [];
+    execution.steps.forEach((step, index) => {
+      const state = evaluateTimeline(step.timeline, toMs, now);
+      if (state === undefined) return;
+      views.push({
+        id: step.id,
+        name: step.name,
+        action: step.action,
+        status: state.status,
+        startMs: state.startMs,
+        sortKey: [state.startMs, index],
+        wire: stepWire(step, state, visibleAlarms(step.alarms, toMs, now)),
+      });
+    });
+    return views.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
+  }
+
+  private describeExecutions(input: Json): Json {
+    const maxResults = parseMaxResults(input.MaxResults);
+    const matchers = parseFilters<ExecutionView>(input.Filters, 10, EXECUTION_FILTER_KEYS, {
+      ExecutionStatus: equals((view) => view.status),
+      ExecutionId: equals((view) => view.id),
+      ParentExecutionId: equals((view) => view.parentId),
+      CurrentAction: equals((view) => view.currentAction),
+      AutomationType: equals(() => 'Local'),
+      DocumentNamePrefix: (values) => (view) => values.some((prefix) => view.documentName.startsWith(prefix)),
+      StartTimeAfter: startedAfter,
+      StartTimeBefore: startedBefore,
+    });
+    const scope = { op: 'DescribeAutomationExecutions', filters: input.Filters ?? null };
+    const views = this.executionViews(this.clock()).filter((view) => matchers.every((match) => match(view)));
+    const page = this.page(views, scope, maxResults, input.NextToken);
+    return compact({
+      AutomationExecutionMetadataList: page.items.map((view) => view.wire),
+      NextToken: page.next,
+    });
+  }
+
+  private describeSteps(input: Json): Json {
+    const id = input.AutomationExecutionId;
+    if (id === undefined || id === null) {
+      throw validationError(
+        "Value null at 'automationExecutionId' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    if (typeof id !== 'string' || id.length !== 36) {
+      throw validationError(
+        `Value '${String(id)}' at 'automationExecutionId' failed to satisfy constraint: Member must have length 36`,
+      );
+    }
+    const maxResults = parseMaxResults(input.MaxResults);
+    const reverse = input.ReverseOrder === true;
+    const matchers = parseFilters<StepView>(input.Filters, 6, STEP_FILTER_KEYS, {
+      StepExecutionStatus: equals((view) => view.status),
+      StepExecutionId: equals((view) => view.id),
+      StepName: equals((view) => view.name),
+      Action: equals((view) => view.action),
+      StartTimeAfter: startedAfter,
+      StartTimeBefore: startedBefore,
+    });
+    const now = this.clock();
+    const execution = this.currentScenario.executions.find((candidate) => candidate.id === id);
+    if (
+      execution === undefined ||
+      evaluateTimeline(execution.timeline, (at) => this.toMs(at), now) === undefined
+    ) {
+      throw new WireError(
+        400,
+        'AutomationExecutionNotFoundException',
+        `Automation execution ${id} does not exist.`,
+      );
+    }
+    let views: Listed[] = this.stepViews(execution, now).filter((view) =>
+      matchers.every((match) => match(view)),
+    );
+    if (reverse) {
+      views = views
+        .reverse()
+        .map((view) => ({ ...view, sortKey: [-view.sortKey[0], -view.sortKey[1]] as const }));
+    }
+    const scope = { op: 'DescribeAutomationStepExecutions', id, reverse, filters: input.Filters ?? null };
+    const page = this.page(views, scope, maxResults, input.NextToken);
+    return compact({ StepExecutions: page.items.map((view) => view.wire), NextToken: page.next });
+  }
+
+  /**
+   * One page of `items` (sorted by key). The token carries the key of the last item served, so
+   * items appearing meanwhile neither repeat nor shift the next page, plus a MAC over the request's
+   * scope: a token from another request, operation or simulator is refused.
+   */
+  private page<T extends Listed>(
+    items: readonly T[],
+    scope: Json,
+    maxResults: number,
+    rawToken: unknown,
+  ): { items: T[]; next: string | undefined } {
+    const scopeText = JSON.stringify(scope);
+    let rest = items;
+    if (rawToken !== undefined && rawToken !== null) {
+      const after = this.decodeToken(rawToken, scopeText);
+      rest = items.filter((item) => compareKeys(item.sortKey, after) > 0);
+    }
+    const served = rest.slice(0, maxResults);
+    const last = served.at(-1);
+    const next =
+      rest.length > served.length && last !== undefined
+        ? this.encodeToken(last.sortKey, scopeText)
+        : undefined;
+    return { items: served, next };
+  }
+
+  private mac(payload: string, scopeText: string): string {
+    return createHmac('sha256', this.tokenSecret).update(`${payload}\n${scopeText}`).digest('base64url');
+  }
+
+  private encodeToken(key: SortKey, scopeText: string): string {
+    const payload = Buffer.from(JSON.stringify(key)).toString('base64url');
+    return `${payload}.${this.mac(payload, scopeText)}`;
+  }
+
+  private decodeToken(raw: unknown, scopeText: string): SortKey {
+    const invalid = new WireError(400, 'InvalidNextToken', 'The specified token is not valid.');
+    if (typeof raw !== 'string') throw invalid;
+    const [payload, mac, extra] = raw.split('.');
+    if (
+      payload === undefined ||
+      mac === undefined ||
+      extra !== undefined ||
+      mac !== this.mac(payload, scopeText)
+    ) {
+      throw invalid;
+    }
+    const key: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    if (!Array.isArray(key) || key.length !== 2 || !key.every((n) => typeof n === 'number')) throw invalid;
+    return [key[0] as number, key[1] as number];
+  }
+}

@@ -1,0 +1,468 @@
+// Tests of scenario parsing: every validation rule names the bad field; loading files; scenario end.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ScenarioError } from '../../sandbox/errors';
+import { demoScenarioPath, loadScenarioFile, parseScenario, scenarioEnd } from '../../sandbox/scenario';
+
+type Doc = Record<string, unknown> & {
+  executions: (Record<string, unknown> & {
+    timeline: Record<string, unknown>[];
+    alarms: Record<string, unknown>[];
+    steps: (Record<string, unknown> & {
+      timeline: Record<string, unknown>[];
+      alarms: Record<string, unknown>[];
+    })[];
+  })[];
+};
+
+/** A valid two-execution document; each test breaks one thing in a fresh copy. */
+function validDoc(): Doc {
+  return {
+    name: 'unit',
+    executions: [
+      {
+        id: 'aaaaaaaa-0000-4000-8000-000000000001',
+        documentName: 'AWS-RestartEC2Instance',
+        documentVersion: '1',
+        parentId: null,
+        timeline: [
+          { at: 0, status: 'InProgress' },
+          { at: 6, status: 'Success' },
+        ],
+        alarms: [{ at: 3, name: 'HighCPU', state: 'ALARM' }],
+        steps: [
+          {
+            id: '11111111-0000-4000-8000-000000000001',
+            name: 'stopInstance',
+            action: 'aws:changeInstanceState',
+            onFailure: 'Abort',
+            maxAttempts: 1,
+            isCritical: true,
+            timeoutSeconds: 60,
+            inputs: { InstanceIds: '["i-0123"]' },
+            targetLocation: { accounts: ['111122223333'], regions: ['eu-west-1'] },
+            timeline: [
+              { at: 0, status: 'InProgress' },
+              { at: 2, status: 'Success', outputs: { k: ['v'] } },
+            ],
+            alarms: [{ at: 1, name: 'StepAlarm', state: 'ALARM' }],
+          },
+          {
+            id: '11111111-0000-4000-8000-000000000002',
+            name: 'startInstance',
+            action: 'aws:changeInstanceState',
+            timeline: [{ at: 2, status: 'InProgress' }],
+            alarms: [],
+          },
+          {
+            id: '11111111-0000-4000-8000-000000000003',
+            name: 'verify',
+            action: 'aws:assertAwsResourceProperty',
+            timeline: [
+              { at: 2.5, status: 'InProgress' },
+              {
+                at: 4,
+                status: 'Failed',
+                failureMessage: 'boom',
+                failureDetails: {
+                  FailureStage: 'Verification',
+                  FailureType: 'Verification',
+                  Details: { a: ['b'] },
+                },
+                response: 'r',
+                responseCode: '400',
+              },
+            ],
+            alarms: [],
+          },
+        ],
+      },
+      {
+        id: 'aaaaaaaa-0000-4000-8000-000000000002',
+        documentName: 'AWS-CreateImage',
+        parentId: 'aaaaaaaa-0000-4000-8000-000000000001',
+        timeline: [{ at: 1, status: 'InProgress', failureMessage: null, outputs: { o: [] } }],
+        alarms: [],
+        steps: [],
+      },
+    ],
+  };
+}
+
+describe('Function: parseScenario', () => {
+  it('returns a validated copy with parentId defaulting to null', () => {
+    // Prepare
+    const doc = validDoc();
+    delete doc.executions[0]?.parentId;
+
+    // Act
+    const scenario = parseScenario(doc);
+
+    // Assess
+    expect(scenario.executions[0]?.parentId).toBeNull();
+    expect(scenario.executions[1]?.parentId).toBe('aaaaaaaa-0000-4000-8000-000000000001');
+    expect(scenario.executions[0]?.steps[2]?.timeline[1]?.failureDetails).toEqual({
+      FailureStage: 'Verification',
+      FailureType: 'Verification',
+      Details: { a: ['b'] },
+    });
+    expect(scenario).not.toBe(doc);
+  });
+
+  it('accepts its own output again', () => {
+    const scenario = parseScenario(validDoc());
+
+    expect(parseScenario(scenario)).toEqual(scenario);
+  });
+
+  it('rejects a document that is not an object', () => {
+    expect(() => parseScenario([])).toThrow('(root): must be an object');
+  });
+
+  it.each<[string, (doc: Doc) => void, string]>([
+    ['an unknown top-level key', (doc) => Object.assign(doc, { nmae: 'x' }), 'nmae: unknown key'],
+    ['a missing name', (doc) => Object.assign(doc, { name: undefined }), 'name: must be a non-empty string'],
+    [
+      'executions that are not an array',
+      (doc) => Object.assign(doc, { executions: {} }),
+      'executions: must be an array',
+    ],
+    [
+      'an execution that is not an object',
+      (doc) => Object.assign(doc, { executions: [1] }),
+      'executions[0]: must be an object',
+    ],
+    [
+      'an unknown execution key',
+      (doc) => Object.assign(doc.executions[0] ?? {}, { status: 'x' }),
+      'executions[0].status: unknown key',
+    ],
+    [
+      'an execution id of the wrong length',
+      (doc) => Object.assign(doc.executions[1] ?? {}, { id: 'short' }),
+      'executions[1].id: must be 36 characters long (got 5)',
+    ],
+    [
+      'a duplicate id across an execution and a step',
+      (doc) => Object.assign(doc.executions[1] ?? {}, { id: '11111111-0000-4000-8000-000000000002' }),
+      'executions[1].id: duplicate id "11111111-0000-4000-8000-000000000002" (already used at executions[0].steps[1].id)',
+    ],
+    [
+      'a duplicate step id',
+      (doc) =>
+        Object.assign(doc.executions[0]?.steps[2] ?? {}, { id: '11111111-0000-4000-8000-000000000001' }),
+      'executions[0].steps[2].id: duplicate id',
+    ],
+    [
+      'a missing document name',
+      (doc) => Object.assign(doc.executions[0] ?? {}, { documentName: '' }),
+      'executions[0].documentName: must be a non-empty string',
+    ],
+    [
+      'a non-string document version',
+      (doc) => Object.assign(doc.executions[0] ?? {}, { documentVersion: 1 }),
+      'executions[0].documentVersion: must be a non-empty string',
+    ],
+    [
+      'a parentId naming no execution of the file',
+      (doc) => Object.assign(doc.executions[1] ?? {}, { parentId: 'ffffffff-0000-4000-8000-000000000009' }),
+      'executions[1].parentId: must refer to another execution in the file',
+    ],
+    [
+      'a parentId naming a step',
+      (doc) => Object.assign(doc.executions[1] ?? {}, { parentId: '11111111-0000-4000-8000-000000000001' }),
+      'executions[1].parentId: must refer to another execution in the file',
+    ],
+    [
+      'a parentId naming the execution itself',
+      (doc) => Object.assign(doc.executions[1] ?? {}, { parentId: 'aaaaaaaa-0000-4000-8000-000000000002' }),
+      'executions[1].parentId: must refer to another execution, not to itself',
+    ],
+    [
+      'an empty execution timeline',
+      (doc) => Object.assign(doc.executions[0] ?? {}, { timeline: [] }),
+      'executions[0].timeline: must be a non-empty array',
+    ],
+    [
+      'a missing steps list',
+      (doc) => Object.assign(doc.executions[0] ?? {}, { steps: undefined }),
+      'executions[0].steps: must be an array',
+    ],
+    [
+      'a negative at',
+      (doc) => Object.assign(doc.executions[0]?.timeline[0] ?? {}, { at: -1 }),
+      'executions[0].timeline[0].at: must be a number of seconds >= 0',
+    ],
+    [
+      'a string at',
+      (doc) => Object.assign(doc.executions[0]?.timeline[0] ?? {}, { at: '0' }),
+      'executions[0].timeline[0].at: must be a number of seconds >= 0',
+    ],
+    [
+      'an at before the previous entry',
+      (doc) => {
+        const timeline = doc.executions[0]?.steps[0]?.timeline ?? [];
+        Object.assign(timeline[0] ?? {}, { at: 1 });
+        Object.assign(timeline[1] ?? {}, { at: 0 });
+      },
+      'executions[0].steps[0].timeline[1].at: must not be before the previous entry (0 < 1)',
+    ],
+    [
+      'an empty step status',
+      (doc) => Object.assign(doc.executions[0]?.steps[2]?.timeline[1] ?? {}, { status: '' }),
+      'executions[0].steps[2].timeline[1].status: must be a non-empty string',
+    ],
+    [
+      'an unknown timeline key',
+      (doc) => Object.assign(doc.executions[0]?.timeline[1] ?? {}, { statsu: 'Failed' }),
+      'executions[0].timeline[1].statsu: unknown key',
+    ],
+    [
+      'a step-only field in an execution timeline',
+      (doc) => Object.assign(doc.executions[0]?.timeline[1] ?? {}, { response: 'x' }),
+      'executions[0].timeline[1].response: unknown key',
+    ],
+    [
+      'a failure message that is a number',
+      (doc) => Object.assign(doc.executions[0]?.steps[2]?.timeline[1] ?? {}, { failureMessage: 42 }),
+      'executions[0].steps[2].timeline[1].failureMessage: must be a string or null',
+    ],
+    [
+      'an unknown failureDetails key',
+      (doc) =>
+        Object.assign(doc.executions[0]?.steps[2]?.timeline[1] ?? {}, { failureDetails: { Stage: 'x' } }),
+      'executions[0].steps[2].timeline[1].failureDetails.Stage: unknown key',
+    ],
+    [
+      'failureDetails.Details values that are not lists',
+      (doc) =>
+        Object.assign(doc.executions[0]?.steps[2]?.timeline[1] ?? {}, {
+          failureDetails: { Details: { a: 'b' } },
+        }),
+      'executions[0].steps[2].timeline[1].failureDetails.Details.a: must be an array of strings',
+    ],
+    [
+      'outputs with a non-string value',
+      (doc) => Object.assign(doc.executions[0]?.steps[0]?.timeline[1] ?? {}, { outputs: { k: [1] } }),
+      'executions[0].steps[0].timeline[1].outputs.k[0]: must be a string',
+    ],
+    [
+      'an unknown step key',
+      (doc) => Object.assign(doc.executions[0]?.steps[0] ?? {}, { retries: 2 }),
+      'executions[0].steps[0].retries: unknown key',
+    ],
+    [
+      'a missing step action',
+      (doc) => Object.assign(doc.executions[0]?.steps[1] ?? {}, { action: undefined }),
+      'executions[0].steps[1].action: must be a non-empty string',
+    ],
+    [
+      'maxAttempts of 0',
+      (doc) => Object.assign(doc.executions[0]?.steps[0] ?? {}, { maxAttempts: 0 }),
+      'executions[0].steps[0].maxAttempts: must be an integer >= 1',
+    ],
+    [
+      'a non-boolean isCritical',
+      (doc) => Object.assign(doc.executions[0]?.steps[0] ?? {}, { isCritical: 'yes' }),
+      'executions[0].steps[0].isCritical: must be a boolean',
+    ],
+    [
+      'a fractional timeoutSeconds',
+      (doc) => Object.assign(doc.executions[0]?.steps[0] ?? {}, { timeoutSeconds: 1.5 }),
+      'executions[0].steps[0].timeoutSeconds: must be an integer >= 0',
+    ],
+    [
+      'inputs with a non-string value',
+      (doc) => Object.assign(doc.executions[0]?.steps[0] ?? {}, { inputs: { InstanceIds: ['i-1'] } }),
+      'executions[0].steps[0].inputs.InstanceIds: must be a string',
+    ],
+    [
+      'an unknown targetLocation key',
+      (doc) => Object.assign(doc.executions[0]?.steps[0] ?? {}, { targetLocation: { Accounts: ['1'] } }),
+      'executions[0].steps[0].targetLocation.Accounts: unknown key',
+    ],
+    [
+      'an alarm without state',
+      (doc) => Object.assign(doc.executions[0]?.steps[0]?.alarms[0] ?? {}, { state: '' }),
+      'executions[0].steps[0].alarms[0].state: must be a non-empty string',
+    ],
+    [
+      'an alarm without at',
+      (doc) => Object.assign(doc.executions[0]?.alarms[0] ?? {}, { at: undefined }),
+      'executions[0].alarms[0].at: must be a number of seconds >= 0',
+    ],
+    [
+      'an unknown alarm key',
+      (doc) => Object.assign(doc.executions[0]?.alarms[0] ?? {}, { severity: 'high' }),
+      'executions[0].alarms[0].severity: unknown key',
+    ],
+    [
+      'alarms that are not a list',
+      (doc) => Object.assign(doc.executions[0] ?? {}, { alarms: { at: 1 } }),
+      'executions[0].alarms: must be an array',
+    ],
+  ])('rejects %s, naming the field', (_case, breakIt, expected) => {
+    // Prepare
+    const doc = validDoc();
+    breakIt(doc);
+
+    // Act
+    const act = (): unknown => parseScenario(doc);
+
+    // Assess
+    expect(act).toThrow(ScenarioError);
+    expect(act).toThrow(expected);
+  });
+
+  it('starts the message with the field path', () => {
+    // Prepare
+    const doc = validDoc();
+    Object.assign(doc.executions[0]?.steps[2]?.timeline[1] ?? {}, { status: 7 });
+
+    // Act
+    const error = (() => {
+      try {
+        parseScenario(doc);
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+
+    // Assess
+    expect(error).toBeInstanceOf(ScenarioError);
+    expect((error as ScenarioError).message).toBe(
+      'executions[0].steps[2].timeline[1].status: must be a non-empty string',
+    );
+    expect((error as ScenarioError).name).toBe('ScenarioError');
+  });
+
+  it('accepts null to clear an optional timeline field', () => {
+    // Prepare
+    const doc = validDoc();
+    doc.executions[0]?.steps[2]?.timeline.push({
+      at: 5,
+      status: 'InProgress',
+      failureMessage: null,
+      failureDetails: null,
+    });
+
+    // Act
+    const scenario = parseScenario(doc);
+
+    // Assess
+    expect(scenario.executions[0]?.steps[2]?.timeline[2]).toEqual({
+      at: 5,
+      status: 'InProgress',
+      failureMessage: null,
+      failureDetails: null,
+    });
+  });
+});
+
+describe('Function: loadScenarioFile', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'scenario-test-'));
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loads the bundled demo scenario', async () => {
+    const scenario = await loadScenarioFile(demoScenarioPath());
+
+    expect(scenario.name).toBe('demo');
+    expect(scenario.executions.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('throws a ScenarioError naming the path of a missing file', async () => {
+    const path = join(dir, 'missing.json');
+
+    await expect(loadScenarioFile(path)).rejects.toThrow(ScenarioError);
+    await expect(loadScenarioFile(path)).rejects.toThrow(`${path}: cannot read scenario file`);
+  });
+
+  it('throws a ScenarioError naming the path of a file that is not JSON', async () => {
+    // Prepare
+    const path = join(dir, 'broken.json');
+    await writeFile(path, '{ "name": ');
+
+    // Act
+    const loading = loadScenarioFile(path);
+
+    // Assess
+    await expect(loading).rejects.toThrow(`${path}: not valid JSON`);
+  });
+
+  it('prefixes validation errors with the file path', async () => {
+    // Prepare
+    const path = join(dir, 'invalid.json');
+    const doc = validDoc();
+    Object.assign(doc.executions[0] ?? {}, { documentName: 3 });
+    await writeFile(path, JSON.stringify(doc));
+
+    // Act
+    const loading = loadScenarioFile(path);
+
+    // Assess
+    await expect(loading).rejects.toThrow(`${path}: executions[0].documentName: must be a non-empty string`);
+  });
+});
+
+describe('Function: scenarioEnd', () => {
+  it('returns the time of the last timeline or alarm entry', () => {
+    // Prepare
+    const doc = validDoc();
+    doc.executions[1]?.alarms.push({ at: 9.5, name: 'Late', state: 'ALARM' });
+
+    // Act
+    const end = scenarioEnd(parseScenario(doc));
+
+    // Assess
+    expect(end).toBe(9.5);
+  });
+
+  it('returns 0 for a scenario without executions', () => {
+    expect(scenarioEnd(parseScenario({ name: 'empty', executions: [] }))).toBe(0);
+  });
+});
+
+describe('File: scenarios/demo.json', () => {
+  it('lasts about 15 seconds and shows every case the local runner demonstrates', async () => {
+    // Prepare
+    const scenario = await loadScenarioFile(demoScenarioPath());
+    const last = (timeline: readonly { at: number; status: string }[]) => timeline[timeline.length - 1];
+
+    // Act
+    const end = scenarioEnd(scenario);
+    const succeeded = scenario.executions.find(
+      (e) => last(e.timeline)?.status === 'Success' && e.steps.length >= 4,
+    );
+    const failed = scenario.executions.find((e) => last(e.timeline)?.status === 'Failed');
+    const failedStep = failed?.steps.find((s) => last(s.timeline)?.status === 'Failed');
+    const stepAlarm = scenario.executions
+      .flatMap((e) => e.steps)
+      .find((s) => s.alarms?.some((a) => a.state === 'ALARM'));
+    const blink = scenario.executions.find(
+      (e) => (last(e.timeline)?.at ?? 0) - (e.timeline[0]?.at ?? 0) <= 0.5,
+    );
+    const child = scenario.executions.find((e) => e.parentId !== null && e.parentId !== undefined);
+
+    // Assess
+    expect(end).toBeGreaterThanOrEqual(12);
+    expect(end).toBeLessThanOrEqual(16);
+    expect(succeeded).toBeDefined();
+    expect(last(failedStep?.timeline ?? [])).toMatchObject({
+      failureMessage: expect.any(String),
+      failureDetails: expect.any(Object),
+    });
+    expect(stepAlarm).toBeDefined();
+    expect(blink).toBeDefined();
+    expect(scenario.executions.some((e) => e.id === child?.parentId)).toBe(true);
+  });
+});
