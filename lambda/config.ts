@@ -31,7 +31,8 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): P
     const raw = env[name]?.trim();
     if (!raw) return fallback;
     const value = Number(raw);
-    if (!Number.isFinite(value) || value <= 0) problems.push(`${name} must be a positive number, got "${raw}"`);
+    if (!Number.isFinite(value) || value <= 0)
+      problems.push(`${name} must be a positive number, got "${raw}"`);
     return value;
   };
 
@@ -53,7 +54,8 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): P
 
 /** Why an event source is not allowed, or null when it is. */
 export function validateEventSource(source: string): string | null {
-  if (source.startsWith('aws.')) return `must not start with "aws." (reserved for AWS services), got "${source}"`;
+  if (source.startsWith('aws.'))
+    return `must not start with "aws." (reserved for AWS services), got "${source}"`;
   if (!/^[A-Za-z0-9._\-/]{1,256}$/.test(source)) {
     return `must be 1-256 letters, digits, '.', '_', '-' or '/', got "${source}"`;
   }

@@ -1,7 +1,7 @@
 // The Lambda entry point: validates its environment once, wires the adapters, runs one cycle per invocation.
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
-import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { type PollerConfig, readConfig } from './config';
 import { ConfigError, ServiceError, StepWatchError } from './core/errors';

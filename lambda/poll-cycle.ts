@@ -42,6 +42,8 @@ export interface PollCycleOptions {
   readonly deadline?: number;
   /** How far before the watermark `StartTimeAfter` looks, against clock skew. @default 300 */
   readonly watermarkOverlapSeconds?: number;
+  /** On the very first cycle (no watermark yet), how far back `StartTimeAfter` looks. @default 900 */
+  readonly initialLookbackSeconds?: number;
   /** PutEvents attempts for a failing entry within one cycle. @default 3 */
   readonly publishAttempts?: number;
   /** At most this many executions are polled this cycle; the rest wait in the cursor. @default no limit */
@@ -91,7 +93,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   summary.eventsResent = await publisher.publish(pending);
 
   // 1. Which executions: in flight ∪ started since the watermark ∪ still tracked as in flight.
-  const executions = await discoverExecutions(source, store, options, poller);
+  const executions = await discoverExecutions(source, store, options, poller, cycleStart);
   const ordered = orderForService(executions, poller.cursor);
   summary.executionsSeen = ordered.length;
 
@@ -152,7 +154,9 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
       previous ? previous.execution.version : null,
     );
     if (!saved) {
-      logger.warn('snapshot moved by a rival poller; keeping its version', { executionId: execution.executionId });
+      logger.warn('snapshot moved by a rival poller; keeping its version', {
+        executionId: execution.executionId,
+      });
     }
   }
 
@@ -178,14 +182,16 @@ async function discoverExecutions(
   store: SnapshotStore,
   options: PollCycleOptions,
   poller: PollerState,
+  cycleStart: number,
 ): Promise<ExecutionView[]> {
   const found = new Map<string, ExecutionView>();
   for (const view of await source.listInFlight()) found.set(view.executionId, view);
-  if (poller.watermark) {
-    const overlapMs = (options.watermarkOverlapSeconds ?? 300) * 1000;
-    const after = new Date(Date.parse(poller.watermark) - overlapMs).toISOString();
-    for (const view of await source.listStartedAfter(after)) found.set(view.executionId, view);
-  }
+  // Runs that started (and perhaps ended) since the last cycle; the first cycle looks back a little.
+  const after = poller.watermark
+    ? Date.parse(poller.watermark) - (options.watermarkOverlapSeconds ?? 300) * 1000
+    : cycleStart - (options.initialLookbackSeconds ?? 900) * 1000;
+  for (const view of await source.listStartedAfter(new Date(after).toISOString()))
+    found.set(view.executionId, view);
   const tracked = await store.listTracked(options.shard);
   const missing = [...new Set([...tracked.map((t) => t.executionId), ...poller.cursor])].filter(
     (id) => !found.has(id),
@@ -234,7 +240,12 @@ function outOfTime(deps: PollCycleDeps, options: PollCycleOptions, polled: numbe
   return options.deadline !== undefined && deps.now() >= options.deadline;
 }
 
-function stalenessSeconds(now: number, cycleStart: number, lastCompleteAt: string | null, complete: boolean): number {
+function stalenessSeconds(
+  now: number,
+  cycleStart: number,
+  lastCompleteAt: string | null,
+  complete: boolean,
+): number {
   if (complete || lastCompleteAt === null) return Math.max(0, (now - cycleStart) / 1000);
   return Math.max(0, (now - Date.parse(lastCompleteAt)) / 1000);
 }
@@ -287,7 +298,8 @@ class OrderedPublisher {
       if (batch.length === 0) break;
       const delivered = await this.#sendWithRetry(batch);
       sent += delivered.length;
-      if (delivered.length > 0) await this.#deps.store.markSent(delivered, new Date(this.#deps.now()).toISOString());
+      if (delivered.length > 0)
+        await this.#deps.store.markSent(delivered, new Date(this.#deps.now()).toISOString());
       queue = rest;
     }
     return sent;
@@ -321,7 +333,9 @@ class OrderedPublisher {
       this.failedCount++;
     }
     if (remaining.length > 0) {
-      this.#logger.error('events left pending for the next cycle', { eventIds: remaining.map((e) => e.eventId) });
+      this.#logger.error('events left pending for the next cycle', {
+        eventIds: remaining.map((e) => e.eventId),
+      });
     }
     return delivered;
   }

@@ -1,6 +1,6 @@
 // Builds the adapters of one shard's poller from configuration: the wiring the handler and CLI share.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { CallCounter } from './adapters/call-counter';
@@ -78,7 +78,8 @@ export function createPoller(
     retentionDays: config.historyRetentionDays,
     calls,
     now,
-    onCorruptItem: (key, reason) => extras.logger?.warn('ignored a corrupt item in the table', { ...key, reason }),
+    onCorruptItem: (key, reason) =>
+      extras.logger?.warn('ignored a corrupt item in the table', { ...key, reason }),
   });
   const publisher = new EventBridgePublisher({
     busName: config.eventBusName,

@@ -1,5 +1,9 @@
 // EventPublisher over EventBridge PutEvents.
-import { EventBridgeClient, PutEventsCommand, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
+import {
+  EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsCommandOutput,
+} from '@aws-sdk/client-eventbridge';
 import { ServiceError } from '../core/errors';
 import type { EventPublisher, PublishFailure } from '../core/ports';
 import type { OutboxEvent } from '../core/types';
@@ -36,7 +40,9 @@ export class EventBridgePublisher implements EventPublisher {
 
   async publishBatch(events: readonly OutboxEvent[]): Promise<readonly PublishFailure[]> {
     if (events.length > MAX_ENTRIES_PER_CALL) {
-      throw new ServiceError(`PutEvents takes at most ${MAX_ENTRIES_PER_CALL} entries; got ${events.length}.`);
+      throw new ServiceError(
+        `PutEvents takes at most ${MAX_ENTRIES_PER_CALL} entries; got ${events.length}.`,
+      );
     }
     if (events.length === 0) return [];
     this.calls.count('PutEvents');

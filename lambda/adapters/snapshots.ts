@@ -84,7 +84,9 @@ export class DynamoSnapshotStore implements SnapshotStore {
     const item = output.Item;
     return {
       watermark: typeof item?.watermark === 'string' ? item.watermark : null,
-      cursor: Array.isArray(item?.cursor) ? item.cursor.filter((id): id is string => typeof id === 'string') : [],
+      cursor: Array.isArray(item?.cursor)
+        ? item.cursor.filter((id): id is string => typeof id === 'string')
+        : [],
       lastCompleteAt: typeof item?.lastCompleteAt === 'string' ? item.lastCompleteAt : null,
       version: typeof item?.version === 'number' ? item.version : 0,
     };
@@ -190,7 +192,11 @@ export class DynamoSnapshotStore implements SnapshotStore {
     })) {
       const event = readTransition(item);
       if (event) pending.push(event);
-      else this.#onCorrupt({ pk: item.pk, sk: item.sk }, 'pending transition without eventId, detail or executionId');
+      else
+        this.#onCorrupt(
+          { pk: item.pk, sk: item.sk },
+          'pending transition without eventId, detail or executionId',
+        );
     }
     return pending;
   }
@@ -279,7 +285,8 @@ export class DynamoSnapshotStore implements SnapshotStore {
   async #batchWrite(items: Item[]): Promise<void> {
     let requests = items.map((Item) => ({ PutRequest: { Item } }));
     for (let attempt = 0; requests.length > 0; attempt++) {
-      if (attempt >= 8) throw new ServiceError(`DynamoDB left ${requests.length} step snapshots unprocessed.`);
+      if (attempt >= 8)
+        throw new ServiceError(`DynamoDB left ${requests.length} step snapshots unprocessed.`);
       const batch = requests;
       const output = await this.#call('BatchWriteItem', () =>
         this.#doc.send(new BatchWriteCommand({ RequestItems: { [this.#table]: batch } })),
@@ -300,8 +307,15 @@ export class DynamoSnapshotStore implements SnapshotStore {
   }
 
   #readExecution(item: Item): ExecutionSnapshot | null {
-    if (typeof item.executionId !== 'string' || typeof item.status !== 'string' || typeof item.version !== 'number') {
-      this.#onCorrupt({ pk: item.pk, sk: item.sk }, 'execution snapshot without executionId, status or version');
+    if (
+      typeof item.executionId !== 'string' ||
+      typeof item.status !== 'string' ||
+      typeof item.version !== 'number'
+    ) {
+      this.#onCorrupt(
+        { pk: item.pk, sk: item.sk },
+        'execution snapshot without executionId, status or version',
+      );
       return null;
     }
     return {
@@ -347,7 +361,8 @@ export class DynamoSnapshotStore implements SnapshotStore {
       await this.#call('PutItem', write);
       return true;
     } catch (error) {
-      if (error instanceof ServiceError && error.cause instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ServiceError && error.cause instanceof ConditionalCheckFailedException)
+        return false;
       throw error;
     }
   }

@@ -105,7 +105,11 @@ export class SsmExecutionSource implements ExecutionSource {
     do {
       const output = await this.#send(operation, () =>
         this.#client.send(
-          new DescribeAutomationExecutionsCommand({ Filters: filters, MaxResults: PAGE_SIZE, NextToken: nextToken }),
+          new DescribeAutomationExecutionsCommand({
+            Filters: filters,
+            MaxResults: PAGE_SIZE,
+            NextToken: nextToken,
+          }),
         ),
       );
       for (const raw of output.AutomationExecutionMetadataList ?? []) {
@@ -190,7 +194,9 @@ function targetLocationOf(raw: StepExecution['TargetLocation']): StepTargetLocat
     ...(raw.Accounts && { accounts: raw.Accounts }),
     ...(raw.Regions && { regions: raw.Regions }),
     ...(raw.ExecutionRoleName && { executionRoleName: raw.ExecutionRoleName }),
-    ...(raw.TargetLocationMaxConcurrency && { targetLocationMaxConcurrency: raw.TargetLocationMaxConcurrency }),
+    ...(raw.TargetLocationMaxConcurrency && {
+      targetLocationMaxConcurrency: raw.TargetLocationMaxConcurrency,
+    }),
     ...(raw.TargetLocationMaxErrors && { targetLocationMaxErrors: raw.TargetLocationMaxErrors }),
   };
 }

@@ -113,7 +113,10 @@ export function diffExecution(input: DiffInput): DiffResult {
   return { transitions, next: { execution: nextExecution, steps: nextSteps }, changedSteps, changed };
 }
 
-function diffStep(step: StepView, before: StepSnapshot | null): { transitions: Transition[]; next: StepSnapshot } {
+function diffStep(
+  step: StepView,
+  before: StepSnapshot | null,
+): { transitions: Transition[]; next: StepSnapshot } {
   const transitions: Transition[] = [];
   let ordinal = before?.transitions ?? 0;
   if (before?.status !== step.status) {

@@ -1,7 +1,14 @@
 // Turns transitions into event details of the public contract: eventId, fields, truncation.
 import { createHash } from 'node:crypto';
 import { EventTooLargeError } from './errors';
-import { DETAIL_TYPES, type DetailType, type ExecutionView, type OutboxEvent, type StepView, type Transition } from './types';
+import {
+  DETAIL_TYPES,
+  type DetailType,
+  type ExecutionView,
+  type OutboxEvent,
+  type StepView,
+  type Transition,
+} from './types';
 
 /** Where and when the events are emitted. */
 export interface EventContext {
@@ -71,13 +78,29 @@ export function eventIdOf(executionId: string, transition: Transition): string {
     transition.kind === 'execution'
       ? [executionId, null, 'execution', transition.status, transition.ordinal]
       : transition.kind === 'step'
-        ? [executionId, transition.step.stepExecutionId, 'step', transition.step.status, transition.ordinal, transition.step.startTime]
-        : [executionId, transition.step?.stepExecutionId ?? null, 'alarm', transition.alarm.name, transition.ordinal];
+        ? [
+            executionId,
+            transition.step.stepExecutionId,
+            'step',
+            transition.step.status,
+            transition.ordinal,
+            transition.step.startTime,
+          ]
+        : [
+            executionId,
+            transition.step?.stepExecutionId ?? null,
+            'alarm',
+            transition.alarm.name,
+            transition.ordinal,
+          ];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
 }
 
 /** The ARN of an automation execution, the `resources` of its events. */
-export function executionArn(context: Pick<EventContext, 'partition' | 'region' | 'account'>, executionId: string): string {
+export function executionArn(
+  context: Pick<EventContext, 'partition' | 'region' | 'account'>,
+  executionId: string,
+): string {
   return `arn:${context.partition}:ssm:${context.region}:${context.account}:automation-execution/${executionId}`;
 }
 
@@ -102,7 +125,10 @@ export function buildEvents(
       executionId: execution.executionId,
       detailType,
       resources,
-      detail: fitToSize(detail, context.maxEntryBytes - fixedEntryBytes(context.source, detailType, resources)),
+      detail: fitToSize(
+        detail,
+        context.maxEntryBytes - fixedEntryBytes(context.source, detailType, resources),
+      ),
       observedAt: context.observedAt,
       stepExecutionId: transition.kind === 'execution' ? null : (transition.step?.stepExecutionId ?? null),
       sequence: firstSequence + index,
@@ -114,7 +140,12 @@ function detailTypeOf(transition: Transition): DetailType {
   return DETAIL_TYPES[transition.kind];
 }
 
-function detailOf(execution: ExecutionView, transition: Transition, context: EventContext, eventId: string): EventDetail {
+function detailOf(
+  execution: ExecutionView,
+  transition: Transition,
+  context: EventContext,
+  eventId: string,
+): EventDetail {
   const common: EventDetail = {
     eventId,
     account: context.account,
@@ -211,7 +242,8 @@ export function fitToSize(detail: EventDetail, maxBytes: number): string {
     }
     const { holder, key, path, value } = candidate;
     // A string is cut (again, if escaping kept it too long); anything else is dropped once.
-    const keep = typeof value === 'string' ? utf8Length(value) - overflow - utf8Length(TRUNCATION_MARK) - 16 : 0;
+    const keep =
+      typeof value === 'string' ? utf8Length(value) - overflow - utf8Length(TRUNCATION_MARK) - 16 : 0;
     if (keep > 0) {
       holder[key] = truncateUtf8(value as string, keep) + TRUNCATION_MARK;
     } else {
@@ -229,7 +261,13 @@ function largestField(
   detail: EventDetail,
   done: ReadonlySet<string>,
 ): { holder: Record<string, unknown>; key: string; path: string; value: unknown } | null {
-  let best: { holder: Record<string, unknown>; key: string; path: string; value: unknown; size: number } | null = null;
+  let best: {
+    holder: Record<string, unknown>;
+    key: string;
+    path: string;
+    value: unknown;
+    size: number;
+  } | null = null;
   for (const [parent, key] of TRUNCATABLE) {
     const holder = (parent ? detail[parent] : detail) as Record<string, unknown> | null | undefined;
     const path = parent ? `${parent}.${key}` : key;

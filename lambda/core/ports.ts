@@ -57,7 +57,11 @@ export interface RecordResult {
 export interface SnapshotStore {
   loadPollerState(shard: string): Promise<PollerState>;
   /** Saves the poller state if its version is still `expected.version`; false when a rival moved it. */
-  savePollerState(shard: string, state: Omit<PollerState, 'version'>, expected: PollerState): Promise<boolean>;
+  savePollerState(
+    shard: string,
+    state: Omit<PollerState, 'version'>,
+    expected: PollerState,
+  ): Promise<boolean>;
   /** Executions tracked as in flight, longest tracked first. */
   listTracked(shard: string): Promise<TrackedExecution[]>;
   /** An execution's snapshot and its steps' snapshots, or null when never seen. */

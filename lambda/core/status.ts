@@ -43,7 +43,9 @@ export const TERMINAL_STATUSES: ReadonlySet<string> = new Set<KnownStatus>([
  * The non-terminal statuses, exactly the ten values an `ExecutionStatus` filter may carry
  * (SSM allows at most ten values a filter).
  */
-export const IN_FLIGHT_STATUSES: readonly KnownStatus[] = KNOWN_STATUSES.filter((s) => !TERMINAL_STATUSES.has(s));
+export const IN_FLIGHT_STATUSES: readonly KnownStatus[] = KNOWN_STATUSES.filter(
+  (s) => !TERMINAL_STATUSES.has(s),
+);
 
 /** Statuses a person would call a failure; the default of the notification rule. */
 export const FAILURE_STATUSES: readonly KnownStatus[] = [

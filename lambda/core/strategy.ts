@@ -26,7 +26,10 @@ export function needsStepRead(previous: ExecutionState | null, execution: Execut
  * the last complete read knew was visible to that read too, and is in the snapshot; the terminal ones
  * among them never change again.
  */
-export function isWindowCovered(previous: ExecutionState | null, seenNewestFirst: readonly StepView[]): boolean {
+export function isWindowCovered(
+  previous: ExecutionState | null,
+  seenNewestFirst: readonly StepView[],
+): boolean {
   if (!previous || previous.execution.stepsReadAt === null) return false;
   const oldest = seenNewestFirst[seenNewestFirst.length - 1];
   if (!oldest || !previous.steps.has(oldest.stepExecutionId)) return false;

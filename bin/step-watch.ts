@@ -1,0 +1,49 @@
+#!/usr/bin/env -S npx tsx
+// The operator CLI: poll, table create, local, history, executions.
+import { describeError, exitCodeOf, UsageError } from './commands/cli-errors';
+
+const USAGE = `Usage: step-watch <command> [options]
+
+Commands:
+  poll --table <name> --bus <name> [--source <s>] [--account <id>] [--region <r>]
+                           run one poll cycle against what the AWS SDK resolves
+  table create --table <name>
+                           create the table (same schema as the CDK stack), for local use
+  local [--scenario <file>] [--json] [--fresh] [--interval <seconds>]
+                           run the sandbox and the poller; print events as they are emitted
+  history <executionId> [--format table|json|csv|html] [--table <name>] [--local]
+                           every recorded transition of an execution and its children
+  executions [--since 7d] [--status <s>] [--document <prefix>] [--table <name>] [--local]
+                           the executions the store knows, newest first
+
+Run 'step-watch <command> --help' for a command's options.`;
+
+type Command = (args: string[]) => Promise<void>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  poll: async () => (await import('./commands/poll')).pollCommand,
+  table: async () => (await import('./commands/table')).tableCommand,
+  local: async () => (await import('./commands/local')).localCommand,
+  history: async () => (await import('./commands/history')).historyCommand,
+  executions: async () => (await import('./commands/executions')).executionsCommand,
+};
+
+async function main(argv: string[]): Promise<void> {
+  // The SDK warns on every run that future versions need Node 22; the CLI supports Node 20 today.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    if (!name) process.exitCode = 2;
+    return;
+  }
+  const load = COMMANDS[name];
+  if (!load)
+    throw new UsageError(`Unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}.`);
+  await (await load())(rest);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`step-watch: ${describeError(error)}\n`);
+  process.exitCode = exitCodeOf(error);
+});

@@ -1,0 +1,107 @@
+// The embedded local stack: SSM simulator, EventBridge recorder and dynalite, wired to real SDK clients.
+
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { createTable } from '../bin/commands/table';
+import type { PollerClients } from '../lambda/poller';
+import { startDynamo } from './dynamo';
+import { EventBridgeRecorder } from './event-recorder';
+import type { Scenario } from './scenario';
+import { SsmSimulator } from './ssm-simulator';
+
+/** Where `step-watch local` keeps its DynamoDB data, so `history --local` can read the last run. */
+export const LOCAL_DATA_DIR = fileURLToPath(new URL('../.local/dynamodb', import.meta.url));
+/** The table `step-watch local` uses. */
+export const LOCAL_TABLE = 'step-watch-local';
+/** The bus name the local poller sends to (the recorder accepts any). */
+export const LOCAL_BUS = 'step-watch-local';
+/** Account and region the local stack pretends to be. */
+export const LOCAL_ACCOUNT = '123456789012';
+export const LOCAL_REGION = 'us-east-1';
+
+/** Options of {@link startLocalStack}. */
+export interface LocalStackOptions {
+  readonly scenario: Scenario;
+  /** Epoch ms the scenario's `at: 0` maps to. @default now */
+  readonly startEpochMs?: number;
+  /** Clock of the simulator and recorder. @default Date.now */
+  readonly clock?: () => number;
+  /** DynamoDB data directory; in memory when omitted. */
+  readonly dataDir?: string;
+  /** Wipe `dataDir` first. */
+  readonly fresh?: boolean;
+  readonly tableName?: string;
+  /** SSM throttling above this many calls a second per operation. @default none */
+  readonly throttleTps?: number;
+  /** SDK retry attempts of the clients. @default 3 */
+  readonly maxAttempts?: number;
+}
+
+/** A running local stack. */
+export interface LocalStack {
+  readonly ssm: SsmSimulator;
+  readonly recorder: EventBridgeRecorder;
+  readonly tableName: string;
+  /** The three endpoints, as the SDK's `AWS_ENDPOINT_URL_*` variables. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Real SDK clients pointed at the stack. */
+  readonly clients: Required<Omit<PollerClients, 'sts'>>;
+  stop(): Promise<void>;
+}
+
+const DUMMY_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** Starts the simulator, the recorder and DynamoDB on free loopback ports, and creates the table. */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const clock = options.clock ?? Date.now;
+  const ssm = new SsmSimulator({
+    scenario: options.scenario,
+    startEpochMs: options.startEpochMs ?? clock(),
+    clock,
+    ...(options.throttleTps !== undefined && { throttleTps: options.throttleTps }),
+  });
+  const recorder = new EventBridgeRecorder({ clock });
+  const dynamo = await startDynamo({
+    ...(options.dataDir !== undefined && { path: options.dataDir }),
+    fresh: options.fresh ?? false,
+  });
+  const stoppers: (() => Promise<void>)[] = [() => dynamo.stop()];
+  try {
+    await ssm.start();
+    stoppers.push(() => ssm.stop());
+    await recorder.start();
+    stoppers.push(() => recorder.stop());
+    const common = {
+      region: LOCAL_REGION,
+      credentials: DUMMY_CREDENTIALS,
+      maxAttempts: options.maxAttempts ?? 3,
+    };
+    const clients = {
+      ssm: new SSMClient({ ...common, endpoint: ssm.endpoint }),
+      dynamodb: new DynamoDBClient({ ...common, endpoint: dynamo.endpoint }),
+      eventBridge: new EventBridgeClient({ ...common, endpoint: recorder.endpoint }),
+    };
+    const tableName = options.tableName ?? LOCAL_TABLE;
+    await createTable(clients.dynamodb, tableName);
+    return {
+      ssm,
+      recorder,
+      tableName,
+      env: {
+        AWS_ENDPOINT_URL_SSM: ssm.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: recorder.endpoint,
+      },
+      clients,
+      stop: async () => {
+        for (const client of Object.values(clients)) client.destroy();
+        await Promise.allSettled(stoppers.reverse().map((stop) => stop()));
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled(stoppers.reverse().map((stop) => stop()));
+    throw error;
+  }
+}
