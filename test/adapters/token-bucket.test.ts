@@ -1,0 +1,89 @@
+// Tests of the token bucket on a virtual clock: rate, burst and time waited.
+import { describe, expect, it } from 'vitest';
+import { type Timer, TokenBucket } from '../../lambda/adapters/token-bucket';
+
+/** A virtual clock whose sleep advances time at once. */
+class FakeTimer implements Timer {
+  time = 0;
+
+  now(): number {
+    return this.time;
+  }
+
+  async sleep(ms: number): Promise<void> {
+    this.time += ms;
+  }
+}
+
+/** Takes `count` tokens and returns the virtual time at which each take returned. */
+async function takeTimes(bucket: TokenBucket, timer: FakeTimer, count: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    await bucket.take();
+    times.push(timer.now());
+  }
+  return times;
+}
+
+describe('Class: TokenBucket', () => {
+  it('hands out the burst at once, then one token per 1/rate seconds', async () => {
+    // Prepare
+    const timer = new FakeTimer();
+    const bucket = new TokenBucket({ ratePerSecond: 2, burst: 2, timer });
+
+    // Act
+    const times = await takeTimes(bucket, timer, 6);
+
+    // Assess
+    expect(times).toEqual([0, 0, 500, 1000, 1500, 2000]);
+    expect(bucket.waitedMs).toBe(2000);
+  });
+
+  it('keeps a fractional rate within a millisecond a call', async () => {
+    // Prepare
+    const timer = new FakeTimer();
+    const bucket = new TokenBucket({ ratePerSecond: 3, burst: 1, timer });
+
+    // Act
+    const times = await takeTimes(bucket, timer, 31);
+
+    // Assess: 30 tokens after the first take at 3 a second take 10 s.
+    expect(times[30]).toBeGreaterThanOrEqual(10_000);
+    expect(times[30]).toBeLessThanOrEqual(10_030);
+    expect(bucket.waitedMs).toBe(timer.now());
+  });
+
+  it('refills while idle, but never beyond the burst', async () => {
+    // Prepare
+    const timer = new FakeTimer();
+    const bucket = new TokenBucket({ ratePerSecond: 2, burst: 3, timer });
+    await takeTimes(bucket, timer, 3);
+    timer.time += 60_000;
+
+    // Act
+    const times = await takeTimes(bucket, timer, 4);
+
+    // Assess
+    expect(times).toEqual([60_000, 60_000, 60_000, 60_500]);
+    expect(bucket.waitedMs).toBe(500);
+  });
+
+  it('defaults the burst to the whole tokens of one second, at least one', async () => {
+    const slowTimer = new FakeTimer();
+    const slow = new TokenBucket({ ratePerSecond: 0.5, timer: slowTimer });
+    const fastTimer = new FakeTimer();
+    const fast = new TokenBucket({ ratePerSecond: 2.5, timer: fastTimer });
+
+    expect(await takeTimes(slow, slowTimer, 2)).toEqual([0, 2000]);
+    expect(await takeTimes(fast, fastTimer, 3)).toEqual([0, 0, 400]);
+  });
+
+  it('reports no wait while within the burst', async () => {
+    const timer = new FakeTimer();
+    const bucket = new TokenBucket({ ratePerSecond: 3, burst: 3, timer });
+
+    await takeTimes(bucket, timer, 3);
+
+    expect(bucket.waitedMs).toBe(0);
+  });
+});

@@ -1,0 +1,392 @@
+// Tests of diffExecution: first sight, status changes, ordinals, alarms, ordering and the next snapshot.
+import { describe, expect, it } from 'vitest';
+import { type DiffInput, diffExecution } from '../../lambda/core/diff';
+import { eventIdOf } from '../../lambda/core/events';
+import type { ExecutionState, ExecutionView, StepView, Transition } from '../../lambda/core/types';
+import { executionState, executionView, isoAt, stepSnapshot, stepView } from '../helpers/builders';
+
+function diff(overrides: Partial<DiffInput> = {}) {
+  return diffExecution({
+    execution: executionView(),
+    steps: [],
+    previous: null,
+    stepsComplete: true,
+    readAt: isoAt(10),
+    ...overrides,
+  });
+}
+
+/** A short, readable form of a transition, for order assertions. */
+function describeTransition(transition: Transition): string {
+  switch (transition.kind) {
+    case 'execution':
+      return `execution ${transition.previousStatus}->${transition.status}`;
+    case 'step':
+      return `step ${transition.step.stepExecutionId} ${transition.previousStatus}->${transition.step.status}`;
+    case 'alarm':
+      return `alarm ${transition.alarm.name} on ${transition.step?.stepExecutionId ?? 'execution'}`;
+  }
+}
+
+describe('Function: diffExecution', () => {
+  it('finds no change when a later complete read shows nothing new', () => {
+    const first = diff({ steps: [stepView()] });
+    const second = diff({ steps: [stepView()], previous: first.next, readAt: isoAt(70) });
+    expect(second.transitions).toEqual([]);
+    expect(second.changed).toBe(false);
+  });
+
+  it('emits previousStatus null on first sight of the execution and its steps', () => {
+    // Act
+    const result = diff({ steps: [stepView()] });
+
+    // Assess
+    expect(result.transitions).toEqual([
+      { kind: 'execution', status: 'InProgress', previousStatus: null, ordinal: 0 },
+      { kind: 'step', step: stepView(), previousStatus: null, ordinal: 0 },
+    ]);
+    expect(result.changed).toBe(true);
+    expect(result.changedSteps).toEqual(['step-1']);
+    expect(result.next.execution).toEqual({
+      executionId: 'exec-1',
+      documentName: 'AWS-RestartEC2Instance',
+      documentVersion: '1',
+      status: 'InProgress',
+      parentExecutionId: null,
+      startTime: isoAt(0),
+      endTime: null,
+      transitions: 1,
+      alarms: [],
+      alarmsRaised: 0,
+      version: 0,
+      stepsReadAt: isoAt(10),
+      failedSteps: 0,
+    });
+    expect(result.next.steps.get('step-1')).toEqual(stepSnapshot());
+  });
+
+  it('finds no transition and no change when nothing changed', () => {
+    // Prepare
+    const first = diff({ steps: [stepView()] });
+
+    // Act
+    const second = diff({ steps: [stepView()], previous: first.next });
+
+    // Assess
+    expect(second.transitions).toEqual([]);
+    expect(second.changedSteps).toEqual([]);
+    expect(second.changed).toBe(false);
+  });
+
+  it('finds no change when a partial read of unchanged steps happens later', () => {
+    const first = diff({ steps: [stepView()] });
+
+    const second = diff({
+      steps: [stepView()],
+      previous: first.next,
+      stepsComplete: false,
+      readAt: isoAt(70),
+    });
+
+    expect(second.transitions).toEqual([]);
+    expect(second.changed).toBe(false);
+  });
+
+  it('carries the stored version into the next snapshot', () => {
+    const result = diff({ previous: executionState({ version: 7 }) });
+
+    expect(result.next.execution.version).toBe(7);
+  });
+
+  it('gives the previous status of a step that changed', () => {
+    // Prepare
+    const previous = executionState({}, [stepSnapshot()]);
+
+    // Act
+    const result = diff({ steps: [stepView({ status: 'Success', endTime: isoAt(5) })], previous });
+
+    // Assess
+    expect(result.transitions).toEqual([
+      {
+        kind: 'step',
+        step: stepView({ status: 'Success', endTime: isoAt(5) }),
+        previousStatus: 'InProgress',
+        ordinal: 1,
+      },
+    ]);
+    expect(result.changedSteps).toEqual(['step-1']);
+    expect(result.next.steps.get('step-1')).toEqual(stepSnapshot({ status: 'Success', transitions: 2 }));
+  });
+
+  it('gives the previous status of an execution that changed', () => {
+    const result = diff({ execution: executionView({ status: 'Waiting' }), previous: executionState() });
+
+    expect(result.transitions).toEqual([
+      { kind: 'execution', status: 'Waiting', previousStatus: 'InProgress', ordinal: 1 },
+    ]);
+    expect(result.next.execution.transitions).toBe(2);
+  });
+
+  it('increments the execution ordinal on every status change, also when a status comes back', () => {
+    // Prepare
+    const statuses = ['InProgress', 'Waiting', 'InProgress', 'Success'];
+    let previous: ExecutionState | null = null;
+    const transitions: Transition[] = [];
+
+    // Act
+    for (const status of statuses) {
+      const result = diff({ execution: executionView({ status }), previous });
+      transitions.push(...result.transitions);
+      previous = result.next;
+    }
+
+    // Assess
+    expect(transitions).toEqual([
+      { kind: 'execution', status: 'InProgress', previousStatus: null, ordinal: 0 },
+      { kind: 'execution', status: 'Waiting', previousStatus: 'InProgress', ordinal: 1 },
+      { kind: 'execution', status: 'InProgress', previousStatus: 'Waiting', ordinal: 2 },
+      { kind: 'execution', status: 'Success', previousStatus: 'InProgress', ordinal: 3 },
+    ]);
+    expect(previous?.execution.transitions).toBe(4);
+  });
+
+  it('gives a retried step four distinct transitions with increasing ordinals', () => {
+    // Prepare
+    const statuses = ['InProgress', 'Failed', 'InProgress', 'Success'];
+    let previous: ExecutionState | null = null;
+    const stepTransitions: Transition[] = [];
+
+    // Act
+    for (const [i, status] of statuses.entries()) {
+      const result = diff({ steps: [stepView({ status })], previous, readAt: isoAt(10 + i) });
+      stepTransitions.push(...result.transitions.filter((t) => t.kind === 'step'));
+      previous = result.next;
+    }
+
+    // Assess
+    expect(
+      stepTransitions.map((t) => (t.kind === 'step' ? [t.previousStatus, t.step.status, t.ordinal] : [])),
+    ).toEqual([
+      [null, 'InProgress', 0],
+      ['InProgress', 'Failed', 1],
+      ['Failed', 'InProgress', 2],
+      ['InProgress', 'Success', 3],
+    ]);
+    expect(new Set(stepTransitions.map((t) => eventIdOf('exec-1', t))).size).toBe(4);
+    expect(previous?.steps.get('step-1')).toEqual(stepSnapshot({ status: 'Success', transitions: 4 }));
+  });
+
+  it('emits a step alarm once when it first enters ALARM', () => {
+    // Prepare
+    const alarmed = stepView({ triggeredAlarms: [{ name: 'HighCPU', state: 'ALARM' }] });
+    const first = diff({ steps: [stepView()] });
+
+    // Act
+    const raised = diff({ steps: [alarmed], previous: first.next });
+    const again = diff({ steps: [alarmed], previous: raised.next });
+
+    // Assess
+    expect(raised.transitions).toEqual([
+      { kind: 'alarm', alarm: { name: 'HighCPU', state: 'ALARM' }, step: alarmed, ordinal: 0 },
+    ]);
+    expect(raised.changedSteps).toEqual(['step-1']);
+    expect(raised.next.steps.get('step-1')).toEqual(stepSnapshot({ alarms: ['HighCPU'], alarmsRaised: 1 }));
+    expect(again.transitions).toEqual([]);
+  });
+
+  it('does not emit an alarm in UNKNOWN state', () => {
+    const result = diff({ steps: [stepView({ triggeredAlarms: [{ name: 'HighCPU', state: 'UNKNOWN' }] })] });
+
+    expect(result.transitions.filter((t) => t.kind === 'alarm')).toEqual([]);
+    expect(result.next.steps.get('step-1')?.alarms).toEqual([]);
+  });
+
+  it('does not re-emit an alarm that a later payload omits and then shows again', () => {
+    // Prepare
+    const alarms = [{ name: 'HighCPU', state: 'ALARM' }];
+    const raised = diff({ steps: [stepView({ triggeredAlarms: alarms })] });
+    const omitted = diff({ steps: [stepView()], previous: raised.next });
+
+    // Act
+    const back = diff({ steps: [stepView({ triggeredAlarms: alarms })], previous: omitted.next });
+
+    // Assess
+    expect(omitted.transitions).toEqual([]);
+    expect(back.transitions).toEqual([]);
+    expect(back.next.steps.get('step-1')?.alarms).toEqual(['HighCPU']);
+  });
+
+  it('numbers a second alarm of the same step after the first', () => {
+    const raised = diff({ steps: [stepView({ triggeredAlarms: [{ name: 'HighCPU', state: 'ALARM' }] })] });
+    const second = stepView({
+      triggeredAlarms: [
+        { name: 'HighCPU', state: 'ALARM' },
+        { name: 'DiskFull', state: 'ALARM' },
+      ],
+    });
+
+    const result = diff({ steps: [second], previous: raised.next });
+
+    expect(result.transitions).toEqual([
+      { kind: 'alarm', alarm: { name: 'DiskFull', state: 'ALARM' }, step: second, ordinal: 1 },
+    ]);
+  });
+
+  it('emits execution-level alarms with a null step, once', () => {
+    // Prepare
+    const execution = executionView({
+      triggeredAlarms: [
+        { name: 'HighCPU', state: 'ALARM' },
+        { name: 'Quiet', state: 'OK' },
+      ],
+    });
+
+    // Act
+    const first = diff({ execution });
+    const again = diff({ execution, previous: first.next });
+
+    // Assess
+    expect(first.transitions).toEqual([
+      { kind: 'execution', status: 'InProgress', previousStatus: null, ordinal: 0 },
+      { kind: 'alarm', alarm: { name: 'HighCPU', state: 'ALARM' }, step: null, ordinal: 0 },
+    ]);
+    expect(first.next.execution.alarms).toEqual(['HighCPU']);
+    expect(first.next.execution.alarmsRaised).toBe(1);
+    expect(again.transitions).toEqual([]);
+  });
+
+  it('orders a non-final execution status first and steps by start time', () => {
+    // Prepare: SSM's ReverseOrder gives the newest step first.
+    const steps: StepView[] = [
+      stepView({ stepExecutionId: 'step-3', startTime: isoAt(3) }),
+      stepView({ stepExecutionId: 'step-pending', startTime: null, status: 'Pending' }),
+      stepView({ stepExecutionId: 'step-1', startTime: isoAt(1), status: 'Success' }),
+      stepView({ stepExecutionId: 'step-2', startTime: isoAt(2), status: 'Success' }),
+    ];
+
+    // Act
+    const result = diff({ steps });
+
+    // Assess
+    expect(result.transitions.map(describeTransition)).toEqual([
+      'execution null->InProgress',
+      'step step-1 null->Success',
+      'step step-2 null->Success',
+      'step step-3 null->InProgress',
+      'step step-pending null->Pending',
+    ]);
+  });
+
+  it('puts each step alarm after its step, execution alarms after the steps and a final status last', () => {
+    // Prepare
+    const execution = executionView({
+      status: 'Failed',
+      endTime: isoAt(9),
+      triggeredAlarms: [{ name: 'ExecutionAlarm', state: 'ALARM' }],
+    });
+    const steps = [
+      stepView({ stepExecutionId: 'step-2', startTime: isoAt(2), status: 'Failed' }),
+      stepView({
+        stepExecutionId: 'step-1',
+        startTime: isoAt(1),
+        status: 'Success',
+        triggeredAlarms: [{ name: 'StepAlarm', state: 'ALARM' }],
+      }),
+    ];
+
+    // Act
+    const result = diff({ execution, steps, previous: executionState() });
+
+    // Assess
+    expect(result.transitions.map(describeTransition)).toEqual([
+      'step step-1 null->Success',
+      'alarm StepAlarm on step-1',
+      'step step-2 null->Failed',
+      'alarm ExecutionAlarm on execution',
+      'execution InProgress->Failed',
+    ]);
+  });
+
+  it('passes an unknown status string through unchanged', () => {
+    // Prepare
+    const execution = executionView({ status: 'SomethingNew' });
+    const steps = [
+      stepView({ status: 'Exited' }),
+      stepView({ stepExecutionId: 'step-2', status: 'Brandnew' }),
+    ];
+
+    // Act
+    const result = diff({ execution, steps, previous: executionState({}, [stepSnapshot()]) });
+
+    // Assess
+    expect(result.transitions.map(describeTransition)).toEqual([
+      'execution InProgress->SomethingNew',
+      'step step-1 InProgress->Exited',
+      'step step-2 null->Brandnew',
+    ]);
+    expect(result.next.execution.status).toBe('SomethingNew');
+  });
+
+  it('keeps the snapshots of steps not read this cycle', () => {
+    // Prepare
+    const untouched = stepSnapshot({
+      stepExecutionId: 'step-0',
+      status: 'Failed',
+      startTime: isoAt(0),
+      transitions: 2,
+    });
+    const previous = executionState({ failedSteps: 1 }, [untouched, stepSnapshot()]);
+
+    // Act
+    const result = diff({ steps: [stepView({ status: 'Success' })], previous, stepsComplete: false });
+
+    // Assess
+    expect(result.changedSteps).toEqual(['step-1']);
+    expect(result.next.steps.get('step-0')).toEqual(untouched);
+    expect([...result.next.steps.keys()].sort()).toEqual(['step-0', 'step-1']);
+    expect(result.next.execution.failedSteps).toBe(1);
+  });
+
+  it('counts the steps in a failure-like status, read or not', () => {
+    // Prepare
+    const previous = executionState({}, [
+      stepSnapshot({ stepExecutionId: 'old-cancelled', status: 'Cancelled' }),
+      stepSnapshot({ stepExecutionId: 'old-success', status: 'Success' }),
+    ]);
+    const steps = [
+      stepView({ stepExecutionId: 'a', status: 'Failed' }),
+      stepView({ stepExecutionId: 'b', status: 'TimedOut' }),
+      stepView({ stepExecutionId: 'c', status: 'Success' }),
+      stepView({ stepExecutionId: 'd', status: 'InProgress' }),
+    ];
+
+    // Act
+    const result = diff({ steps, previous });
+
+    // Assess
+    expect(result.next.execution.failedSteps).toBe(3);
+  });
+
+  it('moves stepsReadAt only when the steps were read completely', () => {
+    // Act
+    const partial = diff({ stepsComplete: false, readAt: isoAt(10) });
+    const complete = diff({ previous: partial.next, stepsComplete: true, readAt: isoAt(20) });
+    const partialAgain = diff({ previous: complete.next, stepsComplete: false, readAt: isoAt(30) });
+
+    // Assess
+    expect(partial.next.execution.stepsReadAt).toBeNull();
+    expect(complete.next.execution.stepsReadAt).toBe(isoAt(20));
+    expect(complete.changed).toBe(true);
+    expect(partialAgain.next.execution.stepsReadAt).toBe(isoAt(20));
+  });
+
+  it('notes a changed end time even without a transition', () => {
+    const execution: ExecutionView = executionView({ endTime: isoAt(50) });
+
+    const result = diff({ execution, previous: executionState(), stepsComplete: false });
+
+    expect(result.transitions).toEqual([]);
+    expect(result.changed).toBe(true);
+    expect(result.next.execution.endTime).toBe(isoAt(50));
+  });
+});

@@ -1,0 +1,600 @@
+// Tests of runPollCycle over in-memory fakes of its three ports: transitions, batching, retries, crashes, rivals, deadline, strategy.
+import { describe, expect, it, vi } from 'vitest';
+import { ServiceError } from '../lambda/core/errors';
+import type {
+  EventPublisher,
+  ExecutionSource,
+  PollerState,
+  PublishFailure,
+  RecordResult,
+  SnapshotStore,
+  StepPage,
+  StepPageRequest,
+  TrackedExecution,
+} from '../lambda/core/ports';
+import { isTerminal } from '../lambda/core/status';
+import type { StepReadStrategy } from '../lambda/core/strategy';
+import type { ExecutionState, ExecutionView, OutboxEvent, StepView } from '../lambda/core/types';
+import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../lambda/poll-cycle';
+import { detailOf, EPOCH, executionView, isoAt, stepView } from './helpers/builders';
+
+/** SSM's largest page of step executions. */
+const PAGE_SIZE = 50;
+
+/** SSM over a mutable list of executions and their steps (kept in start order), paging by 50. */
+class FakeSource implements ExecutionSource {
+  readonly executions = new Map<string, ExecutionView>();
+  readonly steps = new Map<string, StepView[]>();
+  readonly stepPageRequests: StepPageRequest[] = [];
+  /** Runs on every step page read, e.g. to let time pass. */
+  onStepPage: () => void = () => {};
+
+  /** Adds or replaces an execution and some of its steps (new steps go last, as the newest). */
+  put(execution: ExecutionView, ...steps: StepView[]): void {
+    this.executions.set(execution.executionId, execution);
+    const list = this.steps.get(execution.executionId) ?? [];
+    for (const step of steps) {
+      const index = list.findIndex((s) => s.stepExecutionId === step.stepExecutionId);
+      if (index >= 0) list[index] = step;
+      else list.push(step);
+    }
+    this.steps.set(execution.executionId, list);
+  }
+
+  async listInFlight(): Promise<ExecutionView[]> {
+    return [...this.executions.values()].filter((e) => !isTerminal(e.status));
+  }
+
+  async listStartedAfter(time: string): Promise<ExecutionView[]> {
+    return [...this.executions.values()].filter((e) => e.startTime !== null && e.startTime > time);
+  }
+
+  async describeExecutions(executionIds: readonly string[]): Promise<ExecutionView[]> {
+    return executionIds.flatMap((id) => {
+      const execution = this.executions.get(id);
+      return execution ? [execution] : [];
+    });
+  }
+
+  async readStepPage(request: StepPageRequest): Promise<StepPage> {
+    this.stepPageRequests.push(request);
+    this.onStepPage();
+    const all = this.steps.get(request.executionId) ?? [];
+    const ordered = request.reverse ? [...all].reverse() : all;
+    const offset = Number(request.nextToken ?? '0');
+    const end = offset + PAGE_SIZE;
+    return { steps: ordered.slice(offset, end), nextToken: end < ordered.length ? String(end) : null };
+  }
+
+  /** Step pages read so far for one execution. */
+  pagesOf(executionId: string): number {
+    return this.stepPageRequests.filter((r) => r.executionId === executionId).length;
+  }
+}
+
+interface OutboxRecord {
+  readonly event: OutboxEvent;
+  readonly shard: string;
+  sentAt: string | null;
+}
+
+interface StoredExecution {
+  readonly shard: string;
+  /** When tracking began; null once the execution is final. */
+  readonly trackedAt: string | null;
+  readonly state: ExecutionState;
+}
+
+/** The table in memory, with the conditional semantics of the DynamoDB adapter. */
+class FakeStore implements SnapshotStore {
+  readonly executions = new Map<string, StoredExecution>();
+  readonly outbox = new Map<string, OutboxRecord>();
+  readonly pollers = new Map<string, PollerState>();
+  readonly #now: () => number;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  async loadPollerState(shard: string): Promise<PollerState> {
+    return this.pollers.get(shard) ?? { watermark: null, cursor: [], lastCompleteAt: null, version: 0 };
+  }
+
+  async savePollerState(
+    shard: string,
+    state: Omit<PollerState, 'version'>,
+    expected: PollerState,
+  ): Promise<boolean> {
+    if ((this.pollers.get(shard)?.version ?? 0) !== expected.version) return false;
+    this.pollers.set(shard, {
+      watermark: state.watermark,
+      cursor: [...state.cursor],
+      lastCompleteAt: state.lastCompleteAt,
+      version: expected.version + 1,
+    });
+    return true;
+  }
+
+  async listTracked(shard: string): Promise<TrackedExecution[]> {
+    const tracked: TrackedExecution[] = [];
+    for (const stored of this.executions.values()) {
+      if (stored.shard === shard && stored.trackedAt !== null) {
+        tracked.push({ executionId: stored.state.execution.executionId, trackedAt: stored.trackedAt });
+      }
+    }
+    return tracked.sort((a, b) => a.trackedAt.localeCompare(b.trackedAt));
+  }
+
+  async loadExecution(executionId: string): Promise<ExecutionState | null> {
+    const stored = this.executions.get(executionId);
+    return stored ? { execution: { ...stored.state.execution }, steps: new Map(stored.state.steps) } : null;
+  }
+
+  async recordEvents(shard: string, events: readonly OutboxEvent[]): Promise<RecordResult> {
+    const claimed: OutboxEvent[] = [];
+    const alreadyRecorded: OutboxEvent[] = [];
+    for (const event of events) {
+      if (this.outbox.has(event.eventId)) {
+        alreadyRecorded.push(event);
+      } else {
+        this.outbox.set(event.eventId, { event, shard, sentAt: null });
+        claimed.push(event);
+      }
+    }
+    return { claimed, alreadyRecorded };
+  }
+
+  async listPending(shard: string): Promise<OutboxEvent[]> {
+    return [...this.outbox.values()]
+      .filter((r) => r.shard === shard && r.sentAt === null)
+      .map((r) => r.event);
+  }
+
+  async markSent(events: readonly OutboxEvent[], sentAt: string): Promise<void> {
+    for (const event of events) {
+      const record = this.outbox.get(event.eventId);
+      if (!record) throw new ServiceError(`No transition ${event.eventId} to mark sent.`);
+      record.sentAt ??= sentAt;
+    }
+  }
+
+  async saveExecution(
+    shard: string,
+    next: ExecutionState,
+    changedSteps: readonly string[],
+    expectedVersion: number | null,
+  ): Promise<boolean> {
+    const executionId = next.execution.executionId;
+    const stored = this.executions.get(executionId);
+    const current = stored ? stored.state.execution.version : null;
+    if (current !== expectedVersion) return false;
+    // Only the changed steps are written; the others keep what the table holds.
+    const steps = new Map(stored?.state.steps ?? []);
+    for (const id of changedSteps) {
+      const step = next.steps.get(id);
+      if (step) steps.set(id, step);
+    }
+    const inFlight = !isTerminal(next.execution.status);
+    this.executions.set(executionId, {
+      shard,
+      trackedAt: inFlight ? (stored?.trackedAt ?? new Date(this.#now()).toISOString()) : null,
+      state: { execution: { ...next.execution, version: (expectedVersion ?? 0) + 1 }, steps },
+    });
+    return true;
+  }
+
+  /** Events recorded and not yet marked sent, in recording order. */
+  pending(): OutboxEvent[] {
+    return [...this.outbox.values()].filter((r) => r.sentAt === null).map((r) => r.event);
+  }
+}
+
+/** EventBridge in memory: records every call and delivery, and fails the entries a rule matches. */
+class FakePublisher implements EventPublisher {
+  readonly calls: OutboxEvent[][] = [];
+  readonly delivered: OutboxEvent[] = [];
+  #rules: { match: (event: OutboxEvent) => boolean; times: number }[] = [];
+
+  /** Fails matching entries `times` times (forever by default). */
+  fail(match: (event: OutboxEvent) => boolean, times = Number.POSITIVE_INFINITY): void {
+    this.#rules.push({ match, times });
+  }
+
+  heal(): void {
+    this.#rules = [];
+  }
+
+  async publishBatch(events: readonly OutboxEvent[]): Promise<readonly PublishFailure[]> {
+    this.calls.push([...events]);
+    const failures: PublishFailure[] = [];
+    for (const event of events) {
+      const rule = this.#rules.find((r) => r.times > 0 && r.match(event));
+      if (rule) {
+        rule.times--;
+        failures.push({ eventId: event.eventId, errorCode: 'InternalFailure', errorMessage: 'injected' });
+      } else {
+        this.delivered.push(event);
+      }
+    }
+    return failures;
+  }
+}
+
+const OPTIONS: PollCycleOptions = {
+  shard: '123456789012/eu-west-1',
+  account: '123456789012',
+  region: 'eu-west-1',
+  eventSource: 'ssm-step-watch',
+  maxEntryBytes: 262_144,
+};
+
+/** The three fakes on one virtual clock; each cycle runs a minute after the last. */
+class Harness {
+  time = EPOCH + 60_000;
+  readonly source = new FakeSource();
+  readonly store = new FakeStore(() => this.time);
+  readonly publisher = new FakePublisher();
+
+  async cycle(options: Partial<PollCycleOptions> = {}): Promise<CycleSummary> {
+    try {
+      return await runPollCycle(
+        {
+          source: this.source,
+          store: this.store,
+          publisher: this.publisher,
+          now: () => this.time,
+          sleep: async () => {},
+        },
+        { ...OPTIONS, ...options },
+      );
+    } finally {
+      this.time += 60_000;
+    }
+  }
+
+  /** Labels of the events delivered so far, in order. */
+  deliveredLabels(): string[] {
+    return this.publisher.delivered.map(label);
+  }
+}
+
+/** A short, readable form of an event. */
+function label(event: OutboxEvent): string {
+  const detail = detailOf(event);
+  if (detail.alarm) return `${detail.executionId} alarm ${detail.alarm.name}`;
+  if (detail.step) {
+    return `${detail.executionId} ${detail.step.stepExecutionId} ${detail.step.previousStatus}->${detail.step.status}`;
+  }
+  return `${detail.executionId} ${detail.previousStatus}->${detail.executionStatus}`;
+}
+
+function isStep(stepExecutionId: string): (event: OutboxEvent) => boolean {
+  return (event) => event.stepExecutionId === stepExecutionId;
+}
+
+/** `count` steps started one second apart, all Success but those listed in `open`. */
+function stepsOf(count: number, open: readonly number[] = []): StepView[] {
+  return Array.from({ length: count }, (_, i) =>
+    stepView({
+      stepExecutionId: `s-${i + 1}`,
+      stepName: `step${i + 1}`,
+      startTime: isoAt(i + 1),
+      status: open.includes(i + 1) ? 'InProgress' : 'Success',
+    }),
+  );
+}
+
+describe('Function: runPollCycle', () => {
+  it('emits every transition once over several cycles, then nothing', async () => {
+    // Prepare
+    const h = new Harness();
+    const execution = executionView({ executionId: 'e-1' });
+    h.source.put(execution, stepView({ stepExecutionId: 's-1', startTime: isoAt(1) }));
+
+    // Act
+    await h.cycle();
+    h.source.put(
+      execution,
+      stepView({ stepExecutionId: 's-1', startTime: isoAt(1), status: 'Success' }),
+      // Started and ended between two polls.
+      stepView({ stepExecutionId: 's-2', startTime: isoAt(70), status: 'Success' }),
+      stepView({ stepExecutionId: 's-3', startTime: isoAt(80) }),
+    );
+    await h.cycle();
+    h.source.put(
+      { ...execution, status: 'Success', endTime: isoAt(150) },
+      stepView({ stepExecutionId: 's-3', startTime: isoAt(80), status: 'Success' }),
+    );
+    await h.cycle();
+    const pagesBefore = h.source.stepPageRequests.length;
+    const quiet = await h.cycle();
+
+    // Assess
+    expect(h.deliveredLabels()).toEqual([
+      'e-1 null->InProgress',
+      'e-1 s-1 null->InProgress',
+      'e-1 s-1 InProgress->Success',
+      'e-1 s-2 null->Success',
+      'e-1 s-3 null->InProgress',
+      'e-1 s-3 InProgress->Success',
+      'e-1 InProgress->Success',
+    ]);
+    expect(new Set(h.publisher.delivered.map((e) => e.eventId)).size).toBe(7);
+    expect(h.store.pending()).toEqual([]);
+    expect(quiet).toMatchObject({ transitions: 0, eventsEmitted: 0, eventsResent: 0, complete: true });
+    expect(h.source.stepPageRequests.length).toBe(pagesBefore);
+  });
+
+  it('emits the final transitions of a tracked execution that ended between polls', async () => {
+    // Prepare: started long ago, so only the store's tracking finds it once it is no longer in flight.
+    const h = new Harness();
+    const execution = executionView({ executionId: 'e-old', startTime: isoAt(-86_400) });
+    h.source.put(execution, stepView({ stepExecutionId: 's-1' }));
+    await h.cycle();
+    h.source.put(
+      { ...execution, status: 'Failed', endTime: isoAt(90) },
+      stepView({ stepExecutionId: 's-1', status: 'Failed' }),
+    );
+
+    // Act
+    await h.cycle();
+
+    // Assess
+    expect(h.deliveredLabels().slice(2)).toEqual([
+      'e-old s-1 InProgress->Failed',
+      'e-old InProgress->Failed',
+    ]);
+    expect(await h.store.listTracked(OPTIONS.shard)).toEqual([]);
+  });
+
+  it('sends more than ten events in batches of at most ten', async () => {
+    // Prepare
+    const h = new Harness();
+    h.source.put(executionView({ executionId: 'e-1' }), ...stepsOf(25));
+
+    // Act
+    const summary = await h.cycle();
+
+    // Assess
+    expect(summary).toMatchObject({ transitions: 26, eventsEmitted: 26, eventsPending: 0 });
+    expect(h.publisher.calls.length).toBeGreaterThanOrEqual(3);
+    for (const call of h.publisher.calls) expect(call.length).toBeLessThanOrEqual(10);
+    expect(new Set(h.publisher.delivered.map((e) => e.eventId)).size).toBe(26);
+    expect(h.publisher.delivered).toHaveLength(26);
+  });
+
+  it('retries a failed entry within the cycle and delivers it once', async () => {
+    // Prepare
+    const h = new Harness();
+    h.source.put(executionView({ executionId: 'e-1' }), ...stepsOf(3, [3]));
+    h.publisher.fail(isStep('s-2'), 1);
+
+    // Act
+    const summary = await h.cycle();
+
+    // Assess
+    const attempts = h.publisher.calls.flat().filter(isStep('s-2'));
+    expect(attempts).toHaveLength(2);
+    expect(h.publisher.delivered.filter(isStep('s-2'))).toHaveLength(1);
+    expect(h.publisher.delivered).toHaveLength(4);
+    expect(summary).toMatchObject({ eventsEmitted: 4, eventsPending: 0 });
+    expect(h.store.pending()).toEqual([]);
+  });
+
+  it('keeps a permanently failing entry pending and resends it, same id and detail, before newer events of its step', async () => {
+    // Prepare
+    const h = new Harness();
+    const execution = executionView({ executionId: 'e-1' });
+    h.source.put(execution, stepView({ stepExecutionId: 's-1' }));
+    h.publisher.fail(isStep('s-1'));
+
+    // Act: cycle 1 cannot send s-1's first event; cycle 2 cannot either, and holds back its newer one.
+    const first = await h.cycle();
+    const [stuck] = h.store.pending();
+    h.source.put(
+      execution,
+      stepView({ stepExecutionId: 's-1', status: 'Success' }),
+      stepView({ stepExecutionId: 's-2', startTime: isoAt(2) }),
+    );
+    const second = await h.cycle();
+    const callsOfSecond = h.publisher.calls.length;
+    h.publisher.heal();
+    const third = await h.cycle();
+
+    // Assess
+    expect(first.eventsPending).toBe(1);
+    expect(stuck && label(stuck)).toBe('e-1 s-1 null->InProgress');
+    expect(second).toMatchObject({ eventsPending: 2, eventsEmitted: 1 });
+    const newer = h.publisher.calls.slice(0, callsOfSecond).flat().filter(isStep('s-1'));
+    expect(newer.map(label)).toEqual(Array(6).fill('e-1 s-1 null->InProgress'));
+    expect(h.deliveredLabels()).toEqual([
+      'e-1 null->InProgress',
+      'e-1 s-2 null->InProgress',
+      'e-1 s-1 null->InProgress',
+      'e-1 s-1 InProgress->Success',
+    ]);
+    const resent = h.publisher.delivered[2];
+    expect(resent?.eventId).toBe(stuck?.eventId);
+    expect(resent?.detail).toBe(stuck?.detail);
+    expect(resent?.detail).toBe(h.publisher.calls.flat().find(isStep('s-1'))?.detail);
+    expect(third).toMatchObject({ eventsResent: 2, eventsPending: 0 });
+    expect(h.store.pending()).toEqual([]);
+  });
+
+  it('resends with the same eventIds after a crash between sending and marking sent', async () => {
+    // Prepare
+    const h = new Harness();
+    h.source.put(executionView({ executionId: 'e-1' }), ...stepsOf(3, [3]));
+    vi.spyOn(h.store, 'markSent').mockRejectedValueOnce(new ServiceError('DynamoDB UpdateItem failed'));
+
+    // Act
+    await expect(h.cycle()).rejects.toThrow(ServiceError);
+    const sentBeforeCrash = h.publisher.delivered.map((e) => e.eventId);
+    const recorded = h.store.pending().map((e) => e.eventId);
+    const after = await h.cycle();
+
+    // Assess
+    expect(sentBeforeCrash).toHaveLength(4);
+    expect(recorded).toEqual(sentBeforeCrash);
+    expect(after).toMatchObject({ eventsResent: 4, transitions: 0, eventsPending: 0 });
+    expect(h.publisher.delivered.slice(4).map((e) => e.eventId)).toEqual(sentBeforeCrash);
+    expect(h.store.pending()).toEqual([]);
+  });
+
+  it('sends each event once after a crash between recording and saving the snapshot', async () => {
+    // Prepare
+    const h = new Harness();
+    h.source.put(executionView({ executionId: 'e-1' }), ...stepsOf(2, [2]));
+    vi.spyOn(h.store, 'saveExecution').mockRejectedValueOnce(new ServiceError('DynamoDB PutItem failed'));
+
+    // Act
+    await expect(h.cycle()).rejects.toThrow(ServiceError);
+    const after = await h.cycle();
+
+    // Assess
+    expect(h.publisher.delivered).toHaveLength(3);
+    expect(new Set(h.publisher.delivered.map((e) => e.eventId)).size).toBe(3);
+    expect(after).toMatchObject({ eventsResent: 3, transitions: 3, eventsEmitted: 0 });
+    expect(h.store.pending()).toEqual([]);
+  });
+
+  it('sends nothing twice when a rival recorded the same transitions and saved its snapshot first', async () => {
+    // Prepare: the rival polls first; we then read the state as it was before the rival wrote.
+    const h = new Harness();
+    h.source.put(executionView({ executionId: 'e-1' }), ...stepsOf(2, [2]));
+    await h.cycle();
+    const callsOfRival = h.publisher.calls.length;
+    vi.spyOn(h.store, 'loadExecution').mockResolvedValueOnce(null);
+    vi.spyOn(h.store, 'listPending').mockResolvedValueOnce([]);
+    const record = vi.spyOn(h.store, 'recordEvents');
+    const save = vi.spyOn(h.store, 'saveExecution');
+    h.time -= 60_000;
+
+    // Act
+    const summary = await h.cycle();
+
+    // Assess
+    expect(summary).toMatchObject({ transitions: 3, eventsEmitted: 0 });
+    const recorded = await record.mock.results[0]?.value;
+    expect(recorded?.claimed).toEqual([]);
+    expect(recorded?.alreadyRecorded).toHaveLength(3);
+    expect(save).toHaveBeenCalledTimes(1);
+    expect(await save.mock.results[0]?.value).toBe(false);
+    expect(h.publisher.calls).toHaveLength(callsOfRival);
+    expect(h.publisher.delivered).toHaveLength(3);
+    expect(h.store.executions.get('e-1')?.state.execution.version).toBe(1);
+  });
+
+  it('defers executions past the deadline into the cursor and serves them first next cycle', async () => {
+    // Prepare: each step page takes a second.
+    const h = new Harness();
+    for (let i = 1; i <= 5; i++) {
+      h.source.put(
+        executionView({ executionId: `e-${i}`, startTime: isoAt(i) }),
+        stepView({ stepExecutionId: `s-${i}`, startTime: isoAt(i + 1) }),
+      );
+    }
+    h.source.onStepPage = () => {
+      h.time += 1000;
+    };
+
+    // Act
+    const first = await h.cycle({ deadline: h.time + 2500 });
+    const cursor = (await h.store.loadPollerState(OPTIONS.shard)).cursor;
+    const readBefore = h.source.stepPageRequests.length;
+    const second = await h.cycle({ deadline: h.time + 1500 });
+
+    // Assess
+    expect(first).toMatchObject({
+      executionsSeen: 5,
+      executionsPolled: 3,
+      executionsDeferred: 2,
+      complete: false,
+    });
+    expect(cursor).toEqual(['e-4', 'e-5']);
+    expect(h.source.stepPageRequests.slice(0, readBefore).map((r) => r.executionId)).toEqual([
+      'e-1',
+      'e-2',
+      'e-3',
+    ]);
+    expect(h.source.stepPageRequests.slice(readBefore).map((r) => r.executionId)).toEqual(['e-4', 'e-5']);
+    expect(second).toMatchObject({ executionsPolled: 2, executionsDeferred: 3, complete: false });
+    expect((await h.store.loadPollerState(OPTIONS.shard)).cursor).toEqual(['e-1', 'e-2', 'e-3']);
+    expect(h.deliveredLabels().filter((l) => l.includes('s-'))).toEqual([
+      'e-1 s-1 null->InProgress',
+      'e-2 s-2 null->InProgress',
+      'e-3 s-3 null->InProgress',
+      'e-4 s-4 null->InProgress',
+      'e-5 s-5 null->InProgress',
+    ]);
+  });
+
+  it.each<[StepReadStrategy, number]>([
+    ['window', 1],
+    ['full', 3],
+  ])(
+    'reads a 120-step execution with a current snapshot with the %s strategy in %i page(s)',
+    async (strategy, pages) => {
+      // Prepare
+      const h = new Harness();
+      const execution = executionView({ executionId: 'e-1' });
+      h.source.put(execution, ...stepsOf(120, [120]));
+      await h.cycle({ strategy });
+      h.source.put(
+        execution,
+        stepView({ stepExecutionId: 's-120', stepName: 'step120', startTime: isoAt(120), status: 'Success' }),
+        stepView({ stepExecutionId: 's-121', stepName: 'step121', startTime: isoAt(121) }),
+      );
+      const delivered = h.publisher.delivered.length;
+
+      // Act
+      const summary = await h.cycle({ strategy });
+
+      // Assess
+      expect(h.source.pagesOf('e-1')).toBe(3 + pages);
+      expect(summary.stepPages).toBe(pages);
+      expect(h.deliveredLabels().slice(delivered)).toEqual([
+        'e-1 s-120 InProgress->Success',
+        'e-1 s-121 null->InProgress',
+      ]);
+    },
+  );
+
+  it('writes nothing for an execution that did not change', async () => {
+    const h = new Harness();
+    h.source.put(executionView({ executionId: 'e-1' }), ...stepsOf(2, [2]));
+    await h.cycle();
+    const save = vi.spyOn(h.store, 'saveExecution');
+    const summary = await h.cycle();
+    expect(summary.transitions).toBe(0);
+    expect(save).not.toHaveBeenCalled();
+  });
+
+  it('never puts two events of one step in one batch', async () => {
+    const h = new Harness();
+    h.source.put(
+      executionView({ executionId: 'e-1' }),
+      stepView({ stepExecutionId: 's-1', triggeredAlarms: [{ name: 'HighCPU', state: 'ALARM' }] }),
+    );
+    await h.cycle();
+    expect(h.publisher.calls.length).toBeGreaterThan(0);
+    for (const call of h.publisher.calls) {
+      const steps = call.flatMap((e) => (e.stepExecutionId ? [e.stepExecutionId] : []));
+      expect(new Set(steps).size).toBe(steps.length);
+    }
+  });
+
+  it('holds back a step alarm while the step status event before it is stuck', async () => {
+    const h = new Harness();
+    const execution = executionView({ executionId: 'e-1' });
+    h.source.put(execution, stepView({ stepExecutionId: 's-1' }));
+    h.publisher.fail((e) => e.stepExecutionId === 's-1' && e.detailType === 'Automation Step Status Change');
+    await h.cycle();
+    h.source.put(
+      execution,
+      stepView({ stepExecutionId: 's-1', triggeredAlarms: [{ name: 'HighCPU', state: 'ALARM' }] }),
+    );
+    await h.cycle();
+    expect(h.deliveredLabels()).toEqual(['e-1 null->InProgress']);
+  });
+});
