@@ -341,8 +341,9 @@ class OrderedPublisher {
   }
 }
 
+/** Events of one step (status and alarms) share a key; so do an execution's own events. */
 function orderingKey(event: OutboxEvent): string {
-  return `${event.detailType}|${event.stepExecutionId ?? event.executionId}`;
+  return event.stepExecutionId ?? event.executionId;
 }
 
 function defaultSleep(ms: number): Promise<void> {

@@ -105,7 +105,8 @@ export function diffExecution(input: DiffInput): DiffResult {
     previousExecution === null ||
     transitions.length > 0 ||
     changedSteps.length > 0 ||
-    previousExecution.stepsReadAt !== stepsReadAt ||
+    // A first complete read must be stored; later reads that change nothing write nothing.
+    (previousExecution.stepsReadAt === null && stepsReadAt !== null) ||
     previousExecution.documentVersion !== nextExecution.documentVersion ||
     previousExecution.endTime !== nextExecution.endTime ||
     previousExecution.startTime !== nextExecution.startTime;

@@ -41,7 +41,7 @@ export interface PollerState {
 /** An execution tracked as in flight in the store. */
 export interface TrackedExecution {
   readonly executionId: string;
-  /** When the store started tracking it (ISO). */
+  /** When its snapshot was last written while in flight (ISO). */
   readonly trackedAt: string;
 }
 
@@ -62,7 +62,7 @@ export interface SnapshotStore {
     state: Omit<PollerState, 'version'>,
     expected: PollerState,
   ): Promise<boolean>;
-  /** Executions tracked as in flight, longest tracked first. */
+  /** Executions tracked as in flight, in no particular order (the cycle orders them). */
   listTracked(shard: string): Promise<TrackedExecution[]>;
   /** An execution's snapshot and its steps' snapshots, or null when never seen. */
   loadExecution(executionId: string): Promise<ExecutionState | null>;
