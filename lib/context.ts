@@ -1,0 +1,111 @@
+// Turns CDK context (cdk.json defaults, `-c key=value` overrides) into StepWatch stack props.
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { StepWatchConfigError } from './errors';
+import type { StepWatchLogLevel, StepWatchProps } from './step-watch';
+
+/** The context keys bin/app.ts reads; docs/deploy.md has a table of them. */
+export const CONTEXT_KEYS = [
+  'stackName',
+  'schedule',
+  'eventBusName',
+  'eventSource',
+  'historyRetentionDays',
+  'archiveRetentionDays',
+  'regions',
+  'ssmDescribeTps',
+  'maxEntryBytes',
+  'reservedConcurrency',
+  'logRetentionDays',
+  'logLevel',
+  'notifications',
+  'notificationStatuses',
+  'notificationEmails',
+  'slackWorkspaceId',
+  'slackChannelId',
+  'slackChannelConfigurationName',
+] as const;
+
+/** One of {@link CONTEXT_KEYS}. */
+export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/** Reads one context value, e.g. `(key) => app.node.tryGetContext(key)`. */
+export type ContextReader = (key: ContextKey) => unknown;
+
+/** What the app builds from context: the stack name and the StepWatch props. */
+export interface StepWatchContext {
+  readonly stackName: string;
+  readonly props: StepWatchProps;
+}
+
+/** A string setting; empty or absent means "use the default". */
+function text(read: ContextReader, key: ContextKey): string | undefined {
+  const value = read(key);
+  if (value === undefined || value === null) return undefined;
+  const trimmed = String(value).trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+/** A list setting: a JSON array in cdk.json or a comma-separated string on the command line. */
+function list(read: ContextReader, key: ContextKey): string[] | undefined {
+  const value = read(key);
+  const items = Array.isArray(value) ? value.map(String) : (text(read, key)?.split(',') ?? []);
+  const trimmed = items.map((item) => item.trim()).filter((item) => item !== '');
+  return trimmed.length > 0 ? trimmed : undefined;
+}
+
+function number(read: ContextReader, key: ContextKey): number | undefined {
+  const value = text(read, key);
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed))
+    throw new StepWatchConfigError(`context ${key} must be a number; got '${value}'.`);
+  return parsed;
+}
+
+function flag(read: ContextReader, key: ContextKey): boolean {
+  const value = text(read, key)?.toLowerCase();
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new StepWatchConfigError(`context ${key} must be true or false; got '${value}'.`);
+}
+
+/**
+ * Builds the stack name and StepWatch props from context. Unset keys leave the construct's defaults;
+ * the construct validates the values and names the prop in its message.
+ *
+ * @example
+ * ```ts
+ * const { stackName, props } = stepWatchPropsFromContext((key) => app.node.tryGetContext(key));
+ * ```
+ */
+export function stepWatchPropsFromContext(read: ContextReader): StepWatchContext {
+  const emails = list(read, 'notificationEmails');
+  const workspaceId = text(read, 'slackWorkspaceId');
+  const channelId = text(read, 'slackChannelId');
+  const slack =
+    workspaceId !== undefined || channelId !== undefined
+      ? {
+          workspaceId: workspaceId ?? '',
+          channelId: channelId ?? '',
+          channelConfigurationName: text(read, 'slackChannelConfigurationName'),
+        }
+      : undefined;
+  const notify = flag(read, 'notifications') || emails !== undefined || slack !== undefined;
+  const regions = list(read, 'regions');
+
+  const props: StepWatchProps = {
+    schedule: text(read, 'schedule'),
+    eventBusName: text(read, 'eventBusName'),
+    eventSource: text(read, 'eventSource'),
+    historyRetention: number(read, 'historyRetentionDays'),
+    archiveRetention: number(read, 'archiveRetentionDays'),
+    shards: regions?.map((region) => ({ region })),
+    ssmDescribeTps: number(read, 'ssmDescribeTps'),
+    maxEntryBytes: number(read, 'maxEntryBytes'),
+    reservedConcurrency: number(read, 'reservedConcurrency'),
+    logRetention: number(read, 'logRetentionDays') as RetentionDays | undefined,
+    logLevel: text(read, 'logLevel')?.toUpperCase() as StepWatchLogLevel | undefined,
+    notifications: notify ? { statuses: list(read, 'notificationStatuses'), emails, slack } : undefined,
+  };
+  return { stackName: text(read, 'stackName') ?? 'SsmStepWatch', props };
+}

@@ -1,0 +1,17 @@
+// Errors the CDK layer raises: a StepWatch prop that synth must refuse.
+import { StepWatchError } from '../lambda/core/errors';
+
+/**
+ * A `StepWatch` prop (or a context key that feeds one) has a value the construct cannot deploy.
+ * The message is one sentence naming the prop and what is allowed.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   new StepWatch(stack, 'Watch', { eventSource: 'aws.ssm' });
+ * } catch (error) {
+ *   if (error instanceof StepWatchConfigError) console.error(error.message);
+ * }
+ * ```
+ */
+export class StepWatchConfigError extends StepWatchError {}

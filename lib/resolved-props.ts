@@ -1,0 +1,305 @@
+// Validates StepWatch props and applies their defaults, in one place, before any resource exists.
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import type { IManagedPolicy } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+import type { IConstruct } from 'constructs';
+import { DEFAULT_EVENT_SOURCE, validateEventSource } from '../lambda/config';
+import { FAILURE_STATUSES } from '../lambda/core/status';
+import { METRIC_NAMESPACE } from '../lambda/metric-names';
+import { StepWatchConfigError } from './errors';
+import type { StepWatchNotificationProps, StepWatchSlackProps } from './notifications';
+import type { StepWatchLogLevel, StepWatchProps, StepWatchShard } from './step-watch';
+
+/** The shortest and longest schedule period the poller supports. */
+const MIN_PERIOD = Duration.minutes(1);
+const MAX_PERIOD = Duration.hours(1);
+/** EventBridge's PutEvents entry limit since 2026; the classic limit is 256 KB. */
+const MAX_ENTRY_BYTES_LIMIT = 1_048_576;
+/** The handler refuses a smaller MAX_ENTRY_BYTES (lambda/config.ts). */
+const MIN_ENTRY_BYTES = 4096;
+/** Powertools service name the handler also falls back to. */
+const DEFAULT_SERVICE_NAME = 'ssm-step-watch';
+const LOG_LEVELS: readonly StepWatchLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+const RATE_EXPRESSION = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours)\s*\)$/;
+const EVENT_BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const SLACK_WORKSPACE_ID = /^[0-9A-Z]{1,255}$/;
+const SLACK_CHANNEL_ID = /^[A-Za-z0-9]{1,255}$/;
+const CHANNEL_CONFIGURATION_NAME = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** The Slack settings after validation and defaults. */
+export interface ResolvedSlack {
+  readonly workspaceId: string;
+  readonly channelId: string;
+  readonly channelConfigurationName: string | undefined;
+  readonly guardrailPolicies: readonly IManagedPolicy[] | undefined;
+}
+
+/** The notification settings after validation and defaults. */
+export interface ResolvedNotifications {
+  readonly statuses: readonly string[];
+  readonly emails: readonly string[];
+  readonly slack: ResolvedSlack | undefined;
+  readonly topicKey: IKey | undefined;
+}
+
+/** Every StepWatch setting, validated, with its default applied. */
+export interface ResolvedStepWatchProps {
+  readonly period: Duration;
+  readonly eventBusName: string | undefined;
+  readonly eventSource: string;
+  readonly archiveRetention: Duration;
+  readonly historyRetentionDays: number;
+  readonly shards: readonly StepWatchShard[];
+  /** True when the caller listed no shards: one schedule, input `{}`. */
+  readonly ownShardOnly: boolean;
+  readonly ssmDescribeTps: number;
+  readonly maxEntryBytes: number;
+  readonly reservedConcurrency: number;
+  readonly logRetention: RetentionDays;
+  readonly logLevel: StepWatchLogLevel;
+  readonly serviceName: string;
+  readonly metricsNamespace: string;
+  readonly tableEncryptionKey: IKey | undefined;
+  readonly tableRemovalPolicy: RemovalPolicy;
+  readonly schemaDirectory: string;
+  readonly notifications: ResolvedNotifications | undefined;
+}
+
+/** Names of every region aws-cdk-lib knows, across partitions. */
+const KNOWN_REGIONS: ReadonlySet<string> = new Set(RegionInfo.regions.map((region) => region.name));
+
+function fail(message: string): never {
+  throw new StepWatchConfigError(message);
+}
+
+function show(value: unknown): string {
+  if (value instanceof Duration) return value.toHumanString();
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** A literal string the checks can read; tokens (parameters, imports) pass unchecked. */
+function isLiteral(value: string): boolean {
+  return !Token.isUnresolved(value);
+}
+
+function isWholeNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value);
+}
+
+function resolvePeriod(schedule: string | Duration | undefined): Duration {
+  const problem = `schedule must be a rate expression such as 'rate(1 minute)' or 'rate(5 minutes)', or a Duration, of whole minutes from 1 minute to 1 hour; got ${show(schedule)}.`;
+  let period: Duration;
+  if (schedule === undefined) {
+    period = MIN_PERIOD;
+  } else if (typeof schedule === 'string') {
+    const match = RATE_EXPRESSION.exec(schedule.trim());
+    if (!match?.[1] || !match[2]) fail(problem);
+    const amount = Number(match[1]);
+    period = match[2].startsWith('hour') ? Duration.hours(amount) : Duration.minutes(amount);
+  } else if (schedule instanceof Duration) {
+    period = schedule;
+  } else {
+    fail(problem);
+  }
+  const seconds = period.toSeconds();
+  if (seconds % 60 !== 0 || seconds < MIN_PERIOD.toSeconds() || seconds > MAX_PERIOD.toSeconds())
+    fail(problem);
+  return period;
+}
+
+function resolveWholeDays(name: string, value: Duration | number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const days = value instanceof Duration ? value.toSeconds() / 86_400 : value;
+  if (!isWholeNumber(days) || days <= 0)
+    fail(`${name} must be a whole number of days greater than 0; got ${show(value)}.`);
+  return days;
+}
+
+function resolveEventSource(source: string | undefined): string {
+  const eventSource = source ?? DEFAULT_EVENT_SOURCE;
+  const problem = isLiteral(eventSource) ? validateEventSource(eventSource) : null;
+  if (problem) fail(`eventSource ${problem}.`);
+  return eventSource;
+}
+
+function resolveShards(
+  scope: IConstruct,
+  shards: readonly StepWatchShard[] | undefined,
+): readonly StepWatchShard[] {
+  if (shards === undefined) return [{}];
+  if (shards.length === 0)
+    fail('shards must list at least one shard, or be left out to poll only this account and region.');
+  const ownAccount = Stack.of(scope).account;
+  const seen = new Map<string, number>();
+  shards.forEach((shard, i) => {
+    const { account, region, roleArn } = shard;
+    if (region !== undefined && isLiteral(region) && !KNOWN_REGIONS.has(region)) {
+      fail(`shards[${i}].region must be a known AWS region such as 'us-east-1'; got ${show(region)}.`);
+    }
+    if (account !== undefined && isLiteral(account) && !ACCOUNT_ID.test(account)) {
+      fail(`shards[${i}].account must be a 12-digit AWS account id; got ${show(account)}.`);
+    }
+    if (roleArn !== undefined && isLiteral(roleArn)) {
+      const roleAccount = ROLE_ARN.exec(roleArn)?.[1];
+      if (!roleAccount) {
+        fail(
+          `shards[${i}].roleArn must be an IAM role ARN such as 'arn:aws:iam::111122223333:role/StepWatchReader'; got ${show(roleArn)}.`,
+        );
+      }
+      if (account !== undefined && isLiteral(account) && roleAccount !== account) {
+        fail(
+          `shards[${i}].roleArn must be a role in shards[${i}].account (${account}); got a role in ${roleAccount}.`,
+        );
+      }
+    }
+    if (
+      account !== undefined &&
+      roleArn === undefined &&
+      (Token.isUnresolved(ownAccount) || account !== ownAccount)
+    ) {
+      fail(
+        `shards[${i}].roleArn is required when shards[${i}].account is set, unless it is this stack's own resolved account.`,
+      );
+    }
+    const key = `${account ?? 'own'}/${region ?? 'own'}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined)
+      fail(`shards must not list one account and region twice; shards[${i}] repeats shards[${earlier}].`);
+    seen.set(key, i);
+  });
+  return shards;
+}
+
+function resolveSlack(slack: StepWatchSlackProps | undefined): ResolvedSlack | undefined {
+  if (slack === undefined) return undefined;
+  const { workspaceId, channelId, channelConfigurationName } = slack;
+  if (isLiteral(workspaceId) && !SLACK_WORKSPACE_ID.test(workspaceId)) {
+    fail(
+      `notifications.slack.workspaceId must be the Slack workspace id AWS Chatbot shows (upper-case letters and digits, such as T0123ABCD); got ${show(workspaceId)}.`,
+    );
+  }
+  if (isLiteral(channelId) && !SLACK_CHANNEL_ID.test(channelId)) {
+    fail(
+      `notifications.slack.channelId must be a Slack channel id (letters and digits, such as C0123ABCD); got ${show(channelId)}.`,
+    );
+  }
+  if (channelConfigurationName !== undefined && !CHANNEL_CONFIGURATION_NAME.test(channelConfigurationName)) {
+    fail(
+      `notifications.slack.channelConfigurationName must be 1 to 128 letters, digits, '-' or '_'; got ${show(channelConfigurationName)}.`,
+    );
+  }
+  return { workspaceId, channelId, channelConfigurationName, guardrailPolicies: slack.guardrailPolicies };
+}
+
+function resolveNotifications(
+  notifications: StepWatchNotificationProps | undefined,
+): ResolvedNotifications | undefined {
+  if (notifications === undefined) return undefined;
+  const statuses = notifications.statuses ?? FAILURE_STATUSES;
+  if (statuses.length === 0 || statuses.some((status) => status.trim() === '')) {
+    fail(
+      `notifications.statuses must list at least one non-empty status such as 'Failed'; got ${show(statuses)}.`,
+    );
+  }
+  const emails = notifications.emails ?? [];
+  emails.forEach((email, i) => {
+    if (isLiteral(email) && !EMAIL.test(email)) {
+      fail(
+        `notifications.emails[${i}] must be an e-mail address such as ops@example.com; got ${show(email)}.`,
+      );
+    }
+  });
+  return { statuses, emails, slack: resolveSlack(notifications.slack), topicKey: notifications.topicKey };
+}
+
+/**
+ * Checks every prop and fills in its default. Throws a {@link StepWatchConfigError} whose message is one
+ * sentence naming the first bad prop and what it allows.
+ */
+export function resolveStepWatchProps(scope: IConstruct, props: StepWatchProps): ResolvedStepWatchProps {
+  const period = resolvePeriod(props.schedule);
+  const eventSource = resolveEventSource(props.eventSource);
+
+  const { eventBusName } = props;
+  if (eventBusName !== undefined && isLiteral(eventBusName) && !EVENT_BUS_NAME.test(eventBusName)) {
+    fail(
+      `eventBusName must be the name of an existing event bus (1 to 256 letters, digits, '.', '-', '_' or '/'); got ${show(eventBusName)}.`,
+    );
+  }
+
+  const historyRetentionDays = resolveWholeDays('historyRetention', props.historyRetention, 365);
+  const archiveRetention = Duration.days(resolveWholeDays('archiveRetention', props.archiveRetention, 90));
+  const shards = resolveShards(scope, props.shards);
+
+  const ssmDescribeTps = props.ssmDescribeTps ?? 2;
+  if (typeof ssmDescribeTps !== 'number' || !Number.isFinite(ssmDescribeTps) || ssmDescribeTps <= 0) {
+    fail(`ssmDescribeTps must be a number greater than 0; got ${show(props.ssmDescribeTps)}.`);
+  }
+
+  const maxEntryBytes = props.maxEntryBytes ?? 262_144;
+  if (
+    !isWholeNumber(maxEntryBytes) ||
+    maxEntryBytes < MIN_ENTRY_BYTES ||
+    maxEntryBytes > MAX_ENTRY_BYTES_LIMIT
+  ) {
+    fail(
+      `maxEntryBytes must be a whole number from ${MIN_ENTRY_BYTES} to ${MAX_ENTRY_BYTES_LIMIT} (EventBridge's entry size limit); got ${show(props.maxEntryBytes)}.`,
+    );
+  }
+
+  const reservedConcurrency = props.reservedConcurrency ?? shards.length;
+  if (!isWholeNumber(reservedConcurrency) || reservedConcurrency < shards.length) {
+    fail(
+      `reservedConcurrency must be a whole number of at least ${shards.length} (one per shard); got ${show(props.reservedConcurrency)}.`,
+    );
+  }
+
+  const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+  if (!Object.values(RetentionDays).includes(logRetention)) {
+    fail(
+      `logRetention must be one of the RetentionDays values (1, 3, 5, 7, 14, 30, … days); got ${show(logRetention)}.`,
+    );
+  }
+
+  const logLevel = props.logLevel ?? 'INFO';
+  if (!LOG_LEVELS.includes(logLevel))
+    fail(`logLevel must be one of ${LOG_LEVELS.join(', ')}; got ${show(logLevel)}.`);
+
+  const serviceName = props.serviceName ?? DEFAULT_SERVICE_NAME;
+  if (serviceName.trim() === '') fail(`serviceName must be a non-empty string; got ${show(serviceName)}.`);
+
+  const metricsNamespace = props.metricsNamespace ?? METRIC_NAMESPACE;
+  if (metricsNamespace.trim() === '' || metricsNamespace.startsWith('AWS/')) {
+    fail(
+      `metricsNamespace must be a non-empty string that does not start with 'AWS/'; got ${show(metricsNamespace)}.`,
+    );
+  }
+
+  return {
+    period,
+    eventBusName,
+    eventSource,
+    archiveRetention,
+    historyRetentionDays,
+    shards,
+    ownShardOnly: props.shards === undefined,
+    ssmDescribeTps,
+    maxEntryBytes,
+    reservedConcurrency,
+    logRetention,
+    logLevel,
+    serviceName,
+    metricsNamespace,
+    tableEncryptionKey: props.tableEncryptionKey,
+    tableRemovalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+    schemaDirectory: props.schemaDirectory ?? fileURLToPath(new URL('../schemas', import.meta.url)),
+    notifications: resolveNotifications(props.notifications),
+  };
+}

@@ -1,0 +1,291 @@
+// Each bad StepWatch prop fails synth with its own one-sentence message; the context reader maps keys to props.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StepWatchError } from '../../lambda/core/errors';
+import { type ContextKey, stepWatchPropsFromContext } from '../../lib/context';
+import { StepWatchConfigError } from '../../lib/errors';
+import { StepWatch, type StepWatchLogLevel, type StepWatchProps } from '../../lib/step-watch';
+
+const ROLE = 'arn:aws:iam::111122223333:role/StepWatchReader';
+
+let outdir: string;
+
+beforeAll(() => {
+  // Validation throws before anything is bundled; the Apps never synthesize, but each needs an outdir.
+  outdir = mkdtempSync(join(tmpdir(), 'step-watch-validation-'));
+});
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+function build(props: StepWatchProps, account = '123456789012'): () => StepWatch {
+  return () =>
+    new StepWatch(
+      new Stack(new App({ outdir }), 'Stack', { env: { account, region: 'us-east-1' } }),
+      'Watch',
+      props,
+    );
+}
+
+describe('Class: StepWatch (validation)', () => {
+  it.each<[string, StepWatchProps, string]>([
+    [
+      'a schedule that is not a rate expression',
+      { schedule: 'every minute' },
+      `schedule must be a rate expression such as 'rate(1 minute)' or 'rate(5 minutes)', or a Duration, of whole minutes from 1 minute to 1 hour; got "every minute".`,
+    ],
+    [
+      'a rate in seconds',
+      { schedule: 'rate(30 seconds)' },
+      `schedule must be a rate expression such as 'rate(1 minute)' or 'rate(5 minutes)', or a Duration, of whole minutes from 1 minute to 1 hour; got "rate(30 seconds)".`,
+    ],
+    [
+      'a rate of 0 minutes',
+      { schedule: 'rate(0 minutes)' },
+      `schedule must be a rate expression such as 'rate(1 minute)' or 'rate(5 minutes)', or a Duration, of whole minutes from 1 minute to 1 hour; got "rate(0 minutes)".`,
+    ],
+    [
+      'a rate above one hour',
+      { schedule: 'rate(2 hours)' },
+      `schedule must be a rate expression such as 'rate(1 minute)' or 'rate(5 minutes)', or a Duration, of whole minutes from 1 minute to 1 hour; got "rate(2 hours)".`,
+    ],
+    [
+      'a Duration that is not whole minutes',
+      { schedule: Duration.seconds(90) },
+      `schedule must be a rate expression such as 'rate(1 minute)' or 'rate(5 minutes)', or a Duration, of whole minutes from 1 minute to 1 hour; got 1 minute 30 seconds.`,
+    ],
+    [
+      'an event source starting with aws.',
+      { eventSource: 'aws.ssm' },
+      'eventSource must not start with "aws." (reserved for AWS services), got "aws.ssm".',
+    ],
+    [
+      'an empty event source',
+      { eventSource: '' },
+      `eventSource must be 1-256 letters, digits, '.', '_', '-' or '/', got "".`,
+    ],
+    [
+      'a bus name with spaces',
+      { eventBusName: 'my bus' },
+      `eventBusName must be the name of an existing event bus (1 to 256 letters, digits, '.', '-', '_' or '/'); got "my bus".`,
+    ],
+    [
+      'an unknown region',
+      { shards: [{ region: 'us-north-9' }] },
+      `shards[0].region must be a known AWS region such as 'us-east-1'; got "us-north-9".`,
+    ],
+    [
+      'an account id that is not 12 digits',
+      { shards: [{ account: '1234', roleArn: ROLE }] },
+      'shards[0].account must be a 12-digit AWS account id; got "1234".',
+    ],
+    [
+      'a role ARN that is not one',
+      { shards: [{ region: 'eu-west-1', roleArn: 'StepWatchReader' }] },
+      `shards[0].roleArn must be an IAM role ARN such as 'arn:aws:iam::111122223333:role/StepWatchReader'; got "StepWatchReader".`,
+    ],
+    [
+      'a role in another account than the shard',
+      { shards: [{ account: '444455556666', roleArn: ROLE }] },
+      'shards[0].roleArn must be a role in shards[0].account (444455556666); got a role in 111122223333.',
+    ],
+    [
+      'another account without a role',
+      { shards: [{ region: 'eu-west-1' }, { account: '111122223333' }] },
+      "shards[1].roleArn is required when shards[1].account is set, unless it is this stack's own resolved account.",
+    ],
+    [
+      'the same shard twice',
+      { shards: [{ region: 'eu-west-1' }, { region: 'eu-west-1' }] },
+      'shards must not list one account and region twice; shards[1] repeats shards[0].',
+    ],
+    [
+      'no shard',
+      { shards: [] },
+      'shards must list at least one shard, or be left out to poll only this account and region.',
+    ],
+    [
+      'a history retention of 0 days',
+      { historyRetention: 0 },
+      'historyRetention must be a whole number of days greater than 0; got 0.',
+    ],
+    [
+      'a history retention of part of a day',
+      { historyRetention: Duration.hours(12) },
+      'historyRetention must be a whole number of days greater than 0; got 12 hours.',
+    ],
+    [
+      'a negative archive retention',
+      { archiveRetention: -1 },
+      'archiveRetention must be a whole number of days greater than 0; got -1.',
+    ],
+    ['a Describe rate of 0', { ssmDescribeTps: 0 }, 'ssmDescribeTps must be a number greater than 0; got 0.'],
+    [
+      'an entry limit above 1 MB',
+      { maxEntryBytes: 2_000_000 },
+      "maxEntryBytes must be a whole number from 4096 to 1048576 (EventBridge's entry size limit); got 2000000.",
+    ],
+    [
+      'less reserved concurrency than shards',
+      { shards: [{ region: 'eu-west-1' }, { region: 'us-east-1' }], reservedConcurrency: 1 },
+      'reservedConcurrency must be a whole number of at least 2 (one per shard); got 1.',
+    ],
+    [
+      'a log retention CloudWatch does not offer',
+      { logRetention: 4 as RetentionDays },
+      'logRetention must be one of the RetentionDays values (1, 3, 5, 7, 14, 30, … days); got 4.',
+    ],
+    [
+      'an unknown log level',
+      { logLevel: 'TRACE' as StepWatchLogLevel },
+      'logLevel must be one of DEBUG, INFO, WARN, ERROR; got "TRACE".',
+    ],
+    [
+      'an AWS metrics namespace',
+      { metricsNamespace: 'AWS/Lambda' },
+      `metricsNamespace must be a non-empty string that does not start with 'AWS/'; got "AWS/Lambda".`,
+    ],
+    [
+      'an empty e-mail address',
+      { notifications: { emails: ['ops@example.com', ''] } },
+      'notifications.emails[1] must be an e-mail address such as ops@example.com; got "".',
+    ],
+    [
+      'an e-mail address without a domain',
+      { notifications: { emails: ['ops'] } },
+      'notifications.emails[0] must be an e-mail address such as ops@example.com; got "ops".',
+    ],
+    [
+      'no notification status',
+      { notifications: { statuses: [] } },
+      `notifications.statuses must list at least one non-empty status such as 'Failed'; got [].`,
+    ],
+    [
+      'an empty Slack workspace id',
+      { notifications: { slack: { workspaceId: '', channelId: 'C0123ABCD' } } },
+      'notifications.slack.workspaceId must be the Slack workspace id AWS Chatbot shows (upper-case letters and digits, such as T0123ABCD); got "".',
+    ],
+    [
+      'an empty Slack channel id',
+      { notifications: { slack: { workspaceId: 'T0123ABCD', channelId: '' } } },
+      'notifications.slack.channelId must be a Slack channel id (letters and digits, such as C0123ABCD); got "".',
+    ],
+    [
+      'a channel configuration name with spaces',
+      {
+        notifications: {
+          slack: {
+            workspaceId: 'T0123ABCD',
+            channelId: 'C0123ABCD',
+            channelConfigurationName: 'ops channel',
+          },
+        },
+      },
+      `notifications.slack.channelConfigurationName must be 1 to 128 letters, digits, '-' or '_'; got "ops channel".`,
+    ],
+  ])('rejects %s', (_case, props, message) => {
+    expect(build(props)).toThrow(new StepWatchConfigError(message));
+  });
+
+  it('throws a StepWatchConfigError, which is a StepWatchError', () => {
+    // Act
+    let caught: unknown;
+    try {
+      build({ eventSource: 'aws.ssm' })();
+    } catch (error) {
+      caught = error;
+    }
+
+    // Assess
+    expect(caught).toBeInstanceOf(StepWatchConfigError);
+    expect(caught).toBeInstanceOf(StepWatchError);
+    expect((caught as Error).name).toBe('StepWatchConfigError');
+  });
+
+  it('requires a role for an explicit account when the stack account is unknown', () => {
+    const envAgnostic = () =>
+      new StepWatch(new Stack(new App({ outdir }), 'Stack'), 'Watch', {
+        shards: [{ account: '123456789012' }],
+      });
+    expect(envAgnostic).toThrow(
+      "shards[0].roleArn is required when shards[0].account is set, unless it is this stack's own resolved account.",
+    );
+  });
+
+  it('names the schema file it cannot read', () => {
+    expect(build({ schemaDirectory: join(outdir, 'missing') })).toThrow(
+      /^schemaDirectory must hold a valid JSON Schema named step-status-change\.schema\.json; reading .+step-status-change\.schema\.json failed\.$/,
+    );
+  });
+});
+
+describe('Function: stepWatchPropsFromContext', () => {
+  const reader =
+    (context: Partial<Record<ContextKey, unknown>>) =>
+    (key: ContextKey): unknown =>
+      context[key];
+
+  it('leaves every prop to its default when cdk.json holds the empty defaults', () => {
+    // Act
+    const { stackName, props } = stepWatchPropsFromContext(
+      reader({
+        eventBusName: '',
+        regions: '',
+        notificationEmails: '',
+        slackWorkspaceId: '',
+        notifications: false,
+      }),
+    );
+
+    // Assess
+    expect(stackName).toBe('SsmStepWatch');
+    expect(props.eventBusName).toBeUndefined();
+    expect(props.shards).toBeUndefined();
+    expect(props.notifications).toBeUndefined();
+  });
+
+  it('turns comma lists into shards and e-mail subscriptions', () => {
+    const { props } = stepWatchPropsFromContext(
+      reader({ regions: 'eu-west-1, us-east-1', notificationEmails: 'a@example.com,b@example.com' }),
+    );
+    expect(props.shards).toEqual([{ region: 'eu-west-1' }, { region: 'us-east-1' }]);
+    expect(props.notifications?.emails).toEqual(['a@example.com', 'b@example.com']);
+  });
+
+  it('reads numbers given as strings on the command line', () => {
+    const { props } = stepWatchPropsFromContext(
+      reader({
+        historyRetentionDays: '30',
+        ssmDescribeTps: '1.5',
+        logRetentionDays: 7,
+        reservedConcurrency: '',
+      }),
+    );
+    expect(props).toMatchObject({ historyRetention: 30, ssmDescribeTps: 1.5, logRetention: 7 });
+    expect(props.reservedConcurrency).toBeUndefined();
+  });
+
+  it('turns notifications on for a Slack channel, keeping a missing id empty for the construct to reject', () => {
+    const { props } = stepWatchPropsFromContext(reader({ slackChannelId: 'C0123ABCD' }));
+    expect(props.notifications?.slack).toEqual({
+      workspaceId: '',
+      channelId: 'C0123ABCD',
+      channelConfigurationName: undefined,
+    });
+  });
+
+  it('rejects a number key that is not a number', () => {
+    expect(() => stepWatchPropsFromContext(reader({ historyRetentionDays: 'a year' }))).toThrow(
+      new StepWatchConfigError("context historyRetentionDays must be a number; got 'a year'."),
+    );
+  });
+
+  it('rejects a flag that is not true or false', () => {
+    expect(() => stepWatchPropsFromContext(reader({ notifications: 'yes' }))).toThrow(
+      new StepWatchConfigError("context notifications must be true or false; got 'yes'."),
+    );
+  });
+});
