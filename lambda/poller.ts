@@ -1,6 +1,6 @@
 // Builds the adapters of one shard's poller from configuration: the wiring the handler and CLI share.
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { CallCounter } from './adapters/call-counter';
@@ -48,8 +48,15 @@ export function shardKey(target: ShardTarget): string {
 export function createPoller(
   config: PollerConfig,
   target: ShardTarget,
-  extras: { clients?: PollerClients; logger?: CycleLogger; timer?: Timer } = {},
+  extras: {
+    clients?: PollerClients;
+    logger?: CycleLogger;
+    timer?: Timer;
+    /** Region of the table and bus. @default the SDK's region (AWS_REGION in Lambda) */
+    homeRegion?: string;
+  } = {},
 ): Poller {
+  const home = extras.homeRegion ? { region: extras.homeRegion } : {};
   const calls = new CallCounter();
   const skipped: SkippedRecord[] = [];
   const ssmClient =
@@ -74,7 +81,7 @@ export function createPoller(
   const now = extras.timer ? () => extras.timer?.now() ?? Date.now() : Date.now;
   const store = new DynamoSnapshotStore({
     tableName: config.tableName,
-    client: extras.clients?.dynamodb,
+    client: extras.clients?.dynamodb ?? new DynamoDBClient(home),
     retentionDays: config.historyRetentionDays,
     calls,
     now,
@@ -84,7 +91,7 @@ export function createPoller(
   const publisher = new EventBridgePublisher({
     busName: config.eventBusName,
     source: config.eventSource,
-    client: extras.clients?.eventBridge,
+    client: extras.clients?.eventBridge ?? new EventBridgeClient(home),
     calls,
   });
   return {

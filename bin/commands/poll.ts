@@ -54,7 +54,7 @@ export async function pollCommand(args: string[]): Promise<void> {
   const account = values.account ?? (await resolveAccount(region));
   if (!/^\d{12}$/.test(account)) throw new UsageError(`poll: --account must be 12 digits, got "${account}".`);
 
-  const poller = createPoller(config, { account, region });
+  const poller = createPoller(config, { account, region }, { homeRegion: region });
   const summary = await runPollCycle(poller.deps, poller.options);
   process.stdout.write(
     `${JSON.stringify({ ...summary, shard: poller.options.shard, apiCalls: poller.calls.toJSON(), skippedRecords: poller.skipped.length })}\n`,
