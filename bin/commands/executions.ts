@@ -1,0 +1,95 @@
+// `step-watch executions`: the executions the table knows, newest first, with failed-step and alarm counts.
+import { HistoryReader } from '../../lambda/adapters/history';
+import { EXECUTIONS_TABLE_HEADERS, executionTableCells, streamJson, streamTable } from '../history/format';
+import { parseFlags } from './args';
+import { UsageError } from './cli-errors';
+import { mapAsync, openTable, Progress, parseChoice, SkippedItems, writeChunks } from './history';
+
+const HELP = `Usage: step-watch executions [options]
+
+Lists the executions the table knows, newest first, with the number of failed steps and alarms.
+
+Options:
+  --since <when>      only executions started since: 7d, 24h, 30m, 90s, 2w or an ISO 8601 time
+  --status <s>        only executions in this status (e.g. Failed)
+  --document <p>      only executions of documents whose name starts with <p>
+  --format <f>        table (default) | json
+  --table <name>      DynamoDB table (default: $TABLE_NAME)
+  --local             read the table kept by the last local run (\`npm start\`)
+  -h, --help          this help`;
+
+const FORMATS = ['table', 'json'] as const;
+
+const UNIT_MS: Readonly<Record<string, number>> = {
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/**
+ * Reads `--since`: a duration back from `now` (`30m`, `24h`, `7d`, `90s`, `2w`) or an ISO 8601 date
+ * or date-time. Anything else is a UsageError.
+ *
+ * @example
+ * parseSince('7d', Date.parse('2026-11-25T00:00:00Z')); // 2026-11-18T00:00:00.000Z
+ */
+export function parseSince(raw: string, now: number): Date {
+  const text = raw.trim();
+  const relative = /^(\d+)([smhdw])$/.exec(text);
+  if (relative?.[1] && relative[2]) {
+    return new Date(now - Number(relative[1]) * (UNIT_MS[relative[2]] ?? 0));
+  }
+  const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.test(
+    text,
+  );
+  const time = iso ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(time)) {
+    throw new UsageError(
+      `executions: --since must be a duration like 30m, 24h or 7d, or an ISO 8601 time like 2026-11-01T00:00:00Z; got "${raw}".`,
+    );
+  }
+  return new Date(time);
+}
+
+/** Runs `step-watch executions`. */
+export async function executionsCommand(args: string[]): Promise<void> {
+  const { values } = parseFlags('executions', args, {
+    since: { type: 'string' },
+    status: { type: 'string' },
+    document: { type: 'string' },
+    format: { type: 'string' },
+    table: { type: 'string' },
+    local: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const format = parseChoice('executions', 'format', values.format, FORMATS, 'table');
+  const since = values.since === undefined ? undefined : parseSince(values.since, Date.now());
+  const status = values.status?.trim();
+  if (status === '') throw new UsageError('executions: --status needs a status, e.g. Failed.');
+
+  const access = await openTable('executions', { table: values.table, local: values.local === true });
+  try {
+    const progress = new Progress('executions');
+    const skipped = new SkippedItems();
+    const reader = new HistoryReader(access.store, {
+      onCorruptItem: skipped.add,
+      onProgress: progress.update,
+    });
+    const listings = reader.executions({ since, status, documentPrefix: values.document });
+    const chunks =
+      format === 'json'
+        ? streamJson(listings)
+        : streamTable(EXECUTIONS_TABLE_HEADERS, mapAsync(listings, executionTableCells));
+    await writeChunks(chunks, undefined, progress);
+    progress.done();
+    skipped.report('executions');
+  } finally {
+    await access.close();
+  }
+}

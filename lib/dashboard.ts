@@ -1,0 +1,154 @@
+// A CloudWatch dashboard of the poller: events by type, failures, alarms, staleness, throttles, function health.
+import { Duration, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS } from '../lambda/metric-names';
+import { StepWatchConfigError } from './errors';
+
+/** Props of {@link StepWatchDashboard}. */
+export interface StepWatchDashboardProps {
+  /** The poller function, for its errors, invocations, duration and throttles. */
+  readonly function: IFunction;
+  /** CloudWatch namespace the poller writes its metrics to (`POWERTOOLS_METRICS_NAMESPACE`); must not start with `AWS/`. */
+  readonly namespace: string;
+  /** Powertools service name: the `service` dimension of every poller metric (`POWERTOOLS_SERVICE_NAME`). */
+  readonly serviceName: string;
+  /**
+   * The dead-letter queue of the schedule, shown as messages waiting.
+   *
+   * @default - no dead-letter widget
+   */
+  readonly dlq?: IQueue;
+}
+
+/** Aggregation period of every widget. */
+const PERIOD = Duration.minutes(5);
+
+/**
+ * One CloudWatch dashboard for a StepWatch poller. The poller's own metrics (names in
+ * `lambda/metric-names.ts`) are read in `namespace` with the `service` dimension Powertools adds.
+ *
+ * @example
+ * ```ts
+ * new StepWatchDashboard(this, 'Dashboard', {
+ *   function: watch.function,
+ *   namespace: 'SsmStepWatch',
+ *   serviceName: 'ssm-step-watch',
+ *   dlq: watch.deadLetterQueue,
+ * });
+ * ```
+ */
+export class StepWatchDashboard extends Construct {
+  /** The dashboard. */
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: StepWatchDashboardProps) {
+    super(scope, id);
+    validate(props);
+    const metric = (metricName: string, statistic: string, label: string): cloudwatch.Metric =>
+      new cloudwatch.Metric({
+        namespace: props.namespace,
+        metricName,
+        dimensionsMap: { service: props.serviceName },
+        statistic,
+        period: PERIOD,
+        label,
+      });
+    const fn = props.function;
+    const sum = cloudwatch.Stats.SUM;
+    const max = cloudwatch.Stats.MAXIMUM;
+    const graph = (
+      title: string,
+      left: cloudwatch.IMetric[],
+      options: Partial<cloudwatch.GraphWidgetProps> = {},
+    ): cloudwatch.GraphWidget =>
+      new cloudwatch.GraphWidget({ title, left, width: 12, height: 6, period: PERIOD, ...options });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Resource', {
+      defaultInterval: Duration.days(1),
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: [
+          `# SSM step watch · ${props.serviceName}`,
+          'Events the poller emitted, failures and alarms it saw, how far behind it is, and its own health.',
+          'Audit one execution with `step-watch history <executionId> --table <table>`; list executions with `step-watch executions`.',
+        ].join('\n\n'),
+        width: 24,
+        height: 3,
+      }),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Events emitted by type',
+        [
+          metric(METRICS.stepEvents, sum, 'Step status'),
+          metric(METRICS.executionEvents, sum, 'Execution status'),
+          metric(METRICS.alarmEvents, sum, 'Alarm triggered'),
+        ],
+        { stacked: true, right: [metric(METRICS.eventsEmitted, sum, 'All events (incl. resent)')] },
+      ),
+      graph('Failures', [metric(METRICS.failureEvents, sum, 'Step failures')], {
+        right: [metric(METRICS.skippedRecords, sum, 'Unreadable SSM records skipped')],
+      }),
+    );
+    this.dashboard.addWidgets(
+      graph('Alarms triggered', [metric(METRICS.alarmEvents, sum, 'CloudWatch alarms in ALARM')]),
+      graph('Staleness', [metric(METRICS.staleness, max, 'Oldest execution staleness (s)')], {
+        right: [
+          metric(METRICS.eventsPending, max, 'Events waiting in the outbox'),
+          metric(METRICS.executionsDeferred, sum, 'Executions deferred to the next cycle'),
+        ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      graph('Throttles', [metric(METRICS.throttles, sum, 'SSM token-bucket wait (ms)')], {
+        right: [
+          metric(METRICS.ssmCalls, sum, 'SSM Describe calls'),
+          fn.metricThrottles({ period: PERIOD, statistic: sum, label: 'Lambda throttles' }),
+        ],
+      }),
+      graph(
+        'Poller function',
+        [
+          fn.metricInvocations({ period: PERIOD, statistic: sum, label: 'Invocations' }),
+          fn.metricErrors({ period: PERIOD, statistic: sum, label: 'Errors' }),
+        ],
+        {
+          right: [
+            fn.metricDuration({ period: PERIOD, statistic: cloudwatch.Stats.p(50), label: 'Duration p50' }),
+            fn.metricDuration({ period: PERIOD, statistic: max, label: 'Duration max' }),
+          ],
+          rightYAxis: { label: 'ms', showUnits: false },
+        },
+      ),
+    );
+    if (props.dlq) {
+      this.dashboard.addWidgets(
+        graph('Dead letters', [
+          props.dlq.metricApproximateNumberOfMessagesVisible({
+            period: PERIOD,
+            statistic: max,
+            label: 'Messages waiting',
+          }),
+        ]),
+      );
+    }
+  }
+}
+
+function validate(props: StepWatchDashboardProps): void {
+  const { namespace, serviceName } = props;
+  if (!Token.isUnresolved(namespace) && (namespace.trim() === '' || namespace.startsWith('AWS/'))) {
+    throw new StepWatchConfigError(
+      `namespace must be a non-empty CloudWatch namespace that does not start with 'AWS/'; got '${namespace}'.`,
+    );
+  }
+  if (!Token.isUnresolved(serviceName) && serviceName.trim() === '') {
+    throw new StepWatchConfigError(
+      "serviceName must be a non-empty string (the poller's service dimension).",
+    );
+  }
+}

@@ -1,0 +1,155 @@
+// History test data made the way the poller makes it: diffExecution over successive views, then buildEvents.
+
+import { type HistoryRow, toHistoryRow } from '../../bin/history/format';
+import { compareTransitions, parseDetail, type TransitionRecord } from '../../lambda/adapters/history';
+import { diffExecution } from '../../lambda/core/diff';
+import { buildEvents } from '../../lambda/core/events';
+import {
+  DETAIL_TYPES,
+  type ExecutionState,
+  type ExecutionView,
+  type StepView,
+} from '../../lambda/core/types';
+import { executionView, isoAt, stepView } from '../helpers/builders';
+
+/** What SSM showed of one execution at one poll, `at` seconds after the test epoch. */
+export interface Moment {
+  readonly at: number;
+  readonly execution?: Partial<ExecutionView>;
+  readonly steps: readonly Partial<StepView>[];
+}
+
+const KIND = {
+  [DETAIL_TYPES.step]: 'step',
+  [DETAIL_TYPES.alarm]: 'alarm',
+  [DETAIL_TYPES.execution]: 'execution',
+} as const;
+
+/** The transition records of one execution observed at each moment, in history order. */
+export function recordsOf(executionId: string, moments: readonly Moment[], depth = 0): TransitionRecord[] {
+  let previous: ExecutionState | null = null;
+  let sequence = 0;
+  const records: TransitionRecord[] = [];
+  for (const moment of moments) {
+    const execution = executionView({ executionId, ...moment.execution });
+    const result = diffExecution({
+      execution,
+      steps: moment.steps.map((step) => stepView(step)),
+      previous,
+      stepsComplete: true,
+      readAt: isoAt(moment.at),
+    });
+    const events = buildEvents(
+      execution,
+      result.transitions,
+      {
+        account: '111122223333',
+        region: 'eu-west-1',
+        partition: 'aws',
+        source: 'ssm-step-watch',
+        observedAt: isoAt(moment.at),
+        maxEntryBytes: 262_144,
+      },
+      sequence,
+    );
+    sequence += events.length;
+    for (const event of events) {
+      const detail = parseDetail(event.detail);
+      if (typeof detail === 'string') throw new TypeError(`fixture detail unreadable: ${detail}`);
+      records.push({
+        eventId: event.eventId,
+        executionId: event.executionId,
+        detailType: event.detailType,
+        kind: KIND[event.detailType],
+        observedAt: event.observedAt,
+        sequence: event.sequence,
+        stepExecutionId: event.stepExecutionId,
+        sentAt: isoAt(moment.at + 0.2),
+        depth,
+        detail,
+      });
+    }
+    previous = {
+      execution: { ...result.next.execution, version: result.next.execution.version + 1 },
+      steps: result.next.steps,
+    };
+  }
+  return records.sort(compareTransitions);
+}
+
+/** The failure message of the fixture's failed step: a comma, quotes and a line break, as SSM writes them. */
+export const FAILURE_MESSAGE =
+  'Step fails when it is verifying the changeInstanceState output, "running" expected.\nInstance i-0abc is stopped.';
+
+/** A step name that would run script if it were not escaped. */
+export const HOSTILE_STEP_NAME = '<script>window.__pwned = 1</script>';
+
+/** The parent execution of {@link demoRows}. */
+export const PARENT_ID = 'aaaaaaaa-0000-4000-8000-000000000002';
+/** The child execution of {@link demoRows}. */
+export const CHILD_ID = 'aaaaaaaa-0000-4000-8000-000000000007';
+
+const stop = { stepExecutionId: 'step-stop', stepName: 'stopInstances', startTime: isoAt(1) };
+const start = { stepExecutionId: 'step-start', stepName: 'startInstances', startTime: isoAt(4) };
+const hostile = {
+  stepExecutionId: 'step-hostile',
+  stepName: HOSTILE_STEP_NAME,
+  action: 'aws:executeScript',
+  startTime: isoAt(3),
+};
+const alarm = { name: 'StatusCheckFailed-i-0abc', state: 'ALARM' };
+
+/**
+ * A failed restart with a step alarm, a step with a hostile name and a child execution whose one
+ * step is still running: four bars, one alarm, one failure message.
+ */
+export function demoRows(): HistoryRow[] {
+  const parent = recordsOf(PARENT_ID, [
+    { at: 2, execution: { documentName: 'AWS-RestartEC2Instance' }, steps: [{ ...stop }] },
+    {
+      at: 5,
+      execution: { documentName: 'AWS-RestartEC2Instance' },
+      steps: [
+        { ...stop, status: 'Success', endTime: isoAt(4) },
+        { ...hostile, status: 'Success', endTime: isoAt(4.5) },
+        { ...start },
+      ],
+    },
+    {
+      at: 8,
+      execution: { documentName: 'AWS-RestartEC2Instance' },
+      steps: [
+        { ...stop, status: 'Success', endTime: isoAt(4) },
+        { ...hostile, status: 'Success', endTime: isoAt(4.5) },
+        { ...start, triggeredAlarms: [alarm] },
+      ],
+    },
+    {
+      at: 12,
+      execution: { documentName: 'AWS-RestartEC2Instance', status: 'Failed', endTime: isoAt(11.5) },
+      steps: [
+        { ...stop, status: 'Success', endTime: isoAt(4) },
+        { ...hostile, status: 'Success', endTime: isoAt(4.5) },
+        {
+          ...start,
+          status: 'Failed',
+          endTime: isoAt(11),
+          failureMessage: FAILURE_MESSAGE,
+          triggeredAlarms: [alarm],
+        },
+      ],
+    },
+  ]);
+  const child = recordsOf(
+    CHILD_ID,
+    [
+      {
+        at: 5,
+        execution: { documentName: 'AWS-CreateImage', parentExecutionId: PARENT_ID, startTime: isoAt(4.2) },
+        steps: [{ stepExecutionId: 'step-image', stepName: 'createImage', startTime: isoAt(4.2) }],
+      },
+    ],
+    1,
+  );
+  return [...parent, ...child].map(toHistoryRow);
+}

@@ -1,0 +1,339 @@
+// Tests of history ordering, rows and formats: aligned tables, RFC 4180 CSV and JSON.
+import { describe, expect, it } from 'vitest';
+import {
+  csvField,
+  csvRecord,
+  EXECUTIONS_TABLE_HEADERS,
+  formatExecutionsTable,
+  formatHistoryCsv,
+  formatHistoryTable,
+  formatJson,
+  formatTable,
+  HISTORY_CSV_COLUMNS,
+  type HistoryRow,
+  historyTableCells,
+  streamHistoryCsv,
+  streamJson,
+  streamTable,
+  tableCell,
+} from '../../bin/history/format';
+import { compareTransitions, type ExecutionListing, parseDetail } from '../../lambda/adapters/history';
+import { CHILD_ID, demoRows, FAILURE_MESSAGE, PARENT_ID } from './fixtures';
+
+async function* asAsync<T>(items: readonly T[]): AsyncGenerator<T> {
+  yield* items;
+}
+
+async function collect(chunks: AsyncIterable<string>): Promise<string> {
+  let text = '';
+  for await (const chunk of chunks) text += chunk;
+  return text;
+}
+
+/** Reads CSV as RFC 4180 describes it, to check what a spreadsheet would get. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      record.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+      i++;
+    } else field += c;
+  }
+  return records;
+}
+
+describe('Function: compareTransitions', () => {
+  const at = (observedAt: string, sequence: number, eventId = 'e') => ({ observedAt, sequence, eventId });
+
+  it('orders by observation time, then by sequence within a cycle, then by event id', () => {
+    // Prepare
+    const ordered = [
+      at('2026-01-01T00:00:01.000Z', 0),
+      at('2026-01-01T00:00:01.000Z', 1, 'a'),
+      at('2026-01-01T00:00:01.000Z', 1, 'b'),
+      at('2026-01-01T00:00:01.000Z', 7),
+      at('2026-01-01T00:00:02.000Z', 0),
+      at('2026-01-01T00:00:10.000Z', 0),
+    ];
+
+    // Act
+    const sorted = [...ordered].reverse().sort(compareTransitions);
+
+    // Assess
+    expect(sorted).toEqual(ordered);
+  });
+
+  it('compares times as instants, not as strings', () => {
+    const early = at('2026-01-01T01:00:00+02:00', 5);
+    const late = at('2026-01-01T00:00:00Z', 0);
+    expect([late, early].sort(compareTransitions)).toEqual([early, late]);
+  });
+
+  it('puts a transition with an unreadable time last', () => {
+    const broken = at('', 0);
+    const fine = at('2026-01-01T00:00:00Z', 9);
+    expect([broken, fine].sort(compareTransitions)).toEqual([fine, broken]);
+  });
+});
+
+describe('Function: parseDetail', () => {
+  it('reads a detail the poller built', () => {
+    const row = demoRows()[0] as HistoryRow;
+    expect(parseDetail(JSON.stringify(row.detail))).toEqual(row.detail);
+  });
+
+  it('names why a detail cannot be used instead of throwing', () => {
+    expect(parseDetail('{"eventId":')).toBe('detail is not valid JSON');
+    expect(parseDetail('[1]')).toBe('detail is not a JSON object');
+    expect(parseDetail('{"eventId":"e"}')).toBe('detail without executionId or eventId');
+  });
+
+  it('drops a step or alarm of the wrong shape and keeps the rest', () => {
+    const detail = parseDetail(
+      JSON.stringify({ eventId: 'e', executionId: 'x', step: { stepName: 3 }, alarm: 'x' }),
+    );
+    expect(detail).toMatchObject({
+      eventId: 'e',
+      executionId: 'x',
+      step: null,
+      documentName: '',
+      truncated: [],
+    });
+    expect(detail).not.toHaveProperty('alarm');
+  });
+});
+
+describe('Function: toHistoryRow', () => {
+  it('flattens step, alarm and execution transitions in history order', () => {
+    const rows = demoRows();
+    const parentRows = rows.filter((r) => r.executionId === PARENT_ID);
+    expect(
+      parentRows.map((r) => `${r.kind}:${r.stepName ?? r.alarmName ?? '-'}:${r.previousStatus}>${r.status}`),
+    ).toEqual([
+      'execution:-:null>InProgress',
+      'step:stopInstances:null>InProgress',
+      'step:stopInstances:InProgress>Success',
+      'step:<script>window.__pwned = 1</script>:null>Success',
+      'step:startInstances:null>InProgress',
+      'alarm:startInstances:null>null',
+      'step:startInstances:InProgress>Failed',
+      'execution:-:InProgress>Failed',
+    ]);
+    expect(parentRows.find((r) => r.kind === 'alarm')).toMatchObject({
+      alarmName: 'StatusCheckFailed-i-0abc',
+      alarmState: 'ALARM',
+    });
+    expect(rows.filter((r) => r.executionId === CHILD_ID).every((r) => r.depth === 1)).toBe(true);
+    expect(parentRows.find((r) => r.status === 'Failed')?.failureMessage).toBe(FAILURE_MESSAGE);
+  });
+});
+
+describe('Function: tableCell', () => {
+  it('shows null and empty as a dash', () => {
+    expect(tableCell(null)).toBe('-');
+    expect(tableCell('')).toBe('-');
+  });
+
+  it('keeps a cell on one line and strips terminal control characters', () => {
+    expect(tableCell('a\r\nb\tc')).toBe('a b c');
+    expect(tableCell('red\u001b[31m!\u0007')).toBe('red\uFFFD[31m!\uFFFD');
+  });
+
+  it('cuts long text with an ellipsis', () => {
+    expect(tableCell('abcdefghij', 5)).toBe('abcd…');
+    expect([...tableCell('x'.repeat(200))]).toHaveLength(80);
+  });
+});
+
+describe('Function: formatTable', () => {
+  it('aligns every column under its header, with no trailing spaces', () => {
+    // Act
+    const text = formatTable(
+      ['A', 'LONG HEADER', 'C'],
+      [
+        ['wide value', 'x', 'last'],
+        ['y', 'z', 'a much longer last cell'],
+      ],
+    );
+
+    // Assess
+    expect(text).toBe(
+      [
+        'A           LONG HEADER  C',
+        'wide value  x            last',
+        'y           z            a much longer last cell',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('aligns the history table on every row', () => {
+    const rows = demoRows();
+    const lines = formatHistoryTable(rows).trimEnd().split('\n');
+    expect(lines).toHaveLength(rows.length + 1);
+    const header = lines[0] ?? '';
+    for (const name of ['EXECUTION', 'KIND', 'STEP', 'FROM', 'TO', 'ALARM', 'MESSAGE']) {
+      const column = header.indexOf(name);
+      for (const line of lines.slice(1)) {
+        expect(line[column - 1], `column ${name} of "${line}"`).toBe(' ');
+        expect(line[column], `column ${name} of "${line}"`).not.toBe(' ');
+      }
+    }
+    for (const line of lines) expect(line).toBe(line.trimEnd());
+  });
+
+  it('indents child executions under their parent and shows a new step as (new)', () => {
+    const rows = demoRows();
+    const child = rows.find((r) => r.executionId === CHILD_ID) as HistoryRow;
+    expect(historyTableCells(child)[1]).toBe(`↳ ${CHILD_ID}`);
+    expect(historyTableCells(rows[1] as HistoryRow).slice(2, 6)).toEqual([
+      'step',
+      'stopInstances',
+      '(new)',
+      'InProgress',
+    ]);
+  });
+
+  it('keeps a multi-line failure message on its row, cut to the cell width', () => {
+    const text = formatHistoryTable(demoRows());
+    expect(text).toContain('changeInstanceState output, "running" expec…\n');
+    expect(text.split('\n')).toHaveLength(demoRows().length + 2);
+  });
+});
+
+describe('Function: streamTable', () => {
+  it('produces the same text as formatTable when all rows fit the sample', async () => {
+    const rows = demoRows().map(historyTableCells);
+    const headers = ['OBSERVED', 'EXECUTION', 'KIND', 'STEP', 'FROM', 'TO', 'ALARM', 'MESSAGE'];
+    expect(await collect(streamTable(headers, asAsync(rows)))).toBe(formatTable(headers, rows));
+  });
+
+  it('takes the widths from the sample and streams the rest', async () => {
+    const text = await collect(
+      streamTable(
+        ['A', 'B'],
+        asAsync([
+          ['1', 'x'],
+          ['2', 'y'],
+          ['333333', 'z'],
+        ]),
+        2,
+      ),
+    );
+    expect(text).toBe('A  B\n1  x\n2  y\n333333  z\n');
+  });
+
+  it('prints just the header for no rows', async () => {
+    expect(await collect(streamTable(['A', 'B'], asAsync([])))).toBe('A  B\n');
+  });
+});
+
+describe('Function: formatExecutionsTable', () => {
+  it('lists executions with their counts, unknown counts as ?', () => {
+    const listing: ExecutionListing = {
+      executionId: PARENT_ID,
+      documentName: 'AWS-RestartEC2Instance',
+      documentVersion: '1',
+      status: 'Failed',
+      parentExecutionId: null,
+      startTime: '2026-01-01T00:00:01.000Z',
+      endTime: '2026-01-01T00:00:12.000Z',
+      failedSteps: null,
+      executionAlarms: 0,
+      alarms: 2,
+    };
+    const lines = formatExecutionsTable([listing]).trimEnd().split('\n');
+    expect(lines[0]?.split(/\s{2,}/)).toEqual([...EXECUTIONS_TABLE_HEADERS]);
+    expect(lines[1]?.split(/\s{2,}/)).toEqual([
+      '2026-01-01T00:00:01.000Z',
+      PARENT_ID,
+      'AWS-RestartEC2Instance',
+      'Failed',
+      '?',
+      '2',
+      '-',
+    ]);
+  });
+});
+
+describe('Function: csvField', () => {
+  it('leaves plain text alone and writes null as an empty field', () => {
+    expect(csvField('plain text')).toBe('plain text');
+    expect(csvField(42)).toBe('42');
+    expect(csvField(null)).toBe('');
+  });
+
+  it('quotes commas, quotes, CR and LF, doubling inner quotes', () => {
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('line\nbreak')).toBe('"line\nbreak"');
+    expect(csvField('cr\rhere')).toBe('"cr\rhere"');
+  });
+
+  it('ends each record with CRLF', () => {
+    expect(csvRecord(['a', null, 'b,c'])).toBe('a,,"b,c"\r\n');
+  });
+});
+
+describe('Function: formatHistoryCsv', () => {
+  it('reads back to the same values, failure message included', () => {
+    // Prepare
+    const rows = demoRows();
+
+    // Act
+    const records = parseCsv(formatHistoryCsv(rows));
+
+    // Assess
+    expect(records[0]).toEqual([...HISTORY_CSV_COLUMNS]);
+    expect(records).toHaveLength(rows.length + 1);
+    records.slice(1).forEach((record, i) => {
+      const row = rows[i] as HistoryRow;
+      expect(record).toHaveLength(HISTORY_CSV_COLUMNS.length);
+      HISTORY_CSV_COLUMNS.forEach((column, c) => {
+        const value = row[column];
+        expect(record[c]).toBe(Array.isArray(value) ? value.join(';') : value === null ? '' : String(value));
+      });
+    });
+    expect(records.some((r) => r.includes(FAILURE_MESSAGE))).toBe(true);
+  });
+
+  it('streams the same text', async () => {
+    const rows = demoRows();
+    expect(await collect(streamHistoryCsv(asAsync(rows)))).toBe(formatHistoryCsv(rows));
+  });
+});
+
+describe('Function: formatJson', () => {
+  it('writes a JSON array, one row per line, with the full detail', () => {
+    const rows = demoRows();
+    const text = formatJson(rows);
+    expect(text.split('\n')).toHaveLength(rows.length + 3);
+    const parsed = JSON.parse(text) as HistoryRow[];
+    expect(parsed).toEqual(JSON.parse(JSON.stringify(rows)));
+    expect(parsed[0]?.detail.eventId).toBe(parsed[0]?.eventId);
+  });
+
+  it('streams the same text, and [] for nothing', async () => {
+    const rows = demoRows();
+    expect(await collect(streamJson(asAsync(rows)))).toBe(formatJson(rows));
+    expect(await collect(streamJson(asAsync([])))).toBe('[]\n');
+    expect(formatJson([])).toBe('[]\n');
+  });
+});

@@ -1,0 +1,123 @@
+// Template assertions on the StepWatchDashboard: one dashboard whose widgets read the poller's metrics.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METRIC_NAMESPACE, METRICS } from '../../lambda/metric-names';
+import { StepWatchDashboard, type StepWatchDashboardProps } from '../../lib/dashboard';
+import { StepWatchConfigError } from '../../lib/errors';
+
+interface Widget {
+  type: string;
+  properties: { title?: string; metrics?: unknown[][]; markdown?: string };
+}
+
+/** The dashboard body with CloudFormation tokens (Fn::Join parts, Refs) written out as JSON, then parsed. */
+function bodyOf(template: Template): { widgets: Widget[] } {
+  const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  expect(dashboards).toHaveLength(1);
+  const body = (dashboards[0] as { Properties: { DashboardBody: unknown } }).Properties.DashboardBody;
+  const parts = (body as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  const text = parts.map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('');
+  return JSON.parse(text) as { widgets: Widget[] };
+}
+
+describe('Construct: StepWatchDashboard', () => {
+  let outdir: string;
+
+  beforeAll(() => {
+    outdir = mkdtempSync(join(tmpdir(), 'step-watch-dashboard-'));
+  });
+
+  afterAll(() => {
+    rmSync(outdir, { recursive: true, force: true });
+  });
+
+  /** Synthesizes one stack in its own App (an App synthesizes once), its assembly under the temp dir. */
+  function synth(id: string, overrides: Partial<StepWatchDashboardProps> = {}, withDlq = true): Template {
+    const app = new App({ outdir: join(outdir, id) });
+    const stack = new Stack(app, id);
+    const fn = new lambda.Function(stack, 'Poller', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({});'),
+    });
+    new StepWatchDashboard(stack, 'Dashboard', {
+      function: fn,
+      namespace: METRIC_NAMESPACE,
+      serviceName: 'ssm-step-watch',
+      ...(withDlq && { dlq: new sqs.Queue(stack, 'Dlq') }),
+      ...overrides,
+    });
+    return Template.fromStack(stack);
+  }
+
+  it('creates one dashboard with the widgets the issue asks for', () => {
+    const { widgets } = bodyOf(synth('Titles'));
+    expect(widgets.map((w) => w.properties.title).filter(Boolean)).toEqual([
+      'Events emitted by type',
+      'Failures',
+      'Alarms triggered',
+      'Staleness',
+      'Throttles',
+      'Poller function',
+      'Dead letters',
+    ]);
+  });
+
+  it('reads every poller metric in the namespace with the service dimension', () => {
+    // Prepare
+    const { widgets } = bodyOf(synth('Metrics'));
+    const metrics = widgets.flatMap((w) => w.properties.metrics ?? []);
+    const own = metrics.filter((m) => m[0] === METRIC_NAMESPACE);
+
+    // Assess
+    const expected = [
+      METRICS.stepEvents,
+      METRICS.executionEvents,
+      METRICS.alarmEvents,
+      METRICS.eventsEmitted,
+      METRICS.failureEvents,
+      METRICS.skippedRecords,
+      METRICS.staleness,
+      METRICS.eventsPending,
+      METRICS.executionsDeferred,
+      METRICS.throttles,
+      METRICS.ssmCalls,
+    ];
+    expect(new Set(own.map((m) => m[1]))).toEqual(new Set(expected));
+    for (const m of own) expect(m.slice(2, 4)).toEqual(['service', 'ssm-step-watch']);
+  });
+
+  it("graphs the function's errors, invocations, duration and throttles", () => {
+    const { widgets } = bodyOf(synth('Function'));
+    const lambdaMetrics = widgets
+      .flatMap((w) => w.properties.metrics ?? [])
+      .filter((m) => m[0] === 'AWS/Lambda')
+      .map((m) => m[1]);
+    expect(new Set(lambdaMetrics)).toEqual(new Set(['Errors', 'Invocations', 'Duration', 'Throttles']));
+  });
+
+  it('leaves out the dead-letter widget without a queue', () => {
+    const { widgets } = bodyOf(synth('NoDlq', {}, false));
+    expect(widgets.map((w) => w.properties.title)).not.toContain('Dead letters');
+    expect(JSON.stringify(widgets)).not.toContain('AWS/SQS');
+  });
+
+  it('uses the namespace and service it is given', () => {
+    const { widgets } = bodyOf(synth('Custom', { namespace: 'Team/Watch', serviceName: 'watch-eu' }));
+    const own = widgets.flatMap((w) => w.properties.metrics ?? []).filter((m) => m[0] === 'Team/Watch');
+    expect(own.length).toBeGreaterThan(0);
+    for (const m of own) expect(m.slice(2, 4)).toEqual(['service', 'watch-eu']);
+  });
+
+  it('refuses an AWS/ namespace or an empty service name, naming the prop', () => {
+    expect(() => synth('BadNamespace', { namespace: 'AWS/Lambda' })).toThrow(StepWatchConfigError);
+    expect(() => synth('BadNamespace2', { namespace: 'AWS/Lambda' })).toThrow(/^namespace must be/);
+    expect(() => synth('BadService', { serviceName: ' ' })).toThrow(/^serviceName must be/);
+  });
+});
