@@ -5,6 +5,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { type PollerConfig, readConfig } from './config';
 import { ConfigError, ServiceError, StepWatchError } from './core/errors';
+import { DETAIL_TYPES } from './core/types';
 import { METRIC_NAMESPACE, METRICS } from './metric-names';
 import { type CycleLogger, type CycleSummary, runPollCycle } from './poll-cycle';
 import { createPoller, type PollerClients, type ShardTarget } from './poller';
@@ -59,6 +60,18 @@ export async function handler(event: PollEvent | null | undefined, context: Cont
     metrics.addMetric(METRICS.staleness, MetricUnit.Seconds, summary.stalenessSeconds);
     metrics.addMetric(METRICS.eventsEmitted, MetricUnit.Count, summary.eventsEmitted + summary.eventsResent);
     metrics.addMetric(METRICS.eventsPending, MetricUnit.Count, summary.eventsPending);
+    metrics.addMetric(METRICS.stepEvents, MetricUnit.Count, summary.deliveredByType[DETAIL_TYPES.step] ?? 0);
+    metrics.addMetric(
+      METRICS.alarmEvents,
+      MetricUnit.Count,
+      summary.deliveredByType[DETAIL_TYPES.alarm] ?? 0,
+    );
+    metrics.addMetric(
+      METRICS.executionEvents,
+      MetricUnit.Count,
+      summary.deliveredByType[DETAIL_TYPES.execution] ?? 0,
+    );
+    metrics.addMetric(METRICS.failureEvents, MetricUnit.Count, summary.failureTransitions);
     metrics.addMetric(METRICS.executionsPolled, MetricUnit.Count, summary.executionsPolled);
     metrics.addMetric(METRICS.executionsDeferred, MetricUnit.Count, summary.executionsDeferred);
     metrics.addMetric(METRICS.skippedRecords, MetricUnit.Count, poller.skipped.length);

@@ -2,8 +2,9 @@
 import { diffExecution } from './core/diff';
 import { buildEvents, type EventContext } from './core/events';
 import type { EventPublisher, ExecutionSource, PollerState, SnapshotStore } from './core/ports';
+import { FAILURE_STATUSES } from './core/status';
 import { isWindowCovered, needsStepRead, type StepReadStrategy } from './core/strategy';
-import type { ExecutionState, ExecutionView, OutboxEvent, StepView } from './core/types';
+import type { ExecutionState, ExecutionView, OutboxEvent, StepView, Transition } from './core/types';
 
 /** What the cycle logs through; Powertools' Logger fits. */
 export interface CycleLogger {
@@ -63,6 +64,10 @@ export interface CycleSummary {
   eventsPending: number;
   stalenessSeconds: number;
   complete: boolean;
+  /** Events delivered this cycle (new and resent), by detail type. */
+  deliveredByType: Record<string, number>;
+  /** Transitions recorded this cycle into a failure-like status (step or execution). */
+  failureTransitions: number;
 }
 
 const PUBLISH_BATCH = 10;
@@ -84,6 +89,8 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     eventsPending: 0,
     stalenessSeconds: 0,
     complete: true,
+    deliveredByType: {},
+    failureTransitions: 0,
   };
   const publisher = new OrderedPublisher(deps, options, logger);
   const poller = await store.loadPollerState(options.shard);
@@ -137,6 +144,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     const events = buildEvents(execution, diff.transitions, context, sequence);
     sequence += events.length;
     summary.transitions += events.length;
+    summary.failureTransitions += diff.transitions.filter((t) => isFailure(t, execution)).length;
     if (events.length > 0) {
       const recorded = await store.recordEvents(options.shard, events);
       claimed.push(...recorded.claimed);
@@ -161,6 +169,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   }
 
   summary.eventsEmitted = await publisher.publish(claimed);
+  summary.deliveredByType = publisher.deliveredByType;
   summary.eventsPending = publisher.failedCount;
   summary.executionsDeferred = deferred.length;
   summary.complete = deferred.length === 0;
@@ -257,6 +266,7 @@ function stalenessSeconds(
  */
 class OrderedPublisher {
   failedCount = 0;
+  readonly deliveredByType: Record<string, number> = {};
   readonly #deps: PollCycleDeps;
   readonly #attempts: number;
   readonly #logger: CycleLogger;
@@ -298,6 +308,9 @@ class OrderedPublisher {
       if (batch.length === 0) break;
       const delivered = await this.#sendWithRetry(batch);
       sent += delivered.length;
+      for (const event of delivered) {
+        this.deliveredByType[event.detailType] = (this.deliveredByType[event.detailType] ?? 0) + 1;
+      }
       if (delivered.length > 0)
         await this.#deps.store.markSent(delivered, new Date(this.#deps.now()).toISOString());
       queue = rest;
@@ -339,6 +352,13 @@ class OrderedPublisher {
     }
     return delivered;
   }
+}
+
+const FAILURES: ReadonlySet<string> = new Set(FAILURE_STATUSES);
+
+function isFailure(transition: Transition, execution: ExecutionView): boolean {
+  if (transition.kind === 'step') return FAILURES.has(transition.step.status);
+  return transition.kind === 'execution' && FAILURES.has(execution.status);
 }
 
 /** Events of one step (status and alarms) share a key; so do an execution's own events. */

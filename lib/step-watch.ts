@@ -27,6 +27,7 @@ import {
 } from '../lambda/adapters/table-schema';
 import { DETAIL_TYPES, type DetailType } from '../lambda/core/types';
 import { METRICS } from '../lambda/metric-names';
+import { StepWatchDashboard } from './dashboard';
 import { StepWatchConfigError } from './errors';
 import { type StepWatchNotificationProps, StepWatchNotifications } from './notifications';
 import { type ResolvedStepWatchProps, resolveStepWatchProps } from './resolved-props';
@@ -248,6 +249,8 @@ export class StepWatch extends Construct {
   public readonly topic?: sns.Topic;
   /** The notification rules, topic and Slack channel, when `notifications` is set. */
   public readonly notifications?: StepWatchNotifications;
+  /** The CloudWatch dashboard: events by type, failures, alarms, staleness, throttles, function health. */
+  public readonly dashboard: cloudwatch.Dashboard;
 
   private readonly settings: ResolvedStepWatchProps;
 
@@ -284,7 +287,12 @@ export class StepWatch extends Construct {
       const action = new cloudwatchActions.SnsAction(this.topic);
       for (const alarm of Object.values(this.alarms)) alarm.addAlarmAction(action);
     }
-    // A later dashboard belongs here: it reads this.function, this.table, this.alarms and lambda/metric-names.ts.
+    this.dashboard = new StepWatchDashboard(this, 'Dashboard', {
+      function: this.function,
+      namespace: this.settings.metricsNamespace,
+      serviceName: this.settings.serviceName,
+      dlq: this.deadLetterQueue,
+    }).dashboard;
   }
 
   /** Reads the three JSON Schemas before anything is built, so a missing file fails fast. */

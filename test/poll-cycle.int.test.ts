@@ -147,7 +147,7 @@ describe('Function: runPollCycle over the wire', () => {
     harness.at(1);
     await harness.cycle();
     harness.at(60);
-    await harness.cycle();
+    const summary = await harness.cycle();
 
     expect(transitionsOf(harness.events())).toEqual([
       'execution:0001:null>InProgress',
@@ -155,6 +155,8 @@ describe('Function: runPollCycle over the wire', () => {
       'step:0001:InProgress>Failed',
       'execution:0001:InProgress>Failed',
     ]);
+    expect(summary.deliveredByType).toEqual({ [DETAIL_TYPES.step]: 1, [DETAIL_TYPES.execution]: 1 });
+    expect(summary.failureTransitions).toBe(2);
   });
 
   it('emits a run that started and ended between two polls', async () => {

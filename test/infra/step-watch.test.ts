@@ -365,6 +365,24 @@ describe('Class: StepWatch', () => {
     });
   });
 
+  describe('dashboard', () => {
+    it('adds one dashboard with the poller metrics and the dead-letter queue', () => {
+      const template = fixture.templates.defaults;
+      template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+      const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+      const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
+      for (const name of [
+        'OldestExecutionStalenessSeconds',
+        'StepStatusEvents',
+        'FailureEvents',
+        'AlarmEvents',
+      ]) {
+        expect(body).toContain(name);
+      }
+      expect(body).toContain('ApproximateNumberOfMessagesVisible');
+    });
+  });
+
   describe('dead-letter queue', () => {
     it('is encrypted and refuses plain HTTP', () => {
       const { stepWatch } = fixture.stacks.defaults;
