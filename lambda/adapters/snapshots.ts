@@ -348,6 +348,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
       transitions: numberOr(item.transitions, 0),
       alarms: stringList(item.alarms),
       alarmsRaised: numberOr(item.alarmsRaised, 0),
+      ...(typeof item.maxAttempts === 'number' && { maxAttempts: item.maxAttempts }),
     };
   }
 

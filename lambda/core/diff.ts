@@ -138,6 +138,7 @@ function diffStep(
       transitions: ordinal,
       alarms: alarmDiff.names,
       alarmsRaised: raisedBefore + alarmDiff.raised.length,
+      ...(step.maxAttempts !== null && { maxAttempts: step.maxAttempts }),
     },
   };
 }

@@ -1,6 +1,6 @@
 // Decides which steps a cycle must read: only the window that can have changed since the last read.
 import { isTerminal } from './status';
-import type { ExecutionState, ExecutionView, StepView } from './types';
+import type { ExecutionState, ExecutionView, StepSnapshot, StepView } from './types';
 
 /** How steps are read: the incremental window (default) or every page every cycle (for comparison). */
 export type StepReadStrategy = 'window' | 'full';
@@ -17,14 +17,26 @@ export function needsStepRead(previous: ExecutionState | null, execution: Execut
   return execution.endTime !== null && stored.stepsReadAt < execution.endTime;
 }
 
+/** Statuses a step with attempts left is retried from, under the same step execution id. */
+const RETRIED_FROM: ReadonlySet<string> = new Set(['Failed', 'TimedOut']);
+
+/**
+ * Whether a step, as the snapshot has it, can still change: it is not terminal, or it failed and
+ * has attempts left (`MaxAttempts` > 1), so it may run again under the same id.
+ */
+export function mayStillChange(step: StepSnapshot): boolean {
+  if (!isTerminal(step.status)) return true;
+  return RETRIED_FROM.has(step.status) && (step.maxAttempts ?? 1) > 1;
+}
+
 /**
  * Whether the steps seen so far, newest first (SSM's `ReverseOrder`), cover every step that can have
  * changed since the last complete read — so no further page is needed.
  *
- * Covered means: every step that was not terminal in the snapshot has been seen again, and the oldest
- * step seen was already in the snapshot. SSM lists steps by start time, so every step older than one
- * the last complete read knew was visible to that read too, and is in the snapshot; the terminal ones
- * among them never change again.
+ * Covered means: every step that could still change in the snapshot ({@link mayStillChange}) has
+ * been seen again, and the oldest step seen was already in the snapshot. SSM lists steps by start
+ * time, so every step older than one the last complete read knew was visible to that read too, and
+ * is in the snapshot; the settled ones among them never change again.
  */
 export function isWindowCovered(
   previous: ExecutionState | null,
@@ -35,7 +47,7 @@ export function isWindowCovered(
   if (!oldest || !previous.steps.has(oldest.stepExecutionId)) return false;
   const seen = new Set(seenNewestFirst.map((s) => s.stepExecutionId));
   for (const step of previous.steps.values()) {
-    if (!isTerminal(step.status) && !seen.has(step.stepExecutionId)) return false;
+    if (mayStillChange(step) && !seen.has(step.stepExecutionId)) return false;
   }
   return true;
 }

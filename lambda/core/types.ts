@@ -64,6 +64,11 @@ export interface StepSnapshot {
   /** Names of alarms already reported in `ALARM`. */
   readonly alarms: readonly string[];
   readonly alarmsRaised: number;
+  /**
+   * The step's `MaxAttempts` when SSM gave one. A failed step with more than one attempt may run
+   * again under the same id, so the step-read window keeps it in view. Absent means SSM's default, 1.
+   */
+  readonly maxAttempts?: number;
 }
 
 /** What the store remembers of an execution. */
