@@ -99,6 +99,7 @@ function buildInputs(executions: number, stepsPerExecution: number, changedFract
           version: 7,
           stepsReadAt: iso(stepsPerExecution * 10 - 60),
           failedSteps: 0,
+          alarmCount: 0,
         },
         steps: snapshots,
       },

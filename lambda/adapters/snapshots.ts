@@ -332,6 +332,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
       version: item.version,
       stepsReadAt: stringOr(item.stepsReadAt, null),
       failedSteps: numberOr(item.failedSteps, 0),
+      alarmCount: numberOr(item.alarmCount, 0),
     };
   }
 

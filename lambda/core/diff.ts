@@ -100,6 +100,7 @@ export function diffExecution(input: DiffInput): DiffResult {
     version: previousExecution?.version ?? 0,
     stepsReadAt,
     failedSteps: countFailures(nextSteps),
+    alarmCount: (previousExecution?.alarmsRaised ?? 0) + executionAlarms.length + countAlarms(nextSteps),
   };
   const changed =
     previousExecution === null ||
@@ -169,6 +170,12 @@ function sortByStart(steps: readonly StepView[]): StepView[] {
     if (b.startTime === null) return -1;
     return a.startTime < b.startTime ? -1 : 1;
   });
+}
+
+function countAlarms(steps: ReadonlyMap<string, StepSnapshot>): number {
+  let count = 0;
+  for (const step of steps.values()) count += step.alarmsRaised;
+  return count;
 }
 
 function countFailures(steps: ReadonlyMap<string, StepSnapshot>): number {

@@ -89,6 +89,8 @@ export interface ExecutionSnapshot {
   readonly stepsReadAt: string | null;
   /** Steps seen in a failure-like status, for listings. */
   readonly failedSteps: number;
+  /** Alarms raised so far, execution and step level, for listings. */
+  readonly alarmCount: number;
 }
 
 /** An execution's snapshot together with its steps' snapshots. */

@@ -29,6 +29,23 @@ function describeTransition(transition: Transition): string {
 }
 
 describe('Function: diffExecution', () => {
+  it('counts every alarm raised, execution and step level, in alarmCount', () => {
+    const first = diff({
+      execution: executionView({ triggeredAlarms: [{ name: 'RunAlarm', state: 'ALARM' }] }),
+      steps: [stepView({ triggeredAlarms: [{ name: 'HighCPU', state: 'ALARM' }] })],
+    });
+    const second = diff({
+      execution: executionView({ triggeredAlarms: [{ name: 'RunAlarm', state: 'ALARM' }] }),
+      steps: [
+        stepView({ triggeredAlarms: [{ name: 'HighCPU', state: 'ALARM' }] }),
+        stepView({ stepExecutionId: 'step-2', triggeredAlarms: [{ name: 'Disk', state: 'ALARM' }] }),
+      ],
+      previous: first.next,
+    });
+    expect(first.next.execution.alarmCount).toBe(2);
+    expect(second.next.execution.alarmCount).toBe(3);
+  });
+
   it('finds no change when a later complete read shows nothing new', () => {
     const first = diff({ steps: [stepView()] });
     const second = diff({ steps: [stepView()], previous: first.next, readAt: isoAt(70) });
@@ -61,6 +78,7 @@ describe('Function: diffExecution', () => {
       version: 0,
       stepsReadAt: isoAt(10),
       failedSteps: 0,
+      alarmCount: 0,
     });
     expect(result.next.steps.get('step-1')).toEqual(stepSnapshot());
   });

@@ -88,6 +88,7 @@ export function executionSnapshot(overrides: Partial<ExecutionSnapshot> = {}): E
     version: 1,
     stepsReadAt: isoAt(10),
     failedSteps: 0,
+    alarmCount: 0,
     ...overrides,
   };
 }
