@@ -1,6 +1,4 @@
 // `step-watch poll` against DynamoDB and EventBridge endpoints this project did not write (moto).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import {
   CreateEventBusCommand,
   EventBridgeClient,
@@ -18,6 +16,7 @@ import { type LocalStack, startLocalStack } from '../../sandbox/local-stack';
 import { parseScenario } from '../../sandbox/scenario';
 import { runCli } from '../helpers/cli';
 import { execution, sequentialSteps, step } from '../helpers/harness';
+import { type Moto, startMoto } from '../helpers/moto';
 import { schemaErrors } from '../helpers/schemas';
 
 const credentials = {
@@ -30,43 +29,8 @@ const clientConfig = {
   credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
 };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function startMoto(): Promise<{ endpoint: string; process: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  const failed = new Promise<never>((_, reject) => {
-    child.once('error', (error) =>
-      reject(new Error(`moto_server could not start (is python3 moto installed?): ${error.message}`)),
-    );
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const up = await Promise.race([
-      fetch(`${endpoint}/moto-api/`).then(
-        () => true,
-        () => false,
-      ),
-      failed,
-    ]);
-    if (up) return { endpoint, process: child };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill();
-  throw new Error('moto_server did not answer within 10 s');
-}
-
 describe('Command: step-watch poll against third-party endpoints', () => {
-  let moto: { endpoint: string; process: ChildProcess };
+  let moto: Moto;
   let stack: LocalStack;
   let queueUrl: string;
   let sqs: SQSClient;
@@ -129,7 +93,7 @@ describe('Command: step-watch poll against third-party endpoints', () => {
 
   afterAll(async () => {
     await stack?.stop();
-    moto?.process.kill();
+    moto?.stop();
   });
 
   it('emits exactly the transitions the endpoints show, in the contract', async () => {
