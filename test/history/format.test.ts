@@ -18,7 +18,7 @@ import {
   tableCell,
 } from '../../bin/history/format';
 import { compareTransitions, type ExecutionListing, parseDetail } from '../../lambda/adapters/history';
-import { CHILD_ID, demoRows, FAILURE_MESSAGE, PARENT_ID } from './fixtures';
+import { CHILD_ID, demoRows, FAILURE_MESSAGE, PARENT_ID, parseCsv } from './fixtures';
 
 async function* asAsync<T>(items: readonly T[]): AsyncGenerator<T> {
   yield* items;
@@ -28,35 +28,6 @@ async function collect(chunks: AsyncIterable<string>): Promise<string> {
   let text = '';
   for await (const chunk of chunks) text += chunk;
   return text;
-}
-
-/** Reads CSV as RFC 4180 describes it, to check what a spreadsheet would get. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      record.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  return records;
 }
 
 describe('Function: compareTransitions', () => {

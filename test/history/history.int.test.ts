@@ -14,6 +14,7 @@ import { createPoller } from '../../lambda/poller';
 import type { RecordedEvent } from '../../sandbox/event-recorder';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalStack, startLocalStack } from '../../sandbox/local-stack';
 import { demoScenarioPath, loadScenarioFile, type Scenario, scenarioEnd } from '../../sandbox/scenario';
+import { parseCsv } from './fixtures';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const PARENT = 'aaaaaaaa-0000-4000-8000-000000000004';
@@ -43,35 +44,6 @@ function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
       },
     );
   });
-}
-
-/** A small RFC 4180 parser, so the test reads the CSV the way a spreadsheet does. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      record.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  return records;
 }
 
 interface JsonRow {
