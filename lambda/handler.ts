@@ -47,9 +47,12 @@ export async function handler(event: PollEvent | null | undefined, context: Cont
     const target = targetOf(event, context);
     logger.appendKeys({ shard: `${target.account}#${target.region}` });
     const poller = createPoller(config, target, { clients, logger: cycleLoggerOf(logger) });
+    const end = Date.now() + context.getRemainingTimeInMillis();
+    // The lease lasts until the function's timeout, when this process is gone for sure.
     const summary = await runPollCycle(poller.deps, {
       ...poller.options,
-      deadline: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_RESERVE_MS,
+      deadline: end - DEADLINE_RESERVE_MS,
+      leaseUntil: end,
     });
     const result: PollResult = {
       ...summary,

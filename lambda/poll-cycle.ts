@@ -1,4 +1,5 @@
 // One poll cycle, in the order of DESIGN.md: which executions, which steps, diff, record, emit.
+import { catchUp } from './core/catch-up';
 import { diffExecution } from './core/diff';
 import { buildEvents, type EventContext } from './core/events';
 import type { EventPublisher, ExecutionSource, PollerState, SnapshotStore } from './core/ports';
@@ -49,6 +50,13 @@ export interface PollCycleOptions {
   readonly publishAttempts?: number;
   /** At most this many executions are polled this cycle; the rest wait in the cursor. @default no limit */
   readonly maxExecutions?: number;
+  /**
+   * Epoch ms by which this process surely ends (the Lambda's timeout). When set, the cycle first takes
+   * the shard's lease until then and stands down while another poller holds one: two overlapping
+   * pollers that read SSM at different times would otherwise send a step's statuses out of order.
+   * @default no lease
+   */
+  readonly leaseUntil?: number;
 }
 
 /** What one cycle did; the CLI prints it as one JSON line. */
@@ -68,6 +76,8 @@ export interface CycleSummary {
   deliveredByType: Record<string, number>;
   /** Transitions recorded this cycle into a failure-like status (step or execution). */
   failureTransitions: number;
+  /** True when another poller held the shard's lease, so this cycle did nothing. */
+  leaseHeldElsewhere: boolean;
 }
 
 const PUBLISH_BATCH = 10;
@@ -91,13 +101,30 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     complete: true,
     deliveredByType: {},
     failureTransitions: 0,
+    leaseHeldElsewhere: false,
   };
   const publisher = new OrderedPublisher(deps, options, logger);
-  const poller = await store.loadPollerState(options.shard);
+  const loaded = await store.loadPollerState(options.shard);
+  const poller =
+    options.leaseUntil === undefined ? loaded : await takeLease(store, options, loaded, cycleStart);
+  if (!poller) {
+    logger.warn('another poller holds the shard lease; standing down', {
+      shard: options.shard,
+      leaseUntil: loaded.leaseUntil ?? null,
+    });
+    return {
+      ...summary,
+      complete: false,
+      leaseHeldElsewhere: true,
+      stalenessSeconds: stalenessSeconds(now(), cycleStart, loaded.lastCompleteAt, false),
+    };
+  }
 
-  // 0. What an earlier cycle recorded but could not send goes first, so per-step order holds.
+  // 0. What an earlier cycle recorded but could not send goes first, so per-step order holds. It is
+  // marked sent only once its execution's snapshot has caught up with it (below), so a snapshot left
+  // behind by a save that died can still catch up next cycle if this one dies too.
   const pending = await store.listPending(options.shard);
-  summary.eventsResent = await publisher.publish(pending);
+  summary.eventsResent = await publisher.publish(pending, { markSentLater: true });
 
   // 1. Which executions: in flight ∪ started since the watermark ∪ still tracked as in flight.
   const executions = await discoverExecutions(source, store, options, poller, cycleStart);
@@ -112,8 +139,10 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
       deferred.push(execution.executionId);
       continue;
     }
-    const previous = await store.loadExecution(execution.executionId);
-    if (!needsStepRead(previous, execution)) continue;
+    const stored = await store.loadExecution(execution.executionId);
+    const caught = catchUp(stored, execution, pending);
+    const previous = caught.state;
+    if (!caught.changed && !needsStepRead(previous, execution)) continue;
 
     // 2. Which steps.
     const read = await readSteps(source, execution.executionId, previous, options.strategy ?? 'window', () =>
@@ -130,7 +159,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     // 3. Diff.
     const readAt = new Date(now()).toISOString();
     const diff = diffExecution({ execution, steps: read.steps, previous, stepsComplete: true, readAt });
-    if (!diff.changed) continue;
+    if (!diff.changed && !caught.changed) continue;
 
     // 4. Record the transitions (the outbox), then the snapshot; sending follows for the whole cycle.
     const context: EventContext = {
@@ -158,8 +187,8 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     const saved = await store.saveExecution(
       options.shard,
       diff.next,
-      diff.changedSteps,
-      previous ? previous.execution.version : null,
+      [...new Set([...diff.changedSteps, ...caught.changedSteps])],
+      stored ? stored.execution.version : null,
     );
     if (!saved) {
       logger.warn('snapshot moved by a rival poller; keeping its version', {
@@ -169,12 +198,14 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   }
 
   summary.eventsEmitted = await publisher.publish(claimed);
+  const unreached = new Set(deferred);
+  await publisher.markSentHeld((event) => !unreached.has(event.executionId));
   summary.deliveredByType = publisher.deliveredByType;
   summary.eventsPending = publisher.failedCount;
   summary.executionsDeferred = deferred.length;
   summary.complete = deferred.length === 0;
 
-  // 5. The watermark moves to this cycle's start; unserved executions wait in the cursor.
+  // 5. The watermark moves to this cycle's start; unserved executions wait in the cursor; the lease ends.
   const lastCompleteAt = summary.complete ? new Date(cycleStart).toISOString() : poller.lastCompleteAt;
   summary.stalenessSeconds = stalenessSeconds(now(), cycleStart, lastCompleteAt, summary.complete);
   const saved = await store.savePollerState(
@@ -184,6 +215,21 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   );
   if (!saved) logger.warn('poller state moved by a rival poller', { shard: options.shard });
   return summary;
+}
+
+/** Takes the shard's lease until `options.leaseUntil`; null when another poller holds it. */
+async function takeLease(
+  store: SnapshotStore,
+  options: PollCycleOptions,
+  loaded: PollerState,
+  cycleStart: number,
+): Promise<PollerState | null> {
+  if (loaded.leaseUntil && Date.parse(loaded.leaseUntil) > cycleStart) return null;
+  const leaseUntil = new Date(options.leaseUntil ?? cycleStart).toISOString();
+  const state = { watermark: loaded.watermark, cursor: loaded.cursor, lastCompleteAt: loaded.lastCompleteAt };
+  // The version check makes two pollers that find the lease free at once race for it; one wins.
+  const taken = await store.savePollerState(options.shard, { ...state, leaseUntil }, loaded);
+  return taken ? { ...state, leaseUntil, version: loaded.version + 1 } : null;
 }
 
 async function discoverExecutions(
@@ -271,6 +317,7 @@ class OrderedPublisher {
   readonly #attempts: number;
   readonly #logger: CycleLogger;
   readonly #blocked = new Set<string>();
+  #held: OutboxEvent[] = [];
   #outage = false;
 
   constructor(deps: PollCycleDeps, options: PollCycleOptions, logger: CycleLogger) {
@@ -279,8 +326,11 @@ class OrderedPublisher {
     this.#logger = logger;
   }
 
-  /** Publishes in order; returns how many were sent. Unsent ones stay pending in the store. */
-  async publish(events: readonly OutboxEvent[]): Promise<number> {
+  /**
+   * Publishes in order; returns how many were sent. Unsent ones stay pending in the store; sent ones
+   * are marked sent at once, or held for {@link OrderedPublisher.markSentHeld} with `markSentLater`.
+   */
+  async publish(events: readonly OutboxEvent[], options: { markSentLater?: boolean } = {}): Promise<number> {
     let sent = 0;
     let queue = [...events];
     while (queue.length > 0) {
@@ -311,11 +361,19 @@ class OrderedPublisher {
       for (const event of delivered) {
         this.deliveredByType[event.detailType] = (this.deliveredByType[event.detailType] ?? 0) + 1;
       }
-      if (delivered.length > 0)
+      if (options.markSentLater) this.#held.push(...delivered);
+      else if (delivered.length > 0)
         await this.#deps.store.markSent(delivered, new Date(this.#deps.now()).toISOString());
       queue = rest;
     }
     return sent;
+  }
+
+  /** Marks the held sent events that `ready` picks as sent; the others stay pending, to be sent again. */
+  async markSentHeld(ready: (event: OutboxEvent) => boolean): Promise<void> {
+    const events = this.#held.filter(ready);
+    this.#held = [];
+    if (events.length > 0) await this.#deps.store.markSent(events, new Date(this.#deps.now()).toISOString());
   }
 
   async #sendWithRetry(batch: readonly OutboxEvent[]): Promise<OutboxEvent[]> {

@@ -82,12 +82,19 @@ export class DynamoSnapshotStore implements SnapshotStore {
       ),
     );
     const item = output.Item;
+    if (item && typeof item.version !== 'number') {
+      this.#onCorrupt(
+        { pk: item.pk, sk: item.sk },
+        'poller state without a numeric version; it will be replaced',
+      );
+    }
     return {
       watermark: typeof item?.watermark === 'string' ? item.watermark : null,
       cursor: Array.isArray(item?.cursor)
         ? item.cursor.filter((id): id is string => typeof id === 'string')
         : [],
       lastCompleteAt: typeof item?.lastCompleteAt === 'string' ? item.lastCompleteAt : null,
+      leaseUntil: typeof item?.leaseUntil === 'string' ? item.leaseUntil : null,
       version: typeof item?.version === 'number' ? item.version : 0,
     };
   }
@@ -107,10 +114,12 @@ export class DynamoSnapshotStore implements SnapshotStore {
             watermark: state.watermark ?? undefined,
             cursor: [...state.cursor],
             lastCompleteAt: state.lastCompleteAt ?? undefined,
+            leaseUntil: state.leaseUntil ?? undefined,
             version: expected.version + 1,
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR version = :v',
-          ExpressionAttributeValues: { ':v': expected.version },
+          // A state whose version is not a number (corrupt) is replaced rather than blocking every cycle.
+          ConditionExpression: 'attribute_not_exists(pk) OR version = :v OR NOT attribute_type(version, :n)',
+          ExpressionAttributeValues: { ':v': expected.version, ':n': 'N' },
         }),
       ),
     );
@@ -125,6 +134,8 @@ export class DynamoSnapshotStore implements SnapshotStore {
     })) {
       if (typeof item.executionId === 'string' && typeof item.trackedAt === 'string') {
         tracked.push({ executionId: item.executionId, trackedAt: item.trackedAt });
+      } else {
+        this.#onCorrupt({ pk: item.pk, sk: item.sk }, 'tracked execution without executionId or trackedAt');
       }
     }
     return tracked;
@@ -228,7 +239,17 @@ export class DynamoSnapshotStore implements SnapshotStore {
     const execution = next.execution;
     const now = new Date(this.#now()).toISOString();
     const inFlight = !isTerminal(execution.status);
-    const claimed = await this.#conditional(() =>
+    // Steps first: a save that dies half-way (a crash, a failed batch, an applied write whose reply
+    // was lost) must leave the steps ahead of the execution, never behind it. A step snapshot left
+    // behind would hide the step's return to that status as "no change", losing the transition.
+    const items = changedSteps.flatMap((id) => {
+      const step = next.steps.get(id);
+      return step ? [this.#stepItem(execution.executionId, step, inFlight)] : [];
+    });
+    for (let i = 0; i < items.length; i += 25) {
+      await this.#batchWrite(items.slice(i, i + 25));
+    }
+    return this.#conditional(() =>
       this.#doc.send(
         new PutCommand({
           TableName: this.#table,
@@ -254,16 +275,6 @@ export class DynamoSnapshotStore implements SnapshotStore {
         }),
       ),
     );
-    if (!claimed) return false;
-
-    const items = changedSteps.flatMap((id) => {
-      const step = next.steps.get(id);
-      return step ? [this.#stepItem(execution.executionId, step, inFlight)] : [];
-    });
-    for (let i = 0; i < items.length; i += 25) {
-      await this.#batchWrite(items.slice(i, i + 25));
-    }
-    return true;
   }
 
   /** Streams items of a query page by page, so large histories never sit in memory at once. */
@@ -301,6 +312,8 @@ export class DynamoSnapshotStore implements SnapshotStore {
       pk: KEYS.execution(executionId),
       sk: KEYS.stepState(step.stepExecutionId),
       ...step,
+      // An index key attribute (startTime keys byStart and byParent) may be absent, never null.
+      startTime: step.startTime ?? undefined,
       alarms: [...step.alarms],
       expiresAt: inFlight ? undefined : this.#expiresAt(),
     };

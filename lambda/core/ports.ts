@@ -35,6 +35,11 @@ export interface PollerState {
   readonly cursor: readonly string[];
   /** When a cycle last served every execution (ISO); the bound on staleness. */
   readonly lastCompleteAt: string | null;
+  /**
+   * Until when (ISO) a cycle holds the shard's lease, so that only one poller of a shard runs at a
+   * time; absent or null when free. Saving the state without it releases the lease.
+   */
+  readonly leaseUntil?: string | null;
   readonly version: number;
 }
 
@@ -73,8 +78,9 @@ export interface SnapshotStore {
   /** Marks events as sent; they leave the pending index. */
   markSent(events: readonly OutboxEvent[], sentAt: string): Promise<void>;
   /**
-   * Writes the execution's new snapshot and the step snapshots that changed, if the execution's
-   * version is still `expectedVersion` (null: must not exist yet). False when a rival wrote first.
+   * Writes the step snapshots that changed, then the execution's new snapshot if its version is still
+   * `expectedVersion` (null: must not exist yet). False when a rival wrote the execution first. Steps
+   * go first so that a save dying half-way leaves them ahead of the execution, never behind it.
    */
   saveExecution(
     shard: string,

@@ -1,0 +1,103 @@
+// Tests of catchUp: a snapshot left behind by a save that died catches up from the recorded transitions.
+import { describe, expect, it } from 'vitest';
+import { catchUp } from '../../lambda/core/catch-up';
+import { diffExecution } from '../../lambda/core/diff';
+import { buildEvents, type EventContext } from '../../lambda/core/events';
+import type { ExecutionState, ExecutionView, OutboxEvent, StepView } from '../../lambda/core/types';
+import { executionState, executionView, isoAt, stepSnapshot, stepView } from '../helpers/builders';
+
+const CONTEXT: EventContext = {
+  account: '123456789012',
+  region: 'us-east-1',
+  partition: 'aws',
+  source: 'ssm-step-watch',
+  observedAt: isoAt(20),
+  maxEntryBytes: 262_144,
+};
+
+/** What a cycle records and would save for `execution` seen with `steps`, from `previous`. */
+function cycleOf(previous: ExecutionState | null, execution: ExecutionView, steps: StepView[]) {
+  const diff = diffExecution({ execution, steps, previous, stepsComplete: true, readAt: isoAt(20) });
+  return { next: diff.next, events: buildEvents(execution, diff.transitions, CONTEXT, 0) };
+}
+
+/** The parts of a state the diff depends on. */
+function diffable(state: ExecutionState | null) {
+  if (!state) return null;
+  const { status, transitions, alarms, alarmsRaised } = state.execution;
+  return {
+    execution: { status, transitions, alarms, alarmsRaised },
+    steps: [...state.steps.values()].map((s) => ({
+      id: s.stepExecutionId,
+      status: s.status,
+      transitions: s.transitions,
+      alarms: s.alarms,
+      alarmsRaised: s.alarmsRaised,
+    })),
+  };
+}
+
+describe('Function: catchUp', () => {
+  it('rebuilds what a save that died after recording would have written', () => {
+    // Prepare: the stored state has the step running; the cycle saw it waiting, with an alarm.
+    const stored = executionState({}, [stepSnapshot()]);
+    const execution = executionView({
+      status: 'Waiting',
+      triggeredAlarms: [{ name: 'Run', state: 'ALARM' }],
+    });
+    const waiting = stepView({ status: 'Waiting', triggeredAlarms: [{ name: 'Step', state: 'ALARM' }] });
+    const lost = cycleOf(stored, execution, [waiting]);
+
+    // Act
+    const caught = catchUp(stored, execution, lost.events);
+
+    // Assess
+    expect(caught.changed).toBe(true);
+    expect(caught.changedSteps).toEqual(['step-1']);
+    expect(diffable(caught.state)).toEqual(diffable(lost.next));
+  });
+
+  it('lets the return to the stored status count as a transition, with a new eventId', () => {
+    const stored = executionState({}, [stepSnapshot()]);
+    const execution = executionView();
+    const lost = cycleOf(stored, execution, [stepView({ status: 'Waiting' })]);
+
+    const caught = catchUp(stored, execution, lost.events);
+    const back = cycleOf(caught.state, execution, [stepView({ status: 'InProgress' })]);
+
+    expect(back.events.map((e) => JSON.parse(e.detail).step.previousStatus)).toEqual(['Waiting']);
+    expect(back.events[0]?.eventId).not.toBe(lost.events[0]?.eventId);
+  });
+
+  it('builds the first snapshot when the first save never happened', () => {
+    const execution = executionView();
+    const lost = cycleOf(null, execution, [stepView()]);
+
+    const caught = catchUp(null, execution, lost.events);
+
+    expect(diffable(caught.state)).toEqual(diffable(lost.next));
+    expect(caught.state?.execution.version).toBe(0);
+  });
+
+  it('leaves a state that already reflects the recorded transitions as stored', () => {
+    const stored = executionState({}, [stepSnapshot()]);
+    const execution = executionView();
+    const saved = cycleOf(stored, execution, [stepView({ status: 'Success', endTime: isoAt(15) })]);
+
+    const caught = catchUp(saved.next, execution, saved.events);
+
+    expect(caught).toEqual({ state: saved.next, changedSteps: [], changed: false });
+  });
+
+  it('ignores transitions of other executions and details it cannot read', () => {
+    const stored = executionState({}, [stepSnapshot()]);
+    const other = cycleOf(null, executionView({ executionId: 'exec-2' }), [
+      stepView({ stepExecutionId: 'x' }),
+    ]);
+    const garbled: OutboxEvent = { ...(other.events[0] as OutboxEvent), executionId: 'exec-1', detail: '{' };
+
+    const caught = catchUp(stored, executionView(), [...other.events, garbled]);
+
+    expect(caught).toEqual({ state: stored, changedSteps: [], changed: false });
+  });
+});
