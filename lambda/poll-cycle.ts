@@ -81,6 +81,8 @@ export interface CycleSummary {
 }
 
 const PUBLISH_BATCH = 10;
+/** How long SSM keeps Automation execution history. */
+const SSM_HISTORY_MS = 30 * 86_400_000;
 
 /** Runs one poll cycle. Throws only when the store or SSM cannot be reached at all. */
 export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOptions): Promise<CycleSummary> {
@@ -127,7 +129,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   summary.eventsResent = await publisher.publish(pending, { markSentLater: true });
 
   // 1. Which executions: in flight ∪ started since the watermark ∪ still tracked as in flight.
-  const executions = await discoverExecutions(source, store, options, poller, cycleStart);
+  const executions = await discoverExecutions(source, store, options, poller, cycleStart, logger);
   const ordered = orderForService(executions, poller.cursor);
   summary.executionsSeen = ordered.length;
 
@@ -238,6 +240,7 @@ async function discoverExecutions(
   options: PollCycleOptions,
   poller: PollerState,
   cycleStart: number,
+  logger: CycleLogger,
 ): Promise<ExecutionView[]> {
   const found = new Map<string, ExecutionView>();
   for (const view of await source.listInFlight()) found.set(view.executionId, view);
@@ -253,6 +256,17 @@ async function discoverExecutions(
   );
   if (missing.length > 0) {
     for (const view of await source.describeExecutions(missing)) found.set(view.executionId, view);
+  }
+  // SSM forgets executions after its 30-day history; one tracked that long would be asked for forever.
+  const forgotten = tracked.filter(
+    (t) => !found.has(t.executionId) && cycleStart - Date.parse(t.trackedAt) > SSM_HISTORY_MS,
+  );
+  for (const { executionId, trackedAt } of forgotten) {
+    logger.warn('SSM no longer knows a tracked execution; it is no longer tracked', {
+      executionId,
+      trackedAt,
+    });
+    await store.untrack(executionId);
   }
   return [...found.values()];
 }

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SnapshotStore } from '../lambda/core/ports';
 import { DETAIL_TYPES } from '../lambda/core/types';
 import { runPollCycle } from '../lambda/poll-cycle';
+import { parseScenario } from '../sandbox/scenario';
 import {
   execution,
   type Harness,
@@ -439,5 +440,29 @@ describe('Function: runPollCycle over the wire', () => {
     // The simulator saw more requests than the poller made calls: the SDK retried throttled ones.
     const operation = 'DescribeAutomationStepExecutions';
     expect(harness.stack.ssm.callCounts()[operation]).toBeGreaterThan(harness.poller.calls.get(operation));
+  });
+
+  it('stops tracking an execution SSM forgot after its 30-day history, and only then', async () => {
+    // Prepare: an execution seen in flight, then gone from SSM.
+    harness = await startHarness([execution(1, [[0, 'InProgress']], [step(1, [[0, 'InProgress']])])]);
+    const h = harness;
+    h.at(1);
+    await h.cycle();
+    h.stack.ssm.setScenario(parseScenario({ name: 'forgotten', executions: [] }));
+    const tracked = () => h.poller.deps.store.listTracked(h.poller.options.shard);
+
+    // Act and assess: a day later it is still asked for; after 30 days it is let go.
+    h.at(86_400);
+    await h.cycle();
+    expect((await tracked()).map((t) => t.executionId)).toEqual([idOf('e', 1)]);
+    h.at(31 * 86_400);
+    await h.cycle();
+    expect(await tracked()).toEqual([]);
+    const state = await h.poller.deps.store.loadExecution(idOf('e', 1));
+    expect(state?.execution.status).toBe('InProgress');
+    expect(transitionsOf(h.events())).toEqual([
+      'execution:0001:null>InProgress',
+      'step:0001:null>InProgress',
+    ]);
   });
 });

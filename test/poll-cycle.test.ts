@@ -115,6 +115,11 @@ class FakeStore implements SnapshotStore {
     return true;
   }
 
+  async untrack(executionId: string): Promise<void> {
+    const stored = this.executions.get(executionId);
+    if (stored) this.executions.set(executionId, { ...stored, trackedAt: null });
+  }
+
   async listTracked(shard: string): Promise<TrackedExecution[]> {
     const tracked: TrackedExecution[] = [];
     for (const stored of this.executions.values()) {

@@ -141,6 +141,25 @@ export class DynamoSnapshotStore implements SnapshotStore {
     return tracked;
   }
 
+  async untrack(executionId: string): Promise<void> {
+    try {
+      await this.#call('UpdateItem', () =>
+        this.#doc.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: { pk: KEYS.execution(executionId), sk: KEYS.executionState },
+            UpdateExpression: 'REMOVE trackShard, trackedAt',
+            // Never create a bare item for an execution that has no snapshot.
+            ConditionExpression: 'attribute_exists(pk)',
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ServiceError && error.cause instanceof ConditionalCheckFailedException))
+        throw error;
+    }
+  }
+
   async loadExecution(executionId: string): Promise<ExecutionState | null> {
     let execution: ExecutionSnapshot | null = null;
     const steps = new Map<string, StepSnapshot>();

@@ -69,6 +69,8 @@ export interface SnapshotStore {
   ): Promise<boolean>;
   /** Executions tracked as in flight, in no particular order (the cycle orders them). */
   listTracked(shard: string): Promise<TrackedExecution[]>;
+  /** Stops tracking an execution as in flight (its snapshot and history stay). */
+  untrack(executionId: string): Promise<void>;
   /** An execution's snapshot and its steps' snapshots, or null when never seen. */
   loadExecution(executionId: string): Promise<ExecutionState | null>;
   /** Records events with a conditional write keyed by event id. */
