@@ -2,6 +2,7 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DEFAULT_EVENT_SOURCE, type PollerConfig, validateEventSource } from '../../lambda/config';
+import { ServiceError } from '../../lambda/core/errors';
 import { runPollCycle } from '../../lambda/poll-cycle';
 import { createPoller } from '../../lambda/poller';
 import { parseFlags, requireFlag } from './args';
@@ -22,6 +23,9 @@ Options:
   --max-entry-bytes <n>  PutEvents entry size limit (default 262144)
 
 Endpoints: AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_EVENTBRIDGE.`;
+
+/** How long a CLI cycle may hold the shard's lease at most. */
+const LEASE_MS = 5 * 60_000;
 
 /** Runs `step-watch poll`. */
 export async function pollCommand(args: string[]): Promise<void> {
@@ -55,7 +59,14 @@ export async function pollCommand(args: string[]): Promise<void> {
   if (!/^\d{12}$/.test(account)) throw new UsageError(`poll: --account must be 12 digits, got "${account}".`);
 
   const poller = createPoller(config, { account, region }, { homeRegion: region });
-  const summary = await runPollCycle(poller.deps, poller.options);
+  // The shard's lease keeps this cycle from overlapping a deployed poller (or another CLI run);
+  // if this process dies, the lease lapses after LEASE_MS.
+  const summary = await runPollCycle(poller.deps, { ...poller.options, leaseUntil: Date.now() + LEASE_MS });
+  if (summary.leaseHeldElsewhere) {
+    throw new ServiceError(
+      `poll: another poller holds the lease of shard ${poller.options.shard} (the deployed Lambda, or another poll); try again in a minute.`,
+    );
+  }
   process.stdout.write(
     `${JSON.stringify({ ...summary, shard: poller.options.shard, apiCalls: poller.calls.toJSON(), skippedRecords: poller.skipped.length })}\n`,
   );

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoSnapshotStore } from '../../lambda/adapters/snapshots';
 import { type LocalStack, startLocalStack } from '../../sandbox/local-stack';
 import { parseScenario } from '../../sandbox/scenario';
 import { runCli } from '../helpers/cli';
@@ -73,6 +74,34 @@ describe('Command: step-watch poll', () => {
       ].sort(),
     );
     expect(stack.recorder.events().every((e) => e.eventBusName === 'ops')).toBe(true);
+  });
+
+  it('stands down with one line while another poller holds the shard lease', async () => {
+    // Prepare: a lease held for another minute, as a running Lambda would hold it.
+    const store = new DynamoSnapshotStore({ tableName: 'cli-table', client: stack.clients.dynamodb });
+    const shard = '111122223333#us-east-1';
+    const state = await store.loadPollerState(shard);
+    const leaseUntil = new Date(Date.now() + 60_000).toISOString();
+    expect(await store.savePollerState(shard, { ...state, leaseUntil }, state)).toBe(true);
+    const before = stack.recorder.events().length;
+
+    // Act
+    const result = await runCli(
+      ['poll', '--table', 'cli-table', '--bus', 'ops', '--account', '111122223333'],
+      {
+        ...credentials,
+        ...stack.env,
+      },
+    );
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `step-watch: poll: another poller holds the lease of shard ${shard} (the deployed Lambda, or another poll); try again in a minute.\n`,
+    );
+    expect(stack.recorder.events()).toHaveLength(before);
+    const after = await store.loadPollerState(shard);
+    await store.savePollerState(shard, { ...after, leaseUntil: null }, after);
   });
 
   it('says in one line that the table is missing', async () => {
