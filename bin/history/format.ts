@@ -197,7 +197,7 @@ export function executionTableCells(listing: ExecutionListing): string[] {
     tableCell(listing.documentName),
     tableCell(listing.status),
     tableCell(listing.failedSteps ?? '?'),
-    tableCell(listing.alarms),
+    tableCell(listing.alarms ?? '?'),
     tableCell(listing.parentExecutionId),
   ];
 }

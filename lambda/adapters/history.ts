@@ -1,6 +1,6 @@
 // Reads the audit trail back out of the table: an execution tree's transitions, and the executions it knows.
 import type { EventDetail, StepDetail } from '../core/events';
-import { DETAIL_TYPES } from '../core/types';
+import { DETAIL_TYPES, type ExecutionView } from '../core/types';
 import { type DynamoSnapshotStore, KEYS, readTransition } from './snapshots';
 import { INDEX } from './table-schema';
 
@@ -44,26 +44,24 @@ export interface TransitionRecord {
 export type TransitionKind = 'step' | 'alarm' | 'execution' | 'unknown';
 
 /** An execution as the store knows it, with counts for listings. */
-export interface ExecutionListing {
-  readonly executionId: string;
-  readonly documentName: string;
-  readonly documentVersion: string | null;
-  readonly status: string;
-  readonly parentExecutionId: string | null;
-  readonly startTime: string | null;
-  readonly endTime: string | null;
+export interface ExecutionListing
+  extends Pick<
+    ExecutionView,
+    | 'executionId'
+    | 'documentName'
+    | 'documentVersion'
+    | 'status'
+    | 'parentExecutionId'
+    | 'startTime'
+    | 'endTime'
+  > {
   /**
    * Steps whose last known status is a failure-like one (`failedSteps` of the snapshot); a step
    * that failed and then succeeded on retry is not counted. Null when the snapshot has no count.
    */
   readonly failedSteps: number | null;
-  /** Alarms raised at execution level (`alarmsRaised` of the execution snapshot). */
-  readonly executionAlarms: number;
-  /**
-   * Every alarm raised, execution and step level: the snapshot's `alarmCount` when it has one,
-   * otherwise its `alarmsRaised` plus the `alarmsRaised` of each step snapshot.
-   */
-  readonly alarms: number;
+  /** Every alarm raised, execution and step level (`alarmCount` of the snapshot); null without one. */
+  readonly alarms: number | null;
 }
 
 /** Filters of {@link HistoryReader.executions}. */
@@ -127,7 +125,7 @@ export class HistoryReader {
       ExpressionAttributeValues: { ':pk': KEYS.execution(executionId), ':sk': KEYS.executionState },
     })) {
       const listing = this.#listingOf(item);
-      if (listing) return { ...listing, alarms: await this.#alarmTotal(item, listing) };
+      if (listing) return listing;
     }
     return null;
   }
@@ -149,9 +147,7 @@ export class HistoryReader {
   }
 
   /**
-   * The executions the table knows, newest first (byStart index), filtered on the server. Each
-   * listing costs one more small Query when the snapshot carries no `alarmCount` (see
-   * {@link ExecutionListing.alarms}).
+   * The executions the table knows, newest first (byStart index), filtered on the server.
    */
   async *executions(filter: ExecutionFilter = {}): AsyncGenerator<ExecutionListing> {
     const values: Record<string, unknown> = { ':s': KEYS.listShard };
@@ -176,7 +172,7 @@ export class HistoryReader {
       ScanIndexForward: false,
     })) {
       const listing = this.#listingOf(item);
-      if (listing) yield { ...listing, alarms: await this.#alarmTotal(item, listing) };
+      if (listing) yield listing;
     }
   }
 
@@ -238,7 +234,7 @@ export class HistoryReader {
     };
   }
 
-  #listingOf(item: Item): Omit<ExecutionListing, 'alarms'> | null {
+  #listingOf(item: Item): ExecutionListing | null {
     if (typeof item.executionId !== 'string' || typeof item.status !== 'string') {
       this.#onCorrupt({ pk: item.pk, sk: item.sk }, 'execution snapshot without executionId or status');
       return null;
@@ -252,26 +248,8 @@ export class HistoryReader {
       startTime: typeof item.startTime === 'string' ? item.startTime : null,
       endTime: typeof item.endTime === 'string' ? item.endTime : null,
       failedSteps: countOf(item.failedSteps),
-      executionAlarms: countOf(item.alarmsRaised) ?? 0,
+      alarms: countOf(item.alarmCount),
     };
-  }
-
-  async #alarmTotal(item: Item, listing: Omit<ExecutionListing, 'alarms'>): Promise<number> {
-    const stored = countOf(item.alarmCount);
-    if (stored !== null) return stored;
-    // Step-level alarms are counted on the step snapshots only.
-    let total = listing.executionAlarms;
-    for await (const step of this.#query({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: {
-        ':pk': KEYS.execution(listing.executionId),
-        ':prefix': KEYS.stepState(''),
-      },
-      ProjectionExpression: 'alarmsRaised',
-    })) {
-      total += countOf(step.alarmsRaised) ?? 0;
-    }
-    return total;
   }
 
   async *#query(input: Parameters<DynamoSnapshotStore['query']>[0]): AsyncGenerator<Item> {

@@ -227,7 +227,6 @@ describe('Function: formatExecutionsTable', () => {
       startTime: '2026-01-01T00:00:01.000Z',
       endTime: '2026-01-01T00:00:12.000Z',
       failedSteps: null,
-      executionAlarms: 0,
       alarms: 2,
     };
     const lines = formatExecutionsTable([listing]).trimEnd().split('\n');

@@ -71,7 +71,6 @@ describe('Timeline page in headless Chromium', () => {
         startTime: isoAt(1),
         endTime: isoAt(11.5),
         failedSteps: 1,
-        executionAlarms: 0,
         alarms: 1,
       },
     });

@@ -116,7 +116,6 @@ describe('Function: renderTimeline', () => {
         startTime: isoAt(1),
         endTime: isoAt(11.5),
         failedSteps: 1,
-        executionAlarms: 0,
         alarms: 1,
       },
     });
