@@ -61,11 +61,7 @@ export class EventBridgePublisher implements EventPublisher {
         }),
       );
     } catch (error) {
-      const name = error instanceof Error ? error.name : 'Error';
-      const message = error instanceof Error ? error.message : String(error);
-      throw new ServiceError(`EventBridge PutEvents to ${this.#busName} failed: ${name}: ${message}`, {
-        cause: error,
-      });
+      throw ServiceError.of(`EventBridge PutEvents to ${this.#busName}`, error);
     }
     // Entries answer in request order; an entry without EventId failed.
     const failures: PublishFailure[] = [];

@@ -406,11 +406,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
     try {
       return await call();
     } catch (error) {
-      const name = error instanceof Error ? error.name : 'Error';
-      const message = error instanceof Error ? error.message : String(error);
-      throw new ServiceError(`DynamoDB ${operation} on table ${this.#table} failed: ${name}: ${message}`, {
-        cause: error,
-      });
+      throw ServiceError.of(`DynamoDB ${operation} on table ${this.#table}`, error);
     }
   }
 }

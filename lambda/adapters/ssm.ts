@@ -131,9 +131,7 @@ export class SsmExecutionSource implements ExecutionSource {
     try {
       return await call();
     } catch (error) {
-      const name = error instanceof Error ? error.name : 'Error';
-      const message = error instanceof Error ? error.message : String(error);
-      throw new ServiceError(`SSM ${operation} failed: ${name}: ${message}`, { cause: error });
+      throw ServiceError.of(`SSM ${operation}`, error);
     }
   }
 }

@@ -15,4 +15,17 @@ export class ConfigError extends StepWatchError {}
 export class EventTooLargeError extends StepWatchError {}
 
 /** An AWS service call failed in a way the cycle cannot work around. */
-export class ServiceError extends StepWatchError {}
+export class ServiceError extends StepWatchError {
+  /**
+   * Wraps a failed call: the message names the call and the SDK's error name and message, the
+   * original stays the `cause`.
+   *
+   * @example
+   * throw ServiceError.of('SSM DescribeAutomationExecutions', error);
+   */
+  static of(call: string, error: unknown): ServiceError {
+    const name = error instanceof Error ? error.name : 'Error';
+    const message = error instanceof Error ? error.message : String(error);
+    return new ServiceError(`${call} failed: ${name}: ${message}`, { cause: error });
+  }
+}
