@@ -5,9 +5,10 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { type PollerConfig, readConfig } from './config';
 import { ConfigError, ServiceError, StepWatchError } from './core/errors';
+import type { CycleLogger } from './core/ports';
 import { DETAIL_TYPES } from './core/types';
 import { METRIC_NAMESPACE, METRICS } from './metric-names';
-import { type CycleLogger, type CycleSummary, runPollCycle } from './poll-cycle';
+import { type CycleSummary, runPollCycle } from './poll-cycle';
 import { createPoller, type PollerClients, type ShardTarget } from './poller';
 
 /** The schedule's input: `{}` for the function's own account and region, or one shard. */

@@ -2,29 +2,10 @@
 import { catchUp } from './core/catch-up';
 import { diffExecution } from './core/diff';
 import { buildEvents, type EventContext } from './core/events';
-import type { EventPublisher, ExecutionSource, PollerState, SnapshotStore } from './core/ports';
+import type { CycleLogger, ExecutionSource, PollCycleDeps, PollerState, SnapshotStore } from './core/ports';
 import { FAILURE_STATUSES } from './core/status';
 import { isWindowCovered, needsStepRead, type StepReadStrategy } from './core/strategy';
 import type { ExecutionState, ExecutionView, OutboxEvent, StepView, Transition } from './core/types';
-
-/** What the cycle logs through; Powertools' Logger fits. */
-export interface CycleLogger {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-  error(message: string, extra?: Record<string, unknown>): void;
-}
-
-/** The ports the cycle works through, and its clock. */
-export interface PollCycleDeps {
-  readonly source: ExecutionSource;
-  readonly store: SnapshotStore;
-  readonly publisher: EventPublisher;
-  /** Current time in epoch ms. */
-  readonly now: () => number;
-  /** Waits between PutEvents retries. @default setTimeout */
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly logger?: CycleLogger;
-}
 
 /** Settings of one cycle. */
 export interface PollCycleOptions {

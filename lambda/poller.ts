@@ -10,7 +10,8 @@ import { type SkippedRecord, SsmExecutionSource } from './adapters/ssm';
 import { type Timer, TokenBucket } from './adapters/token-bucket';
 import type { PollerConfig } from './config';
 import { ServiceError } from './core/errors';
-import type { CycleLogger, PollCycleDeps, PollCycleOptions } from './poll-cycle';
+import type { CycleLogger, PollCycleDeps } from './core/ports';
+import type { PollCycleOptions } from './poll-cycle';
 
 /** The (account, region) a poller watches; a role to assume when it is another account. */
 export interface ShardTarget {

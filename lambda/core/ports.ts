@@ -1,4 +1,4 @@
-// The ports the poll cycle needs; adapters in lambda/adapters implement them.
+// The ports the poll cycle needs (adapters in lambda/adapters implement them), its logger and its clock.
 import type { ExecutionState, ExecutionView, OutboxEvent, StepView } from './types';
 
 /** One page of step executions. */
@@ -103,4 +103,23 @@ export interface PublishFailure {
 export interface EventPublisher {
   /** Sends at most 10 events in one call; returns the entries that failed. */
   publishBatch(events: readonly OutboxEvent[]): Promise<readonly PublishFailure[]>;
+}
+
+/** What the cycle logs through; Powertools' Logger fits. */
+export interface CycleLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** The ports the cycle works through, and its clock. */
+export interface PollCycleDeps {
+  readonly source: ExecutionSource;
+  readonly store: SnapshotStore;
+  readonly publisher: EventPublisher;
+  /** Current time in epoch ms. */
+  readonly now: () => number;
+  /** Waits between PutEvents retries. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly logger?: CycleLogger;
 }

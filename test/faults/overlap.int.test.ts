@@ -1,6 +1,6 @@
 // Over the wire: two pollers of one shard overlapping in time, and the lease that keeps per-step order.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PollCycleDeps } from '../../lambda/poll-cycle';
+import type { PollCycleDeps } from '../../lambda/core/ports';
 import { runPollCycle } from '../../lambda/poll-cycle';
 import { createPoller, type Poller } from '../../lambda/poller';
 import { crashAfterSideEffects, interceptPorts, ProcessCrash } from '../../sandbox/faults';

@@ -5,14 +5,9 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { createTable } from '../../bin/commands/table';
 import type { PollerConfig } from '../../lambda/config';
 import { StepWatchError } from '../../lambda/core/errors';
-import type { StepPage } from '../../lambda/core/ports';
+import type { PollCycleDeps, StepPage } from '../../lambda/core/ports';
 import type { ExecutionView } from '../../lambda/core/types';
-import {
-  type CycleSummary,
-  type PollCycleDeps,
-  type PollCycleOptions,
-  runPollCycle,
-} from '../../lambda/poll-cycle';
+import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../../lambda/poll-cycle';
 import { createPoller, type Poller, type PollerClients } from '../../lambda/poller';
 import type { EventBridgeRecorder } from '../../sandbox/event-recorder';
 import {

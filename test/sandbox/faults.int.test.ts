@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTable } from '../../bin/commands/table';
-import type { PollCycleDeps } from '../../lambda/poll-cycle';
+import type { PollCycleDeps } from '../../lambda/core/ports';
 import { type LocalDynamo, startDynamo } from '../../sandbox/dynamo';
 import {
   crashAfterSideEffects,
