@@ -6,6 +6,7 @@ import type { CycleLogger, ExecutionSource, PollCycleDeps, PollerState, Snapshot
 import { FAILURE_STATUSES } from './core/status';
 import { isWindowCovered, needsStepRead, type StepReadStrategy } from './core/strategy';
 import type { ExecutionState, ExecutionView, OutboxEvent, StepView, Transition } from './core/types';
+import { OrderedPublisher } from './ordered-publisher';
 
 /** Settings of one cycle. */
 export interface PollCycleOptions {
@@ -61,7 +62,6 @@ export interface CycleSummary {
   leaseHeldElsewhere: boolean;
 }
 
-const PUBLISH_BATCH = 10;
 /** How long SSM keeps Automation execution history. */
 const SSM_HISTORY_MS = 30 * 86_400_000;
 
@@ -86,7 +86,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     failureTransitions: 0,
     leaseHeldElsewhere: false,
   };
-  const publisher = new OrderedPublisher(deps, options, logger);
+  const publisher = new OrderedPublisher({ ...deps, logger }, options.publishAttempts ?? 3);
   const loaded = await store.loadPollerState(options.shard);
   const poller =
     options.leaseUntil === undefined ? loaded : await takeLease(store, options, loaded, cycleStart);
@@ -300,127 +300,11 @@ function stalenessSeconds(
   return Math.max(0, (now - Date.parse(lastCompleteAt)) / 1000);
 }
 
-/**
- * Sends events in batches of at most ten, retrying failed entries, and keeps per-step order:
- * a batch never holds two events of one step, and once an event fails for good, later events of
- * the same step wait (recorded, unsent) for the next cycle.
- */
-class OrderedPublisher {
-  failedCount = 0;
-  readonly deliveredByType: Record<string, number> = {};
-  readonly #deps: PollCycleDeps;
-  readonly #attempts: number;
-  readonly #logger: CycleLogger;
-  readonly #blocked = new Set<string>();
-  #held: OutboxEvent[] = [];
-  #outage = false;
-
-  constructor(deps: PollCycleDeps, options: PollCycleOptions, logger: CycleLogger) {
-    this.#deps = deps;
-    this.#attempts = options.publishAttempts ?? 3;
-    this.#logger = logger;
-  }
-
-  /**
-   * Publishes in order; returns how many were sent. Unsent ones stay pending in the store; sent ones
-   * are marked sent at once, or held for {@link OrderedPublisher.markSentHeld} with `markSentLater`.
-   */
-  async publish(events: readonly OutboxEvent[], options: { markSentLater?: boolean } = {}): Promise<number> {
-    let sent = 0;
-    let queue = [...events];
-    while (queue.length > 0) {
-      if (this.#outage) {
-        this.failedCount += queue.length;
-        break;
-      }
-      const batch: OutboxEvent[] = [];
-      const keys = new Set<string>();
-      const rest: OutboxEvent[] = [];
-      for (const event of queue) {
-        const key = orderingKey(event);
-        if (this.#blocked.has(key)) {
-          this.failedCount++;
-          continue;
-        }
-        // Once a key repeats, everything after waits for the next batch so order holds.
-        if (batch.length < PUBLISH_BATCH && !keys.has(key) && rest.length === 0) {
-          batch.push(event);
-          keys.add(key);
-        } else {
-          rest.push(event);
-        }
-      }
-      if (batch.length === 0) break;
-      const delivered = await this.#sendWithRetry(batch);
-      sent += delivered.length;
-      for (const event of delivered) {
-        this.deliveredByType[event.detailType] = (this.deliveredByType[event.detailType] ?? 0) + 1;
-      }
-      if (options.markSentLater) this.#held.push(...delivered);
-      else if (delivered.length > 0)
-        await this.#deps.store.markSent(delivered, new Date(this.#deps.now()).toISOString());
-      queue = rest;
-    }
-    return sent;
-  }
-
-  /** Marks the held sent events that `ready` picks as sent; the others stay pending, to be sent again. */
-  async markSentHeld(ready: (event: OutboxEvent) => boolean): Promise<void> {
-    const events = this.#held.filter(ready);
-    this.#held = [];
-    if (events.length > 0) await this.#deps.store.markSent(events, new Date(this.#deps.now()).toISOString());
-  }
-
-  async #sendWithRetry(batch: readonly OutboxEvent[]): Promise<OutboxEvent[]> {
-    const delivered: OutboxEvent[] = [];
-    let remaining = [...batch];
-    for (let attempt = 1; remaining.length > 0 && attempt <= this.#attempts; attempt++) {
-      if (attempt > 1) await (this.#deps.sleep ?? defaultSleep)(100 * 2 ** (attempt - 2));
-      let failedIds: Set<string>;
-      try {
-        const failures = await this.#deps.publisher.publishBatch(remaining);
-        failedIds = new Set(failures.map((f) => f.eventId));
-        if (failures.length > 0) {
-          this.#logger.warn('PutEvents entries failed; retrying them', {
-            attempt,
-            failures: failures.map((f) => ({ eventId: f.eventId, errorCode: f.errorCode })),
-          });
-        }
-      } catch (error) {
-        this.#logger.warn('PutEvents call failed', { attempt, error: String(error) });
-        failedIds = new Set(remaining.map((e) => e.eventId));
-        if (attempt === this.#attempts) this.#outage = true;
-      }
-      delivered.push(...remaining.filter((e) => !failedIds.has(e.eventId)));
-      remaining = remaining.filter((e) => failedIds.has(e.eventId));
-    }
-    for (const event of remaining) {
-      this.#blocked.add(orderingKey(event));
-      this.failedCount++;
-    }
-    if (remaining.length > 0) {
-      this.#logger.error('events left pending for the next cycle', {
-        eventIds: remaining.map((e) => e.eventId),
-      });
-    }
-    return delivered;
-  }
-}
-
 const FAILURES: ReadonlySet<string> = new Set(FAILURE_STATUSES);
 
 function isFailure(transition: Transition, execution: ExecutionView): boolean {
   if (transition.kind === 'step') return FAILURES.has(transition.step.status);
   return transition.kind === 'execution' && FAILURES.has(execution.status);
-}
-
-/** Events of one step (status and alarms) share a key; so do an execution's own events. */
-function orderingKey(event: OutboxEvent): string {
-  return event.stepExecutionId ?? event.executionId;
-}
-
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 const silentLogger: CycleLogger = { info() {}, warn() {}, error() {} };
