@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 // The operator CLI: poll, table create, local, history, executions.
-import { describeError, exitCodeOf, UsageError } from './commands/cli-errors';
+import { describeError, exitCodeOf, UsageError } from '../cli/errors';
 
 const USAGE = `Usage: step-watch <command> [options]
 
@@ -21,11 +21,11 @@ Run 'step-watch <command> --help' for a command's options.`;
 type Command = (args: string[]) => Promise<void>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  poll: async () => (await import('./commands/poll')).pollCommand,
-  table: async () => (await import('./commands/table')).tableCommand,
-  local: async () => (await import('./commands/local')).localCommand,
-  history: async () => (await import('./commands/history')).historyCommand,
-  executions: async () => (await import('./commands/executions')).executionsCommand,
+  poll: async () => (await import('../cli/commands/poll')).pollCommand,
+  table: async () => (await import('../cli/commands/table')).tableCommand,
+  local: async () => (await import('../cli/commands/local')).localCommand,
+  history: async () => (await import('../cli/commands/history')).historyCommand,
+  executions: async () => (await import('../cli/commands/executions')).executionsCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -5,8 +5,8 @@ import { DEFAULT_EVENT_SOURCE, type PollerConfig, validateEventSource } from '..
 import { ServiceError } from '../../lambda/core/errors';
 import { runPollCycle } from '../../lambda/poll-cycle';
 import { createPoller } from '../../lambda/poller';
-import { parseFlags, requireFlag } from './args';
-import { UsageError } from './cli-errors';
+import { parseFlags, requireFlag } from '../args';
+import { UsageError } from '../errors';
 
 const HELP = `Usage: step-watch poll --table <name> --bus <name> [options]
 

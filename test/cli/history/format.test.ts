@@ -16,8 +16,8 @@ import {
   streamJson,
   streamTable,
   tableCell,
-} from '../../bin/history/format';
-import { compareTransitions, type ExecutionListing, parseDetail } from '../../lambda/adapters/history';
+} from '../../../cli/history/format';
+import { compareTransitions, type ExecutionListing, parseDetail } from '../../../lambda/adapters/history';
 import { CHILD_ID, demoRows, FAILURE_MESSAGE, PARENT_ID, parseCsv } from './fixtures';
 
 async function* asAsync<T>(items: readonly T[]): AsyncGenerator<T> {

@@ -1,8 +1,14 @@
 // Errors the CLI turns into one stderr line and an exit code.
-import { StepWatchError } from '../../lambda/core/errors';
+import { StepWatchError } from '../lambda/core/errors';
 
 /** A usage problem: bad flag, missing argument. Exit code 2. */
 export class UsageError extends StepWatchError {}
+
+/** The execution asked for has neither a snapshot nor a transition in the table. Exit code 1. */
+export class ExecutionNotFoundError extends StepWatchError {}
+
+/** `--local` was given but there is no data of a local run to read. Exit code 1. */
+export class LocalRunNotFoundError extends StepWatchError {}
 
 /** Exit code of an error: 2 for usage, 1 for everything else. */
 export function exitCodeOf(error: unknown): number {

@@ -1,16 +1,16 @@
 // History test data made the way the poller makes it: diffExecution over successive views, then buildEvents.
 
-import { type HistoryRow, toHistoryRow } from '../../bin/history/format';
-import { compareTransitions, parseDetail, type TransitionRecord } from '../../lambda/adapters/history';
-import { diffExecution } from '../../lambda/core/diff';
-import { buildEvents } from '../../lambda/core/events';
+import { type HistoryRow, toHistoryRow } from '../../../cli/history/format';
+import { compareTransitions, parseDetail, type TransitionRecord } from '../../../lambda/adapters/history';
+import { diffExecution } from '../../../lambda/core/diff';
+import { buildEvents } from '../../../lambda/core/events';
 import {
   DETAIL_TYPES,
   type ExecutionState,
   type ExecutionView,
   type StepView,
-} from '../../lambda/core/types';
-import { executionView, isoAt, stepView } from '../helpers/builders';
+} from '../../../lambda/core/types';
+import { executionView, isoAt, stepView } from '../../helpers/builders';
 
 /** What SSM showed of one execution at one poll, `at` seconds after the test epoch. */
 export interface Moment {

@@ -1,9 +1,10 @@
 // `step-watch executions`: the executions the table knows, newest first, with failed-step and alarm counts.
 import { HistoryReader } from '../../lambda/adapters/history';
+import { parseChoice, parseFlags } from '../args';
+import { UsageError } from '../errors';
 import { EXECUTIONS_TABLE_HEADERS, executionTableCells, streamJson, streamTable } from '../history/format';
-import { parseFlags } from './args';
-import { UsageError } from './cli-errors';
-import { mapAsync, openTable, Progress, parseChoice, SkippedItems, writeChunks } from './history';
+import { mapAsync, Progress, SkippedItems, writeChunks } from '../output';
+import { openTable } from '../table-access';
 
 const HELP = `Usage: step-watch executions [options]
 

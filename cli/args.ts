@@ -1,6 +1,6 @@
 // Flag parsing shared by the commands, turning node:util's errors into one UsageError line.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { UsageError } from './cli-errors';
+import { UsageError } from './errors';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -24,4 +24,20 @@ export function parseFlags<T extends Options>(
 export function requireFlag(command: string, name: string, value: string | undefined): string {
   if (!value?.trim()) throw new UsageError(`${command}: --${name} <value> is required.`);
   return value.trim();
+}
+
+/** A flag with a fixed set of values, or a UsageError listing them. */
+export function parseChoice<T extends string>(
+  command: string,
+  flag: string,
+  raw: string | undefined,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  if (raw === undefined) return fallback;
+  const value = raw.trim();
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new UsageError(`${command}: --${flag} must be one of ${choices.join(', ')}; got "${raw}".`);
+  }
+  return value as T;
 }

@@ -7,8 +7,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { INDEXES, PARTITION_KEY, SORT_KEY } from '../../lambda/adapters/table-schema';
 import { ServiceError } from '../../lambda/core/errors';
-import { parseFlags, requireFlag } from './args';
-import { UsageError } from './cli-errors';
+import { parseFlags, requireFlag } from '../args';
+import { UsageError } from '../errors';
 
 /** Runs `step-watch table <subcommand>`. */
 export async function tableCommand(args: string[]): Promise<void> {

@@ -1,16 +1,16 @@
 // Tests of the HTML timeline as text: one bar per step, colours, alarms, escaping, and no network.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { HistoryRow } from '../../bin/history/format';
-import { toHistoryRow } from '../../bin/history/format';
+import type { HistoryRow } from '../../../cli/history/format';
+import { toHistoryRow } from '../../../cli/history/format';
 import {
   buildTimeline,
   escapeHtml,
   renderTimeline,
   STATUS_COLOURS,
   statusCategory,
-} from '../../bin/history/timeline';
-import { isoAt } from '../helpers/builders';
+} from '../../../cli/history/timeline';
+import { isoAt } from '../../helpers/builders';
 import { CHILD_ID, demoRows, FAILURE_MESSAGE, HOSTILE_STEP_NAME, PARENT_ID, recordsOf } from './fixtures';
 
 function render(rows: readonly HistoryRow[] = demoRows()): string {

@@ -12,8 +12,8 @@ import {
   startLocalStack,
 } from '../../sandbox/local-stack';
 import { demoScenarioPath, loadScenarioFile, scenarioEnd } from '../../sandbox/scenario';
-import { parseFlags } from './args';
-import { UsageError } from './cli-errors';
+import { parseFlags } from '../args';
+import { UsageError } from '../errors';
 
 const HELP = `Usage: step-watch local [--scenario <file>] [--json] [--fresh] [--interval <seconds>]
 

@@ -1,0 +1,84 @@
+// Opening the table a read command (`history`, `executions`) works on: a deployed one, or the local run's.
+import { existsSync } from 'node:fs';
+import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { DynamoSnapshotStore } from '../lambda/adapters/snapshots';
+import { StepWatchError } from '../lambda/core/errors';
+import { SandboxError } from '../sandbox/errors';
+import { LocalRunNotFoundError, UsageError } from './errors';
+
+/** The table a read command works on, and how to let go of it. */
+export interface TableAccess {
+  readonly store: DynamoSnapshotStore;
+  /** The table name, with `(local)` for the local run's table, for messages. */
+  readonly label: string;
+  /** Stops the in-process DynamoDB of `--local`; nothing otherwise. */
+  close(): Promise<void>;
+}
+
+/**
+ * The data directory of the local run's DynamoDB: `STEP_WATCH_LOCAL_DIR` when set, else the one
+ * `step-watch local` writes (`<project root>/.local/dynamodb`).
+ */
+export function localDataDirectory(
+  defaultDirectory: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
+  return env.STEP_WATCH_LOCAL_DIR?.trim() || defaultDirectory;
+}
+
+/**
+ * Opens the table of `--table` / `TABLE_NAME` through the SDK's usual resolution (credentials,
+ * region, `AWS_ENDPOINT_URL_DYNAMODB`), or with `local` the local run's persisted dynalite, started
+ * in-process on a free port.
+ */
+export async function openTable(
+  command: string,
+  options: { readonly table?: string; readonly local: boolean },
+): Promise<TableAccess> {
+  const named = options.table?.trim() || undefined;
+  if (!options.local) {
+    const tableName = named ?? process.env.TABLE_NAME?.trim();
+    if (!tableName)
+      throw new UsageError(`${command}: --table <name> (or TABLE_NAME) is required, or --local.`);
+    return {
+      store: new DynamoSnapshotStore({ tableName, client: new DynamoDBClient({}) }),
+      label: tableName,
+      close: async () => {},
+    };
+  }
+
+  // The sandbox is loaded only for --local: reading a deployed table needs none of it.
+  const { LOCAL_DATA_DIR, LOCAL_TABLE } = await import('../sandbox/local-stack');
+  const { startDynamo } = await import('../sandbox/dynamo');
+  const directory = localDataDirectory(LOCAL_DATA_DIR);
+  const missing = new LocalRunNotFoundError('no local run found: run `npm start` first');
+  if (!existsSync(directory)) throw missing;
+  let dynamo: Awaited<ReturnType<typeof startDynamo>>;
+  try {
+    dynamo = await startDynamo({ path: directory });
+  } catch (error) {
+    if (!(error instanceof SandboxError)) throw error;
+    throw new StepWatchError(
+      `${command}: the local run's data in ${directory} cannot be opened; if \`npm start\` is still running, stop it first.`,
+      { cause: error },
+    );
+  }
+  const tableName = named ?? LOCAL_TABLE;
+  const client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const close = async (): Promise<void> => {
+    client.destroy();
+    await dynamo.stop();
+  };
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+  } catch (error) {
+    await close();
+    if (error instanceof ResourceNotFoundException) throw missing;
+    throw error;
+  }
+  return { store: new DynamoSnapshotStore({ tableName, client }), label: `${tableName} (local)`, close };
+}
