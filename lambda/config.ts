@@ -1,4 +1,11 @@
 // The Lambda's configuration, read and validated once from its environment.
+import {
+  DEFAULT_EVENT_SOURCE,
+  DEFAULT_HISTORY_RETENTION_DAYS,
+  DEFAULT_MAX_ENTRY_BYTES,
+  DEFAULT_SSM_DESCRIBE_TPS,
+  MIN_ENTRY_BYTES,
+} from './core/defaults';
 import { ConfigError } from './core/errors';
 
 /** Validated Lambda configuration. */
@@ -10,9 +17,6 @@ export interface PollerConfig {
   readonly maxEntryBytes: number;
   readonly ssmDescribeTps: number;
 }
-
-/** Default `source` of emitted events. */
-export const DEFAULT_EVENT_SOURCE = 'ssm-step-watch';
 
 /**
  * Reads the configuration from an environment, collecting every problem into one ConfigError.
@@ -43,11 +47,12 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): P
     tableName: required('TABLE_NAME'),
     eventBusName: required('EVENT_BUS_NAME'),
     eventSource,
-    historyRetentionDays: positive('HISTORY_RETENTION_DAYS', 365),
-    maxEntryBytes: positive('MAX_ENTRY_BYTES', 262_144),
-    ssmDescribeTps: positive('SSM_DESCRIBE_TPS', 2),
+    historyRetentionDays: positive('HISTORY_RETENTION_DAYS', DEFAULT_HISTORY_RETENTION_DAYS),
+    maxEntryBytes: positive('MAX_ENTRY_BYTES', DEFAULT_MAX_ENTRY_BYTES),
+    ssmDescribeTps: positive('SSM_DESCRIBE_TPS', DEFAULT_SSM_DESCRIBE_TPS),
   };
-  if (config.maxEntryBytes < 4096) problems.push('MAX_ENTRY_BYTES must be at least 4096');
+  if (config.maxEntryBytes < MIN_ENTRY_BYTES)
+    problems.push(`MAX_ENTRY_BYTES must be at least ${MIN_ENTRY_BYTES}`);
   if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}.`);
   return config;
 }

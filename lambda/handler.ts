@@ -4,6 +4,7 @@ import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { type PollerConfig, readConfig } from './config';
+import { DEFAULT_SERVICE_NAME } from './core/defaults';
 import { ConfigError, ServiceError, StepWatchError } from './core/errors';
 import type { CycleLogger } from './core/ports';
 import { DETAIL_TYPES } from './core/types';
@@ -37,10 +38,10 @@ export function resetForTests(overrides: PollerClients = {}): void {
 
 /** Runs one poll cycle for the shard in the event. */
 export async function handler(event: PollEvent | null | undefined, context: Context): Promise<PollResult> {
-  const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ssm-step-watch' });
+  const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME });
   const metrics = new Metrics({
     namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRIC_NAMESPACE,
-    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ssm-step-watch',
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME,
   });
   logger.addContext(context);
   try {

@@ -3,7 +3,7 @@ import { catchUp } from './core/catch-up';
 import { diffExecution } from './core/diff';
 import { buildEvents, type EventContext } from './core/events';
 import type { CycleLogger, ExecutionSource, PollCycleDeps, PollerState, SnapshotStore } from './core/ports';
-import { FAILURE_STATUSES } from './core/status';
+import { isFailureStatus } from './core/status';
 import { isWindowCovered, needsStepRead, type StepReadStrategy } from './core/strategy';
 import type { ExecutionState, ExecutionView, OutboxEvent, StepView, Transition } from './core/types';
 import { OrderedPublisher } from './ordered-publisher';
@@ -300,11 +300,9 @@ function stalenessSeconds(
   return Math.max(0, (now - Date.parse(lastCompleteAt)) / 1000);
 }
 
-const FAILURES: ReadonlySet<string> = new Set(FAILURE_STATUSES);
-
 function isFailure(transition: Transition, execution: ExecutionView): boolean {
-  if (transition.kind === 'step') return FAILURES.has(transition.step.status);
-  return transition.kind === 'execution' && FAILURES.has(execution.status);
+  if (transition.kind === 'step') return isFailureStatus(transition.step.status);
+  return transition.kind === 'execution' && isFailureStatus(execution.status);
 }
 
 const silentLogger: CycleLogger = { info() {}, warn() {}, error() {} };

@@ -6,7 +6,15 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { IConstruct } from 'constructs';
-import { DEFAULT_EVENT_SOURCE, validateEventSource } from '../lambda/config';
+import { validateEventSource } from '../lambda/config';
+import {
+  DEFAULT_EVENT_SOURCE,
+  DEFAULT_HISTORY_RETENTION_DAYS,
+  DEFAULT_MAX_ENTRY_BYTES,
+  DEFAULT_SERVICE_NAME,
+  DEFAULT_SSM_DESCRIBE_TPS,
+  MIN_ENTRY_BYTES,
+} from '../lambda/core/defaults';
 import { FAILURE_STATUSES } from '../lambda/core/status';
 import { METRIC_NAMESPACE } from '../lambda/metric-names';
 import { StepWatchConfigError } from './errors';
@@ -18,10 +26,6 @@ const MIN_PERIOD = Duration.minutes(1);
 const MAX_PERIOD = Duration.hours(1);
 /** EventBridge's PutEvents entry limit since 2026; the classic limit is 256 KB. */
 const MAX_ENTRY_BYTES_LIMIT = 1_048_576;
-/** The handler refuses a smaller MAX_ENTRY_BYTES (lambda/config.ts). */
-const MIN_ENTRY_BYTES = 4096;
-/** Powertools service name the handler also falls back to. */
-const DEFAULT_SERVICE_NAME = 'ssm-step-watch';
 const LOG_LEVELS: readonly StepWatchLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 const RATE_EXPRESSION = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours)\s*\)$/;
@@ -234,16 +238,20 @@ export function resolveStepWatchProps(scope: IConstruct, props: StepWatchProps):
     );
   }
 
-  const historyRetentionDays = resolveWholeDays('historyRetention', props.historyRetention, 365);
+  const historyRetentionDays = resolveWholeDays(
+    'historyRetention',
+    props.historyRetention,
+    DEFAULT_HISTORY_RETENTION_DAYS,
+  );
   const archiveRetention = Duration.days(resolveWholeDays('archiveRetention', props.archiveRetention, 90));
   const shards = resolveShards(scope, props.shards);
 
-  const ssmDescribeTps = props.ssmDescribeTps ?? 2;
+  const ssmDescribeTps = props.ssmDescribeTps ?? DEFAULT_SSM_DESCRIBE_TPS;
   if (typeof ssmDescribeTps !== 'number' || !Number.isFinite(ssmDescribeTps) || ssmDescribeTps <= 0) {
     fail(`ssmDescribeTps must be a number greater than 0; got ${show(props.ssmDescribeTps)}.`);
   }
 
-  const maxEntryBytes = props.maxEntryBytes ?? 262_144;
+  const maxEntryBytes = props.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
   if (
     !isWholeNumber(maxEntryBytes) ||
     maxEntryBytes < MIN_ENTRY_BYTES ||

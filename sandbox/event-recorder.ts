@@ -1,6 +1,7 @@
 // A local EventBridge endpoint that records what the real EventBridgeClient puts, with hooks to fail entries.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEFAULT_MAX_ENTRY_BYTES } from '../lambda/core/defaults';
 import { SandboxError } from './errors';
 import {
   LocalHttpServer,
@@ -11,9 +12,6 @@ import {
   targetOperation,
   WireError,
 } from './ssm-simulator';
-
-/** The classic EventBridge entry size limit, 256 KB. */
-export const DEFAULT_MAX_ENTRY_BYTES = 262_144;
 
 /** Most entries one `PutEvents` call may carry. */
 export const MAX_ENTRIES_PER_CALL = 10;

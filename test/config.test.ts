@@ -1,6 +1,7 @@
 // Tests of the Lambda configuration: defaults, validation, and every problem in one ConfigError.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_EVENT_SOURCE, readConfig, validateEventSource } from '../lambda/config';
+import { readConfig, validateEventSource } from '../lambda/config';
+import { DEFAULT_EVENT_SOURCE } from '../lambda/core/defaults';
 import { ConfigError } from '../lambda/core/errors';
 
 const minimal = { TABLE_NAME: 'step-watch', EVENT_BUS_NAME: 'step-watch-bus' };

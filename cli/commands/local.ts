@@ -1,6 +1,10 @@
 // `step-watch local`: the sandbox and the real poller on a short schedule, printing each event emitted.
 
-import { DEFAULT_EVENT_SOURCE } from '../../lambda/config';
+import {
+  DEFAULT_EVENT_SOURCE,
+  DEFAULT_HISTORY_RETENTION_DAYS,
+  DEFAULT_MAX_ENTRY_BYTES,
+} from '../../lambda/core/defaults';
 import { runPollCycle } from '../../lambda/poll-cycle';
 import { createPoller } from '../../lambda/poller';
 import type { RecordedEvent } from '../../sandbox/event-recorder';
@@ -49,8 +53,8 @@ export async function localCommand(args: string[]): Promise<void> {
         tableName: stack.tableName,
         eventBusName: LOCAL_BUS,
         eventSource: DEFAULT_EVENT_SOURCE,
-        historyRetentionDays: 365,
-        maxEntryBytes: 262_144,
+        historyRetentionDays: DEFAULT_HISTORY_RETENTION_DAYS,
+        maxEntryBytes: DEFAULT_MAX_ENTRY_BYTES,
         ssmDescribeTps: 20,
       },
       { account: LOCAL_ACCOUNT, region: LOCAL_REGION },

@@ -1,7 +1,13 @@
 // `step-watch poll`: one poll cycle against whatever the AWS SDK resolves, ending with a JSON summary line.
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { DEFAULT_EVENT_SOURCE, type PollerConfig, validateEventSource } from '../../lambda/config';
+import { type PollerConfig, validateEventSource } from '../../lambda/config';
+import {
+  DEFAULT_EVENT_SOURCE,
+  DEFAULT_HISTORY_RETENTION_DAYS,
+  DEFAULT_MAX_ENTRY_BYTES,
+  DEFAULT_SSM_DESCRIBE_TPS,
+} from '../../lambda/core/defaults';
 import { ServiceError } from '../../lambda/core/errors';
 import { runPollCycle } from '../../lambda/poll-cycle';
 import { createPoller } from '../../lambda/poller';
@@ -19,8 +25,8 @@ Options:
   --source <s>           event source (default ${DEFAULT_EVENT_SOURCE}; must not start with 'aws.')
   --account <id>         account in events and ARNs (default: STS, or 000000000000 on local endpoints)
   --region <r>           region to poll (default: the SDK's region)
-  --tps <n>              Describe calls per second (default 2)
-  --max-entry-bytes <n>  PutEvents entry size limit (default 262144)
+  --tps <n>              Describe calls per second (default ${DEFAULT_SSM_DESCRIBE_TPS})
+  --max-entry-bytes <n>  PutEvents entry size limit (default ${DEFAULT_MAX_ENTRY_BYTES})
 
 Endpoints: AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_EVENTBRIDGE.`;
 
@@ -50,9 +56,9 @@ export async function pollCommand(args: string[]): Promise<void> {
     tableName: requireFlag('poll', 'table', values.table),
     eventBusName: requireFlag('poll', 'bus', values.bus),
     eventSource: source,
-    historyRetentionDays: 365,
-    maxEntryBytes: positiveFlag('max-entry-bytes', values['max-entry-bytes'], 262_144),
-    ssmDescribeTps: positiveFlag('tps', values.tps, 2),
+    historyRetentionDays: DEFAULT_HISTORY_RETENTION_DAYS,
+    maxEntryBytes: positiveFlag('max-entry-bytes', values['max-entry-bytes'], DEFAULT_MAX_ENTRY_BYTES),
+    ssmDescribeTps: positiveFlag('tps', values.tps, DEFAULT_SSM_DESCRIBE_TPS),
   };
   const region = values.region ?? (await resolveRegion());
   const account = values.account ?? (await resolveAccount(region));

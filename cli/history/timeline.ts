@@ -1,7 +1,7 @@
 // Pure rendering of an execution's history as a self-contained HTML page with an SVG timeline.
 import { createHash } from 'node:crypto';
 import type { ExecutionListing } from '../../lambda/adapters/history';
-import { isTerminal } from '../../lambda/core/status';
+import { isFailureStatus, isTerminal } from '../../lambda/core/status';
 import type { HistoryRow } from './format';
 
 /** What a status looks like on the timeline. */
@@ -327,7 +327,7 @@ export function renderTimeline(input: TimelineInput): string {
     0,
   );
   const failed = model.lanes.reduce(
-    (n, lane) => n + lane.steps.filter((step) => statusCategory(step.status) === 'failure').length,
+    (n, lane) => n + lane.steps.filter((step) => isFailureStatus(step.status)).length,
     0,
   );
   const started = execution?.startTime ?? isoOrNull(model.lanes.length > 0 ? model.from : null);

@@ -9,6 +9,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../core/defaults';
 import { ServiceError } from '../core/errors';
 import type { PollerState, RecordResult, SnapshotStore, TrackedExecution } from '../core/ports';
 import { isTerminal } from '../core/status';
@@ -60,7 +61,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
       marshallOptions: { removeUndefinedValues: true },
     });
     this.#table = options.tableName;
-    this.#retentionSeconds = (options.retentionDays ?? 365) * 86_400;
+    this.#retentionSeconds = (options.retentionDays ?? DEFAULT_HISTORY_RETENTION_DAYS) * 86_400;
     this.calls = options.calls ?? new CallCounter();
     this.#now = options.now ?? Date.now;
     this.#onCorrupt = options.onCorruptItem ?? (() => {});

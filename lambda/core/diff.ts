@@ -1,5 +1,5 @@
 // Compares what SSM shows with the stored snapshots and names every transition.
-import { FAILURE_STATUSES, isTerminal } from './status';
+import { isFailureStatus, isTerminal } from './status';
 import type {
   AlarmState,
   ExecutionSnapshot,
@@ -31,8 +31,6 @@ export interface DiffResult {
   /** Whether the execution snapshot itself must be written. */
   readonly changed: boolean;
 }
-
-const FAILURES: ReadonlySet<string> = new Set(FAILURE_STATUSES);
 
 /**
  * Diffs one execution and its steps against the stored state.
@@ -180,6 +178,6 @@ function countAlarms(steps: ReadonlyMap<string, StepSnapshot>): number {
 
 function countFailures(steps: ReadonlyMap<string, StepSnapshot>): number {
   let count = 0;
-  for (const step of steps.values()) if (FAILURES.has(step.status)) count++;
+  for (const step of steps.values()) if (isFailureStatus(step.status)) count++;
   return count;
 }

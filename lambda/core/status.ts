@@ -1,4 +1,4 @@
-// SSM Automation status values, and which of them are terminal.
+// SSM Automation status values, and which of them are terminal or failures.
 
 /** Every status SSM documents for executions and steps (`AutomationExecutionStatus`). */
 export const KNOWN_STATUSES = [
@@ -55,6 +55,13 @@ export const FAILURE_STATUSES: readonly KnownStatus[] = [
   'CompletedWithFailure',
   'Rejected',
 ];
+
+const FAILURES: ReadonlySet<string> = new Set(FAILURE_STATUSES);
+
+/** Whether a status is one of {@link FAILURE_STATUSES}; an unknown status is not a failure. */
+export function isFailureStatus(status: string): boolean {
+  return FAILURES.has(status);
+}
 
 /**
  * Whether a status is final. An unknown status is treated as not final, so the execution keeps

@@ -1,6 +1,13 @@
-// Tests of the status lists: the in-flight filter values and what counts as final.
+// Tests of the status lists: the in-flight filter values, what counts as final and what as a failure.
 import { describe, expect, it } from 'vitest';
-import { IN_FLIGHT_STATUSES, isTerminal, KNOWN_STATUSES, TERMINAL_STATUSES } from '../../lambda/core/status';
+import {
+  FAILURE_STATUSES,
+  IN_FLIGHT_STATUSES,
+  isFailureStatus,
+  isTerminal,
+  KNOWN_STATUSES,
+  TERMINAL_STATUSES,
+} from '../../lambda/core/status';
 
 describe('Constant: IN_FLIGHT_STATUSES', () => {
   it('holds exactly ten values, the most an SSM filter takes', () => {
@@ -34,5 +41,26 @@ describe('Function: isTerminal', () => {
 
   it('treats an unknown status as not final', () => {
     expect(isTerminal('SomethingNew')).toBe(false);
+  });
+});
+
+describe('Function: isFailureStatus', () => {
+  it('is true for exactly the failure statuses among the known ones', () => {
+    expect(KNOWN_STATUSES.filter((s) => isFailureStatus(s))).toEqual([
+      'TimedOut',
+      'Cancelled',
+      'Failed',
+      'Rejected',
+      'CompletedWithFailure',
+    ]);
+    expect([...FAILURE_STATUSES].sort()).toEqual(KNOWN_STATUSES.filter((s) => isFailureStatus(s)).sort());
+  });
+
+  it('counts only terminal statuses as failures', () => {
+    expect(FAILURE_STATUSES.filter((s) => !isTerminal(s))).toEqual([]);
+  });
+
+  it('treats an unknown status as no failure', () => {
+    expect(isFailureStatus('SomethingNew')).toBe(false);
   });
 });
