@@ -1,14 +1,14 @@
 // The HTML timeline opened in headless Chromium: what is rendered, hover text, no network, and a screenshot artifact.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderTimeline, STATUS_COLOURS } from '../../bin/history/timeline';
-import { isoAt } from '../helpers/builders';
+import { renderTimeline, STATUS_COLOURS } from '../../../cli/history/timeline';
+import { launchChromium } from '../../helpers/browser';
+import { isoAt } from '../../helpers/builders';
 import { demoRows, FAILURE_MESSAGE, HOSTILE_STEP_NAME, PARENT_ID } from './fixtures';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
+const ARTIFACTS = new URL('../../../test-artifacts/', import.meta.url).pathname;
 
 /** `#c62828` → `rgb(198, 40, 40)`, the way getComputedStyle reports colours. */
 function rgb(hex: string): string {
@@ -24,32 +24,14 @@ describe('Timeline page in headless Chromium', () => {
   const rows = demoRows();
   const stepCount = new Set(rows.flatMap((r) => (r.detail.step ? [r.detail.step.stepExecutionId] : []))).size;
 
-  /** The loaded page; without Chromium every test fails with this message rather than being skipped. */
+  /** The loaded page; if Chromium could not start, beforeAll's error says why. */
   function opened(): Page {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is missing at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) to run the timeline browser test.`,
-      );
-    }
     if (!loaded) throw new Error('The timeline page did not load; see the beforeAll error.');
     return loaded;
   }
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) return;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
     page.on('request', (request) => {
       if (!request.url().startsWith('data:') && request.url() !== 'about:blank') requests.push(request.url());
