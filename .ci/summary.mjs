@@ -1,4 +1,4 @@
-// Prints vitest's JSON report as the one line CI reads: "N passed, N failed".
+// Prints vitest's JSON report as the one line CI reads: "N passed, N failed" (", N skipped" when any were).
 import { readFileSync } from 'node:fs';
 
 const file = process.argv[2];
@@ -10,11 +10,13 @@ try {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
-// Files that failed to load count as failures too: their tests never ran.
+// A file that failed outside its tests (it did not load, or a beforeAll threw and vitest marked its tests
+// skipped) counts as one failure: otherwise such a run would read "0 failed".
 const brokenFiles = (report.testResults ?? []).filter(
-  (f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0,
+  (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
 ).length;
 const passed = report.numPassedTests ?? 0;
 const failed = (report.numFailedTests ?? 0) + brokenFiles;
-console.log(`${passed} passed, ${failed} failed`);
+const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 ? 1 : 0);

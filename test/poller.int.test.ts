@@ -6,7 +6,7 @@ import { runPollCycle } from '../lambda/poll-cycle';
 import { createPoller } from '../lambda/poller';
 import { type LocalStack, startLocalStack } from '../sandbox/local-stack';
 import { parseScenario } from '../sandbox/scenario';
-import { type Moto, startMoto } from './helpers/moto';
+import { type Moto, motoMissing, skipWithoutMoto, startMoto } from './helpers/moto';
 
 /** An SSM endpoint that records how each request was signed and lists no executions. */
 async function startSigningRecorder(): Promise<{ server: Server; endpoint: string; requests: Headers[] }> {
@@ -30,6 +30,7 @@ describe('Function: createPoller for a shard in another account', () => {
   const saved = { ...process.env };
 
   beforeAll(async () => {
+    if (motoMissing()) return; // the test below says why it is skipped, or fails in CI
     moto = await startMoto();
     ssm = await startSigningRecorder();
     stack = await startLocalStack({ scenario: parseScenario({ name: 'empty', executions: [] }) });
@@ -49,7 +50,8 @@ describe('Function: createPoller for a shard in another account', () => {
     moto?.stop();
   });
 
-  it('signs its SSM calls with the assumed role, in the shard region', async () => {
+  it('signs its SSM calls with the assumed role, in the shard region', async ({ skip }) => {
+    skipWithoutMoto(skip);
     // Prepare
     const poller = createPoller(
       {
