@@ -24,7 +24,7 @@ import {
   PARTITION_KEY,
   SORT_KEY,
   TTL_ATTRIBUTE,
-} from '../lambda/adapters/table-schema';
+} from '../lambda/adapters/dynamodb/schema';
 import { DETAIL_TYPES, type DetailType } from '../lambda/core/types';
 import { METRICS } from '../lambda/metric-names';
 import { StepWatchDashboard } from './dashboard';
@@ -227,7 +227,7 @@ const projectRoot = fileURLToPath(new URL('..', import.meta.url));
  * ```
  */
 export class StepWatch extends Construct {
-  /** Snapshots, outbox / audit trail and poller state (schema: `lambda/adapters/table-schema.ts`). */
+  /** Snapshots, outbox / audit trail and poller state (schema: `lambda/adapters/dynamodb/schema.ts`). */
   public readonly table: dynamodb.Table;
   /** The bus events are published to (created, or the existing one named in props). */
   public readonly bus: events.IEventBus;

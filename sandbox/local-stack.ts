@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { createTable } from '../cli/commands/table';
+import { createTable } from '../lambda/adapters/dynamodb/create-table';
 import type { PollerClients } from '../lambda/poller';
 import { startDynamo } from './dynamo';
 import { EventBridgeRecorder } from './event-recorder';

@@ -15,7 +15,7 @@ import type { PollerState, RecordResult, SnapshotStore, TrackedExecution } from 
 import { isTerminal } from '../core/status';
 import type { DetailType, ExecutionSnapshot, ExecutionState, OutboxEvent, StepSnapshot } from '../core/types';
 import { CallCounter } from './call-counter';
-import { INDEX } from './table-schema';
+import { INDEX } from './dynamodb/schema';
 
 /** Options of {@link DynamoSnapshotStore}. */
 export interface DynamoSnapshotStoreOptions {

@@ -2,7 +2,7 @@
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { createTable } from '../../cli/commands/table';
+import { createTable } from '../../lambda/adapters/dynamodb/create-table';
 import type { PollerConfig } from '../../lambda/config';
 import { StepWatchError } from '../../lambda/core/errors';
 import type { PollCycleDeps, StepPage } from '../../lambda/core/ports';

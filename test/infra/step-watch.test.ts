@@ -7,7 +7,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../lambda/adapters/table-schema';
+import { createTableInput } from '../../lambda/adapters/dynamodb/create-table';
+import { INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../lambda/adapters/dynamodb/schema';
 import { FAILURE_STATUSES } from '../../lambda/core/status';
 import { SCHEMA_FILES } from '../../lib/step-watch';
 import { createInfraFixture, type InfraFixture } from './fixture';
@@ -64,7 +65,7 @@ function resolve(key: StackKey, value: unknown): unknown {
 
 describe('Class: StepWatch', () => {
   describe('table', () => {
-    it('uses the keys, TTL and indexes of table-schema.ts', () => {
+    it('uses the keys, TTL and indexes of dynamodb/schema.ts', () => {
       // Prepare
       const indexKeys = INDEXES.flatMap((index) => [index.partitionKey.name, index.sortKey.name]);
       const attributeNames = [...new Set([PARTITION_KEY.name, SORT_KEY.name, ...indexKeys])];
@@ -91,6 +92,20 @@ describe('Class: StepWatch', () => {
             }),
           ),
         ),
+      });
+    });
+
+    it('declares the keys, indexes and billing that createTable creates locally', () => {
+      // Prepare
+      const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } =
+        createTableInput('any');
+
+      // Assess
+      fixture.templates.defaults.hasResourceProperties('AWS::DynamoDB::Table', {
+        AttributeDefinitions: Match.exact(AttributeDefinitions),
+        KeySchema: Match.exact(KeySchema),
+        GlobalSecondaryIndexes: Match.exact(GlobalSecondaryIndexes),
+        BillingMode,
       });
     });
 

@@ -6,7 +6,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTable } from '../../cli/commands/table';
+import { createTable } from '../../lambda/adapters/dynamodb/create-table';
 import type { PollCycleDeps } from '../../lambda/core/ports';
 import { type LocalDynamo, startDynamo } from '../../sandbox/dynamo';
 import {

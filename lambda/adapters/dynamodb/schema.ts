@@ -1,4 +1,4 @@
-// The one definition of the table's keys and indexes, shared by the CDK construct and `step-watch table create`.
+// The one definition of the table's keys, TTL and indexes: plain data (no SDK), for the CDK stack, createTable and the adapters.
 
 /** A string key attribute of the table or of an index. */
 export interface KeyAttribute {
@@ -51,3 +51,15 @@ export const INDEXES: readonly IndexSchema[] = [
     sortKey: { name: 'startTime', type: 'S' },
   },
 ];
+
+/**
+ * Every key attribute of the table and of its indexes, each once, table keys first, then each
+ * index's in {@link INDEXES} order: the attribute definitions of the table.
+ */
+export function keyAttributes(): KeyAttribute[] {
+  const byName = new Map<string, KeyAttribute>();
+  for (const key of [PARTITION_KEY, SORT_KEY, ...INDEXES.flatMap((i) => [i.partitionKey, i.sortKey])]) {
+    if (!byName.has(key.name)) byName.set(key.name, key);
+  }
+  return [...byName.values()];
+}
