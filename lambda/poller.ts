@@ -29,7 +29,7 @@ export interface Poller {
   readonly skipped: SkippedRecord[];
 }
 
-/** Client overrides, for tests. */
+/** SDK clients to use instead of the ones the poller builds: local endpoints, injected clients in tests. */
 export interface PollerClients {
   readonly ssm?: SSMClient;
   readonly dynamodb?: DynamoDBClient;

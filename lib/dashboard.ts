@@ -4,7 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS } from '../lambda/metric-names';
+import { METRICS } from '../lambda/metrics';
 import { StepWatchConfigError } from './errors';
 
 /** Props of {@link StepWatchDashboard}. */
@@ -28,7 +28,7 @@ const PERIOD = Duration.minutes(5);
 
 /**
  * One CloudWatch dashboard for a StepWatch poller. The poller's own metrics (names in
- * `lambda/metric-names.ts`) are read in `namespace` with the `service` dimension Powertools adds.
+ * `lambda/metrics.ts`) are read in `namespace` with the `service` dimension Powertools adds.
  *
  * @example
  * ```ts

@@ -16,7 +16,7 @@ import {
   MIN_ENTRY_BYTES,
 } from '../lambda/core/defaults';
 import { FAILURE_STATUSES } from '../lambda/core/status';
-import { METRIC_NAMESPACE } from '../lambda/metric-names';
+import { METRIC_NAMESPACE } from '../lambda/metrics';
 import { StepWatchConfigError } from './errors';
 import type { StepWatchNotificationProps, StepWatchSlackProps } from './notifications';
 import type { StepWatchLogLevel, StepWatchProps, StepWatchShard } from './step-watch';

@@ -26,7 +26,7 @@ import {
   TTL_ATTRIBUTE,
 } from '../lambda/adapters/dynamodb/schema';
 import { DETAIL_TYPES, type DetailType } from '../lambda/core/types';
-import { METRICS } from '../lambda/metric-names';
+import { METRICS } from '../lambda/metrics';
 import { StepWatchDashboard } from './dashboard';
 import { StepWatchConfigError } from './errors';
 import { type StepWatchNotificationProps, StepWatchNotifications } from './notifications';

@@ -6,7 +6,7 @@ import { DynamoSnapshotStore, KEYS } from '../../lambda/adapters/snapshots';
 import { ConfigError, ServiceError } from '../../lambda/core/errors';
 import type { CycleLogger } from '../../lambda/core/ports';
 import { DETAIL_TYPES } from '../../lambda/core/types';
-import { handler, resetForTests } from '../../lambda/handler';
+import { createHandler } from '../../lambda/handler';
 import { type CycleSummary, runPollCycle } from '../../lambda/poll-cycle';
 import { createPoller, type Poller } from '../../lambda/poller';
 import type { RecordedEvent } from '../../sandbox/event-recorder';
@@ -412,7 +412,7 @@ describe('Function: runPollCycle on corrupt or foreign table items', () => {
   });
 });
 
-describe('Function: handler', () => {
+describe('Function: createHandler', () => {
   const context = {
     functionName: 'f',
     functionVersion: '$LATEST',
@@ -438,14 +438,10 @@ describe('Function: handler', () => {
   });
   afterEach(() => {
     vi.restoreAllMocks();
-    vi.unstubAllEnvs();
-    resetForTests();
   });
 
   it('rejects a missing TABLE_NAME with a ConfigError that names it, without a stack trace', async () => {
-    vi.stubEnv('TABLE_NAME', '');
-    vi.stubEnv('EVENT_BUS_NAME', 'bus');
-    resetForTests();
+    const handler = createHandler({ env: { TABLE_NAME: '', EVENT_BUS_NAME: 'bus' } });
 
     const error = await handler({}, context).catch((e: unknown) => e);
 
@@ -461,11 +457,9 @@ describe('Function: handler', () => {
   });
 
   it('names every bad variable at once', async () => {
-    vi.stubEnv('TABLE_NAME', 't');
-    vi.stubEnv('EVENT_BUS_NAME', '');
-    vi.stubEnv('EVENT_SOURCE', 'aws.ssm');
-    vi.stubEnv('MAX_ENTRY_BYTES', 'lots');
-    resetForTests();
+    const handler = createHandler({
+      env: { TABLE_NAME: 't', EVENT_BUS_NAME: '', EVENT_SOURCE: 'aws.ssm', MAX_ENTRY_BYTES: 'lots' },
+    });
 
     const error = await handler({}, context).catch((e: unknown) => e);
 
@@ -476,9 +470,7 @@ describe('Function: handler', () => {
   });
 
   it('rejects a shard account that is not 12 digits', async () => {
-    vi.stubEnv('TABLE_NAME', 't');
-    vi.stubEnv('EVENT_BUS_NAME', 'bus');
-    resetForTests();
+    const handler = createHandler({ env: { TABLE_NAME: 't', EVENT_BUS_NAME: 'bus' } });
 
     const error = await handler({ shard: { account: '12345' } }, context).catch((e: unknown) => e);
 
@@ -497,9 +489,10 @@ describe('Function: handler', () => {
       tableName: 'handler-table',
     });
     try {
-      vi.stubEnv('TABLE_NAME', stack.tableName);
-      vi.stubEnv('EVENT_BUS_NAME', 'handler-bus');
-      resetForTests(stack.clients);
+      const handler = createHandler({
+        env: { TABLE_NAME: stack.tableName, EVENT_BUS_NAME: 'handler-bus', AWS_REGION: LOCAL_REGION },
+        clients: stack.clients,
+      });
 
       // Act
       const result = await handler({}, context);

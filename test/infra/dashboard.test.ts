@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METRIC_NAMESPACE, METRICS } from '../../lambda/metric-names';
+import { METRIC_NAMESPACE, METRICS } from '../../lambda/metrics';
 import { StepWatchDashboard, type StepWatchDashboardProps } from '../../lib/dashboard';
 import { StepWatchConfigError } from '../../lib/errors';
 

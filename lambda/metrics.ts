@@ -1,0 +1,62 @@
+// The poller's CloudWatch metrics (EMF): names shared with the CDK alarms and dashboard, and how a cycle records them.
+import type { MetricsInterface } from '@aws-lambda-powertools/metrics/types';
+import { DETAIL_TYPES } from './core/types';
+import type { CycleSummary } from './poll-cycle';
+
+/** Default metric namespace (`POWERTOOLS_METRICS_NAMESPACE`). */
+export const METRIC_NAMESPACE = 'SsmStepWatch';
+
+/** Metric names. */
+export const METRICS = {
+  staleness: 'OldestExecutionStalenessSeconds',
+  eventsEmitted: 'EventsEmitted',
+  eventsPending: 'EventsPending',
+  stepEvents: 'StepStatusEvents',
+  failureEvents: 'FailureEvents',
+  alarmEvents: 'AlarmEvents',
+  executionEvents: 'ExecutionStatusEvents',
+  executionsPolled: 'ExecutionsPolled',
+  executionsDeferred: 'ExecutionsDeferred',
+  ssmCalls: 'SsmDescribeCalls',
+  throttles: 'SsmThrottleWaitMs',
+  skippedRecords: 'SkippedRecords',
+} as const;
+
+/** What one invocation measured: the cycle's summary and the poller's own counters. */
+export interface CycleMeasurements {
+  readonly summary: CycleSummary;
+  /** Records SSM returned that the cycle could not use. */
+  readonly skippedRecords: number;
+  /** DescribeAutomationExecutions and DescribeAutomationStepExecutions calls made. */
+  readonly ssmDescribeCalls: number;
+  /** Milliseconds spent waiting for the SSM token bucket. */
+  readonly throttleWaitMs: number;
+}
+
+/**
+ * Adds one value of every metric in {@link METRICS} for one cycle; the caller publishes them.
+ *
+ * @example
+ * recordCycleMetrics(metrics, { summary, skippedRecords: 0, ssmDescribeCalls: 3, throttleWaitMs: 0 });
+ * metrics.publishStoredMetrics();
+ */
+export function recordCycleMetrics(
+  metrics: Pick<MetricsInterface, 'addMetric'>,
+  measured: CycleMeasurements,
+): void {
+  // Unit names as Powertools' MetricUnit spells them; a type-only import keeps Powertools out of the CDK app.
+  const { summary } = measured;
+  const delivered = (detailType: string): number => summary.deliveredByType[detailType] ?? 0;
+  metrics.addMetric(METRICS.staleness, 'Seconds', summary.stalenessSeconds);
+  metrics.addMetric(METRICS.eventsEmitted, 'Count', summary.eventsEmitted + summary.eventsResent);
+  metrics.addMetric(METRICS.eventsPending, 'Count', summary.eventsPending);
+  metrics.addMetric(METRICS.stepEvents, 'Count', delivered(DETAIL_TYPES.step));
+  metrics.addMetric(METRICS.alarmEvents, 'Count', delivered(DETAIL_TYPES.alarm));
+  metrics.addMetric(METRICS.executionEvents, 'Count', delivered(DETAIL_TYPES.execution));
+  metrics.addMetric(METRICS.failureEvents, 'Count', summary.failureTransitions);
+  metrics.addMetric(METRICS.executionsPolled, 'Count', summary.executionsPolled);
+  metrics.addMetric(METRICS.executionsDeferred, 'Count', summary.executionsDeferred);
+  metrics.addMetric(METRICS.skippedRecords, 'Count', measured.skippedRecords);
+  metrics.addMetric(METRICS.ssmCalls, 'Count', measured.ssmDescribeCalls);
+  metrics.addMetric(METRICS.throttles, 'Milliseconds', measured.throttleWaitMs);
+}
