@@ -34,16 +34,19 @@ describe('Command: step-watch poll against third-party endpoints', () => {
   let stack: LocalStack;
   let queueUrl: string;
   let sqs: SQSClient;
+  /** The simulator's clock, in seconds into the scenario: the test sets it before each poll. */
+  let scenarioSecond = 0;
 
   beforeAll(async () => {
     if (motoMissing()) return; // the test below says why it is skipped, or fails in CI
     moto = await startMoto();
     // Only SSM Automation comes from our simulator: moto implements no DescribeAutomation* API.
+    const startEpochMs = Date.now();
     stack = await startLocalStack({
       scenario: parseScenario({
         name: 'third-party',
         executions: [
-          // Wide margins: the second poll lands somewhere between 9 s and 60 s into the scenario.
+          // The first poll sees both runs in progress; the second, at 30 s, sees run 2 failed and run 1 on.
           execution(
             1,
             [
@@ -67,7 +70,9 @@ describe('Command: step-watch poll against third-party endpoints', () => {
           ),
         ],
       }),
-      startEpochMs: Date.now() - 5_000,
+      startEpochMs,
+      // A clock of the test's, not the wall's: how long the CLI takes to start cannot move the polls.
+      clock: () => startEpochMs + scenarioSecond * 1000,
     });
     const events = new EventBridgeClient({ ...clientConfig, endpoint: moto.endpoint });
     sqs = new SQSClient({ ...clientConfig, endpoint: moto.endpoint });
@@ -109,12 +114,13 @@ describe('Command: step-watch poll against third-party endpoints', () => {
     const create = await runCli(['table', 'create', '--table', 'moto-table'], env);
     expect(create.stdout).toBe('created: moto-table\n');
 
-    // Act: one poll now, one after both runs have ended.
+    // Act: one poll while both runs are in progress, one after run 2 has failed.
+    scenarioSecond = 5;
     const first = await runCli(
       ['poll', '--table', 'moto-table', '--bus', 'ops', '--account', '111122223333'],
       env,
     );
-    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    scenarioSecond = 30;
     const second = await runCli(
       ['poll', '--table', 'moto-table', '--bus', 'ops', '--account', '111122223333'],
       env,
