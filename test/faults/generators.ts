@@ -1,6 +1,5 @@
 // fast-check arbitraries for fault runs: SSM scenarios (what really happens) and fault schedules (what goes wrong when).
 import fc from 'fast-check';
-import type { DynamoFaultKind } from '../../sandbox/faults';
 import type {
   Scenario,
   ScenarioAlarm,
@@ -9,6 +8,7 @@ import type {
   StepTimelineEntry,
 } from '../../sandbox/scenario';
 import type { FaultKind } from '../../sandbox/ssm-simulator';
+import type { DynamoFaultKind } from './fault-layer';
 
 /** One fault injected into one cycle. */
 export type CycleFault =

@@ -3,14 +3,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CycleSummary, runPollCycle } from '../../lambda/poll-cycle';
 import { createPoller, type Poller } from '../../lambda/poller';
-import {
-  crashAfterSideEffects,
-  DynamoFaultProxy,
-  InstantRetryStrategy,
-  ProcessCrash,
-} from '../../sandbox/faults';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../sandbox/local-stack';
 import { execution, type Harness, startHarness, step, transitionsOf } from '../helpers/harness';
+import { crashAfterSideEffects, DynamoFaultProxy, InstantRetryStrategy, ProcessCrash } from './fault-layer';
 
 let harness: Harness | undefined;
 let proxy: DynamoFaultProxy | undefined;

@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { PollCycleDeps } from '../../lambda/core/ports';
 import { runPollCycle } from '../../lambda/poll-cycle';
 import { createPoller, type Poller } from '../../lambda/poller';
-import { crashAfterSideEffects, interceptPorts, ProcessCrash } from '../../sandbox/faults';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../sandbox/local-stack';
 import { execution, type Harness, startHarness, step, transitionsOf } from '../helpers/harness';
+import { crashAfterSideEffects, interceptPorts, ProcessCrash } from './fault-layer';
 
 let harness: Harness | undefined;
 afterEach(async () => {

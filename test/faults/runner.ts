@@ -10,6 +10,9 @@ import type { ExecutionView } from '../../lambda/core/types';
 import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../../lambda/poll-cycle';
 import { createPoller, type Poller, type PollerClients } from '../../lambda/poller';
 import type { EventBridgeRecorder } from '../../sandbox/event-recorder';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalStack, startLocalStack } from '../../sandbox/local-stack';
+import { parseScenario } from '../../sandbox/scenario';
+import type { FaultKind, SsmSimulator } from '../../sandbox/ssm-simulator';
 import {
   crashAfterSideEffects,
   DYNAMO_FAULT_KINDS,
@@ -20,10 +23,7 @@ import {
   killedAt,
   ProcessCrash,
   runWithRival,
-} from '../../sandbox/faults';
-import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalStack, startLocalStack } from '../../sandbox/local-stack';
-import { parseScenario } from '../../sandbox/scenario';
-import type { FaultKind, SsmSimulator } from '../../sandbox/ssm-simulator';
+} from './fault-layer';
 import { type CycleFault, type FaultCase, lastChange } from './generators';
 import { checkDelivery, type DeliveryReport, type Observation } from './invariants';
 

@@ -15,7 +15,7 @@ import {
   deadlineAfterReads,
   InstantRetryStrategy,
   ProcessCrash,
-} from '../../sandbox/faults';
+} from './fault-layer';
 
 describe('Class: DynamoFaultProxy', () => {
   let dynamo: LocalDynamo;

@@ -1,8 +1,8 @@
 // The fault layer beyond the simulator's and recorder's own: DynamoDB faults over the wire, a process that dies after its k-th side effect, a deadline that arrives mid-cycle, a rival poller, SDK retries without waits.
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { PollCycleDeps } from '../lambda/core/ports';
-import { SandboxError } from './errors';
-import { LocalHttpServer, readBody, sendFailure } from './ssm-simulator';
+import type { PollCycleDeps } from '../../lambda/core/ports';
+import { SandboxError } from '../../sandbox/errors';
+import { LocalHttpServer, readBody, sendFailure } from '../../sandbox/ssm-simulator';
 
 // ---------------------------------------------------------------------------------------------
 // SDK retries without the waits.
