@@ -90,9 +90,32 @@ export interface ScenarioStep {
   readonly timeoutSeconds?: number;
   readonly inputs?: Readonly<Record<string, string>>;
   readonly targetLocation?: ScenarioTargetLocation;
-  /** Non-empty, `at` non-decreasing; the step is invisible before the first entry. */
+  /**
+   * `at` non-decreasing; the first entry is when the step starts. Empty: a planned step that never
+   * starts (a skipped branch, a step after an abort or a cancel), listed as `Pending` for good.
+   */
   readonly timeline: readonly StepTimelineEntry[];
   readonly alarms?: readonly ScenarioAlarm[];
+  /**
+   * Whether SSM lists the step from the execution's start, as `Pending` without start time, until it
+   * starts (the runbook's steps are). `false` models steps made while running (loop iterations),
+   * which appear only when they start; such a step needs a non-empty timeline. Only an
+   * `SsmSimulator` given a `behaviour` lists planned steps before they start.
+   * @default true
+   */
+  readonly plannedUpFront?: boolean;
+}
+
+/** A rate-control target selector (`Targets` of the execution). */
+export interface ScenarioTarget {
+  readonly key: string;
+  readonly values: readonly string[];
+}
+
+/** The targets a rate-control execution resolved (`ResolvedTargets`). */
+export interface ScenarioResolvedTargets {
+  readonly parameterValues: readonly string[];
+  readonly truncated: boolean;
 }
 
 /** One automation execution. */
@@ -108,6 +131,18 @@ export interface ScenarioExecution {
   /** Execution-level alarms. */
   readonly alarms?: readonly ScenarioAlarm[];
   readonly steps: readonly ScenarioStep[];
+  /** `Mode`, e.g. `Auto` or `Interactive`. @default 'Auto' */
+  readonly mode?: string;
+  /** Rate control: the runbook parameter each target fills (`TargetParameterName`). */
+  readonly targetParameterName?: string;
+  /** Rate control: how targets were selected (`Targets`). */
+  readonly targets?: readonly ScenarioTarget[];
+  /** Rate control: the targets resolved (`ResolvedTargets`). */
+  readonly resolvedTargets?: ScenarioResolvedTargets;
+  /** Rate control: `MaxConcurrency`, a number or a percentage such as `10%`. */
+  readonly maxConcurrency?: string;
+  /** Rate control: `MaxErrors`, a number or a percentage such as `25%`. */
+  readonly maxErrors?: string;
 }
 
 /** A whole scenario: what SSM will show over time. */
@@ -229,10 +264,11 @@ function parseTimeline<T extends { readonly at: number }>(
   obj: JsonObject,
   path: string,
   parseEntry: (entry: JsonObject, entryPath: string) => T,
+  nonEmpty = true,
 ): T[] {
   const timelinePath = join(path, 'timeline');
   let previousAt = 0;
-  return requireArray(obj, 'timeline', path, true).map((raw, i) => {
+  return requireArray(obj, 'timeline', path, nonEmpty).map((raw, i) => {
     const entryPath = `${timelinePath}[${i}]`;
     const entry = parseEntry(expectObject(raw, entryPath), entryPath);
     if (entry.at < previousAt) {
@@ -343,6 +379,7 @@ function parseStep(raw: unknown, path: string, ids: Map<string, string>): Scenar
     'targetLocation',
     'timeline',
     'alarms',
+    'plannedUpFront',
   ]);
   const id = parseId(obj, path, ids);
   const name = requireString(obj, 'name', path);
@@ -360,6 +397,17 @@ function parseStep(raw: unknown, path: string, ids: Map<string, string>): Scenar
   ) {
     fail(join(path, 'timeoutSeconds'), 'must be an integer >= 0');
   }
+  const { plannedUpFront } = obj;
+  if (plannedUpFront !== undefined && typeof plannedUpFront !== 'boolean') {
+    fail(join(path, 'plannedUpFront'), 'must be a boolean');
+  }
+  const timeline = parseTimeline(obj, path, parseStepEntry, false);
+  if (timeline.length === 0 && plannedUpFront === false) {
+    fail(
+      join(path, 'timeline'),
+      'must be non-empty for a step with plannedUpFront: false (an empty timeline is a planned step that never starts)',
+    );
+  }
   const alarms = parseAlarms(obj, path);
   return {
     id,
@@ -373,8 +421,50 @@ function parseStep(raw: unknown, path: string, ids: Map<string, string>): Scenar
     ...(obj.targetLocation === undefined
       ? {}
       : { targetLocation: parseTargetLocation(obj.targetLocation, join(path, 'targetLocation')) }),
-    timeline: parseTimeline(obj, path, parseStepEntry),
+    timeline,
     ...(alarms === undefined ? {} : { alarms }),
+    ...(plannedUpFront === undefined ? {} : { plannedUpFront }),
+  };
+}
+
+function parseTargets(value: unknown, path: string): ScenarioTarget[] {
+  if (!Array.isArray(value)) fail(path, 'must be an array');
+  return value.map((raw, i) => {
+    const targetPath = `${path}[${i}]`;
+    const target = expectObject(raw, targetPath);
+    rejectUnknownKeys(target, targetPath, ['key', 'values']);
+    return {
+      key: requireString(target, 'key', targetPath),
+      values: parseStringList(target.values, join(targetPath, 'values')),
+    };
+  });
+}
+
+function parseResolvedTargets(value: unknown, path: string): ScenarioResolvedTargets {
+  const obj = expectObject(value, path);
+  rejectUnknownKeys(obj, path, ['parameterValues', 'truncated']);
+  if (typeof obj.truncated !== 'boolean') fail(join(path, 'truncated'), 'must be a boolean');
+  return {
+    parameterValues: parseStringList(obj.parameterValues, join(path, 'parameterValues')),
+    truncated: obj.truncated,
+  };
+}
+
+/** The optional execution fields SSM shows for rate control and the execution mode. */
+function parseExecutionExtras(obj: JsonObject, path: string): Partial<ScenarioExecution> {
+  const mode = optionalString(obj, 'mode', path);
+  const targetParameterName = optionalString(obj, 'targetParameterName', path);
+  const maxConcurrency = optionalString(obj, 'maxConcurrency', path);
+  const maxErrors = optionalString(obj, 'maxErrors', path);
+  return {
+    ...(mode === undefined ? {} : { mode }),
+    ...(targetParameterName === undefined ? {} : { targetParameterName }),
+    ...(obj.targets === undefined ? {} : { targets: parseTargets(obj.targets, join(path, 'targets')) }),
+    ...(obj.resolvedTargets === undefined
+      ? {}
+      : { resolvedTargets: parseResolvedTargets(obj.resolvedTargets, join(path, 'resolvedTargets')) }),
+    ...(maxConcurrency === undefined ? {} : { maxConcurrency }),
+    ...(maxErrors === undefined ? {} : { maxErrors }),
   };
 }
 
@@ -388,6 +478,12 @@ function parseExecution(raw: unknown, path: string, ids: Map<string, string>): S
     'timeline',
     'alarms',
     'steps',
+    'mode',
+    'targetParameterName',
+    'targets',
+    'resolvedTargets',
+    'maxConcurrency',
+    'maxErrors',
   ]);
   const id = parseId(obj, path, ids);
   const documentName = requireString(obj, 'documentName', path);
@@ -408,14 +504,16 @@ function parseExecution(raw: unknown, path: string, ids: Map<string, string>): S
     timeline,
     ...(alarms === undefined ? {} : { alarms }),
     steps,
+    ...parseExecutionExtras(obj, path),
   };
 }
 
 /**
  * Validates a parsed scenario document and returns a clean copy of it. Unknown keys are rejected at
  * every level, so typos surface; ids must be 36 characters and unique across executions and steps;
- * timelines must be non-empty with `at` numbers >= 0 that never go back; a `parentId` must name
- * another execution of the same file.
+ * timelines have `at` numbers >= 0 that never go back and are non-empty, except that of a step
+ * planned up front (empty: it never starts); a `parentId` must name another execution of the same
+ * file.
  *
  * @param json - the document, e.g. the result of `JSON.parse`
  * @returns the validated scenario (`parentId` is always present, `null` when absent in the input)

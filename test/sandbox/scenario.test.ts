@@ -299,6 +299,56 @@ describe('Function: parseScenario', () => {
       'executions[0].alarms[0].severity: unknown key',
     ],
     [
+      'a non-boolean plannedUpFront',
+      (doc) => Object.assign(doc.executions[0]?.steps[0] ?? {}, { plannedUpFront: 'no' }),
+      'executions[0].steps[0].plannedUpFront: must be a boolean',
+    ],
+    [
+      'an empty timeline on a step not planned up front',
+      (doc) => Object.assign(doc.executions[0]?.steps[1] ?? {}, { plannedUpFront: false, timeline: [] }),
+      'executions[0].steps[1].timeline: must be non-empty for a step with plannedUpFront: false (an empty timeline is a planned step that never starts)',
+    ],
+    [
+      'a step timeline that is not a list',
+      (doc) => Object.assign(doc.executions[0]?.steps[1] ?? {}, { timeline: {} }),
+      'executions[0].steps[1].timeline: must be an array',
+    ],
+    [
+      'an empty mode',
+      (doc) => Object.assign(doc.executions[0] ?? {}, { mode: '' }),
+      'executions[0].mode: must be a non-empty string',
+    ],
+    [
+      'targets that are not a list',
+      (doc) => Object.assign(doc.executions[0] ?? {}, { targets: { key: 'ParameterValues' } }),
+      'executions[0].targets: must be an array',
+    ],
+    [
+      'a target with an unknown key',
+      (doc) => Object.assign(doc.executions[0] ?? {}, { targets: [{ Key: 'tag:env', values: ['x'] }] }),
+      'executions[0].targets[0].Key: unknown key',
+    ],
+    [
+      'target values that are not strings',
+      (doc) => Object.assign(doc.executions[0] ?? {}, { targets: [{ key: 'tag:env', values: [1] }] }),
+      'executions[0].targets[0].values[0]: must be a string',
+    ],
+    [
+      'resolvedTargets without truncated',
+      (doc) => Object.assign(doc.executions[0] ?? {}, { resolvedTargets: { parameterValues: ['i-1'] } }),
+      'executions[0].resolvedTargets.truncated: must be a boolean',
+    ],
+    [
+      'a numeric maxConcurrency',
+      (doc) => Object.assign(doc.executions[0] ?? {}, { maxConcurrency: 2 }),
+      'executions[0].maxConcurrency: must be a non-empty string',
+    ],
+    [
+      'an empty maxErrors',
+      (doc) => Object.assign(doc.executions[0] ?? {}, { maxErrors: '' }),
+      'executions[0].maxErrors: must be a non-empty string',
+    ],
+    [
       'alarms that are not a list',
       (doc) => Object.assign(doc.executions[0] ?? {}, { alarms: { at: 1 } }),
       'executions[0].alarms: must be an array',
@@ -337,6 +387,38 @@ describe('Function: parseScenario', () => {
       'executions[0].steps[2].timeline[1].status: must be a non-empty string',
     );
     expect((error as ScenarioError).name).toBe('ScenarioError');
+  });
+
+  it('accepts a planned step that never starts, a step made while running and rate-control fields', () => {
+    // Prepare
+    const doc = validDoc();
+    Object.assign(doc.executions[0]?.steps[1] ?? {}, { timeline: [], plannedUpFront: true });
+    Object.assign(doc.executions[0]?.steps[2] ?? {}, { plannedUpFront: false });
+    Object.assign(doc.executions[0] ?? {}, {
+      mode: 'Auto',
+      targetParameterName: 'InstanceId',
+      targets: [{ key: 'ParameterValues', values: ['i-1', 'i-2'] }],
+      resolvedTargets: { parameterValues: ['i-1', 'i-2'], truncated: false },
+      maxConcurrency: '1',
+      maxErrors: '10%',
+    });
+
+    // Act
+    const execution = parseScenario(doc).executions[0];
+
+    // Assess
+    expect(execution?.steps[1]).toMatchObject({ timeline: [], plannedUpFront: true });
+    expect(execution?.steps[2]?.plannedUpFront).toBe(false);
+    expect(execution?.steps[0]).not.toHaveProperty('plannedUpFront');
+    expect(execution).toMatchObject({
+      mode: 'Auto',
+      targetParameterName: 'InstanceId',
+      targets: [{ key: 'ParameterValues', values: ['i-1', 'i-2'] }],
+      resolvedTargets: { parameterValues: ['i-1', 'i-2'], truncated: false },
+      maxConcurrency: '1',
+      maxErrors: '10%',
+    });
+    expect(parseScenario(parseScenario(doc))).toEqual(parseScenario(doc));
   });
 
   it('accepts null to clear an optional timeline field', () => {
