@@ -12,6 +12,13 @@ import {
   type ScenarioExecution,
   type ScenarioStep,
 } from './scenario';
+import {
+  DOCUMENTED_BEHAVIOUR,
+  pendingStepExecutionId,
+  resolveBehaviour,
+  type SsmBehaviour,
+  stepVisibilityLagMs,
+} from './ssm-behaviour';
 
 // ---------------------------------------------------------------------------------------------
 // AWS JSON 1.1 plumbing, shared with the EventBridge recorder.
@@ -197,6 +204,16 @@ export interface SsmSimulatorOptions {
    * @default max(1, floor(throttleTps))
    */
   readonly throttleBurst?: number;
+  /**
+   * How SSM behaves where nobody documents it (see {@link SsmBehaviour}); missing fields take
+   * {@link DOCUMENTED_BEHAVIOUR}. Given (even as `{}`), the simulator also shows what SSM is
+   * documented to do: every planned step listed from the execution's start as `Pending` without
+   * start time, at most one `TriggeredAlarms` entry, no current step once an execution ended, and
+   * executions forgotten `historyDays` after their end.
+   * @default the simulator's earlier model: steps invisible until they start, no history expiry
+   *   (temporary, until the poller handles planned steps)
+   */
+  readonly behaviour?: Partial<SsmBehaviour>;
 }
 
 /**
@@ -221,17 +238,20 @@ export type PayloadMutator = (operation: string, body: Record<string, unknown>) 
 export interface GroundTruthEntry {
   readonly kind: 'execution' | 'step' | 'alarm';
   readonly executionId: string;
-  /** Set for step entries and step-level alarms. */
+  /** Set for step entries and step-level alarms; a step's own id (the one it has once started). */
   readonly stepExecutionId?: string;
   /** The status reached (execution and step entries). */
   readonly status?: string;
-  /** The status before, `null` at first sight (execution and step entries). */
+  /**
+   * The status before: `null` at first sight, except for the first status of a step planned up
+   * front when the simulator has a `behaviour` (it was listed as `Pending` before it started).
+   */
   readonly previousStatus?: string | null;
   /** Alarm entries only. */
   readonly alarmName?: string;
   /** Alarm entries only, e.g. `ALARM`. */
   readonly alarmState?: string;
-  /** Epoch ms. */
+  /** Epoch ms (the real time of the change, whatever the visibility lag). */
   readonly at: number;
 }
 
@@ -241,8 +261,11 @@ export interface GroundTruthEntry {
 
 type Json = Record<string, unknown>;
 
-/** Sort key of a listed item: lists are in ascending key order, paging continues after a key. */
-type SortKey = readonly [number, number];
+/**
+ * Sort key of a listed item: lists are in ascending key order (compared number by number), and key
+ * tokens continue after a key.
+ */
+type SortKey = readonly number[];
 
 interface Listed {
   readonly sortKey: SortKey;
@@ -259,11 +282,13 @@ interface ExecutionView extends Listed {
 }
 
 interface StepView extends Listed {
-  readonly id: string;
+  /** The `StepExecutionId` listed, `undefined` when the member is left out. */
+  readonly id: string | undefined;
   readonly name: string;
   readonly action: string;
   readonly status: string;
-  readonly startMs: number;
+  /** `undefined` while the step shows as not started. */
+  readonly startMs: number | undefined;
 }
 
 interface TimelineState {
@@ -273,6 +298,8 @@ interface TimelineState {
   /** Sticky optional fields; `null` means cleared. */
   readonly fields: Readonly<Record<string, unknown>>;
 }
+
+const DAY_MS = 86_400_000;
 
 function evaluateTimeline(
   timeline: readonly { readonly at: number; readonly status: string }[],
@@ -298,17 +325,39 @@ function evaluateTimeline(
   return { status, startMs: toMs(first.at), endMs, fields };
 }
 
+type AlarmInfo = { Name: string; State: string };
+
 /** Alarms whose `at` passed, latest state per name, in order of first appearance. */
 function visibleAlarms(
   alarms: readonly ScenarioAlarm[] | undefined,
   toMs: (at: number) => number,
   now: number,
-): { Name: string; State: string }[] {
+): AlarmInfo[] {
   const states = new Map<string, string>();
   for (const alarm of [...(alarms ?? [])].sort((a, b) => a.at - b.at)) {
     if (toMs(alarm.at) <= now) states.set(alarm.name, alarm.state);
   }
   return [...states].map(([Name, State]) => ({ Name, State }));
+}
+
+/**
+ * The alarm whose state changed last, alone: SSM's `TriggeredAlarms` holds at most one entry (an
+ * automation has one alarm in its `AlarmConfiguration`).
+ */
+function latestAlarm(
+  alarms: readonly ScenarioAlarm[] | undefined,
+  toMs: (at: number) => number,
+  now: number,
+): AlarmInfo[] {
+  const states = new Map<string, string>();
+  let latest: AlarmInfo | undefined;
+  for (const alarm of [...(alarms ?? [])].sort((a, b) => a.at - b.at)) {
+    if (toMs(alarm.at) > now) break;
+    if (states.get(alarm.name) === alarm.state) continue;
+    states.set(alarm.name, alarm.state);
+    latest = { Name: alarm.name, State: alarm.state };
+  }
+  return latest === undefined ? [] : [latest];
 }
 
 /** Drops `undefined` and `null` members: SSM omits absent fields rather than sending null. */
@@ -322,26 +371,16 @@ function nonEmpty<T>(list: readonly T[]): readonly T[] | undefined {
   return list.length === 0 ? undefined : list;
 }
 
-function stepWire(step: ScenarioStep, state: TimelineState, alarms: { Name: string; State: string }[]): Json {
+/** The fields of a step that come from the runbook and are known before it starts. */
+function stepDefinitionWire(step: ScenarioStep): Json {
   const location = step.targetLocation;
-  return compact({
+  return {
     StepName: step.name,
     Action: step.action,
     TimeoutSeconds: step.timeoutSeconds,
     OnFailure: step.onFailure,
     MaxAttempts: step.maxAttempts,
-    ExecutionStartTime: seconds(state.startMs),
-    ExecutionEndTime: seconds(state.endMs),
-    StepStatus: state.status,
-    ResponseCode: state.fields.responseCode,
-    Inputs: step.inputs,
-    Outputs: state.fields.outputs,
-    Response: state.fields.response,
-    FailureMessage: state.fields.failureMessage,
-    FailureDetails: state.fields.failureDetails,
-    StepExecutionId: step.id,
     IsCritical: step.isCritical,
-    TriggeredAlarms: nonEmpty(alarms),
     TargetLocation:
       location === undefined
         ? undefined
@@ -352,7 +391,33 @@ function stepWire(step: ScenarioStep, state: TimelineState, alarms: { Name: stri
             TargetLocationMaxConcurrency: location.targetLocationMaxConcurrency,
             TargetLocationMaxErrors: location.targetLocationMaxErrors,
           }),
+  };
+}
+
+function stepWire(step: ScenarioStep, state: TimelineState, alarms: AlarmInfo[]): Json {
+  return compact({
+    ...stepDefinitionWire(step),
+    ExecutionStartTime: seconds(state.startMs),
+    ExecutionEndTime: seconds(state.endMs),
+    StepStatus: state.status,
+    ResponseCode: state.fields.responseCode,
+    Inputs: step.inputs,
+    Outputs: state.fields.outputs,
+    Response: state.fields.response,
+    FailureMessage: state.fields.failureMessage,
+    FailureDetails: state.fields.failureDetails,
+    StepExecutionId: step.id,
+    TriggeredAlarms: nonEmpty(alarms),
   });
+}
+
+/**
+ * A planned step that has not started: `Pending`, no start or end time ("If the step is in Pending
+ * status, this field isn't populated"), none of what running it produces (inputs are resolved
+ * only when it runs).
+ */
+function pendingStepWire(step: ScenarioStep, id: string | undefined): Json {
+  return compact({ ...stepDefinitionWire(step), StepStatus: 'Pending', StepExecutionId: id });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,6 +456,9 @@ const STEP_FILTER_KEYS = [
   'ParentStepIteratorValue',
 ] as const;
 
+/** Filters that make an `onRequest` child listing include child executions. */
+const CHILD_REVEALING_FILTERS: readonly string[] = ['ParentExecutionId', 'ExecutionId'];
+
 type Matcher<T> = (item: T) => boolean;
 type MatcherFactory<T> = (values: readonly string[], key: string) => Matcher<T>;
 
@@ -410,20 +478,36 @@ function parseTime(value: string, key: string): number {
   return ms;
 }
 
-// Strict bounds: a poller that assumes inclusive bounds is caught here rather than in production.
-const startedAfter =
-  <T extends { readonly startMs: number }>(values: readonly string[], key: string): Matcher<T> =>
-  (item) =>
-    values.some((value) => item.startMs > parseTime(value, key));
-const startedBefore =
-  <T extends { readonly startMs: number }>(values: readonly string[], key: string): Matcher<T> =>
-  (item) =>
-    values.some((value) => item.startMs < parseTime(value, key));
+/**
+ * `StartTimeAfter` / `StartTimeBefore`: an item without start time (a step not started) never
+ * matches. Time values are parsed when the filter is read, so a bad one fails even when nothing
+ * would be compared to it.
+ */
+function startTimeFilter<T extends { readonly startMs: number | undefined }>(
+  side: 'after' | 'before',
+  inclusive: boolean,
+): MatcherFactory<T> {
+  return (values, key) => {
+    const bounds = values.map((value) => parseTime(value, key));
+    return (item) => {
+      const start = item.startMs;
+      if (start === undefined) return false;
+      return bounds.some((bound) =>
+        side === 'after'
+          ? start > bound || (inclusive && start === bound)
+          : start < bound || (inclusive && start === bound),
+      );
+    };
+  };
+}
+
 const equals =
   <T>(pick: (item: T) => string | null | undefined): MatcherFactory<T> =>
   (values) =>
-  (item) =>
-    values.includes(pick(item) ?? '');
+  (item) => {
+    const value = pick(item);
+    return value !== null && value !== undefined && values.includes(value);
+  };
 
 function parseFilters<T>(
   raw: unknown,
@@ -470,12 +554,13 @@ function parseFilters<T>(
         `The filter key ${key} is not supported by the simulator.`,
       );
     }
-    const matcher = factory(values as string[], key);
-    // Parse time values now, so a bad one fails even when nothing would be compared to it.
-    if (key === 'StartTimeAfter' || key === 'StartTimeBefore')
-      for (const value of values) parseTime(value, key);
-    return matcher;
+    return factory(values as string[], key);
   });
+}
+
+/** The filter keys of a request whose filters passed {@link parseFilters}. */
+function filterKeys(raw: unknown): string[] {
+  return Array.isArray(raw) ? raw.map((filter) => String((filter as Json).Key)) : [];
 }
 
 function parseMaxResults(raw: unknown): number {
@@ -489,7 +574,11 @@ function parseMaxResults(raw: unknown): number {
 }
 
 function compareKeys(a: SortKey, b: SortKey): number {
-  return a[0] - b[0] || a[1] - b[1];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const difference = (a[i] ?? 0) - (b[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -499,13 +588,15 @@ function compareKeys(a: SortKey, b: SortKey): number {
 /**
  * A local SSM endpoint for `DescribeAutomationExecutions` and `DescribeAutomationStepExecutions`,
  * speaking AWS JSON 1.1 to the real `SSMClient`. Every call shows the scenario as it stands at
- * `clock()`: an execution or step appears at its first timeline entry, its status is that of its
- * last entry so far, alarms appear at their `at`.
+ * `clock()`: an execution appears at its first timeline entry, a step is listed as `Pending` from
+ * its execution's start if it is planned up front (with a `behaviour`) and starts at its first
+ * entry, a status is that of the last entry so far, alarms appear at their `at`. Where SSM is not
+ * documented, the `behaviour` switches choose.
  *
  * @example
  * ```ts
  * let now = Date.parse('2026-11-25T14:00:00Z');
- * const sim = new SsmSimulator({ scenario, startEpochMs: now, clock: () => now });
+ * const sim = new SsmSimulator({ scenario, startEpochMs: now, clock: () => now, behaviour: {} });
  * const ssm = new SSMClient({ endpoint: await sim.start(), region: 'us-east-1' });
  * now += 5_000; // the scenario moves on
  * await sim.stop();
@@ -523,6 +614,11 @@ export class SsmSimulator {
   private mutator: PayloadMutator | undefined;
   private readonly tokenSecret = randomBytes(32);
   private readonly server: LocalHttpServer;
+  /** Set when no `behaviour` option was given: the model from before planned steps were listed. */
+  private readonly legacyDefault: boolean;
+  private readonly rules: SsmBehaviour;
+  private readonly forgotten = new Set<string>();
+  private readonly lags = new Map<string, number>();
 
   /** @throws {@link ScenarioError} for an invalid scenario, {@link SandboxError} for bad options */
   public constructor(options: SsmSimulatorOptions) {
@@ -535,6 +631,14 @@ export class SsmSimulator {
     }
     if (throttleBurst !== undefined && !(throttleBurst >= 1)) {
       throw new SandboxError(`throttleBurst must be a number >= 1 (got ${throttleBurst}).`);
+    }
+    if (options.behaviour === undefined) {
+      // LEGACY-DEFAULT: removed once the poller handles planned steps
+      this.legacyDefault = true;
+      this.rules = { ...DOCUMENTED_BEHAVIOUR, historyDays: Number.POSITIVE_INFINITY };
+    } else {
+      this.legacyDefault = false;
+      this.rules = resolveBehaviour(options.behaviour);
     }
     this.currentScenario = parseScenario(options.scenario);
     this.startEpochMs = options.startEpochMs;
@@ -558,6 +662,14 @@ export class SsmSimulator {
     return this.currentScenario;
   }
 
+  /**
+   * The behaviour in force, every field filled in; `undefined` when the simulator was made without
+   * a `behaviour` option (the earlier model). Label it with `behaviourLabel` for reports.
+   */
+  public get behaviour(): SsmBehaviour | undefined {
+    return this.legacyDefault ? undefined : this.rules;
+  }
+
   /** Starts the HTTP server; resolves to {@link SsmSimulator.endpoint}. */
   public start(): Promise<string> {
     return this.server.start();
@@ -579,6 +691,19 @@ export class SsmSimulator {
       ...this.currentScenario,
       executions: [...this.currentScenario.executions, execution],
     });
+  }
+
+  /**
+   * Makes SSM forget an execution now, as its history expiry does: from the next call on it answers
+   * 400 `AutomationExecutionNotFoundException` and no listing shows it. The ground truth keeps it.
+   *
+   * @throws {@link SandboxError} when the scenario has no execution with this id
+   */
+  public forgetExecution(id: string): void {
+    if (!this.currentScenario.executions.some((execution) => execution.id === id)) {
+      throw new SandboxError(`forgetExecution: the scenario has no execution ${id}.`);
+    }
+    this.forgotten.add(id);
   }
 
   /** Requests received per operation (including throttled and faulted ones) since the last reset. */
@@ -613,7 +738,10 @@ export class SsmSimulator {
 
   /**
    * Everything that happened up to `clock()`: each status change of each execution and step (a
-   * repeated status is not a change) and each alarm state change, sorted by time.
+   * repeated status is not a change) and each alarm state change, sorted by time. A step that never
+   * started has no entry; with a `behaviour`, the first status of a step planned up front has
+   * `previousStatus: 'Pending'`. Times are the real ones, whatever the visibility lag; forgotten
+   * executions stay.
    */
   public groundTruth(): GroundTruthEntry[] {
     const now = this.clock();
@@ -622,8 +750,9 @@ export class SsmSimulator {
     const statuses = (
       timeline: readonly { readonly at: number; readonly status: string }[],
       base: Pick<GroundTruthEntry, 'kind' | 'executionId' | 'stepExecutionId'>,
+      initial: string | null,
     ): void => {
-      let previous: string | null = null;
+      let previous = initial;
       for (const entry of timeline) {
         if (toMs(entry.at) > now) break;
         if (entry.status === previous) continue;
@@ -651,10 +780,14 @@ export class SsmSimulator {
       }
     };
     for (const execution of this.currentScenario.executions) {
-      statuses(execution.timeline, { kind: 'execution', executionId: execution.id });
+      statuses(execution.timeline, { kind: 'execution', executionId: execution.id }, null);
       alarms(execution.alarms, execution.id);
       for (const step of execution.steps) {
-        statuses(step.timeline, { kind: 'step', executionId: execution.id, stepExecutionId: step.id });
+        statuses(
+          step.timeline,
+          { kind: 'step', executionId: execution.id, stepExecutionId: step.id },
+          this.listsBeforeStart(step) ? 'Pending' : null,
+        );
         alarms(step.alarms, execution.id, step.id);
       }
     }
@@ -663,6 +796,41 @@ export class SsmSimulator {
 
   private toMs(at: number): number {
     return this.startEpochMs + at * 1000;
+  }
+
+  /** Whether the step is listed as `Pending` before it starts. */
+  private listsBeforeStart(step: ScenarioStep): boolean {
+    return !this.legacyDefault && step.plannedUpFront !== false;
+  }
+
+  private alarmsShown(alarms: readonly ScenarioAlarm[] | undefined, now: number): AlarmInfo[] {
+    const toMs = (at: number): number => this.toMs(at);
+    return this.legacyDefault ? visibleAlarms(alarms, toMs, now) : latestAlarm(alarms, toMs, now);
+  }
+
+  private lagMs(step: ScenarioStep): number {
+    const max = this.rules.visibilityLagSeconds;
+    if (max === 0) return 0;
+    let lag = this.lags.get(step.id);
+    if (lag === undefined) {
+      lag = stepVisibilityLagMs(step.id, max);
+      this.lags.set(step.id, lag);
+    }
+    return lag;
+  }
+
+  /** The step's state if its start is visible at `now`, else `undefined`. */
+  private startedState(step: ScenarioStep, now: number): TimelineState | undefined {
+    const first = step.timeline[0];
+    if (first === undefined || this.toMs(first.at) + this.lagMs(step) > now) return undefined;
+    return evaluateTimeline(step.timeline, (at) => this.toMs(at), now);
+  }
+
+  private isForgotten(id: string, state: TimelineState, now: number): boolean {
+    return (
+      this.forgotten.has(id) ||
+      (state.endMs !== undefined && now - state.endMs > this.rules.historyDays * DAY_MS)
+    );
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -715,14 +883,27 @@ export class SsmSimulator {
     return true;
   }
 
+  /** The step started last (scenario order breaking ties) whose start is visible, if any. */
+  private currentStep(execution: ScenarioExecution, now: number): ScenarioStep | undefined {
+    let current: { step: ScenarioStep; startMs: number } | undefined;
+    for (const step of execution.steps) {
+      const first = step.timeline[0];
+      if (first === undefined || this.startedState(step, now) === undefined) continue;
+      const startMs = this.toMs(first.at);
+      if (current === undefined || startMs >= current.startMs) current = { step, startMs };
+    }
+    return current?.step;
+  }
+
   private executionViews(now: number): ExecutionView[] {
     const toMs = (at: number): number => this.toMs(at);
     const views: ExecutionView[] = [];
     this.currentScenario.executions.forEach((execution, index) => {
       const state = evaluateTimeline(execution.timeline, toMs, now);
-      if (state === undefined) return;
-      const current = this.stepViews(execution, now).at(-1);
-      const alarms = visibleAlarms(execution.alarms, toMs, now);
+      if (state === undefined || this.isForgotten(execution.id, state, now)) return;
+      // SSM shows no current step once an execution has ended (captured rate-control output).
+      const current =
+        !this.legacyDefault && state.endMs !== undefined ? undefined : this.currentStep(execution, now);
       views.push({
         id: execution.id,
         status: state.status,
@@ -740,34 +921,74 @@ export class SsmSimulator {
           ExecutionStartTime: seconds(state.startMs),
           ExecutionEndTime: seconds(state.endMs),
           Outputs: state.fields.outputs,
-          Mode: 'Auto',
+          Mode: execution.mode ?? 'Auto',
           ParentAutomationExecutionId: execution.parentId,
           CurrentStepName: current?.name,
           CurrentAction: current?.action,
           FailureMessage: state.fields.failureMessage,
+          TargetParameterName: execution.targetParameterName,
+          Targets: execution.targets?.map((target) => ({ Key: target.key, Values: target.values })),
+          ResolvedTargets:
+            execution.resolvedTargets === undefined
+              ? undefined
+              : {
+                  ParameterValues: execution.resolvedTargets.parameterValues,
+                  Truncated: execution.resolvedTargets.truncated,
+                },
+          MaxConcurrency: execution.maxConcurrency,
+          MaxErrors: execution.maxErrors,
           AutomationType: 'Local',
-          TriggeredAlarms: nonEmpty(alarms),
+          TriggeredAlarms: nonEmpty(this.alarmsShown(execution.alarms, now)),
         }),
       });
     });
     return views.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
   }
 
-  /** Visible steps in start order (oldest first, scenario order breaking ties). */
-  private stepViews(execution: ScenarioExecution, now: number): StepView[] {
-    const toMs = (at: number): number => this.toMs(at);
+  /**
+   * The steps listed at `now`, in listing order. Forward: started steps by start time (scenario
+   * order breaking ties), then the not-started ones in scenario order. Reverse: the started ones
+   * newest first and the not-started ones before or after them, ties and not-started ones in the
+   * order the behaviour says.
+   */
+  private stepViews(execution: ScenarioExecution, now: number, reverse: boolean): StepView[] {
+    const { reverseOrderUnstarted, startTimeTies, unstartedStepIds } = this.rules;
+    const key = (startMs: number | undefined, index: number): SortKey => {
+      if (!reverse) return startMs === undefined ? [1, 0, index] : [0, startMs, index];
+      const tie = startTimeTies === 'listOrder' ? index : -index;
+      const unstartedGroup = reverseOrderUnstarted === 'first' ? 0 : 1;
+      return startMs === undefined ? [unstartedGroup, 0, tie] : [1 - unstartedGroup, -startMs, tie];
+    };
     const views: StepView[] = [];
     execution.steps.forEach((step, index) => {
-      const state = evaluateTimeline(step.timeline, toMs, now);
-      if (state === undefined) return;
+      const state = this.startedState(step, now);
+      if (state !== undefined) {
+        views.push({
+          id: step.id,
+          name: step.name,
+          action: step.action,
+          status: state.status,
+          startMs: state.startMs,
+          sortKey: key(state.startMs, index),
+          wire: stepWire(step, state, this.alarmsShown(step.alarms, now)),
+        });
+        return;
+      }
+      if (!this.listsBeforeStart(step)) return;
+      const id =
+        unstartedStepIds === 'stable'
+          ? step.id
+          : unstartedStepIds === 'changeOnStart'
+            ? pendingStepExecutionId(step.id)
+            : undefined;
       views.push({
-        id: step.id,
+        id,
         name: step.name,
         action: step.action,
-        status: state.status,
-        startMs: state.startMs,
-        sortKey: [state.startMs, index],
-        wire: stepWire(step, state, visibleAlarms(step.alarms, toMs, now)),
+        status: 'Pending',
+        startMs: undefined,
+        sortKey: key(undefined, index),
+        wire: pendingStepWire(step, id),
       });
     });
     return views.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
@@ -775,6 +996,7 @@ export class SsmSimulator {
 
   private describeExecutions(input: Json): Json {
     const maxResults = parseMaxResults(input.MaxResults);
+    const inclusive = this.rules.startTimeFilter === 'inclusive';
     const matchers = parseFilters<ExecutionView>(input.Filters, 10, EXECUTION_FILTER_KEYS, {
       ExecutionStatus: equals((view) => view.status),
       ExecutionId: equals((view) => view.id),
@@ -782,11 +1004,16 @@ export class SsmSimulator {
       CurrentAction: equals((view) => view.currentAction),
       AutomationType: equals(() => 'Local'),
       DocumentNamePrefix: (values) => (view) => values.some((prefix) => view.documentName.startsWith(prefix)),
-      StartTimeAfter: startedAfter,
-      StartTimeBefore: startedBefore,
+      StartTimeAfter: startTimeFilter('after', inclusive),
+      StartTimeBefore: startTimeFilter('before', inclusive),
     });
+    const showsChildren =
+      this.rules.childListing === 'included' ||
+      filterKeys(input.Filters).some((key) => CHILD_REVEALING_FILTERS.includes(key));
     const scope = { op: 'DescribeAutomationExecutions', filters: input.Filters ?? null };
-    const views = this.executionViews(this.clock()).filter((view) => matchers.every((match) => match(view)));
+    const views = this.executionViews(this.clock()).filter(
+      (view) => (showsChildren || view.parentId === null) && matchers.every((match) => match(view)),
+    );
     const page = this.page(views, scope, maxResults, input.NextToken);
     return compact({
       AutomationExecutionMetadataList: page.items.map((view) => view.wire),
@@ -808,43 +1035,40 @@ export class SsmSimulator {
     }
     const maxResults = parseMaxResults(input.MaxResults);
     const reverse = input.ReverseOrder === true;
+    const inclusive = this.rules.startTimeFilter === 'inclusive';
     const matchers = parseFilters<StepView>(input.Filters, 6, STEP_FILTER_KEYS, {
       StepExecutionStatus: equals((view) => view.status),
       StepExecutionId: equals((view) => view.id),
       StepName: equals((view) => view.name),
       Action: equals((view) => view.action),
-      StartTimeAfter: startedAfter,
-      StartTimeBefore: startedBefore,
+      StartTimeAfter: startTimeFilter('after', inclusive),
+      StartTimeBefore: startTimeFilter('before', inclusive),
     });
     const now = this.clock();
     const execution = this.currentScenario.executions.find((candidate) => candidate.id === id);
-    if (
-      execution === undefined ||
-      evaluateTimeline(execution.timeline, (at) => this.toMs(at), now) === undefined
-    ) {
+    const state =
+      execution === undefined ? undefined : evaluateTimeline(execution.timeline, (at) => this.toMs(at), now);
+    if (execution === undefined || state === undefined || this.isForgotten(id, state, now)) {
       throw new WireError(
         400,
         'AutomationExecutionNotFoundException',
         `Automation execution ${id} does not exist.`,
       );
     }
-    let views: Listed[] = this.stepViews(execution, now).filter((view) =>
+    const views = this.stepViews(execution, now, reverse).filter((view) =>
       matchers.every((match) => match(view)),
     );
-    if (reverse) {
-      views = views
-        .reverse()
-        .map((view) => ({ ...view, sortKey: [-view.sortKey[0], -view.sortKey[1]] as const }));
-    }
     const scope = { op: 'DescribeAutomationStepExecutions', id, reverse, filters: input.Filters ?? null };
     const page = this.page(views, scope, maxResults, input.NextToken);
     return compact({ StepExecutions: page.items.map((view) => view.wire), NextToken: page.next });
   }
 
   /**
-   * One page of `items` (sorted by key). The token carries the key of the last item served, so
-   * items appearing meanwhile neither repeat nor shift the next page, plus a MAC over the request's
-   * scope: a token from another request, operation or simulator is refused.
+   * One page of `items` (sorted by key). A `key` token carries the key of the last item served, so
+   * items appearing meanwhile neither repeat nor shift the next page; an `offset` token carries the
+   * position after the last item served, applied to the list as it stands at the next call. Either
+   * carries a MAC over the request's scope: a token from another request, operation or simulator
+   * is refused.
    */
   private page<T extends Listed>(
     items: readonly T[],
@@ -853,16 +1077,27 @@ export class SsmSimulator {
     rawToken: unknown,
   ): { items: T[]; next: string | undefined } {
     const scopeText = JSON.stringify(scope);
-    let rest = items;
-    if (rawToken !== undefined && rawToken !== null) {
-      const after = this.decodeToken(rawToken, scopeText);
-      rest = items.filter((item) => compareKeys(item.sortKey, after) > 0);
+    const cursor =
+      rawToken === undefined || rawToken === null ? undefined : this.decodeToken(rawToken, scopeText);
+    if (this.rules.nextToken === 'offset') {
+      const start = typeof cursor === 'number' ? cursor : 0;
+      const served = items.slice(start, start + maxResults);
+      const end = start + served.length;
+      return {
+        items: served,
+        next: end < items.length ? this.encodeToken({ o: end }, scopeText) : undefined,
+      };
     }
+    const after = cursor;
+    const rest =
+      after === undefined || typeof after === 'number'
+        ? items
+        : items.filter((item) => compareKeys(item.sortKey, after) > 0);
     const served = rest.slice(0, maxResults);
     const last = served.at(-1);
     const next =
       rest.length > served.length && last !== undefined
-        ? this.encodeToken(last.sortKey, scopeText)
+        ? this.encodeToken({ k: last.sortKey }, scopeText)
         : undefined;
     return { items: served, next };
   }
@@ -871,12 +1106,13 @@ export class SsmSimulator {
     return createHmac('sha256', this.tokenSecret).update(`${payload}\n${scopeText}`).digest('base64url');
   }
 
-  private encodeToken(key: SortKey, scopeText: string): string {
-    const payload = Buffer.from(JSON.stringify(key)).toString('base64url');
+  private encodeToken(cursor: { k: SortKey } | { o: number }, scopeText: string): string {
+    const payload = Buffer.from(JSON.stringify(cursor)).toString('base64url');
     return `${payload}.${this.mac(payload, scopeText)}`;
   }
 
-  private decodeToken(raw: unknown, scopeText: string): SortKey {
+  /** The key (key tokens) or the offset (offset tokens) a token carries. */
+  private decodeToken(raw: unknown, scopeText: string): SortKey | number {
     const invalid = new WireError(400, 'InvalidNextToken', 'The specified token is not valid.');
     if (typeof raw !== 'string') throw invalid;
     const [payload, mac, extra] = raw.split('.');
@@ -888,8 +1124,13 @@ export class SsmSimulator {
     ) {
       throw invalid;
     }
-    const key: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    if (!Array.isArray(key) || key.length !== 2 || !key.every((n) => typeof n === 'number')) throw invalid;
-    return [key[0] as number, key[1] as number];
+    const cursor = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Json;
+    if (this.rules.nextToken === 'offset') {
+      if (!Number.isInteger(cursor.o) || (cursor.o as number) < 0) throw invalid;
+      return cursor.o as number;
+    }
+    const key = cursor.k;
+    if (!Array.isArray(key) || key.length === 0 || !key.every((n) => typeof n === 'number')) throw invalid;
+    return key as number[];
   }
 }
