@@ -595,7 +595,9 @@ describe('Class: SsmSimulator', () => {
         name: 'ThrottlingException',
         $metadata: { httpStatusCode: 400 },
       });
-      await expect(otherOperation).resolves.toBeDefined();
+      await expect(otherOperation).resolves.toMatchObject({
+        StepExecutions: [{ StepName: 'runChild', StepStatus: 'InProgress' }],
+      });
     });
 
     it('lets the SDK standard retry get through throttling', async () => {
@@ -633,14 +635,18 @@ describe('Class: SsmSimulator', () => {
         name: 'InternalServerError',
         $metadata: { httpStatusCode: 500 },
       });
-      await expect(executions()).resolves.toBeDefined();
+      await expect(executions()).resolves.toMatchObject({
+        AutomationExecutionMetadataList: [{ AutomationExecutionId: execId(1) }],
+      });
     });
 
     it('resets the connection for an injected reset', async () => {
       sim.injectFaults({ nextCalls: ['reset'] });
 
       await expect(executions()).rejects.toMatchObject({ code: 'ECONNRESET' });
-      await expect(executions()).resolves.toBeDefined();
+      await expect(executions()).resolves.toMatchObject({
+        AutomationExecutionMetadataList: [{ AutomationExecutionId: execId(1) }],
+      });
       expect(sim.callCounts().DescribeAutomationExecutions).toBe(2);
     });
 
@@ -792,6 +798,21 @@ describe('Class: SsmSimulator', () => {
       ]);
     });
 
+    it('keeps the earlier model without a behaviour option: no step before it starts, no history expiry', async () => {
+      // Prepare
+      now = at(2.5);
+      const early = (await steps({ AutomationExecutionId: execId(1) })).StepExecutions ?? [];
+      now = at(4) + 365 * 86_400_000;
+
+      // Act
+      const late = await ids();
+
+      // Assess
+      expect(sim.behaviour).toBeUndefined();
+      expect(early.map((s) => s.StepName)).toEqual(['runChild']);
+      expect(late).toEqual([execId(4), execId(3), execId(2), execId(1)]);
+    });
+
     it('rejects an invalid scenario and bad options', () => {
       expect(() => new SsmSimulator({ scenario: { name: '', executions: [] }, startEpochMs: START })).toThrow(
         ScenarioError,
@@ -819,7 +840,7 @@ describe('Class: SsmSimulator', () => {
         maxAttempts: 1,
       });
       clients.push(late);
-      await expect(executions({}, late)).rejects.toThrow();
+      await expect(executions({}, late)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     });
   });
 });
