@@ -7,7 +7,7 @@ import {
   SSMClient,
   type StepExecution,
 } from '@aws-sdk/client-ssm';
-import { ServiceError } from '../core/errors';
+import { MalformedRecordError, ServiceError } from '../core/errors';
 import type { ExecutionSource, StepPage, StepPageRequest } from '../core/ports';
 import { IN_FLIGHT_STATUSES } from '../core/status';
 import type { AlarmState, ExecutionView, StepTargetLocation, StepView } from '../core/types';
@@ -86,15 +86,7 @@ export class SsmExecutionSource implements ExecutionSource {
         }),
       ),
     );
-    const steps: StepView[] = [];
-    for (const raw of output.StepExecutions ?? []) {
-      const view = toStepView(raw);
-      if (typeof view === 'string') {
-        this.#onSkip({ operation, reason: view, executionId: request.executionId });
-      } else {
-        steps.push(view);
-      }
-    }
+    const steps = this.#viewsOf(operation, output.StepExecutions, toStepView, () => request.executionId);
     return { steps, nextToken: output.NextToken ?? null };
   }
 
@@ -112,16 +104,35 @@ export class SsmExecutionSource implements ExecutionSource {
           }),
         ),
       );
-      for (const raw of output.AutomationExecutionMetadataList ?? []) {
-        const view = toExecutionView(raw);
-        if (typeof view === 'string') {
-          this.#onSkip({ operation, reason: view, executionId: raw.AutomationExecutionId ?? null });
-        } else {
-          views.push(view);
-        }
-      }
+      views.push(
+        ...this.#viewsOf(
+          operation,
+          output.AutomationExecutionMetadataList,
+          toExecutionView,
+          (raw) => raw.AutomationExecutionId ?? null,
+        ),
+      );
       nextToken = output.NextToken;
     } while (nextToken);
+    return views;
+  }
+
+  /** The views of the records that can be used; each one that cannot is reported and skipped. */
+  #viewsOf<R, V>(
+    operation: string,
+    records: readonly R[] | undefined,
+    toView: (raw: R) => V,
+    executionIdOf: (raw: R) => string | null,
+  ): V[] {
+    const views: V[] = [];
+    for (const raw of records ?? []) {
+      try {
+        views.push(toView(raw));
+      } catch (error) {
+        if (!(error instanceof MalformedRecordError)) throw error;
+        this.#onSkip({ operation, reason: error.message, executionId: executionIdOf(raw) });
+      }
+    }
     return views;
   }
 
@@ -136,10 +147,16 @@ export class SsmExecutionSource implements ExecutionSource {
   }
 }
 
-/** Turns one AutomationExecutionMetadata into a view, or says why it cannot. */
-export function toExecutionView(raw: AutomationExecutionMetadata): ExecutionView | string {
-  if (!raw.AutomationExecutionId) return 'execution without AutomationExecutionId';
-  if (!raw.AutomationExecutionStatus) return `execution ${raw.AutomationExecutionId} without status`;
+/**
+ * Turns one AutomationExecutionMetadata into a view.
+ *
+ * @throws {@link MalformedRecordError} when the record has no id or no status, saying which
+ */
+export function toExecutionView(raw: AutomationExecutionMetadata): ExecutionView {
+  if (!raw.AutomationExecutionId) throw new MalformedRecordError('execution without AutomationExecutionId');
+  if (!raw.AutomationExecutionStatus) {
+    throw new MalformedRecordError(`execution ${raw.AutomationExecutionId} without status`);
+  }
   return {
     executionId: raw.AutomationExecutionId,
     documentName: raw.DocumentName ?? '',
@@ -153,10 +170,16 @@ export function toExecutionView(raw: AutomationExecutionMetadata): ExecutionView
   };
 }
 
-/** Turns one StepExecution into a view, or says why it cannot. */
-export function toStepView(raw: StepExecution): StepView | string {
-  if (!raw.StepExecutionId) return `step ${raw.StepName ?? '(unnamed)'} without StepExecutionId`;
-  if (!raw.StepStatus) return `step ${raw.StepExecutionId} without status`;
+/**
+ * Turns one StepExecution into a view.
+ *
+ * @throws {@link MalformedRecordError} when the record has no id or no status, saying which
+ */
+export function toStepView(raw: StepExecution): StepView {
+  if (!raw.StepExecutionId) {
+    throw new MalformedRecordError(`step ${raw.StepName ?? '(unnamed)'} without StepExecutionId`);
+  }
+  if (!raw.StepStatus) throw new MalformedRecordError(`step ${raw.StepExecutionId} without status`);
   return {
     stepExecutionId: raw.StepExecutionId,
     stepName: raw.StepName ?? '',

@@ -14,6 +14,9 @@ export class ConfigError extends StepWatchError {}
 /** An event cannot be made to fit the entry size limit even with every large field dropped. */
 export class EventTooLargeError extends StepWatchError {}
 
+/** A record an AWS service returned lacks what the cycle needs (an id, a status); it is skipped and reported. */
+export class MalformedRecordError extends StepWatchError {}
+
 /** An AWS service call failed in a way the cycle cannot work around. */
 export class ServiceError extends StepWatchError {
   /**

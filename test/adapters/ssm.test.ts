@@ -10,7 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { SsmExecutionSource, toExecutionView, toStepView } from '../../lambda/adapters/ssm';
-import { ServiceError } from '../../lambda/core/errors';
+import { MalformedRecordError, ServiceError } from '../../lambda/core/errors';
 import { IN_FLIGHT_STATUSES } from '../../lambda/core/status';
 
 const client = new SSMClient({});
@@ -293,11 +293,13 @@ describe('Function: toExecutionView', () => {
     });
   });
 
-  it('says why a record cannot be used', () => {
-    expect(toExecutionView({ AutomationExecutionStatus: 'InProgress' })).toBe(
-      'execution without AutomationExecutionId',
+  it('throws a MalformedRecordError saying why a record cannot be used', () => {
+    expect(() => toExecutionView({ AutomationExecutionStatus: 'InProgress' })).toThrowError(
+      new MalformedRecordError('execution without AutomationExecutionId'),
     );
-    expect(toExecutionView({ AutomationExecutionId: 'e-1' })).toBe('execution e-1 without status');
+    expect(() => toExecutionView({ AutomationExecutionId: 'e-1' })).toThrowError(
+      new MalformedRecordError('execution e-1 without status'),
+    );
   });
 });
 
@@ -399,5 +401,14 @@ describe('Function: toStepView', () => {
     expect(typeof view === 'string' ? view : view.triggeredAlarms).toEqual([
       { name: 'NoState', state: 'UNKNOWN' },
     ]);
+  });
+
+  it('throws a MalformedRecordError saying why a record cannot be used', () => {
+    expect(() => toStepView({ StepName: 'nameless', StepStatus: 'Success' })).toThrowError(
+      new MalformedRecordError('step nameless without StepExecutionId'),
+    );
+    expect(() => toStepView({ StepExecutionId: 's-2' })).toThrowError(
+      new MalformedRecordError('step s-2 without status'),
+    );
   });
 });
