@@ -1,4 +1,5 @@
 // CPU time of the pure poll core (diff + event building) for one cycle over an in-memory fleet, no I/O.
+import { DEFAULT_EVENT_SOURCE, DEFAULT_MAX_ENTRY_BYTES } from '../lambda/core/defaults';
 import { diffExecution } from '../lambda/core/diff';
 import { buildEvents, type EventContext } from '../lambda/core/events';
 import type { ExecutionState, ExecutionView, StepSnapshot, StepView } from '../lambda/core/types';
@@ -114,9 +115,9 @@ function coreCycle(inputs: readonly CoreInput[]): number {
     account: '123456789012',
     region: 'eu-west-1',
     partition: 'aws',
-    source: 'ssm-step-watch',
+    source: DEFAULT_EVENT_SOURCE,
     observedAt: iso(100_000),
-    maxEntryBytes: 262_144,
+    maxEntryBytes: DEFAULT_MAX_ENTRY_BYTES,
   };
   let events = 0;
   for (const input of inputs) {

@@ -1,5 +1,6 @@
 // Runs one fleet with one step-read strategy over the real local stack on a virtual clock, and measures it.
 import type { Timer } from '../lambda/adapters/token-bucket';
+import { DEFAULT_EVENT_SOURCE, DEFAULT_MAX_ENTRY_BYTES } from '../lambda/core/defaults';
 import type { StepReadStrategy } from '../lambda/core/strategy';
 import { runPollCycle } from '../lambda/poll-cycle';
 import { createPoller } from '../lambda/poller';
@@ -71,9 +72,9 @@ export async function measureFleet(
       {
         tableName: stack.tableName,
         eventBusName: 'bench-bus',
-        eventSource: 'ssm-step-watch',
+        eventSource: DEFAULT_EVENT_SOURCE,
         historyRetentionDays: 30,
-        maxEntryBytes: 262_144,
+        maxEntryBytes: DEFAULT_MAX_ENTRY_BYTES,
         ssmDescribeTps: BENCH_DESCRIBE_TPS,
       },
       { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
