@@ -1,4 +1,5 @@
 // Compares what SSM shows with the stored snapshots and names every transition.
+import { isNotStarted } from './read-plan';
 import { isFailureStatus, isTerminal } from './status';
 import type {
   AlarmState,
@@ -26,7 +27,10 @@ export interface DiffInput {
 export interface DiffResult {
   readonly transitions: readonly Transition[];
   readonly next: ExecutionState;
-  /** Step execution ids whose snapshot changed and must be written. */
+  /**
+   * Step execution ids whose snapshot changed and must be written; an id absent from `next.steps` is
+   * a not-started entry a started step took over, to be deleted.
+   */
   readonly changedSteps: readonly string[];
   /** Whether the execution snapshot itself must be written. */
   readonly changed: boolean;
@@ -46,16 +50,38 @@ export function diffExecution(input: DiffInput): DiffResult {
 
   const stepTransitions: Transition[] = [];
   const nextSteps = new Map(previousSteps);
-  const changedSteps: string[] = [];
-  for (const step of sortByStart(input.steps)) {
-    const before = previousSteps.get(step.stepExecutionId) ?? null;
+  const touched = new Set<string>();
+  const plan = new PlannedSteps(previousSteps);
+  const sorted = sortByStart(input.steps);
+  // Steps not started yet are kept, silently: the audit knows the plan, a consumer hears nothing.
+  for (const step of sorted) {
+    if (!isNotStarted(step) || previousSteps.has(step.stepExecutionId)) continue;
+    nextSteps.set(step.stepExecutionId, plannedSnapshot(step));
+    touched.add(step.stepExecutionId);
+    plan.add(step.stepExecutionId, step.stepName);
+  }
+  for (const step of sorted) {
+    if (isNotStarted(step)) continue;
+    let before = previousSteps.get(step.stepExecutionId) ?? null;
+    if (before === null) {
+      // A started step SSM listed before under another id (or none) takes over that planned entry,
+      // so its first event says it was Pending.
+      const superseded = plan.take(step.stepName, step.stepExecutionId);
+      if (superseded !== null) {
+        before = nextSteps.get(superseded) ?? null;
+        nextSteps.delete(superseded);
+        if (previousSteps.has(superseded)) touched.add(superseded);
+        else touched.delete(superseded);
+      }
+    }
     const { transitions, next } = diffStep(step, before);
-    if (transitions.length > 0 || before === null) {
+    if (transitions.length > 0 || before === null || before.stepExecutionId !== step.stepExecutionId) {
       nextSteps.set(step.stepExecutionId, next);
-      changedSteps.push(step.stepExecutionId);
+      touched.add(step.stepExecutionId);
       stepTransitions.push(...transitions);
     }
   }
+  const changedSteps = [...touched];
 
   let executionOrdinal = previousExecution?.transitions ?? 0;
   const statusChanged = previousExecution?.status !== execution.status;
@@ -180,4 +206,46 @@ function countFailures(steps: ReadonlyMap<string, StepSnapshot>): number {
   let count = 0;
   for (const step of steps.values()) if (isFailureStatus(step.status)) count++;
   return count;
+}
+
+/** The snapshot of a step listed but not started: no transition counted yet. */
+function plannedSnapshot(step: StepView): StepSnapshot {
+  return {
+    stepExecutionId: step.stepExecutionId,
+    stepName: step.stepName,
+    status: step.status,
+    startTime: null,
+    transitions: 0,
+    alarms: [],
+    alarmsRaised: 0,
+    ...(step.maxAttempts !== null && { maxAttempts: step.maxAttempts }),
+  };
+}
+
+/**
+ * The not-started steps of an execution by name, in plan order. SSM may list a step that has not
+ * started without an id, or under an id that changes when it starts; a newly seen started step then
+ * takes over the first planned entry of its name (step names are unique within a runbook).
+ */
+class PlannedSteps {
+  readonly #byName = new Map<string, string[]>();
+
+  constructor(steps: ReadonlyMap<string, StepSnapshot>) {
+    for (const step of steps.values()) if (isNotStarted(step)) this.add(step.stepExecutionId, step.stepName);
+  }
+
+  add(key: string, stepName: string): void {
+    const keys = this.#byName.get(stepName) ?? [];
+    keys.push(key);
+    this.#byName.set(stepName, keys);
+  }
+
+  /** Removes and returns the key of the first planned entry of this name other than `exceptKey`. */
+  take(stepName: string, exceptKey: string): string | null {
+    const keys = this.#byName.get(stepName) ?? [];
+    const index = keys.findIndex((key) => key !== exceptKey);
+    if (index < 0) return null;
+    const [key] = keys.splice(index, 1);
+    return key ?? null;
+  }
 }

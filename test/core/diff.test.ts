@@ -274,12 +274,12 @@ describe('Function: diffExecution', () => {
   });
 
   it('orders a non-final execution status first and steps by start time', () => {
-    // Prepare: SSM's ReverseOrder gives the newest step first.
+    // Prepare: out of start order, with a step not started yet (which sends nothing).
     const steps: StepView[] = [
-      stepView({ stepExecutionId: 'step-3', startTime: isoAt(3) }),
-      stepView({ stepExecutionId: 'step-pending', startTime: null, status: 'Pending' }),
-      stepView({ stepExecutionId: 'step-1', startTime: isoAt(1), status: 'Success' }),
-      stepView({ stepExecutionId: 'step-2', startTime: isoAt(2), status: 'Success' }),
+      stepView({ stepExecutionId: 'step-3', stepName: 'three', startTime: isoAt(3) }),
+      stepView({ stepExecutionId: 'step-pending', stepName: 'four', startTime: null, status: 'Pending' }),
+      stepView({ stepExecutionId: 'step-1', stepName: 'one', startTime: isoAt(1), status: 'Success' }),
+      stepView({ stepExecutionId: 'step-2', stepName: 'two', startTime: isoAt(2), status: 'Success' }),
     ];
 
     // Act
@@ -291,7 +291,6 @@ describe('Function: diffExecution', () => {
       'step step-1 null->Success',
       'step step-2 null->Success',
       'step step-3 null->InProgress',
-      'step step-pending null->Pending',
     ]);
   });
 
@@ -406,5 +405,112 @@ describe('Function: diffExecution', () => {
     expect(result.transitions).toEqual([]);
     expect(result.changed).toBe(true);
     expect(result.next.execution.endTime).toBe(isoAt(50));
+  });
+});
+
+describe('Function: diffExecution with steps not started', () => {
+  const pending = (overrides: Partial<StepView> = {}): StepView =>
+    stepView({
+      stepExecutionId: 'step-2',
+      stepName: 'startInstance',
+      status: 'Pending',
+      startTime: null,
+      ...overrides,
+    });
+
+  it('keeps a step listed as Pending without a start time, and sends nothing for it', () => {
+    // Act
+    const result = diff({ steps: [stepView(), pending()] });
+
+    // Assess
+    expect(result.transitions.map(describeTransition)).toEqual([
+      'execution null->InProgress',
+      'step step-1 null->InProgress',
+    ]);
+    expect(result.next.steps.get('step-2')).toEqual({
+      stepExecutionId: 'step-2',
+      stepName: 'startInstance',
+      status: 'Pending',
+      startTime: null,
+      transitions: 0,
+      alarms: [],
+      alarmsRaised: 0,
+    });
+    expect(result.changedSteps).toEqual(['step-2', 'step-1']);
+  });
+
+  it('sends a step that starts with previousStatus Pending and ordinal 0', () => {
+    const first = diff({ steps: [pending()] });
+
+    const second = diff({
+      steps: [pending({ status: 'InProgress', startTime: isoAt(20) })],
+      previous: first.next,
+    });
+
+    expect(second.transitions).toEqual([
+      {
+        kind: 'step',
+        step: pending({ status: 'InProgress', startTime: isoAt(20) }),
+        previousStatus: 'Pending',
+        ordinal: 0,
+      },
+    ]);
+    expect(second.next.steps.get('step-2')?.transitions).toBe(1);
+  });
+
+  it('lets a started step take over the planned entry of its name when its id changed on start', () => {
+    const first = diff({ steps: [pending({ stepExecutionId: 'planned-id' })] });
+
+    const started = pending({ stepExecutionId: 'real-id', status: 'InProgress', startTime: isoAt(20) });
+    const second = diff({ steps: [started], previous: first.next });
+
+    expect(second.transitions).toEqual([
+      { kind: 'step', step: started, previousStatus: 'Pending', ordinal: 0 },
+    ]);
+    expect([...second.next.steps.keys()]).toEqual(['real-id']);
+    expect(second.changedSteps).toEqual(['planned-id', 'real-id']);
+  });
+
+  it('drops a planned entry seen in the same read as the started step that supersedes it', () => {
+    const started = pending({
+      stepExecutionId: 'real-id',
+      status: 'Success',
+      startTime: isoAt(5),
+      endTime: isoAt(6),
+    });
+
+    const result = diff({ steps: [pending({ stepExecutionId: 'planned:startInstance' }), started] });
+
+    expect(result.transitions.map(describeTransition)).toEqual([
+      'execution null->InProgress',
+      'step real-id Pending->Success',
+    ]);
+    expect([...result.next.steps.keys()]).toEqual(['real-id']);
+    expect(result.changedSteps).toEqual(['real-id']);
+  });
+
+  it('sends nothing for a step that stays Pending after the execution ends', () => {
+    const first = diff({ steps: [stepView(), pending()] });
+
+    const second = diff({
+      execution: executionView({ status: 'Cancelled', endTime: isoAt(30) }),
+      steps: [stepView({ status: 'Cancelled', endTime: isoAt(29) }), pending()],
+      previous: first.next,
+    });
+
+    expect(second.transitions.map(describeTransition)).toEqual([
+      'step step-1 InProgress->Cancelled',
+      'execution InProgress->Cancelled',
+    ]);
+    expect(second.next.steps.get('step-2')?.status).toBe('Pending');
+  });
+
+  it('treats a Pending step with a start time as started', () => {
+    const result = diff({ steps: [pending({ startTime: isoAt(3) })] });
+
+    expect(result.transitions.map(describeTransition)).toEqual([
+      'execution null->InProgress',
+      'step step-2 null->Pending',
+    ]);
   });
 });

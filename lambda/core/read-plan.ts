@@ -1,0 +1,242 @@
+// Plans which step pages a cycle reads: filters that return what can have changed, wherever SSM sorts steps not yet started.
+import { isTerminal } from './status';
+import type { ExecutionState, ExecutionView, StepSnapshot } from './types';
+
+/** Most step executions one `DescribeAutomationStepExecutions` page returns (SSM's MaxResults limit). */
+export const STEP_PAGE_SIZE = 50;
+/** Most values one SSM filter takes, e.g. step execution ids in a `StepExecutionId` filter. */
+export const FILTER_VALUES_LIMIT = 10;
+
+/**
+ * One filtered listing of an execution's steps, read to its last page. An empty query lists every
+ * step, not-started ones included.
+ */
+export interface StepQuery {
+  /** SSM's `StartTimeAfter` (ISO 8601, whole seconds): only steps that started after it. */
+  readonly startedAfter?: string;
+  /** SSM's `StartTimeBefore` (ISO 8601, whole seconds): only steps that started before it. */
+  readonly startedBefore?: string;
+  /** SSM's `StepExecutionId` filter: only these steps (at most {@link FILTER_VALUES_LIMIT}). */
+  readonly stepExecutionIds?: readonly string[];
+}
+
+/** How steps are read: the planned window (default), or every page every cycle (for comparison). */
+export type StepReadStrategy = 'window' | 'full';
+
+/** What a cycle reads of one execution's steps. */
+export interface StepReadPlan {
+  /** True when the plan lists every step (the first read, and the reconciliation after the end). */
+  readonly complete: boolean;
+  readonly queries: readonly StepQuery[];
+}
+
+/** Settings of {@link planStepReads}. */
+export interface StepPlanOptions {
+  readonly strategy: StepReadStrategy;
+  /**
+   * How long after its start time a step may first show up in SSM's listing. The window re-reads
+   * that much before the newest start it knows, so a late step is still seen while the run goes on;
+   * one later than that is seen by the reconciliation read after the execution ends.
+   */
+  readonly visibilityLagSeconds: number;
+}
+
+/** A full listing: every step, started or not, in SSM's forward order. */
+const EVERYTHING: StepReadPlan = { complete: true, queries: [{}] };
+
+/**
+ * Whether an execution's steps need reading at all. A finished execution whose final status is
+ * already stored, and whose steps were read completely after it ended, cannot change any more.
+ */
+export function needsStepRead(previous: ExecutionState | null, execution: ExecutionView): boolean {
+  if (!previous) return true;
+  const stored = previous.execution;
+  if (stored.status !== execution.status || !isTerminal(execution.status)) return true;
+  if (stored.stepsReadAt === null) return true;
+  return execution.endTime !== null && stored.stepsReadAt < execution.endTime;
+}
+
+/**
+ * Whether a step is listed but has not started: SSM lists future steps up front as `Pending`
+ * without a start time. Such a step sends no event until it starts.
+ */
+export function isNotStarted(step: { readonly status: string; readonly startTime: string | null }): boolean {
+  return step.status === 'Pending' && step.startTime === null;
+}
+
+/**
+ * Whether a step, as the snapshot has it, can still change while the execution runs: it started and
+ * is not terminal. A retried step stays `InProgress` across its attempts (SSM: "the step isn't
+ * considered to have failed until all retry attempts have failed"), so a failed step is final.
+ */
+export function mayStillChange(step: StepSnapshot): boolean {
+  return !isTerminal(step.status) && !isNotStarted(step);
+}
+
+/**
+ * Plans the step reads of one execution.
+ *
+ * The first read of an execution and the read after it ends list every step (the plan, and a
+ * reconciliation that catches whatever the window missed). In between, a cycle reads only what can
+ * have changed: steps that started since the newest start it knows (less the visibility lag), and
+ * the steps still open in the snapshot. Open steps older than that are covered by start-time ranges
+ * or by `StepExecutionId` filters, whichever costs fewer calls, estimated from the start times the
+ * snapshot knows. No query depends on where SSM sorts steps that have not started, because a
+ * start-time filter never returns them.
+ */
+export function planStepReads(
+  previous: ExecutionState | null,
+  execution: ExecutionView,
+  options: StepPlanOptions,
+): StepReadPlan {
+  if (options.strategy === 'full' || !previous || previous.execution.stepsReadAt === null) return EVERYTHING;
+  if (isTerminal(execution.status)) return EVERYTHING;
+
+  const knownStarts: number[] = [];
+  const openTimed: { id: string; start: number }[] = [];
+  const openUntimed: string[] = [];
+  for (const step of previous.steps.values()) {
+    const start = step.startTime === null ? Number.NaN : Date.parse(step.startTime);
+    if (!Number.isNaN(start)) knownStarts.push(start);
+    if (!mayStillChange(step)) continue;
+    if (Number.isNaN(start)) openUntimed.push(step.stepExecutionId);
+    else openTimed.push({ id: step.stepExecutionId, start });
+  }
+  knownStarts.sort((a, b) => a - b);
+  const newest = knownStarts.at(-1) ?? (execution.startTime ? Date.parse(execution.startTime) : Number.NaN);
+  if (Number.isNaN(newest)) return EVERYTHING;
+
+  const tailFrom = newest - options.visibilityLagSeconds * 1000;
+  const older = openTimed.filter((s) => s.start < tailFrom).sort((a, b) => a.start - b.start);
+  const queries = [...coverOlderAndTail(older, knownStarts, tailFrom), ...byIds(openUntimed)];
+  return { complete: false, queries };
+}
+
+/** Queries that fetch exactly these steps, ten ids a query. */
+export function byIds(ids: readonly string[]): StepQuery[] {
+  const queries: StepQuery[] = [];
+  for (let i = 0; i < ids.length; i += FILTER_VALUES_LIMIT) {
+    queries.push({ stepExecutionIds: ids.slice(i, i + FILTER_VALUES_LIMIT) });
+  }
+  return queries;
+}
+
+/** Below this margin, SSM's bound inclusiveness and second precision cannot drop a step. */
+const MARGIN_MS = 1000;
+/** Above this many old open steps, one range from the oldest is planned without searching. */
+const SEARCH_LIMIT = 2000;
+
+type Segment =
+  | { readonly kind: 'range'; readonly from: number; readonly to: number }
+  | { readonly kind: 'ids'; readonly ids: readonly string[] };
+
+/**
+ * Covers the open steps older than the tail and the tail itself with the fewest estimated calls:
+ * a dynamic programme over the old open steps in start order, each run of them covered by one
+ * start-time range, by id filters, or by extending the tail back to its first step.
+ */
+function coverOlderAndTail(
+  older: readonly { id: string; start: number }[],
+  knownStarts: readonly number[],
+  tailFrom: number,
+): StepQuery[] {
+  const count = (from: number, to: number): number =>
+    upperBound(knownStarts, to + MARGIN_MS) - lowerBound(knownStarts, from - MARGIN_MS);
+  const pages = (steps: number): number => Math.max(1, Math.ceil(steps / STEP_PAGE_SIZE));
+  const tail = (from: number): StepQuery => ({ startedAfter: isoSecondsFloor(from - MARGIN_MS) });
+  const m = older.length;
+  if (m === 0) return [tail(tailFrom)];
+  const first = older[0] as { start: number };
+  if (m > SEARCH_LIMIT) return [tail(first.start)];
+
+  // best[i]: fewest calls covering older[0..i-1] with separate queries; how[i]: the last segment.
+  const best: number[] = [0];
+  const how: { from: number; segment: Segment }[] = [];
+  for (let i = 0; i < m; i++) {
+    let cost = Number.POSITIVE_INFINITY;
+    let choice: { from: number; segment: Segment } | undefined;
+    for (let j = 0; j <= i; j++) {
+      const a = older[j] as { start: number };
+      const b = older[i] as { start: number };
+      const range = pages(count(a.start, b.start));
+      const ids = Math.ceil((i - j + 1) / FILTER_VALUES_LIMIT);
+      const candidate = (best[j] as number) + Math.min(range, ids);
+      if (candidate < cost) {
+        cost = candidate;
+        choice = {
+          from: j,
+          segment:
+            range <= ids
+              ? { kind: 'range', from: a.start, to: b.start }
+              : { kind: 'ids', ids: older.slice(j, i + 1).map((s) => s.id) },
+        };
+      }
+    }
+    best.push(cost);
+    how.push(choice as { from: number; segment: Segment });
+  }
+
+  // Either every old step is covered separately and the tail read on its own, or the tail reaches
+  // back to the first step of a last run of old steps.
+  let total = (best[m] as number) + pages(count(tailFrom, Number.POSITIVE_INFINITY));
+  let mergedFrom = m;
+  for (let j = 0; j < m; j++) {
+    const start = (older[j] as { start: number }).start;
+    const merged = (best[j] as number) + pages(count(start, Number.POSITIVE_INFINITY));
+    if (merged < total) {
+      total = merged;
+      mergedFrom = j;
+    }
+  }
+  const segments: Segment[] = [];
+  for (let i = mergedFrom; i > 0; ) {
+    const step = how[i - 1] as { from: number; segment: Segment };
+    segments.unshift(step.segment);
+    i = step.from;
+  }
+  const queries = segments.flatMap((segment): StepQuery[] =>
+    segment.kind === 'ids'
+      ? byIds(segment.ids)
+      : [
+          {
+            startedAfter: isoSecondsFloor(segment.from - MARGIN_MS),
+            startedBefore: isoSecondsCeil(segment.to + MARGIN_MS),
+          },
+        ],
+  );
+  const tailStart = mergedFrom < m ? (older[mergedFrom] as { start: number }).start : tailFrom;
+  queries.push(tail(tailStart));
+  return queries;
+}
+
+function isoSecondsFloor(ms: number): string {
+  return `${new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19)}Z`;
+}
+
+function isoSecondsCeil(ms: number): string {
+  return `${new Date(Math.ceil(ms / 1000) * 1000).toISOString().slice(0, 19)}Z`;
+}
+
+/** First index whose value is >= `value` in an ascending array. */
+function lowerBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index whose value is > `value` in an ascending array. */
+function upperBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

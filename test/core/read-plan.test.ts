@@ -1,0 +1,206 @@
+// Tests of the step-read plan: full reads where they are due, filtered windows in between.
+import { describe, expect, it } from 'vitest';
+import {
+  isNotStarted,
+  mayStillChange,
+  needsStepRead,
+  planStepReads,
+  type StepPlanOptions,
+} from '../../lambda/core/read-plan';
+import type { StepSnapshot } from '../../lambda/core/types';
+import { executionState, executionView, isoAt, stepSnapshot } from '../helpers/builders';
+
+const WINDOW: StepPlanOptions = { strategy: 'window', visibilityLagSeconds: 60 };
+
+/** Whole-second ISO time `seconds` after the test epoch, as the plan writes filter values. */
+function isoSeconds(seconds: number): string {
+  return `${isoAt(seconds).slice(0, 19)}Z`;
+}
+
+/** Snapshots of steps started at the given seconds; `open` names the ones still in progress. */
+function started(starts: readonly number[], open: readonly number[] = []): StepSnapshot[] {
+  return starts.map((start, i) =>
+    stepSnapshot({
+      stepExecutionId: `step-${i + 1}`,
+      stepName: `step${i + 1}`,
+      startTime: isoAt(start),
+      status: open.includes(start) ? 'InProgress' : 'Success',
+    }),
+  );
+}
+
+/** Snapshots of steps listed up front and not started yet. */
+function planned(count: number, from = 1000): StepSnapshot[] {
+  return Array.from({ length: count }, (_, i) =>
+    stepSnapshot({
+      stepExecutionId: `planned-${from + i}`,
+      stepName: `target${from + i}`,
+      startTime: null,
+      status: 'Pending',
+      transitions: 0,
+    }),
+  );
+}
+
+describe('Function: needsStepRead', () => {
+  it('reads an execution never seen', () => {
+    expect(needsStepRead(null, executionView())).toBe(true);
+  });
+
+  it('reads an execution still in flight', () => {
+    expect(needsStepRead(executionState(), executionView())).toBe(true);
+  });
+
+  it('reads a finished execution whose steps were last read before it ended', () => {
+    const previous = executionState({ status: 'Success', stepsReadAt: isoAt(4) });
+
+    expect(needsStepRead(previous, executionView({ status: 'Success', endTime: isoAt(5) }))).toBe(true);
+  });
+
+  it('skips a finished execution whose steps were read completely after it ended', () => {
+    const previous = executionState({ status: 'Success', stepsReadAt: isoAt(6) });
+
+    expect(needsStepRead(previous, executionView({ status: 'Success', endTime: isoAt(5) }))).toBe(false);
+  });
+});
+
+describe('Function: isNotStarted', () => {
+  it('is true only for Pending without a start time', () => {
+    expect(isNotStarted({ status: 'Pending', startTime: null })).toBe(true);
+    expect(isNotStarted({ status: 'Pending', startTime: isoAt(1) })).toBe(false);
+    expect(isNotStarted({ status: 'InProgress', startTime: null })).toBe(false);
+  });
+});
+
+describe('Function: mayStillChange', () => {
+  it('keeps started, non-final steps in view', () => {
+    expect(mayStillChange(stepSnapshot({ status: 'InProgress' }))).toBe(true);
+    expect(mayStillChange(stepSnapshot({ status: 'SomethingNew' }))).toBe(true);
+  });
+
+  it('treats a failed step with attempts left as final, as SSM retries it under InProgress', () => {
+    expect(mayStillChange(stepSnapshot({ status: 'Failed', maxAttempts: 3 }))).toBe(false);
+  });
+
+  it('leaves out steps that have not started', () => {
+    expect(mayStillChange(stepSnapshot({ status: 'Pending', startTime: null }))).toBe(false);
+  });
+});
+
+describe('Function: planStepReads', () => {
+  it('lists every step on first sight', () => {
+    expect(planStepReads(null, executionView(), WINDOW)).toEqual({ complete: true, queries: [{}] });
+  });
+
+  it('lists every step once the execution has ended, to reconcile', () => {
+    const previous = executionState({}, started([1, 2], [2]));
+
+    expect(planStepReads(previous, executionView({ status: 'Failed', endTime: isoAt(9) }), WINDOW)).toEqual({
+      complete: true,
+      queries: [{}],
+    });
+  });
+
+  it('lists every step each cycle with the full strategy', () => {
+    const previous = executionState({}, started([1, 2], [2]));
+
+    expect(planStepReads(previous, executionView(), { ...WINDOW, strategy: 'full' })).toEqual({
+      complete: true,
+      queries: [{}],
+    });
+  });
+
+  it('reads one window from the newest start less the lag when every open step is inside it', () => {
+    // Prepare: 100 finished steps, the last one open, and 900 more not started.
+    const starts = Array.from({ length: 100 }, (_, i) => i * 10);
+    const previous = executionState({}, [...started(starts, [990]), ...planned(900)]);
+
+    // Act
+    const plan = planStepReads(previous, executionView(), WINDOW);
+
+    // Assess: 990 s − 60 s lag − 1 s margin.
+    expect(plan).toEqual({ complete: false, queries: [{ startedAfter: isoSeconds(929) }] });
+  });
+
+  it('starts the window at the execution start when no step has started yet', () => {
+    const previous = executionState({ startTime: isoAt(0) }, planned(5));
+
+    expect(planStepReads(previous, executionView(), WINDOW).queries).toEqual([
+      { startedAfter: isoSeconds(-61) },
+    ]);
+  });
+
+  it('reaches the window back to old open steps when one range is cheapest', () => {
+    // 40 steps a second apart, those started at 0..9 still open, the newest at 39.
+    const starts = Array.from({ length: 40 }, (_, i) => i);
+    const previous = executionState({}, started(starts, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+
+    const plan = planStepReads(previous, executionView(), { ...WINDOW, visibilityLagSeconds: 5 });
+
+    expect(plan.queries).toEqual([{ startedAfter: isoSeconds(-1) }]);
+  });
+
+  it('covers a lone old straggler with a narrow range around its start', () => {
+    // One step open since second 0, then 500 finished steps, the newest at 500.
+    const starts = Array.from({ length: 501 }, (_, i) => i);
+    const previous = executionState({}, started(starts, [0, 500]));
+
+    const plan = planStepReads(previous, executionView(), WINDOW);
+
+    expect(plan.queries).toEqual([
+      { startedAfter: isoSeconds(-1), startedBefore: isoSeconds(1) },
+      { startedAfter: isoSeconds(439) },
+    ]);
+  });
+
+  it('fetches scattered old stragglers by id instead of paging through everything between them', () => {
+    // Steps open at 0, 100, 200 and 300 among 600 finished steps a second apart, the newest at 600.
+    const starts = Array.from({ length: 601 }, (_, i) => i);
+    const previous = executionState({}, started(starts, [0, 100, 200, 300, 600]));
+
+    const plan = planStepReads(previous, executionView(), WINDOW);
+
+    expect(plan.queries).toEqual([
+      { stepExecutionIds: ['step-1', 'step-101', 'step-201', 'step-301'] },
+      { startedAfter: isoSeconds(539) },
+    ]);
+  });
+
+  it('covers a dense cluster of old open steps with one bounded range', () => {
+    // 30 steps open at 0..29, 300 finished at 100..399, the newest at 399.
+    const cluster = Array.from({ length: 30 }, (_, i) => i);
+    const later = Array.from({ length: 300 }, (_, i) => 100 + i);
+    const previous = executionState({}, started([...cluster, ...later], [...cluster, 399]));
+
+    const plan = planStepReads(previous, executionView(), WINDOW);
+
+    expect(plan.queries).toEqual([
+      { startedAfter: isoSeconds(-1), startedBefore: isoSeconds(30) },
+      { startedAfter: isoSeconds(338) },
+    ]);
+  });
+
+  it('fetches open steps without a start time by id', () => {
+    const odd = stepSnapshot({ stepExecutionId: 'odd', status: 'InProgress', startTime: null });
+    const previous = executionState({}, [...started([1]), odd]);
+
+    expect(planStepReads(previous, executionView(), WINDOW).queries).toEqual([
+      { startedAfter: isoSeconds(-60) },
+      { stepExecutionIds: ['odd'] },
+    ]);
+  });
+
+  it('never plans a query that could return steps without a start time', () => {
+    // A rate-control parent: 50 targets open, 100 done, 850 not started.
+    const starts = Array.from({ length: 150 }, (_, i) => i * 2);
+    const open = starts.slice(100);
+    const previous = executionState({}, [...started(starts, open), ...planned(850)]);
+
+    const plan = planStepReads(previous, executionView(), WINDOW);
+
+    expect(plan.complete).toBe(false);
+    for (const query of plan.queries) {
+      expect(query.startedAfter !== undefined || query.stepExecutionIds !== undefined).toBe(true);
+    }
+  });
+});
