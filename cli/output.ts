@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import type { HistoryReaderOptions } from '../lambda/adapters/history';
+import type { HistoryReaderOptions } from '../lambda/adapters/dynamodb/history-reader';
 import { StepWatchError } from '../lambda/core/errors';
 
 /** Maps an async iterable lazily. */

@@ -1,7 +1,7 @@
 // Opening the table a read command (`history`, `executions`) works on: a deployed one, or the local run's.
 import { existsSync } from 'node:fs';
 import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { DynamoSnapshotStore } from '../lambda/adapters/snapshots';
+import { DynamoSnapshotStore } from '../lambda/adapters/dynamodb/snapshot-store';
 import { StepWatchError } from '../lambda/core/errors';
 import { SandboxError } from '../sandbox/errors';
 import { LocalRunNotFoundError, UsageError } from './errors';

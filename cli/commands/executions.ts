@@ -1,5 +1,5 @@
 // `step-watch executions`: the executions the table knows, newest first, with failed-step and alarm counts.
-import { HistoryReader } from '../../lambda/adapters/history';
+import { HistoryReader } from '../../lambda/adapters/dynamodb/history-reader';
 import { parseChoice, parseFlags } from '../args';
 import { UsageError } from '../errors';
 import { EXECUTIONS_TABLE_HEADERS, executionTableCells, streamJson, streamTable } from '../history/format';

@@ -1,5 +1,5 @@
 // `step-watch history`: an execution's audit trail (and its children's) as a table, JSON, CSV or an HTML timeline.
-import { type ExecutionListing, HistoryReader } from '../../lambda/adapters/history';
+import { type ExecutionListing, HistoryReader } from '../../lambda/adapters/dynamodb/history-reader';
 import { parseChoice, parseFlags } from '../args';
 import { ExecutionNotFoundError, UsageError } from '../errors';
 import {

@@ -1,5 +1,9 @@
 // Pure formatting of the audit trail and execution listings: aligned tables, CSV (RFC 4180) and JSON.
-import type { ExecutionListing, TransitionKind, TransitionRecord } from '../../lambda/adapters/history';
+import type {
+  ExecutionListing,
+  TransitionKind,
+  TransitionRecord,
+} from '../../lambda/adapters/dynamodb/history-reader';
 import type { EventDetail } from '../../lambda/core/events';
 
 /** One transition flattened for people and spreadsheets; `detail` keeps the full event for tools. */

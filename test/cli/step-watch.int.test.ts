@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoSnapshotStore } from '../../lambda/adapters/snapshots';
+import { DynamoSnapshotStore } from '../../lambda/adapters/dynamodb/snapshot-store';
 import { type LocalStack, startLocalStack } from '../../sandbox/local-stack';
 import { parseScenario } from '../../sandbox/scenario';
 import { runCli } from '../helpers/cli';

@@ -2,7 +2,7 @@
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DynamoSnapshotStore, KEYS } from '../../lambda/adapters/snapshots';
+import { DynamoSnapshotStore, KEYS } from '../../lambda/adapters/dynamodb/snapshot-store';
 import { ConfigError, ServiceError } from '../../lambda/core/errors';
 import type { CycleLogger } from '../../lambda/core/ports';
 import { DETAIL_TYPES } from '../../lambda/core/types';

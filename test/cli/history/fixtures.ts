@@ -1,7 +1,11 @@
 // History test data made the way the poller makes it: diffExecution over successive views, then buildEvents.
 
 import { type HistoryRow, toHistoryRow } from '../../../cli/history/format';
-import { compareTransitions, parseDetail, type TransitionRecord } from '../../../lambda/adapters/history';
+import {
+  compareTransitions,
+  parseDetail,
+  type TransitionRecord,
+} from '../../../lambda/adapters/dynamodb/history-reader';
 import { diffExecution } from '../../../lambda/core/diff';
 import { buildEvents } from '../../../lambda/core/events';
 import {

@@ -17,7 +17,11 @@ import {
   streamTable,
   tableCell,
 } from '../../../cli/history/format';
-import { compareTransitions, type ExecutionListing, parseDetail } from '../../../lambda/adapters/history';
+import {
+  compareTransitions,
+  type ExecutionListing,
+  parseDetail,
+} from '../../../lambda/adapters/dynamodb/history-reader';
 import { CHILD_ID, demoRows, FAILURE_MESSAGE, PARENT_ID, parseCsv } from './fixtures';
 
 async function* asAsync<T>(items: readonly T[]): AsyncGenerator<T> {

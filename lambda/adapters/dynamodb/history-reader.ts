@@ -1,8 +1,8 @@
 // Reads the audit trail back out of the table: an execution tree's transitions, and the executions it knows.
-import type { EventDetail, StepDetail } from '../core/events';
-import { DETAIL_TYPES, type ExecutionView } from '../core/types';
-import { INDEX } from './dynamodb/schema';
-import { type DynamoSnapshotStore, KEYS, readTransition } from './snapshots';
+import type { EventDetail, StepDetail } from '../../core/events';
+import { DETAIL_TYPES, type ExecutionView } from '../../core/types';
+import { INDEX } from './schema';
+import { type DynamoSnapshotStore, KEYS, readTransition } from './snapshot-store';
 
 type Item = Record<string, unknown>;
 

@@ -9,13 +9,19 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_HISTORY_RETENTION_DAYS } from '../core/defaults';
-import { ServiceError } from '../core/errors';
-import type { PollerState, RecordResult, SnapshotStore, TrackedExecution } from '../core/ports';
-import { isTerminal } from '../core/status';
-import type { DetailType, ExecutionSnapshot, ExecutionState, OutboxEvent, StepSnapshot } from '../core/types';
-import { CallCounter } from './call-counter';
-import { INDEX } from './dynamodb/schema';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/defaults';
+import { ServiceError } from '../../core/errors';
+import type { PollerState, RecordResult, SnapshotStore, TrackedExecution } from '../../core/ports';
+import { isTerminal } from '../../core/status';
+import type {
+  DetailType,
+  ExecutionSnapshot,
+  ExecutionState,
+  OutboxEvent,
+  StepSnapshot,
+} from '../../core/types';
+import { CallCounter } from '../call-counter';
+import { INDEX } from './schema';
 
 /** Options of {@link DynamoSnapshotStore}. */
 export interface DynamoSnapshotStoreOptions {
