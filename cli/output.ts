@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import type { HistoryReaderOptions } from '../lambda/adapters/dynamodb/history-reader';
+import type { DynamoHistoryReaderOptions } from '../lambda/adapters/dynamodb/history-reader';
 import { StepWatchError } from '../lambda/core/errors';
 
 /** Maps an async iterable lazily. */
@@ -36,7 +36,7 @@ export class Progress {
   }
 
   /** Records the running total of items read (a bound function, to pass as a callback). */
-  readonly update: NonNullable<HistoryReaderOptions['onProgress']> = (itemsRead) => {
+  readonly update: NonNullable<DynamoHistoryReaderOptions['onProgress']> = (itemsRead) => {
     if (this.#stream.isTTY !== true) return;
     const now = this.#now();
     if (now - this.#startedAt < 400 || now - this.#lastDrawn < 100) return;
@@ -63,7 +63,7 @@ export class SkippedItems {
   readonly #items: string[] = [];
 
   /** Records one (a bound function, to pass as a callback). */
-  readonly add: NonNullable<HistoryReaderOptions['onCorruptItem']> = (key, reason) => {
+  readonly add: NonNullable<DynamoHistoryReaderOptions['onCorruptItem']> = (key, reason) => {
     this.#items.push(`${String(key.pk)} ${String(key.sk)}: ${reason}`);
   };
 

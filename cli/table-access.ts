@@ -1,14 +1,22 @@
 // Opening the table a read command (`history`, `executions`) works on: a deployed one, or the local run's.
 import { existsSync } from 'node:fs';
 import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { DynamoSnapshotStore } from '../lambda/adapters/dynamodb/snapshot-store';
+import {
+  DynamoHistoryReader,
+  type DynamoHistoryReaderOptions,
+} from '../lambda/adapters/dynamodb/history-reader';
 import { StepWatchError } from '../lambda/core/errors';
+import type { HistoryReader } from '../lambda/core/history';
 import { SandboxError } from '../sandbox/errors';
 import { LocalRunNotFoundError, UsageError } from './errors';
 
+/** How a read command's history reader reports what it meets. */
+export type HistoryReporting = Pick<DynamoHistoryReaderOptions, 'onCorruptItem' | 'onProgress'>;
+
 /** The table a read command works on, and how to let go of it. */
 export interface TableAccess {
-  readonly store: DynamoSnapshotStore;
+  /** A reader of the table's audit trail, reporting unreadable items and progress as asked. */
+  historyReader(reporting: HistoryReporting): HistoryReader;
   /** The table name, with `(local)` for the local run's table, for messages. */
   readonly label: string;
   /** Stops the in-process DynamoDB of `--local`; nothing otherwise. */
@@ -40,8 +48,9 @@ export async function openTable(
     const tableName = named ?? process.env.TABLE_NAME?.trim();
     if (!tableName)
       throw new UsageError(`${command}: --table <name> (or TABLE_NAME) is required, or --local.`);
+    const client = new DynamoDBClient({});
     return {
-      store: new DynamoSnapshotStore({ tableName, client: new DynamoDBClient({}) }),
+      historyReader: (reporting) => new DynamoHistoryReader({ ...reporting, tableName, client }),
       label: tableName,
       close: async () => {},
     };
@@ -80,5 +89,9 @@ export async function openTable(
     if (error instanceof ResourceNotFoundException) throw missing;
     throw error;
   }
-  return { store: new DynamoSnapshotStore({ tableName, client }), label: `${tableName} (local)`, close };
+  return {
+    historyReader: (reporting) => new DynamoHistoryReader({ ...reporting, tableName, client }),
+    label: `${tableName} (local)`,
+    close,
+  };
 }

@@ -88,6 +88,8 @@ export function createPoller(
     now,
     onCorruptItem: (key, reason) =>
       extras.logger?.warn('ignored a corrupt item in the table', { ...key, reason }),
+    onUntypedTransition: (key, reason) =>
+      extras.logger?.warn('sending a transition that cannot catch a snapshot up', { ...key, reason }),
   });
   const publisher = new EventBridgePublisher({
     busName: config.eventBusName,

@@ -7,16 +7,33 @@ import { EPOCH } from './helpers/builders';
 
 /** An event of `stepExecutionId` (null: the execution's own) in execution `executionId`. */
 function event(eventId: string, stepExecutionId: string | null, executionId = 'e-1'): OutboxEvent {
-  return {
+  const entry = {
     eventId,
     executionId,
-    detailType: stepExecutionId ? 'Automation Step Status Change' : 'Automation Execution Status Change',
     resources: [],
     detail: '{}',
     observedAt: new Date(EPOCH).toISOString(),
-    stepExecutionId,
     sequence: 0,
+    ordinal: 0,
+    status: 'InProgress',
+    previousStatus: null,
   };
+  return stepExecutionId
+    ? {
+        ...entry,
+        detailType: 'Automation Step Status Change',
+        kind: 'step',
+        stepExecutionId,
+        stepName: stepExecutionId,
+        startTime: entry.observedAt,
+        maxAttempts: null,
+      }
+    : {
+        ...entry,
+        detailType: 'Automation Execution Status Change',
+        kind: 'execution',
+        stepExecutionId: null,
+      };
 }
 
 /** A bus that fails the listed event ids on every attempt, or throws on every call when `down`. */

@@ -1,5 +1,4 @@
 // `step-watch executions`: the executions the table knows, newest first, with failed-step and alarm counts.
-import { HistoryReader } from '../../lambda/adapters/dynamodb/history-reader';
 import { parseChoice, parseFlags } from '../args';
 import { UsageError } from '../errors';
 import { EXECUTIONS_TABLE_HEADERS, executionTableCells, streamJson, streamTable } from '../history/format';
@@ -78,10 +77,7 @@ export async function executionsCommand(args: string[]): Promise<void> {
   try {
     const progress = new Progress('executions');
     const skipped = new SkippedItems();
-    const reader = new HistoryReader(access.store, {
-      onCorruptItem: skipped.add,
-      onProgress: progress.update,
-    });
+    const reader = access.historyReader({ onCorruptItem: skipped.add, onProgress: progress.update });
     const listings = reader.executions({ since, status, documentPrefix: values.document });
     const chunks =
       format === 'json'

@@ -1,5 +1,5 @@
 // `step-watch history`: an execution's audit trail (and its children's) as a table, JSON, CSV or an HTML timeline.
-import { type ExecutionListing, HistoryReader } from '../../lambda/adapters/dynamodb/history-reader';
+import type { ExecutionListing } from '../../lambda/core/history';
 import { parseChoice, parseFlags } from '../args';
 import { ExecutionNotFoundError, UsageError } from '../errors';
 import {
@@ -64,10 +64,7 @@ export async function historyCommand(args: string[]): Promise<void> {
   try {
     const progress = new Progress('history');
     const skipped = new SkippedItems();
-    const reader = new HistoryReader(access.store, {
-      onCorruptItem: skipped.add,
-      onProgress: progress.update,
-    });
+    const reader = access.historyReader({ onCorruptItem: skipped.add, onProgress: progress.update });
     const execution = await reader.execution(executionId);
     if (!execution && !(await reader.exists(executionId))) {
       throw new ExecutionNotFoundError(`history: no execution ${executionId} in table ${access.label}.`);

@@ -5,6 +5,9 @@ import {
   DEFAULT_HISTORY_RETENTION_DAYS,
   DEFAULT_MAX_ENTRY_BYTES,
 } from '../../lambda/core/defaults';
+import { UnreadableDetailError } from '../../lambda/core/errors';
+import { type EventDetail, parseEventDetail } from '../../lambda/core/events';
+import { DETAIL_TYPES } from '../../lambda/core/types';
 import { runPollCycle } from '../../lambda/poll-cycle';
 import { createPoller } from '../../lambda/poller';
 import type { RecordedEvent } from '../../sandbox/event-recorder';
@@ -105,38 +108,27 @@ function toEnvelope(event: RecordedEvent): Record<string, unknown> {
   };
 }
 
-interface PrintedDetail {
-  executionId?: string;
-  documentName?: string;
-  executionStatus?: string;
-  previousStatus?: string | null;
-  observedAt?: string;
-  parentExecutionId?: string | null;
-  truncated?: string[];
-  step?: {
-    stepName?: string;
-    previousStatus?: string | null;
-    status?: string;
-    failureMessage?: string | null;
-  } | null;
-  alarm?: { name?: string; state?: string };
-}
-
 /** One readable line per event. */
 export function describeEvent(event: RecordedEvent): string {
-  const d = (event.detail ?? {}) as PrintedDetail;
-  const time = (d.observedAt ?? event.time).slice(11, 19);
-  const run = `${d.documentName ?? '?'} ${d.executionId ?? '?'}${d.parentExecutionId ? ` (child of ${d.parentExecutionId})` : ''}`;
+  let d: EventDetail;
+  try {
+    d = parseEventDetail(event.detailRaw);
+  } catch (error) {
+    if (!(error instanceof UnreadableDetailError)) throw error;
+    return `${event.time.slice(11, 19)}  ${event.detailType}  (${error.message})`;
+  }
+  const time = (d.observedAt || event.time).slice(11, 19);
+  const run = `${d.documentName || '?'} ${d.executionId}${d.parentExecutionId ? ` (child of ${d.parentExecutionId})` : ''}`;
   const arrow = (from: string | null | undefined, to: string | undefined) => `${from ?? '∅'} → ${to ?? '?'}`;
   switch (event.detailType) {
-    case 'Automation Step Status Change': {
+    case DETAIL_TYPES.step: {
       const failure = d.step?.failureMessage ? `  "${d.step.failureMessage}"` : '';
       return `${time}  step       ${run}  ${d.step?.stepName ?? '?'}: ${arrow(d.step?.previousStatus, d.step?.status)}${failure}`;
     }
-    case 'Automation Step Alarm Triggered':
+    case DETAIL_TYPES.alarm:
       return `${time}  alarm      ${run}  ${d.step ? `${d.step.stepName}: ` : ''}${d.alarm?.name ?? '?'} is ${d.alarm?.state ?? '?'}`;
-    case 'Automation Execution Status Change':
-      return `${time}  execution  ${run}  ${arrow(d.previousStatus, d.executionStatus)}`;
+    case DETAIL_TYPES.execution:
+      return `${time}  execution  ${run}  ${arrow(d.previousStatus, d.executionStatus || undefined)}`;
     default:
       return `${time}  ${event.detailType}  ${run}`;
   }

@@ -1,10 +1,7 @@
 // Pure formatting of the audit trail and execution listings: aligned tables, CSV (RFC 4180) and JSON.
-import type {
-  ExecutionListing,
-  TransitionKind,
-  TransitionRecord,
-} from '../../lambda/adapters/dynamodb/history-reader';
+
 import type { EventDetail } from '../../lambda/core/events';
+import type { ExecutionListing, TransitionKind, TransitionRecord } from '../../lambda/core/history';
 
 /** One transition flattened for people and spreadsheets; `detail` keeps the full event for tools. */
 export interface HistoryRow {

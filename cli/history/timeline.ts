@@ -1,6 +1,6 @@
 // Pure rendering of an execution's history as a self-contained HTML page with an SVG timeline.
 import { createHash } from 'node:crypto';
-import type { ExecutionListing } from '../../lambda/adapters/dynamodb/history-reader';
+import type { ExecutionListing } from '../../lambda/core/history';
 import { isFailureStatus, isTerminal } from '../../lambda/core/status';
 import type { HistoryRow } from './format';
 

@@ -17,6 +17,12 @@ export class EventTooLargeError extends StepWatchError {}
 /** A record an AWS service returned lacks what the cycle needs (an id, a status); it is skipped and reported. */
 export class MalformedRecordError extends StepWatchError {}
 
+/**
+ * A stored event detail cannot be used: not JSON, not an object, or without the ids every detail
+ * carries. Readers that skip unreadable data catch it.
+ */
+export class UnreadableDetailError extends StepWatchError {}
+
 /** An AWS service call failed in a way the cycle cannot work around. */
 export class ServiceError extends StepWatchError {
   /**

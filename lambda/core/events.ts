@@ -1,11 +1,12 @@
 // Turns transitions into event details of the public contract: eventId, fields, truncation.
 import { createHash } from 'node:crypto';
-import { EventTooLargeError } from './errors';
+import { EventTooLargeError, UnreadableDetailError } from './errors';
 import {
   DETAIL_TYPES,
   type DetailType,
   type ExecutionView,
   type OutboxEvent,
+  type RecordedTransition,
   type StepView,
   type Transition,
 } from './types';
@@ -107,7 +108,8 @@ export function executionArn(
 /**
  * Builds the outbox events of one execution's transitions, in order, numbered from `firstSequence`.
  * The execution-status event carries the execution status it moved to; step events carry the
- * execution's current status.
+ * execution's current status. Each event carries its transition as typed fields too
+ * ({@link RecordedTransition}); read a stored detail back with {@link parseEventDetail}.
  */
 export function buildEvents(
   execution: ExecutionView,
@@ -121,6 +123,7 @@ export function buildEvents(
     const detailType = detailTypeOf(transition);
     const resources = [executionArn(context, execution.executionId)];
     return {
+      ...recordedOf(transition),
       eventId,
       executionId: execution.executionId,
       detailType,
@@ -130,10 +133,92 @@ export function buildEvents(
         context.maxEntryBytes - fixedEntryBytes(context.source, detailType, resources),
       ),
       observedAt: context.observedAt,
-      stepExecutionId: transition.kind === 'execution' ? null : (transition.step?.stepExecutionId ?? null),
       sequence: firstSequence + index,
     };
   });
+}
+
+/**
+ * Reads a stored or received detail back: the detail, with the fields every detail carries checked
+ * and defaulted, and optional parts of the wrong shape dropped (`step` becomes null, `alarm` goes).
+ *
+ * @throws UnreadableDetailError when the text is not JSON, not an object, or has no `executionId`
+ *   or `eventId`; readers that skip unreadable data catch it.
+ * @example
+ * ```ts
+ * const detail = parseEventDetail(event.detail);
+ * console.log(detail.step?.status);
+ * ```
+ */
+export function parseEventDetail(text: string): EventDetail {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UnreadableDetailError('detail is not valid JSON', { cause: error });
+  }
+  if (!isRecord(value)) throw new UnreadableDetailError('detail is not a JSON object');
+  if (typeof value.executionId !== 'string' || typeof value.eventId !== 'string') {
+    throw new UnreadableDetailError('detail without executionId or eventId');
+  }
+  const detail: EventDetail = {
+    ...(value as unknown as EventDetail),
+    documentName: typeof value.documentName === 'string' ? value.documentName : '',
+    executionStatus: typeof value.executionStatus === 'string' ? value.executionStatus : '',
+    observedAt: typeof value.observedAt === 'string' ? value.observedAt : '',
+    parentExecutionId: typeof value.parentExecutionId === 'string' ? value.parentExecutionId : null,
+    truncated: Array.isArray(value.truncated) ? value.truncated.filter((t) => typeof t === 'string') : [],
+  };
+  if ('step' in value) {
+    const step = value.step;
+    const usable = isRecord(step) && typeof step.stepName === 'string' && typeof step.status === 'string';
+    detail.step = usable ? (step as unknown as StepDetail) : null;
+  }
+  if ('alarm' in value) {
+    const alarm = value.alarm;
+    if (isRecord(alarm) && typeof alarm.name === 'string' && typeof alarm.state === 'string') {
+      detail.alarm = { name: alarm.name, state: alarm.state };
+    } else {
+      delete detail.alarm;
+    }
+  }
+  return detail;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The transition as the typed fields of its outbox record. */
+function recordedOf(transition: Transition): RecordedTransition {
+  switch (transition.kind) {
+    case 'step':
+      return {
+        kind: 'step',
+        ordinal: transition.ordinal,
+        stepExecutionId: transition.step.stepExecutionId,
+        stepName: transition.step.stepName,
+        status: transition.step.status,
+        previousStatus: transition.previousStatus,
+        startTime: transition.step.startTime,
+        maxAttempts: transition.step.maxAttempts,
+      };
+    case 'execution':
+      return {
+        kind: 'execution',
+        ordinal: transition.ordinal,
+        stepExecutionId: null,
+        status: transition.status,
+        previousStatus: transition.previousStatus,
+      };
+    case 'alarm':
+      return {
+        kind: 'alarm',
+        ordinal: transition.ordinal,
+        stepExecutionId: transition.step?.stepExecutionId ?? null,
+        alarmName: transition.alarm.name,
+      };
+  }
 }
 
 function detailTypeOf(transition: Transition): DetailType {

@@ -132,8 +132,47 @@ export type Transition =
       readonly ordinal: number;
     };
 
-/** An event ready to send, as it is stored in the outbox. */
-export interface OutboxEvent {
+/**
+ * What a recorded transition is, as typed fields beside its serialised detail: what catching a
+ * snapshot up folds onto it (see `catchUp`), so nothing parses a detail back or recomputes an id.
+ * `ordinal` is the {@link Transition}'s ordinal.
+ */
+export type RecordedTransition =
+  | {
+      readonly kind: 'step';
+      readonly ordinal: number;
+      readonly stepExecutionId: string;
+      readonly stepName: string;
+      readonly status: string;
+      readonly previousStatus: string | null;
+      readonly startTime: string | null;
+      readonly maxAttempts: number | null;
+    }
+  | {
+      readonly kind: 'execution';
+      readonly ordinal: number;
+      readonly stepExecutionId: null;
+      readonly status: string;
+      readonly previousStatus: string | null;
+    }
+  | {
+      readonly kind: 'alarm';
+      readonly ordinal: number;
+      /** The step that raised it, or null for an execution-level alarm. */
+      readonly stepExecutionId: string | null;
+      readonly alarmName: string;
+    }
+  | {
+      /**
+       * Stored without these fields (by a version before they existed, or damaged): sent like any
+       * other, but it cannot tell whether a snapshot reflects it, so catching up skips it.
+       */
+      readonly kind: 'untyped';
+      readonly stepExecutionId: string | null;
+    };
+
+/** An event ready to send, as it is stored in the outbox: the entry, and the transition it records. */
+export type OutboxEvent = RecordedTransition & {
   readonly eventId: string;
   readonly executionId: string;
   readonly detailType: DetailType;
@@ -143,8 +182,6 @@ export interface OutboxEvent {
   readonly detail: string;
   /** When the transition was first observed (ISO); kept on every resend. */
   readonly observedAt: string;
-  /** The step it concerns, when there is one (for history queries). */
-  readonly stepExecutionId: string | null;
   /** Order of the event within its cycle, so history reads back in emission order. */
   readonly sequence: number;
-}
+};

@@ -18,8 +18,15 @@ function outboxEvent(n: number): OutboxEvent {
     resources: ['arn:aws:ssm:eu-west-1:123456789012:automation-execution/exec-1'],
     detail: JSON.stringify({ n }),
     observedAt: '2026-01-01T00:00:10.000Z',
-    stepExecutionId: `step-${n}`,
     sequence: n,
+    kind: 'step',
+    ordinal: 0,
+    stepExecutionId: `step-${n}`,
+    stepName: `step${n}`,
+    status: 'Success',
+    previousStatus: 'InProgress',
+    startTime: '2026-01-01T00:00:05.000Z',
+    maxAttempts: 1,
   };
 }
 

@@ -2,23 +2,21 @@
 import { describe, expect, it } from 'vitest';
 import { catchUp } from '../../lambda/core/catch-up';
 import { diffExecution } from '../../lambda/core/diff';
-import { buildEvents, type EventContext } from '../../lambda/core/events';
+import { buildEvents } from '../../lambda/core/events';
 import type { ExecutionState, ExecutionView, OutboxEvent, StepView } from '../../lambda/core/types';
-import { executionState, executionView, isoAt, stepSnapshot, stepView } from '../helpers/builders';
-
-const CONTEXT: EventContext = {
-  account: '123456789012',
-  region: 'us-east-1',
-  partition: 'aws',
-  source: 'ssm-step-watch',
-  observedAt: isoAt(20),
-  maxEntryBytes: 262_144,
-};
+import {
+  eventContext,
+  executionState,
+  executionView,
+  isoAt,
+  stepSnapshot,
+  stepView,
+} from '../helpers/builders';
 
 /** What a cycle records and would save for `execution` seen with `steps`, from `previous`. */
 function cycleOf(previous: ExecutionState | null, execution: ExecutionView, steps: StepView[]) {
   const diff = diffExecution({ execution, steps, previous, stepsComplete: true, readAt: isoAt(20) });
-  return { next: diff.next, events: buildEvents(execution, diff.transitions, CONTEXT, 0) };
+  return { next: diff.next, events: buildEvents(execution, diff.transitions, eventContext(), 0) };
 }
 
 /** The parts of a state the diff depends on. */
@@ -89,15 +87,36 @@ describe('Function: catchUp', () => {
     expect(caught).toEqual({ state: saved.next, changedSteps: [], changed: false });
   });
 
-  it('ignores transitions of other executions and details it cannot read', () => {
+  it('ignores transitions of other executions and records stored without their typed fields', () => {
     const stored = executionState({}, [stepSnapshot()]);
     const other = cycleOf(null, executionView({ executionId: 'exec-2' }), [
       stepView({ stepExecutionId: 'x' }),
     ]);
-    const garbled: OutboxEvent = { ...(other.events[0] as OutboxEvent), executionId: 'exec-1', detail: '{' };
+    const { eventId, detailType, resources, detail, observedAt, sequence } = other.events[0] as OutboxEvent;
+    const untyped: OutboxEvent = {
+      ...{ eventId, detailType, resources, detail, observedAt, sequence },
+      executionId: 'exec-1',
+      kind: 'untyped',
+      stepExecutionId: 'x',
+    };
 
-    const caught = catchUp(stored, executionView(), [...other.events, garbled]);
+    const caught = catchUp(stored, executionView(), [...other.events, untyped]);
 
     expect(caught).toEqual({ state: stored, changedSteps: [], changed: false });
+  });
+
+  it('folds records it meets out of order only where their ordinal is ahead of the snapshot', () => {
+    // Prepare: two cycles' records of one step; the snapshot reflects the first cycle only.
+    const stored = executionState({}, [stepSnapshot()]);
+    const execution = executionView();
+    const first = cycleOf(stored, execution, [stepView({ status: 'Waiting' })]);
+    const second = cycleOf(first.next, execution, [stepView({ status: 'InProgress' })]);
+
+    // Act
+    const caught = catchUp(first.next, execution, [...second.events, ...first.events]);
+
+    // Assess
+    expect(diffable(caught.state)).toEqual(diffable(second.next));
+    expect(caught.changedSteps).toEqual(['step-1']);
   });
 });

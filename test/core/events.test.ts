@@ -1,7 +1,13 @@
 // Tests of event building: deterministic ids, every field of the contract, sequence, truncation.
 import { describe, expect, it } from 'vitest';
-import { EventTooLargeError } from '../../lambda/core/errors';
-import { buildEvents, type EventContext, eventIdOf, TRUNCATION_MARK } from '../../lambda/core/events';
+import { EventTooLargeError, UnreadableDetailError } from '../../lambda/core/errors';
+import {
+  buildEvents,
+  type EventContext,
+  eventIdOf,
+  parseEventDetail,
+  TRUNCATION_MARK,
+} from '../../lambda/core/events';
 import type { OutboxEvent, StepView, Transition } from '../../lambda/core/types';
 import { detailOf, executionView, isoAt, stepView } from '../helpers/builders';
 
@@ -106,8 +112,12 @@ describe('Function: buildEvents', () => {
       resources: [ARN],
       detail: expect.any(String),
       observedAt: isoAt(10),
-      stepExecutionId: null,
       sequence: 5,
+      kind: 'execution',
+      ordinal: 1,
+      stepExecutionId: null,
+      status: 'Failed',
+      previousStatus: 'InProgress',
     });
     expect(event && detailOf(event)).toEqual({
       eventId,
@@ -151,7 +161,16 @@ describe('Function: buildEvents', () => {
 
     // Assess
     expect(event?.detailType).toBe('Automation Step Status Change');
-    expect(event?.stepExecutionId).toBe('step-1');
+    expect(event).toMatchObject({
+      kind: 'step',
+      ordinal: 1,
+      stepExecutionId: 'step-1',
+      stepName: 'stopInstance',
+      status: 'Failed',
+      previousStatus: 'InProgress',
+      startTime: isoAt(1),
+      maxAttempts: 3,
+    });
     expect(event?.resources).toEqual([ARN]);
     expect(event && detailOf(event)).toEqual({
       eventId: eventIdOf('exec-1', transition),
@@ -200,7 +219,12 @@ describe('Function: buildEvents', () => {
     const detail = event && detailOf(event);
 
     expect(event?.detailType).toBe('Automation Step Alarm Triggered');
-    expect(event?.stepExecutionId).toBe('step-1');
+    expect(event).toMatchObject({
+      kind: 'alarm',
+      ordinal: 0,
+      stepExecutionId: 'step-1',
+      alarmName: 'HighCPU',
+    });
     expect(detail?.alarm).toEqual({ name: 'HighCPU', state: 'ALARM' });
     expect(detail?.step?.stepExecutionId).toBe('step-1');
     expect(detail?.step?.previousStatus).toBeNull();
@@ -219,7 +243,7 @@ describe('Function: buildEvents', () => {
     const [event] = buildEvents(executionView(), [transition], context, 0);
 
     expect(event?.detailType).toBe('Automation Step Alarm Triggered');
-    expect(event?.stepExecutionId).toBeNull();
+    expect(event).toMatchObject({ kind: 'alarm', stepExecutionId: null, alarmName: 'HighCPU' });
     expect(event && detailOf(event)).toMatchObject({
       alarm: { name: 'HighCPU', state: 'ALARM' },
       step: null,
@@ -321,5 +345,52 @@ describe('Function: buildEvents', () => {
 
     expect(build).toThrow(EventTooLargeError);
     expect(build).toThrow(/exec-1/);
+  });
+});
+
+describe('Function: parseEventDetail', () => {
+  it('reads back every detail buildEvents makes', () => {
+    // Prepare
+    const transitions: Transition[] = [
+      { kind: 'execution', status: 'InProgress', previousStatus: null, ordinal: 0 },
+      stepTransition(stepView({ outputs: { k: ['v'] } }), 1, 'Pending'),
+      { kind: 'alarm', alarm: { name: 'HighCPU', state: 'ALARM' }, step: null, ordinal: 0 },
+    ];
+
+    // Act
+    const events = buildEvents(executionView(), transitions, context, 0);
+
+    // Assess
+    for (const event of events) expect(parseEventDetail(event.detail)).toEqual(JSON.parse(event.detail));
+  });
+
+  it('throws an UnreadableDetailError naming why a detail cannot be used', () => {
+    expect(() => parseEventDetail('{"eventId":')).toThrowError(
+      new UnreadableDetailError('detail is not valid JSON'),
+    );
+    expect(() => parseEventDetail('[1]')).toThrowError(
+      new UnreadableDetailError('detail is not a JSON object'),
+    );
+    expect(() => parseEventDetail('{"eventId":"e"}')).toThrowError(
+      new UnreadableDetailError('detail without executionId or eventId'),
+    );
+  });
+
+  it('drops a step or alarm of the wrong shape and defaults the common fields', () => {
+    const detail = parseEventDetail(
+      JSON.stringify({ eventId: 'e', executionId: 'x', step: { stepName: 3 }, alarm: 'x' }),
+    );
+
+    expect(detail).toMatchObject({
+      eventId: 'e',
+      executionId: 'x',
+      step: null,
+      documentName: '',
+      executionStatus: '',
+      observedAt: '',
+      parentExecutionId: null,
+      truncated: [],
+    });
+    expect(detail).not.toHaveProperty('alarm');
   });
 });

@@ -2,7 +2,8 @@
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DynamoSnapshotStore, KEYS } from '../../lambda/adapters/dynamodb/snapshot-store';
+import { KEYS } from '../../lambda/adapters/dynamodb/schema';
+import { DynamoSnapshotStore } from '../../lambda/adapters/dynamodb/snapshot-store';
 import { ConfigError, ServiceError } from '../../lambda/core/errors';
 import type { CycleLogger } from '../../lambda/core/ports';
 import { DETAIL_TYPES } from '../../lambda/core/types';

@@ -1,6 +1,6 @@
 // Builders of core test data: views and snapshots with sensible defaults, overridden per test.
 
-import type { EventDetail } from '../../lambda/core/events';
+import type { EventContext, EventDetail } from '../../lambda/core/events';
 import type {
   ExecutionSnapshot,
   ExecutionState,
@@ -107,4 +107,17 @@ export function executionState(
 /** The parsed `detail` of an outbox event. */
 export function detailOf(event: OutboxEvent): EventDetail {
   return JSON.parse(event.detail) as EventDetail;
+}
+
+/** Where and when test events are emitted: account 123456789012 in us-east-1, observed at second 20. */
+export function eventContext(overrides: Partial<EventContext> = {}): EventContext {
+  return {
+    account: '123456789012',
+    region: 'us-east-1',
+    partition: 'aws',
+    source: 'ssm-step-watch',
+    observedAt: isoAt(20),
+    maxEntryBytes: 262_144,
+    ...overrides,
+  };
 }

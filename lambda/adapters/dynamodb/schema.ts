@@ -1,4 +1,4 @@
-// The one definition of the table's keys, TTL and indexes: plain data (no SDK), for the CDK stack, createTable and the adapters.
+// The one definition of the table's key scheme, TTL and indexes: plain data (no SDK), for the CDK stack, createTable and the adapters.
 
 /** A string key attribute of the table or of an index. */
 export interface KeyAttribute {
@@ -19,6 +19,36 @@ export const PARTITION_KEY: KeyAttribute = { name: 'pk', type: 'S' };
 export const SORT_KEY: KeyAttribute = { name: 'sk', type: 'S' };
 /** TTL attribute (epoch seconds). */
 export const TTL_ATTRIBUTE = 'expiresAt';
+
+/**
+ * The key values of each item kind: `pk` names the execution (or the poller's shard), `sk` the item
+ * in it. See docs/internals.md.
+ *
+ * @example
+ * ```ts
+ * const key = { pk: KEYS.execution(executionId), sk: KEYS.stepState(stepExecutionId) };
+ * ```
+ */
+export const KEYS = {
+  /** `pk` of everything about one execution. */
+  execution: (executionId: string) => `EXEC#${executionId}`,
+  /** `sk` of the execution snapshot. */
+  executionState: 'STATE#EXEC',
+  /** `sk` of a step snapshot. */
+  stepState: (stepExecutionId: string) => `STATE#STEP#${stepExecutionId}`,
+  /** `sk` prefix of an execution's snapshots (execution and steps): its state is one Query. */
+  statePrefix: 'STATE#',
+  /** `sk` of a recorded transition (outbox and audit trail). */
+  transition: (eventId: string) => `EVT#${eventId}`,
+  /** `sk` prefix of an execution's transitions: its history is one Query. */
+  transitionPrefix: 'EVT#',
+  /** `pk` of a shard's poller state. */
+  poller: (shard: string) => `POLLER#${shard}`,
+  /** `sk` of the poller state. */
+  pollerState: 'STATE#POLLER',
+  /** `listShard` of every execution snapshot: the one partition of the byStart index. */
+  listShard: 'EXEC',
+} as const;
 
 /** Index names, for queries. */
 export const INDEX = {

@@ -1,27 +1,27 @@
 // SnapshotStore over one DynamoDB table: snapshots, the outbox / audit trail and the poller state.
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/defaults';
 import { ServiceError } from '../../core/errors';
 import type { PollerState, RecordResult, SnapshotStore, TrackedExecution } from '../../core/ports';
 import { isTerminal } from '../../core/status';
-import type {
-  DetailType,
-  ExecutionSnapshot,
-  ExecutionState,
-  OutboxEvent,
-  StepSnapshot,
-} from '../../core/types';
-import { CallCounter } from '../call-counter';
-import { INDEX } from './schema';
+import type { ExecutionSnapshot, ExecutionState, OutboxEvent, StepSnapshot } from '../../core/types';
+import type { CallCounter } from '../call-counter';
+import {
+  type CorruptItemHandler,
+  executionItem,
+  type Item,
+  outboxItem,
+  pollerStateItem,
+  readExecution,
+  readOutbox,
+  readPollerState,
+  readStep,
+  readTracked,
+  stepItem,
+} from './items';
+import { INDEX, KEYS } from './schema';
+import { DynamoTable } from './table';
 
 /** Options of {@link DynamoSnapshotStore}. */
 export interface DynamoSnapshotStoreOptions {
@@ -34,76 +34,52 @@ export interface DynamoSnapshotStoreOptions {
   readonly calls?: CallCounter;
   /** Current time in epoch ms, for TTLs and record times. @default Date.now */
   readonly now?: () => number;
-  /** Called for a stored item that cannot be read (corrupt or foreign), which is then ignored. */
-  readonly onCorruptItem?: (key: { pk: unknown; sk: unknown }, reason: string) => void;
+  /** Called for a stored item that cannot be read (corrupt or foreign), which is then ignored. @default ignore */
+  readonly onCorruptItem?: CorruptItemHandler;
+  /**
+   * Called for a pending transition without usable typed fields (stored by an earlier version, or
+   * damaged): it is sent like any other, but cannot catch a snapshot up. @default ignore
+   */
+  readonly onUntypedTransition?: CorruptItemHandler;
 }
 
-/** Key prefixes of the item kinds; see docs/internals.md. */
-export const KEYS = {
-  execution: (id: string) => `EXEC#${id}`,
-  executionState: 'STATE#EXEC',
-  stepState: (id: string) => `STATE#STEP#${id}`,
-  statePrefix: 'STATE#',
-  transition: (eventId: string) => `EVT#${eventId}`,
-  transitionPrefix: 'EVT#',
-  poller: (shard: string) => `POLLER#${shard}`,
-  pollerState: 'STATE#POLLER',
-  listShard: 'EXEC',
-} as const;
-
-type Item = Record<string, unknown>;
+/** A write request of one BatchWriteItem call. */
+type WriteRequest = { PutRequest: { Item: Item } };
 
 /** Stores snapshots and transitions in DynamoDB with conditional writes, never transactions. */
 export class DynamoSnapshotStore implements SnapshotStore {
   readonly calls: CallCounter;
-  readonly #doc: DynamoDBDocumentClient;
-  readonly #table: string;
+  readonly #table: DynamoTable;
   readonly #retentionSeconds: number;
   readonly #now: () => number;
-  readonly #onCorrupt: (key: { pk: unknown; sk: unknown }, reason: string) => void;
+  readonly #onCorrupt: CorruptItemHandler;
+  readonly #onUntyped: CorruptItemHandler;
 
   constructor(options: DynamoSnapshotStoreOptions) {
-    this.#doc = DynamoDBDocumentClient.from(options.client ?? new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-    this.#table = options.tableName;
+    this.#table = new DynamoTable(options);
+    this.calls = this.#table.calls;
     this.#retentionSeconds = (options.retentionDays ?? DEFAULT_HISTORY_RETENTION_DAYS) * 86_400;
-    this.calls = options.calls ?? new CallCounter();
     this.#now = options.now ?? Date.now;
     this.#onCorrupt = options.onCorruptItem ?? (() => {});
+    this.#onUntyped = options.onUntypedTransition ?? (() => {});
   }
 
   /** The table this store writes to. */
   get tableName(): string {
-    return this.#table;
+    return this.#table.name;
   }
 
   async loadPollerState(shard: string): Promise<PollerState> {
-    const output = await this.#call('GetItem', () =>
-      this.#doc.send(
+    const output = await this.#table.call('GetItem', (doc) =>
+      doc.send(
         new GetCommand({
-          TableName: this.#table,
+          TableName: this.#table.name,
           Key: { pk: KEYS.poller(shard), sk: KEYS.pollerState },
           ConsistentRead: true,
         }),
       ),
     );
-    const item = output.Item;
-    if (item && typeof item.version !== 'number') {
-      this.#onCorrupt(
-        { pk: item.pk, sk: item.sk },
-        'poller state without a numeric version; it will be replaced',
-      );
-    }
-    return {
-      watermark: typeof item?.watermark === 'string' ? item.watermark : null,
-      cursor: Array.isArray(item?.cursor)
-        ? item.cursor.filter((id): id is string => typeof id === 'string')
-        : [],
-      lastCompleteAt: typeof item?.lastCompleteAt === 'string' ? item.lastCompleteAt : null,
-      leaseUntil: typeof item?.leaseUntil === 'string' ? item.leaseUntil : null,
-      version: typeof item?.version === 'number' ? item.version : 0,
-    };
+    return readPollerState(output.Item, this.#onCorrupt);
   }
 
   async savePollerState(
@@ -111,19 +87,11 @@ export class DynamoSnapshotStore implements SnapshotStore {
     state: Omit<PollerState, 'version'>,
     expected: PollerState,
   ): Promise<boolean> {
-    return this.#conditional(() =>
-      this.#doc.send(
+    return this.#table.conditional('PutItem', (doc) =>
+      doc.send(
         new PutCommand({
-          TableName: this.#table,
-          Item: {
-            pk: KEYS.poller(shard),
-            sk: KEYS.pollerState,
-            watermark: state.watermark ?? undefined,
-            cursor: [...state.cursor],
-            lastCompleteAt: state.lastCompleteAt ?? undefined,
-            leaseUntil: state.leaseUntil ?? undefined,
-            version: expected.version + 1,
-          },
+          TableName: this.#table.name,
+          Item: pollerStateItem(shard, state, expected.version + 1),
           // A state whose version is not a number (corrupt) is replaced rather than blocking every cycle.
           ConditionExpression: 'attribute_not_exists(pk) OR version = :v OR NOT attribute_type(version, :n)',
           ExpressionAttributeValues: { ':v': expected.version, ':n': 'N' },
@@ -133,52 +101,36 @@ export class DynamoSnapshotStore implements SnapshotStore {
   }
 
   async listTracked(shard: string): Promise<TrackedExecution[]> {
-    const tracked: TrackedExecution[] = [];
-    for await (const item of this.#query({
-      IndexName: INDEX.inFlight,
-      KeyConditionExpression: 'trackShard = :s',
-      ExpressionAttributeValues: { ':s': shard },
-    })) {
-      if (typeof item.executionId === 'string' && typeof item.trackedAt === 'string') {
-        tracked.push({ executionId: item.executionId, trackedAt: item.trackedAt });
-      } else {
-        this.#onCorrupt({ pk: item.pk, sk: item.sk }, 'tracked execution without executionId or trackedAt');
-      }
-    }
-    return tracked;
+    return this.#inShard(INDEX.inFlight, 'trackShard', shard, (item) => readTracked(item, this.#onCorrupt));
   }
 
   async untrack(executionId: string): Promise<void> {
-    try {
-      await this.#call('UpdateItem', () =>
-        this.#doc.send(
-          new UpdateCommand({
-            TableName: this.#table,
-            Key: { pk: KEYS.execution(executionId), sk: KEYS.executionState },
-            UpdateExpression: 'REMOVE trackShard, trackedAt',
-            // Never create a bare item for an execution that has no snapshot.
-            ConditionExpression: 'attribute_exists(pk)',
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!(error instanceof ServiceError && error.cause instanceof ConditionalCheckFailedException))
-        throw error;
-    }
+    // A failed condition means there is no snapshot: nothing to untrack.
+    await this.#table.conditional('UpdateItem', (doc) =>
+      doc.send(
+        new UpdateCommand({
+          TableName: this.#table.name,
+          Key: { pk: KEYS.execution(executionId), sk: KEYS.executionState },
+          UpdateExpression: 'REMOVE trackShard, trackedAt',
+          // Never create a bare item for an execution that has no snapshot.
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      ),
+    );
   }
 
   async loadExecution(executionId: string): Promise<ExecutionState | null> {
     let execution: ExecutionSnapshot | null = null;
     const steps = new Map<string, StepSnapshot>();
-    for await (const item of this.#query({
+    for await (const item of this.#table.query({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': KEYS.execution(executionId), ':prefix': KEYS.statePrefix },
       ConsistentRead: true,
     })) {
       if (item.sk === KEYS.executionState) {
-        execution = this.#readExecution(item);
+        execution = readExecution(item, this.#onCorrupt);
       } else {
-        const step = this.#readStep(item);
+        const step = readStep(item, this.#onCorrupt);
         if (step) steps.set(step.stepExecutionId, step);
       }
     }
@@ -189,25 +141,11 @@ export class DynamoSnapshotStore implements SnapshotStore {
     const recordedAt = new Date(this.#now()).toISOString();
     const outcomes = await Promise.all(
       events.map((event) =>
-        this.#conditional(() =>
-          this.#doc.send(
+        this.#table.conditional('PutItem', (doc) =>
+          doc.send(
             new PutCommand({
-              TableName: this.#table,
-              Item: {
-                pk: KEYS.execution(event.executionId),
-                sk: KEYS.transition(event.eventId),
-                eventId: event.eventId,
-                executionId: event.executionId,
-                detailType: event.detailType,
-                detail: event.detail,
-                resources: [...event.resources],
-                observedAt: event.observedAt,
-                sequence: event.sequence,
-                stepExecutionId: event.stepExecutionId ?? undefined,
-                recordedAt: `${recordedAt}#${String(event.sequence).padStart(8, '0')}`,
-                pendingShard: shard,
-                expiresAt: this.#expiresAt(),
-              },
+              TableName: this.#table.name,
+              Item: outboxItem(shard, event, recordedAt, this.#expiresAt()),
               ConditionExpression: 'attribute_not_exists(pk)',
             }),
           ),
@@ -221,30 +159,18 @@ export class DynamoSnapshotStore implements SnapshotStore {
   }
 
   async listPending(shard: string): Promise<OutboxEvent[]> {
-    const pending: OutboxEvent[] = [];
-    for await (const item of this.#query({
-      IndexName: INDEX.outbox,
-      KeyConditionExpression: 'pendingShard = :s',
-      ExpressionAttributeValues: { ':s': shard },
-    })) {
-      const event = readTransition(item);
-      if (event) pending.push(event);
-      else
-        this.#onCorrupt(
-          { pk: item.pk, sk: item.sk },
-          'pending transition without eventId, detail or executionId',
-        );
-    }
-    return pending;
+    return this.#inShard(INDEX.outbox, 'pendingShard', shard, (item) =>
+      readOutbox(item, this.#onCorrupt, this.#onUntyped),
+    );
   }
 
   async markSent(events: readonly OutboxEvent[], sentAt: string): Promise<void> {
     await Promise.all(
       events.map((event) =>
-        this.#call('UpdateItem', () =>
-          this.#doc.send(
+        this.#table.call('UpdateItem', (doc) =>
+          doc.send(
             new UpdateCommand({
-              TableName: this.#table,
+              TableName: this.#table.name,
               Key: { pk: KEYS.execution(event.executionId), sk: KEYS.transition(event.eventId) },
               UpdateExpression: 'SET sentAt = if_not_exists(sentAt, :t) REMOVE pendingShard',
               ConditionExpression: 'attribute_exists(pk)',
@@ -265,36 +191,27 @@ export class DynamoSnapshotStore implements SnapshotStore {
     const execution = next.execution;
     const now = new Date(this.#now()).toISOString();
     const inFlight = !isTerminal(execution.status);
+    const expiresAt = inFlight ? undefined : this.#expiresAt();
     // Steps first: a save that dies half-way (a crash, a failed batch, an applied write whose reply
     // was lost) must leave the steps ahead of the execution, never behind it. A step snapshot left
     // behind would hide the step's return to that status as "no change", losing the transition.
-    const items = changedSteps.flatMap((id) => {
+    const requests = changedSteps.flatMap((id): WriteRequest[] => {
       const step = next.steps.get(id);
-      return step ? [this.#stepItem(execution.executionId, step, inFlight)] : [];
+      return step ? [{ PutRequest: { Item: stepItem(execution.executionId, step, expiresAt) } }] : [];
     });
-    for (let i = 0; i < items.length; i += 25) {
-      await this.#batchWrite(items.slice(i, i + 25));
+    for (let i = 0; i < requests.length; i += 25) {
+      await this.#batchWrite(requests.slice(i, i + 25));
     }
-    return this.#conditional(() =>
-      this.#doc.send(
+    return this.#table.conditional('PutItem', (doc) =>
+      doc.send(
         new PutCommand({
-          TableName: this.#table,
-          Item: {
-            pk: KEYS.execution(execution.executionId),
-            sk: KEYS.executionState,
-            ...execution,
-            alarms: [...execution.alarms],
+          TableName: this.#table.name,
+          Item: executionItem(shard, execution, {
             version: (expectedVersion ?? 0) + 1,
-            shard,
-            listShard: KEYS.listShard,
-            startTime: execution.startTime ?? undefined,
-            // Sparse indexes: absent attributes keep the item out of them.
-            parentExecutionId: execution.parentExecutionId ?? undefined,
-            trackShard: inFlight ? shard : undefined,
-            trackedAt: inFlight ? now : undefined,
-            updatedAt: now,
-            expiresAt: inFlight ? undefined : this.#expiresAt(),
-          },
+            inFlight,
+            now,
+            expiresAt: this.#expiresAt(),
+          }),
           ConditionExpression:
             expectedVersion === null ? 'attribute_not_exists(pk)' : 'attribute_exists(pk) AND version = :v',
           ExpressionAttributeValues: expectedVersion === null ? undefined : { ':v': expectedVersion },
@@ -303,151 +220,41 @@ export class DynamoSnapshotStore implements SnapshotStore {
     );
   }
 
-  /** Streams items of a query page by page, so large histories never sit in memory at once. */
-  async *query(input: Omit<QueryCommandInput, 'TableName'>): AsyncGenerator<Item> {
-    yield* this.#query(input);
+  /** What one shard's partition of a sparse index holds, read by `read`; unreadable items left out. */
+  async #inShard<T>(
+    indexName: string,
+    shardAttribute: string,
+    shard: string,
+    read: (item: Item) => T | null,
+  ): Promise<T[]> {
+    const records: T[] = [];
+    for await (const item of this.#table.query({
+      IndexName: indexName,
+      KeyConditionExpression: `${shardAttribute} = :s`,
+      ExpressionAttributeValues: { ':s': shard },
+    })) {
+      const record = read(item);
+      if (record) records.push(record);
+    }
+    return records;
   }
 
-  async *#query(input: Omit<QueryCommandInput, 'TableName'>): AsyncGenerator<Item> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const output = await this.#call('Query', () =>
-        this.#doc.send(new QueryCommand({ ...input, TableName: this.#table, ExclusiveStartKey: startKey })),
-      );
-      for (const item of output.Items ?? []) yield item;
-      startKey = output.LastEvaluatedKey;
-    } while (startKey);
-  }
-
-  async #batchWrite(items: Item[]): Promise<void> {
-    let requests = items.map((Item) => ({ PutRequest: { Item } }));
+  /** Writes up to 25 requests, retrying what DynamoDB leaves unprocessed with a growing pause. */
+  async #batchWrite(batch: readonly WriteRequest[]): Promise<void> {
+    let requests = batch;
     for (let attempt = 0; requests.length > 0; attempt++) {
       if (attempt >= 8)
         throw new ServiceError(`DynamoDB left ${requests.length} step snapshots unprocessed.`);
-      const batch = requests;
-      const output = await this.#call('BatchWriteItem', () =>
-        this.#doc.send(new BatchWriteCommand({ RequestItems: { [this.#table]: batch } })),
+      const pending = requests;
+      const output = await this.#table.call('BatchWriteItem', (doc) =>
+        doc.send(new BatchWriteCommand({ RequestItems: { [this.#table.name]: [...pending] } })),
       );
-      requests = (output.UnprocessedItems?.[this.#table] ?? []) as typeof requests;
+      requests = (output.UnprocessedItems?.[this.#table.name] ?? []) as WriteRequest[];
       if (requests.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
     }
-  }
-
-  #stepItem(executionId: string, step: StepSnapshot, inFlight: boolean): Item {
-    return {
-      pk: KEYS.execution(executionId),
-      sk: KEYS.stepState(step.stepExecutionId),
-      ...step,
-      // An index key attribute (startTime keys byStart and byParent) may be absent, never null.
-      startTime: step.startTime ?? undefined,
-      alarms: [...step.alarms],
-      expiresAt: inFlight ? undefined : this.#expiresAt(),
-    };
-  }
-
-  #readExecution(item: Item): ExecutionSnapshot | null {
-    if (
-      typeof item.executionId !== 'string' ||
-      typeof item.status !== 'string' ||
-      typeof item.version !== 'number'
-    ) {
-      this.#onCorrupt(
-        { pk: item.pk, sk: item.sk },
-        'execution snapshot without executionId, status or version',
-      );
-      return null;
-    }
-    return {
-      executionId: item.executionId,
-      documentName: stringOr(item.documentName, ''),
-      documentVersion: stringOr(item.documentVersion, null),
-      status: item.status,
-      parentExecutionId: stringOr(item.parentExecutionId, null),
-      startTime: stringOr(item.startTime, null),
-      endTime: stringOr(item.endTime, null),
-      transitions: numberOr(item.transitions, 0),
-      alarms: stringList(item.alarms),
-      alarmsRaised: numberOr(item.alarmsRaised, 0),
-      version: item.version,
-      stepsReadAt: stringOr(item.stepsReadAt, null),
-      failedSteps: numberOr(item.failedSteps, 0),
-      alarmCount: numberOr(item.alarmCount, 0),
-    };
-  }
-
-  #readStep(item: Item): StepSnapshot | null {
-    if (typeof item.stepExecutionId !== 'string' || typeof item.status !== 'string') {
-      this.#onCorrupt({ pk: item.pk, sk: item.sk }, 'step snapshot without stepExecutionId or status');
-      return null;
-    }
-    return {
-      stepExecutionId: item.stepExecutionId,
-      stepName: stringOr(item.stepName, ''),
-      status: item.status,
-      startTime: stringOr(item.startTime, null),
-      transitions: numberOr(item.transitions, 0),
-      alarms: stringList(item.alarms),
-      alarmsRaised: numberOr(item.alarmsRaised, 0),
-      ...(typeof item.maxAttempts === 'number' && { maxAttempts: item.maxAttempts }),
-    };
   }
 
   #expiresAt(): number {
     return Math.floor(this.#now() / 1000) + this.#retentionSeconds;
   }
-
-  /** Runs a conditional write; false when its condition failed. */
-  async #conditional(write: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await this.#call('PutItem', write);
-      return true;
-    } catch (error) {
-      if (error instanceof ServiceError && error.cause instanceof ConditionalCheckFailedException)
-        return false;
-      throw error;
-    }
-  }
-
-  async #call<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    this.calls.count(operation);
-    try {
-      return await call();
-    } catch (error) {
-      throw ServiceError.of(`DynamoDB ${operation} on table ${this.#table}`, error);
-    }
-  }
-}
-
-/** Reads a transition item back into an outbox event, or null when it is not one. */
-export function readTransition(item: Item): OutboxEvent | null {
-  if (
-    typeof item.eventId !== 'string' ||
-    typeof item.executionId !== 'string' ||
-    typeof item.detail !== 'string' ||
-    typeof item.detailType !== 'string'
-  ) {
-    return null;
-  }
-  return {
-    eventId: item.eventId,
-    executionId: item.executionId,
-    detailType: item.detailType as DetailType,
-    resources: stringList(item.resources),
-    detail: item.detail,
-    observedAt: stringOr(item.observedAt, ''),
-    stepExecutionId: stringOr(item.stepExecutionId, null),
-    sequence: numberOr(item.sequence, 0),
-  };
-}
-
-function stringOr<T extends string | null>(value: unknown, fallback: T): string | T {
-  return typeof value === 'string' ? value : fallback;
-}
-
-function numberOr(value: unknown, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
-}
-
-function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }

@@ -1,19 +1,10 @@
 // History test data made the way the poller makes it: diffExecution over successive views, then buildEvents.
 
 import { type HistoryRow, toHistoryRow } from '../../../cli/history/format';
-import {
-  compareTransitions,
-  parseDetail,
-  type TransitionRecord,
-} from '../../../lambda/adapters/dynamodb/history-reader';
 import { diffExecution } from '../../../lambda/core/diff';
-import { buildEvents } from '../../../lambda/core/events';
-import {
-  DETAIL_TYPES,
-  type ExecutionState,
-  type ExecutionView,
-  type StepView,
-} from '../../../lambda/core/types';
+import { buildEvents, parseEventDetail } from '../../../lambda/core/events';
+import { compareTransitions, type TransitionRecord, transitionKindOf } from '../../../lambda/core/history';
+import type { ExecutionState, ExecutionView, StepView } from '../../../lambda/core/types';
 import { executionView, isoAt, stepView } from '../../helpers/builders';
 
 /** What SSM showed of one execution at one poll, `at` seconds after the test epoch. */
@@ -22,12 +13,6 @@ export interface Moment {
   readonly execution?: Partial<ExecutionView>;
   readonly steps: readonly Partial<StepView>[];
 }
-
-const KIND = {
-  [DETAIL_TYPES.step]: 'step',
-  [DETAIL_TYPES.alarm]: 'alarm',
-  [DETAIL_TYPES.execution]: 'execution',
-} as const;
 
 /** The transition records of one execution observed at each moment, in history order. */
 export function recordsOf(executionId: string, moments: readonly Moment[], depth = 0): TransitionRecord[] {
@@ -58,19 +43,17 @@ export function recordsOf(executionId: string, moments: readonly Moment[], depth
     );
     sequence += events.length;
     for (const event of events) {
-      const detail = parseDetail(event.detail);
-      if (typeof detail === 'string') throw new TypeError(`fixture detail unreadable: ${detail}`);
       records.push({
         eventId: event.eventId,
         executionId: event.executionId,
         detailType: event.detailType,
-        kind: KIND[event.detailType],
+        kind: transitionKindOf(event.detailType),
         observedAt: event.observedAt,
         sequence: event.sequence,
         stepExecutionId: event.stepExecutionId,
         sentAt: isoAt(moment.at + 0.2),
         depth,
-        detail,
+        detail: parseEventDetail(event.detail),
       });
     }
     previous = {

@@ -17,11 +17,7 @@ import {
   streamTable,
   tableCell,
 } from '../../../cli/history/format';
-import {
-  compareTransitions,
-  type ExecutionListing,
-  parseDetail,
-} from '../../../lambda/adapters/dynamodb/history-reader';
+import type { ExecutionListing } from '../../../lambda/core/history';
 import { CHILD_ID, demoRows, FAILURE_MESSAGE, PARENT_ID, parseCsv } from './fixtures';
 
 async function* asAsync<T>(items: readonly T[]): AsyncGenerator<T> {
@@ -33,67 +29,6 @@ async function collect(chunks: AsyncIterable<string>): Promise<string> {
   for await (const chunk of chunks) text += chunk;
   return text;
 }
-
-describe('Function: compareTransitions', () => {
-  const at = (observedAt: string, sequence: number, eventId = 'e') => ({ observedAt, sequence, eventId });
-
-  it('orders by observation time, then by sequence within a cycle, then by event id', () => {
-    // Prepare
-    const ordered = [
-      at('2026-01-01T00:00:01.000Z', 0),
-      at('2026-01-01T00:00:01.000Z', 1, 'a'),
-      at('2026-01-01T00:00:01.000Z', 1, 'b'),
-      at('2026-01-01T00:00:01.000Z', 7),
-      at('2026-01-01T00:00:02.000Z', 0),
-      at('2026-01-01T00:00:10.000Z', 0),
-    ];
-
-    // Act
-    const sorted = [...ordered].reverse().sort(compareTransitions);
-
-    // Assess
-    expect(sorted).toEqual(ordered);
-  });
-
-  it('compares times as instants, not as strings', () => {
-    const early = at('2026-01-01T01:00:00+02:00', 5);
-    const late = at('2026-01-01T00:00:00Z', 0);
-    expect([late, early].sort(compareTransitions)).toEqual([early, late]);
-  });
-
-  it('puts a transition with an unreadable time last', () => {
-    const broken = at('', 0);
-    const fine = at('2026-01-01T00:00:00Z', 9);
-    expect([broken, fine].sort(compareTransitions)).toEqual([fine, broken]);
-  });
-});
-
-describe('Function: parseDetail', () => {
-  it('reads a detail the poller built', () => {
-    const row = demoRows()[0] as HistoryRow;
-    expect(parseDetail(JSON.stringify(row.detail))).toEqual(row.detail);
-  });
-
-  it('names why a detail cannot be used instead of throwing', () => {
-    expect(parseDetail('{"eventId":')).toBe('detail is not valid JSON');
-    expect(parseDetail('[1]')).toBe('detail is not a JSON object');
-    expect(parseDetail('{"eventId":"e"}')).toBe('detail without executionId or eventId');
-  });
-
-  it('drops a step or alarm of the wrong shape and keeps the rest', () => {
-    const detail = parseDetail(
-      JSON.stringify({ eventId: 'e', executionId: 'x', step: { stepName: 3 }, alarm: 'x' }),
-    );
-    expect(detail).toMatchObject({
-      eventId: 'e',
-      executionId: 'x',
-      step: null,
-      documentName: '',
-      truncated: [],
-    });
-    expect(detail).not.toHaveProperty('alarm');
-  });
-});
 
 describe('Function: toHistoryRow', () => {
   it('flattens step, alarm and execution transitions in history order', () => {
