@@ -209,7 +209,12 @@ async function takeLease(
 ): Promise<PollerState | null> {
   if (loaded.leaseUntil && Date.parse(loaded.leaseUntil) > cycleStart) return null;
   const leaseUntil = new Date(options.leaseUntil ?? cycleStart).toISOString();
-  const state = { watermark: loaded.watermark, cursor: loaded.cursor, lastCompleteAt: loaded.lastCompleteAt };
+  const state = {
+    watermark: loaded.watermark,
+    cursor: loaded.cursor,
+    lastCompleteAt: loaded.lastCompleteAt,
+    reportedRecords: loaded.reportedRecords,
+  };
   // The version check makes two pollers that find the lease free at once race for it; one wins.
   const taken = await store.savePollerState(options.shard, { ...state, leaseUntil }, loaded);
   return taken ? { ...state, leaseUntil, version: loaded.version + 1 } : null;

@@ -97,12 +97,20 @@ class FakeStore implements SnapshotStore {
   }
 
   async loadPollerState(shard: string): Promise<PollerState> {
-    return this.pollers.get(shard) ?? { watermark: null, cursor: [], lastCompleteAt: null, version: 0 };
+    return (
+      this.pollers.get(shard) ?? {
+        watermark: null,
+        cursor: [],
+        lastCompleteAt: null,
+        reportedRecords: [],
+        version: 0,
+      }
+    );
   }
 
   async savePollerState(
     shard: string,
-    state: Omit<PollerState, 'version'>,
+    state: Parameters<SnapshotStore['savePollerState']>[1],
     expected: PollerState,
   ): Promise<boolean> {
     if ((this.pollers.get(shard)?.version ?? 0) !== expected.version) return false;
@@ -110,6 +118,7 @@ class FakeStore implements SnapshotStore {
       watermark: state.watermark,
       cursor: [...state.cursor],
       lastCompleteAt: state.lastCompleteAt,
+      reportedRecords: [...(state.reportedRecords ?? expected.reportedRecords)],
       version: expected.version + 1,
     });
     return true;
@@ -124,7 +133,8 @@ class FakeStore implements SnapshotStore {
     const tracked: TrackedExecution[] = [];
     for (const stored of this.executions.values()) {
       if (stored.shard === shard && stored.trackedAt !== null) {
-        tracked.push({ executionId: stored.state.execution.executionId, trackedAt: stored.trackedAt });
+        const { executionId, parentExecutionId, startTime } = stored.state.execution;
+        tracked.push({ executionId, trackedAt: stored.trackedAt, parentExecutionId, startTime });
       }
     }
     return tracked.sort((a, b) => a.trackedAt.localeCompare(b.trackedAt));
@@ -173,11 +183,12 @@ class FakeStore implements SnapshotStore {
     const stored = this.executions.get(executionId);
     const current = stored ? stored.state.execution.version : null;
     if (current !== expectedVersion) return false;
-    // Only the changed steps are written; the others keep what the table holds.
+    // Only the changed steps are written (or deleted, when absent); the others keep what the table holds.
     const steps = new Map(stored?.state.steps ?? []);
     for (const id of changedSteps) {
       const step = next.steps.get(id);
       if (step) steps.set(id, step);
+      else steps.delete(id);
     }
     const inFlight = !isTerminal(next.execution.status);
     this.executions.set(executionId, {

@@ -40,6 +40,11 @@ export interface PollerState {
    * time; absent or null when free. Saving the state without it releases the lease.
    */
   readonly leaseUntil?: string | null;
+  /**
+   * Fingerprints of unreadable SSM records already reported, so each is logged once; empty when
+   * none (or when the stored state has none).
+   */
+  readonly reportedRecords: readonly string[];
   readonly version: number;
 }
 
@@ -48,6 +53,10 @@ export interface TrackedExecution {
   readonly executionId: string;
   /** When its snapshot was last written while in flight (ISO). */
   readonly trackedAt: string;
+  /** Its parent execution (ParentAutomationExecutionId), or null for a top-level one. */
+  readonly parentExecutionId: string | null;
+  /** When it started (ISO), or null when its snapshot has no start time. */
+  readonly startTime: string | null;
 }
 
 /** Result of recording events in the outbox. */
@@ -61,10 +70,13 @@ export interface RecordResult {
 /** Where snapshots, the outbox and the poller state live (DynamoDB). */
 export interface SnapshotStore {
   loadPollerState(shard: string): Promise<PollerState>;
-  /** Saves the poller state if its version is still `expected.version`; false when a rival moved it. */
+  /**
+   * Saves the poller state if its version is still `expected.version`; false when a rival moved it.
+   * `reportedRecords` left out keeps `expected.reportedRecords`.
+   */
   savePollerState(
     shard: string,
-    state: Omit<PollerState, 'version'>,
+    state: Omit<PollerState, 'version' | 'reportedRecords'> & Partial<Pick<PollerState, 'reportedRecords'>>,
     expected: PollerState,
   ): Promise<boolean>;
   /** Executions tracked as in flight, in no particular order (the cycle orders them). */
@@ -83,6 +95,9 @@ export interface SnapshotStore {
    * Writes the step snapshots that changed, then the execution's new snapshot if its version is still
    * `expectedVersion` (null: must not exist yet). False when a rival wrote the execution first. Steps
    * go first so that a save dying half-way leaves them ahead of the execution, never behind it.
+   *
+   * A step execution id in `changedSteps` that is absent from `next.steps` is deleted: its snapshot
+   * was superseded (a step kept while not started, whose id changed when it started).
    */
   saveExecution(
     shard: string,

@@ -28,6 +28,7 @@ export function pollerStateItem(shard: string, state: Omit<PollerState, 'version
     sk: KEYS.pollerState,
     watermark: state.watermark ?? undefined,
     cursor: [...state.cursor],
+    reportedRecords: [...state.reportedRecords],
     lastCompleteAt: state.lastCompleteAt ?? undefined,
     leaseUntil: state.leaseUntil ?? undefined,
     version,
@@ -47,6 +48,7 @@ export function readPollerState(item: Item | undefined, onCorrupt: CorruptItemHa
     cursor: stringList(item?.cursor),
     lastCompleteAt: stringOr(item?.lastCompleteAt, null),
     leaseUntil: stringOr(item?.leaseUntil, null),
+    reportedRecords: stringList(item?.reportedRecords),
     version: typeof item?.version === 'number' ? item.version : 0,
   };
 }
@@ -57,7 +59,12 @@ export function readTracked(item: Item, onCorrupt: CorruptItemHandler): TrackedE
     onCorrupt(keyOf(item), 'tracked execution without executionId or trackedAt');
     return null;
   }
-  return { executionId: item.executionId, trackedAt: item.trackedAt };
+  return {
+    executionId: item.executionId,
+    trackedAt: item.trackedAt,
+    parentExecutionId: stringOr(item.parentExecutionId, null),
+    startTime: stringOr(item.startTime, null),
+  };
 }
 
 /** How an execution snapshot is written. */
@@ -154,6 +161,11 @@ export function stepItem(executionId: string, step: StepSnapshot, expiresAt: num
     alarms: [...step.alarms],
     expiresAt,
   };
+}
+
+/** The key of a step snapshot, to delete it. */
+export function stepKey(executionId: string, stepExecutionId: string): Item {
+  return { pk: KEYS.execution(executionId), sk: KEYS.stepState(stepExecutionId) };
 }
 
 /** The step snapshot an item holds; null (reported) when unreadable. */

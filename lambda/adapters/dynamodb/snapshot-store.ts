@@ -19,6 +19,7 @@ import {
   readStep,
   readTracked,
   stepItem,
+  stepKey,
 } from './items';
 import { INDEX, KEYS } from './schema';
 import { DynamoTable } from './table';
@@ -44,7 +45,7 @@ export interface DynamoSnapshotStoreOptions {
 }
 
 /** A write request of one BatchWriteItem call. */
-type WriteRequest = { PutRequest: { Item: Item } };
+type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
 
 /** Stores snapshots and transitions in DynamoDB with conditional writes, never transactions. */
 export class DynamoSnapshotStore implements SnapshotStore {
@@ -84,14 +85,15 @@ export class DynamoSnapshotStore implements SnapshotStore {
 
   async savePollerState(
     shard: string,
-    state: Omit<PollerState, 'version'>,
+    state: Omit<PollerState, 'version' | 'reportedRecords'> & Partial<Pick<PollerState, 'reportedRecords'>>,
     expected: PollerState,
   ): Promise<boolean> {
+    const next = { ...state, reportedRecords: state.reportedRecords ?? expected.reportedRecords };
     return this.#table.conditional('PutItem', (doc) =>
       doc.send(
         new PutCommand({
           TableName: this.#table.name,
-          Item: pollerStateItem(shard, state, expected.version + 1),
+          Item: pollerStateItem(shard, next, expected.version + 1),
           // A state whose version is not a number (corrupt) is replaced rather than blocking every cycle.
           ConditionExpression: 'attribute_not_exists(pk) OR version = :v OR NOT attribute_type(version, :n)',
           ExpressionAttributeValues: { ':v': expected.version, ':n': 'N' },
@@ -195,9 +197,11 @@ export class DynamoSnapshotStore implements SnapshotStore {
     // Steps first: a save that dies half-way (a crash, a failed batch, an applied write whose reply
     // was lost) must leave the steps ahead of the execution, never behind it. A step snapshot left
     // behind would hide the step's return to that status as "no change", losing the transition.
-    const requests = changedSteps.flatMap((id): WriteRequest[] => {
+    const requests = changedSteps.map((id): WriteRequest => {
       const step = next.steps.get(id);
-      return step ? [{ PutRequest: { Item: stepItem(execution.executionId, step, expiresAt) } }] : [];
+      return step
+        ? { PutRequest: { Item: stepItem(execution.executionId, step, expiresAt) } }
+        : { DeleteRequest: { Key: stepKey(execution.executionId, id) } };
     });
     for (let i = 0; i < requests.length; i += 25) {
       await this.#batchWrite(requests.slice(i, i + 25));

@@ -169,6 +169,57 @@ describe('Function: readTransitionRecord', () => {
   });
 });
 
+describe('Function: pollerStateItem and readPollerState', () => {
+  it('reads a saved state back, reported records included', () => {
+    const state = {
+      watermark: isoAt(1),
+      cursor: ['e-2'],
+      lastCompleteAt: isoAt(2),
+      leaseUntil: isoAt(3),
+      reportedRecords: ['fingerprint-1'],
+    };
+
+    const read = items.readPollerState(stored(items.pollerStateItem('s', state, 4)), vi.fn());
+
+    expect(read).toEqual({ ...state, version: 4 });
+  });
+
+  it('reads a state saved without reported records, or none at all, with an empty list', () => {
+    const old = { pk: 'POLLER#s', sk: 'STATE#POLLER', cursor: [], version: 2 };
+
+    expect(items.readPollerState(old, vi.fn()).reportedRecords).toEqual([]);
+    expect(items.readPollerState(undefined, vi.fn())).toEqual({
+      watermark: null,
+      cursor: [],
+      lastCompleteAt: null,
+      leaseUntil: null,
+      reportedRecords: [],
+      version: 0,
+    });
+  });
+});
+
+describe('Function: readTracked', () => {
+  it('reads the parent and start time of a tracked execution, null when absent', () => {
+    const child = executionSnapshot({
+      executionId: 'child',
+      parentExecutionId: 'exec-1',
+      startTime: isoAt(3),
+    });
+    const orphan = executionSnapshot({ executionId: 'top', startTime: null });
+    const options = { version: 1, inFlight: true, now: isoAt(4), expiresAt: 99 };
+
+    const read = [child, orphan].map((s) =>
+      items.readTracked(stored(items.executionItem('s', s, options)), vi.fn()),
+    );
+
+    expect(read).toEqual([
+      { executionId: 'child', trackedAt: isoAt(4), parentExecutionId: 'exec-1', startTime: isoAt(3) },
+      { executionId: 'top', trackedAt: isoAt(4), parentExecutionId: null, startTime: null },
+    ]);
+  });
+});
+
 describe('Function: executionItem, stepItem and their readers', () => {
   it('reads snapshots back as they were written', () => {
     const execution = executionSnapshot({ alarms: ['RunAlarm'], alarmsRaised: 1 });

@@ -7,6 +7,7 @@ import { buildEvents } from '../../../lambda/core/events';
 import {
   EPOCH,
   eventContext,
+  executionSnapshot,
   executionState,
   executionView,
   isoAt,
@@ -37,6 +38,28 @@ function store(options: Partial<ConstructorParameters<typeof DynamoSnapshotStore
 }
 
 describe('Class: DynamoSnapshotStore', () => {
+  it('deletes a changed step that is absent from the new state, and writes the others', async () => {
+    // Prepare: a not-started step kept under one id, which SSM shows under another once started.
+    const s = store();
+    const pending = stepSnapshot({ stepExecutionId: 'pending-id', status: 'Pending', startTime: null });
+    await s.saveExecution(SHARD, executionState({}, [pending]), ['pending-id'], null);
+    const started = stepSnapshot({ stepExecutionId: 'started-id' });
+
+    // Act
+    const saved = await s.saveExecution(
+      SHARD,
+      executionState({ version: 1 }, [started]),
+      ['pending-id', 'started-id'],
+      1,
+    );
+
+    // Assess
+    expect(saved).toBe(true);
+    const loaded = await s.loadExecution('exec-1');
+    expect([...(loaded?.steps.keys() ?? [])]).toEqual(['started-id']);
+    expect(loaded?.steps.get('started-id')).toEqual(started);
+  });
+
   it('leaves steps that did not change as they are', async () => {
     const s = store();
     const other = stepSnapshot({ stepExecutionId: 'step-2', stepName: 'startInstance' });
@@ -45,6 +68,63 @@ describe('Class: DynamoSnapshotStore', () => {
     await s.saveExecution(SHARD, executionState({ version: 1 }, []), [], 1);
 
     expect([...((await s.loadExecution('exec-1'))?.steps.keys() ?? [])].sort()).toEqual(['step-1', 'step-2']);
+  });
+
+  it('lists tracked executions with their parent and start time', async () => {
+    const s = store();
+    await s.saveExecution(SHARD, executionState({ startTime: isoAt(2) }, []), [], null);
+    const child = executionState({
+      executionId: 'child-1',
+      parentExecutionId: 'exec-1',
+      startTime: isoAt(5),
+    });
+    await s.saveExecution(SHARD, child, [], null);
+    const done = executionSnapshot({ executionId: 'done', status: 'Success' });
+    await s.saveExecution(SHARD, { execution: done, steps: new Map() }, [], null);
+
+    const tracked = await s.listTracked(SHARD);
+
+    expect(tracked.sort((a, b) => a.executionId.localeCompare(b.executionId))).toEqual([
+      { executionId: 'child-1', trackedAt: isoAt(30), parentExecutionId: 'exec-1', startTime: isoAt(5) },
+      { executionId: 'exec-1', trackedAt: isoAt(30), parentExecutionId: null, startTime: isoAt(2) },
+    ]);
+  });
+
+  it('saves the reported records with the poller state and keeps them when a save leaves them out', async () => {
+    // Prepare
+    const s = store();
+    const empty = await s.loadPollerState(SHARD);
+    const base = { watermark: isoAt(1), cursor: [], lastCompleteAt: isoAt(1) };
+    await s.savePollerState(SHARD, { ...base, reportedRecords: ['record-a', 'record-b'] }, empty);
+    const first = await s.loadPollerState(SHARD);
+
+    // Act
+    await s.savePollerState(SHARD, { ...base, watermark: isoAt(2) }, first);
+    const second = await s.loadPollerState(SHARD);
+
+    // Assess
+    expect(empty.reportedRecords).toEqual([]);
+    expect(first).toMatchObject({ reportedRecords: ['record-a', 'record-b'], version: 1 });
+    expect(second).toMatchObject({
+      watermark: isoAt(2),
+      reportedRecords: ['record-a', 'record-b'],
+      version: 2,
+    });
+  });
+
+  it('reads a poller state saved without reported records with an empty list', async () => {
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { pk: KEYS.poller(SHARD), sk: KEYS.pollerState, cursor: ['e-1'], version: 3 },
+      }),
+    );
+
+    expect(await store().loadPollerState(SHARD)).toMatchObject({
+      cursor: ['e-1'],
+      reportedRecords: [],
+      version: 3,
+    });
   });
 
   it('records events with their typed fields and lists them pending as recorded', async () => {
