@@ -1,7 +1,7 @@
 // Runs one fleet with one step-read strategy over the real local stack on a virtual clock, and measures it.
 import type { Timer } from '../lambda/adapters/token-bucket';
 import { DEFAULT_EVENT_SOURCE, DEFAULT_MAX_ENTRY_BYTES } from '../lambda/core/defaults';
-import type { StepReadStrategy } from '../lambda/core/strategy';
+import type { StepReadStrategy } from '../lambda/core/read-plan';
 import { runPollCycle } from '../lambda/poll-cycle';
 import { createPoller } from '../lambda/poller';
 import { LOCAL_ACCOUNT, LOCAL_REGION, startLocalStack } from '../sandbox/local-stack';

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { StepReadStrategy } from '../lambda/core/strategy';
+import type { StepReadStrategy } from '../lambda/core/read-plan';
 import { type CoreCpuFigures, measureCoreCpu } from './core-cpu';
 import { BenchError } from './errors';
 import { allFleets, type Fleet, POLL_INTERVAL_SECONDS } from './fleets';

@@ -77,11 +77,11 @@ export function createHandler(options: HandlerOptions = {}): PollHandler {
         ...summary,
         shard: poller.options.shard,
         apiCalls: poller.calls.toJSON(),
-        skippedRecords: poller.skipped.length,
+        skippedRecords: summary.unreadableRecords,
       };
       recordCycleMetrics(metrics, {
         summary,
-        skippedRecords: poller.skipped.length,
+        skippedRecords: summary.unreadableRecords,
         ssmDescribeCalls:
           poller.calls.get('DescribeAutomationExecutions') +
           poller.calls.get('DescribeAutomationStepExecutions'),

@@ -2,11 +2,14 @@
 import { catchUp } from './core/catch-up';
 import { diffExecution } from './core/diff';
 import { buildEvents, type EventContext } from './core/events';
-import type { CycleLogger, ExecutionSource, PollCycleDeps, PollerState, SnapshotStore } from './core/ports';
+import { ExecutionNotFoundError } from './core/errors';
+import type { CycleLogger, PollCycleDeps, PollerState, SnapshotStore, UnreadableRecord } from './core/ports';
+import { mayStillChange, needsStepRead, planStepReads, type StepReadStrategy } from './core/read-plan';
 import { isFailureStatus } from './core/status';
-import { isWindowCovered, needsStepRead, type StepReadStrategy } from './core/strategy';
-import type { ExecutionState, ExecutionView, OutboxEvent, StepView, Transition } from './core/types';
+import type { ExecutionView, OutboxEvent, Transition } from './core/types';
+import { ExecutionFinder } from './discovery';
 import { OrderedPublisher } from './ordered-publisher';
+import { readPlannedSteps } from './step-reader';
 
 /** Settings of one cycle. */
 export interface PollCycleOptions {
@@ -28,6 +31,12 @@ export interface PollCycleOptions {
   readonly watermarkOverlapSeconds?: number;
   /** On the very first cycle (no watermark yet), how far back `StartTimeAfter` looks. @default 900 */
   readonly initialLookbackSeconds?: number;
+  /**
+   * How long after its start time a step may first show up in SSM's listing; the step-read window
+   * reaches that far back. A step later than that is still reported by the read after its execution
+   * ends. @default 60
+   */
+  readonly stepVisibilityLagSeconds?: number;
   /** PutEvents attempts for a failing entry within one cycle. @default 3 */
   readonly publishAttempts?: number;
   /** At most this many executions are polled this cycle; the rest wait in the cursor. @default no limit */
@@ -60,10 +69,12 @@ export interface CycleSummary {
   failureTransitions: number;
   /** True when another poller held the shard's lease, so this cycle did nothing. */
   leaseHeldElsewhere: boolean;
+  /** Records SSM returned that could not be used (each is logged once, the first cycle it shows up). */
+  unreadableRecords: number;
 }
 
-/** How long SSM keeps Automation execution history. */
-const SSM_HISTORY_MS = 30 * 86_400_000;
+/** Most fingerprints of reported unreadable records the poller state keeps. */
+const REPORTED_RECORDS_KEPT = 200;
 
 /** Runs one poll cycle. Throws only when the store or SSM cannot be reached at all. */
 export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOptions): Promise<CycleSummary> {
@@ -85,6 +96,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     deliveredByType: {},
     failureTransitions: 0,
     leaseHeldElsewhere: false,
+    unreadableRecords: 0,
   };
   const publisher = new OrderedPublisher({ ...deps, logger }, options.publishAttempts ?? 3);
   const loaded = await store.loadPollerState(options.shard);
@@ -109,15 +121,25 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   const pending = await store.listPending(options.shard);
   summary.eventsResent = await publisher.publish(pending, { markSentLater: true });
 
-  // 1. Which executions: in flight ∪ started since the watermark ∪ still tracked as in flight.
-  const executions = await discoverExecutions(source, store, options, poller, cycleStart, logger);
-  const ordered = orderForService(executions, poller.cursor);
-  summary.executionsSeen = ordered.length;
+  // 1. Which executions: in flight ∪ started since the watermark ∪ still tracked as in flight; their
+  // children join the queue as their parents name them.
+  const finder = new ExecutionFinder(source, store, logger);
+  const discovered = await finder.discover(
+    {
+      shard: options.shard,
+      watermarkOverlapSeconds: options.watermarkOverlapSeconds ?? 300,
+      initialLookbackSeconds: options.initialLookbackSeconds ?? 900,
+    },
+    poller,
+    cycleStart,
+  );
+  const queue = orderForService(discovered, poller.cursor);
 
   const claimed: OutboxEvent[] = [];
   const deferred: string[] = [];
   let sequence = 0;
-  for (const execution of ordered) {
+  for (let next = 0; next < queue.length; next++) {
+    const execution = queue[next] as ExecutionView;
     if (outOfTime(deps, options, summary.executionsPolled)) {
       deferred.push(execution.executionId);
       continue;
@@ -125,12 +147,28 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     const stored = await store.loadExecution(execution.executionId);
     const caught = catchUp(stored, execution, pending);
     const previous = caught.state;
-    if (!caught.changed && !needsStepRead(previous, execution)) continue;
+    if (!caught.changed && !needsStepRead(previous, execution)) {
+      queue.push(...(await finder.childrenOf(execution, [])));
+      continue;
+    }
 
-    // 2. Which steps.
-    const read = await readSteps(source, execution.executionId, previous, options.strategy ?? 'window', () =>
-      outOfTime(deps, options, summary.executionsPolled),
-    );
+    // 2. Which steps: what can have changed, planned so that no read depends on where SSM sorts
+    // steps that have not started.
+    const plan = planStepReads(previous, execution, {
+      strategy: options.strategy ?? 'window',
+      visibilityLagSeconds: options.stepVisibilityLagSeconds ?? 60,
+    });
+    let read: Awaited<ReturnType<typeof readPlannedSteps>>;
+    try {
+      read = await readPlannedSteps(source, execution.executionId, plan, previous, () =>
+        outOfTime(deps, options, summary.executionsPolled),
+      );
+    } catch (error) {
+      // SSM forgot it between the listing and the read: the others go on.
+      if (!(error instanceof ExecutionNotFoundError)) throw error;
+      await finder.forget(execution.executionId);
+      continue;
+    }
     if (!read) {
       deferred.push(execution.executionId);
       continue;
@@ -141,7 +179,20 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
 
     // 3. Diff.
     const readAt = new Date(now()).toISOString();
-    const diff = diffExecution({ execution, steps: read.steps, previous, stepsComplete: true, readAt });
+    const diff = diffExecution({
+      execution,
+      steps: read.steps,
+      previous,
+      stepsComplete: read.complete,
+      readAt,
+    });
+    const changedSteps = new Set(diff.changedSteps);
+    queue.push(
+      ...(await finder.childrenOf(
+        execution,
+        read.steps.filter((step) => changedSteps.has(step.stepExecutionId) || mayStillChange(step)),
+      )),
+    );
     if (!diff.changed && !caught.changed) continue;
 
     // 4. Record the transitions (the outbox), then the snapshot; sending follows for the whole cycle.
@@ -179,6 +230,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
       });
     }
   }
+  summary.executionsSeen = queue.length;
 
   summary.eventsEmitted = await publisher.publish(claimed);
   const unreached = new Set(deferred);
@@ -191,9 +243,12 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   // 5. The watermark moves to this cycle's start; unserved executions wait in the cursor; the lease ends.
   const lastCompleteAt = summary.complete ? new Date(cycleStart).toISOString() : poller.lastCompleteAt;
   summary.stalenessSeconds = stalenessSeconds(now(), cycleStart, lastCompleteAt, summary.complete);
+  const unreadable = await source.takeUnreadable();
+  summary.unreadableRecords = new Set(unreadable.map((record) => record.fingerprint)).size;
+  const reportedRecords = reportOnce(unreadable, poller.reportedRecords, logger);
   const saved = await store.savePollerState(
     options.shard,
-    { watermark: new Date(cycleStart).toISOString(), cursor: deferred, lastCompleteAt },
+    { watermark: new Date(cycleStart).toISOString(), cursor: deferred, lastCompleteAt, reportedRecords },
     poller,
   );
   if (!saved) logger.warn('poller state moved by a rival poller', { shard: options.shard });
@@ -220,43 +275,6 @@ async function takeLease(
   return taken ? { ...state, leaseUntil, version: loaded.version + 1 } : null;
 }
 
-async function discoverExecutions(
-  source: ExecutionSource,
-  store: SnapshotStore,
-  options: PollCycleOptions,
-  poller: PollerState,
-  cycleStart: number,
-  logger: CycleLogger,
-): Promise<ExecutionView[]> {
-  const found = new Map<string, ExecutionView>();
-  for (const view of await source.listInFlight()) found.set(view.executionId, view);
-  // Runs that started (and perhaps ended) since the last cycle; the first cycle looks back a little.
-  const after = poller.watermark
-    ? Date.parse(poller.watermark) - (options.watermarkOverlapSeconds ?? 300) * 1000
-    : cycleStart - (options.initialLookbackSeconds ?? 900) * 1000;
-  for (const view of await source.listStartedAfter(new Date(after).toISOString()))
-    found.set(view.executionId, view);
-  const tracked = await store.listTracked(options.shard);
-  const missing = [...new Set([...tracked.map((t) => t.executionId), ...poller.cursor])].filter(
-    (id) => !found.has(id),
-  );
-  if (missing.length > 0) {
-    for (const view of await source.describeExecutions(missing)) found.set(view.executionId, view);
-  }
-  // SSM forgets executions after its 30-day history; one tracked that long would be asked for forever.
-  const forgotten = tracked.filter(
-    (t) => !found.has(t.executionId) && cycleStart - Date.parse(t.trackedAt) > SSM_HISTORY_MS,
-  );
-  for (const { executionId, trackedAt } of forgotten) {
-    logger.warn('SSM no longer knows a tracked execution; it is no longer tracked', {
-      executionId,
-      trackedAt,
-    });
-    await store.untrack(executionId);
-  }
-  return [...found.values()];
-}
-
 /** Cursor first (they waited longest), then parents before children, oldest start first. */
 function orderForService(executions: readonly ExecutionView[], cursor: readonly string[]): ExecutionView[] {
   const rank = new Map(cursor.map((id, i) => [id, i]));
@@ -266,28 +284,6 @@ function orderForService(executions: readonly ExecutionView[], cursor: readonly 
     if (ra !== rb) return ra - rb;
     return (a.startTime ?? '').localeCompare(b.startTime ?? '') || a.executionId.localeCompare(b.executionId);
   });
-}
-
-/** Reads the steps the strategy needs; null when the deadline cut the read short (nothing is saved then). */
-async function readSteps(
-  source: ExecutionSource,
-  executionId: string,
-  previous: ExecutionState | null,
-  strategy: StepReadStrategy,
-  late: () => boolean,
-): Promise<{ steps: StepView[]; pages: number } | null> {
-  const steps: StepView[] = [];
-  let nextToken: string | null = null;
-  let pages = 0;
-  do {
-    if (pages > 0 && late()) return null;
-    const page = await source.readStepPage({ executionId, reverse: true, nextToken });
-    pages++;
-    steps.push(...page.steps);
-    nextToken = page.nextToken;
-    if (strategy === 'window' && isWindowCovered(previous, steps)) break;
-  } while (nextToken);
-  return { steps, pages };
 }
 
 function outOfTime(deps: PollCycleDeps, options: PollCycleOptions, polled: number): boolean {
@@ -303,6 +299,30 @@ function stalenessSeconds(
 ): number {
   if (complete || lastCompleteAt === null) return Math.max(0, (now - cycleStart) / 1000);
   return Math.max(0, (now - Date.parse(lastCompleteAt)) / 1000);
+}
+
+/**
+ * Logs each unreadable record the first cycle it shows up; returns the fingerprints to keep, newest
+ * first, so a record SSM keeps returning is not reported every cycle.
+ */
+function reportOnce(
+  records: readonly UnreadableRecord[],
+  reported: readonly string[],
+  logger: CycleLogger,
+): readonly string[] {
+  const known = new Set(reported);
+  const fresh: string[] = [];
+  for (const record of records) {
+    if (known.has(record.fingerprint)) continue;
+    known.add(record.fingerprint);
+    fresh.push(record.fingerprint);
+    logger.warn('skipped a record SSM returned', {
+      operation: record.operation,
+      reason: record.reason,
+      executionId: record.executionId,
+    });
+  }
+  return [...fresh, ...reported].slice(0, REPORTED_RECORDS_KEPT);
 }
 
 function isFailure(transition: Transition, execution: ExecutionView): boolean {

@@ -6,7 +6,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { CallCounter } from './adapters/call-counter';
 import { DynamoSnapshotStore } from './adapters/dynamodb/snapshot-store';
 import { EventBridgePublisher } from './adapters/event-bus';
-import { type SkippedRecord, SsmExecutionSource } from './adapters/ssm';
+import { SsmExecutionSource } from './adapters/ssm';
 import { type Timer, TokenBucket } from './adapters/token-bucket';
 import type { PollerConfig } from './config';
 import { ServiceError } from './core/errors';
@@ -26,7 +26,6 @@ export interface Poller {
   readonly options: Omit<PollCycleOptions, 'deadline'>;
   readonly calls: CallCounter;
   readonly ssm: SsmExecutionSource;
-  readonly skipped: SkippedRecord[];
 }
 
 /** SDK clients to use instead of the ones the poller builds: local endpoints, injected clients in tests. */
@@ -59,7 +58,6 @@ export function createPoller(
 ): Poller {
   const home = extras.homeRegion ? { region: extras.homeRegion } : {};
   const calls = new CallCounter();
-  const skipped: SkippedRecord[] = [];
   const ssmClient =
     extras.clients?.ssm ??
     new SSMClient({
@@ -74,10 +72,6 @@ export function createPoller(
     client: ssmClient,
     bucket: new TokenBucket({ ratePerSecond: config.ssmDescribeTps, timer: extras.timer }),
     calls,
-    onSkip: (record) => {
-      skipped.push(record);
-      extras.logger?.warn('skipped a record SSM returned', { ...record });
-    },
   });
   const now = extras.timer ? () => extras.timer?.now() ?? Date.now() : Date.now;
   const store = new DynamoSnapshotStore({
@@ -115,7 +109,6 @@ export function createPoller(
     },
     calls,
     ssm,
-    skipped,
   };
 }
 

@@ -9,6 +9,7 @@ import type { PollerClients } from '../lambda/poller';
 import { startDynamo } from './dynamo';
 import { EventBridgeRecorder } from './event-recorder';
 import type { Scenario } from './scenario';
+import type { SsmBehaviour } from './ssm-behaviour';
 import { SsmSimulator } from './ssm-simulator';
 
 /** Where `step-watch local` keeps its DynamoDB data, so `history --local` can read the last run. */
@@ -35,6 +36,8 @@ export interface LocalStackOptions {
   readonly tableName?: string;
   /** SSM throttling above this many calls a second per operation. @default none */
   readonly throttleTps?: number;
+  /** How the SSM simulator behaves where SSM's documentation is silent (see docs/ssm-behaviour.md). */
+  readonly behaviour?: Partial<SsmBehaviour>;
   /** SDK retry attempts of the clients. @default 3 */
   readonly maxAttempts?: number;
 }
@@ -61,6 +64,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     startEpochMs: options.startEpochMs ?? clock(),
     clock,
     ...(options.throttleTps !== undefined && { throttleTps: options.throttleTps }),
+    ...(options.behaviour !== undefined && { behaviour: options.behaviour }),
   });
   const recorder = new EventBridgeRecorder({ clock });
   const dynamo = await startDynamo({

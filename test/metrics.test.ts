@@ -21,6 +21,7 @@ const SUMMARY: CycleSummary = {
   deliveredByType: { [DETAIL_TYPES.step]: 8, [DETAIL_TYPES.execution]: 5 },
   failureTransitions: 4,
   leaseHeldElsewhere: false,
+  unreadableRecords: 0,
 };
 
 /** The EMF document of one cycle's metrics over SUMMARY and some poller counters. */

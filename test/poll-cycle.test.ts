@@ -11,9 +11,10 @@ import type {
   StepPage,
   StepPageRequest,
   TrackedExecution,
+  UnreadableRecord,
 } from '../lambda/core/ports';
 import { isTerminal } from '../lambda/core/status';
-import type { StepReadStrategy } from '../lambda/core/strategy';
+import type { StepReadStrategy } from '../lambda/core/read-plan';
 import type { ExecutionState, ExecutionView, OutboxEvent, StepView } from '../lambda/core/types';
 import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../lambda/poll-cycle';
 import { detailOf, EPOCH, executionView, isoAt, stepView } from './helpers/builders';
@@ -49,6 +50,14 @@ class FakeSource implements ExecutionSource {
     return [...this.executions.values()].filter((e) => e.startTime !== null && e.startTime > time);
   }
 
+  async listChildren(parentExecutionId: string, startedAfter: string | null): Promise<ExecutionView[]> {
+    return [...this.executions.values()].filter(
+      (e) =>
+        e.parentExecutionId === parentExecutionId &&
+        (startedAfter === null || (e.startTime !== null && e.startTime > startedAfter)),
+    );
+  }
+
   async describeExecutions(executionIds: readonly string[]): Promise<ExecutionView[]> {
     return executionIds.flatMap((id) => {
       const execution = this.executions.get(id);
@@ -56,11 +65,20 @@ class FakeSource implements ExecutionSource {
     });
   }
 
+  async takeUnreadable(): Promise<UnreadableRecord[]> {
+    return [];
+  }
+
   async readStepPage(request: StepPageRequest): Promise<StepPage> {
     this.stepPageRequests.push(request);
     this.onStepPage();
-    const all = this.steps.get(request.executionId) ?? [];
-    const ordered = request.reverse ? [...all].reverse() : all;
+    const { startedAfter, startedBefore, stepExecutionIds } = request.query;
+    const ordered = (this.steps.get(request.executionId) ?? []).filter(
+      (s) =>
+        (startedAfter === undefined || (s.startTime !== null && s.startTime > startedAfter)) &&
+        (startedBefore === undefined || (s.startTime !== null && s.startTime < startedBefore)) &&
+        (stepExecutionIds === undefined || stepExecutionIds.includes(s.stepExecutionId)),
+    );
     const offset = Number(request.nextToken ?? '0');
     const end = offset + PAGE_SIZE;
     return { steps: ordered.slice(offset, end), nextToken: end < ordered.length ? String(end) : null };
@@ -564,8 +582,8 @@ describe('Function: runPollCycle', () => {
       );
       const delivered = h.publisher.delivered.length;
 
-      // Act
-      const summary = await h.cycle({ strategy });
+      // Act: steps start a second apart here, so a 10 s visibility lag keeps the window to one page.
+      const summary = await h.cycle({ strategy, stepVisibilityLagSeconds: 10 });
 
       // Assess
       expect(h.source.pagesOf('e-1')).toBe(3 + pages);

@@ -74,7 +74,7 @@ export async function pollCommand(args: string[]): Promise<void> {
     );
   }
   process.stdout.write(
-    `${JSON.stringify({ ...summary, shard: poller.options.shard, apiCalls: poller.calls.toJSON(), skippedRecords: poller.skipped.length })}\n`,
+    `${JSON.stringify({ ...summary, shard: poller.options.shard, apiCalls: poller.calls.toJSON(), skippedRecords: summary.unreadableRecords })}\n`,
   );
 }
 

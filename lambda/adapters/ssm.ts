@@ -1,25 +1,27 @@
 // ExecutionSource over SSM's DescribeAutomationExecutions / DescribeAutomationStepExecutions.
 import {
+  AutomationExecutionNotFoundException,
   type AutomationExecutionFilter,
   type AutomationExecutionMetadata,
   DescribeAutomationExecutionsCommand,
   DescribeAutomationStepExecutionsCommand,
   SSMClient,
   type StepExecution,
+  type StepExecutionFilter,
 } from '@aws-sdk/client-ssm';
-import { MalformedRecordError, ServiceError } from '../core/errors';
-import type { ExecutionSource, StepPage, StepPageRequest } from '../core/ports';
+import { ExecutionNotFoundError, MalformedRecordError, ServiceError } from '../core/errors';
+import type { ExecutionSource, StepPage, StepPageRequest, UnreadableRecord } from '../core/ports';
+import {
+  FILTER_VALUES_LIMIT,
+  isNotStarted,
+  plannedStepKey,
+  STEP_PAGE_SIZE,
+  type StepQuery,
+} from '../core/read-plan';
 import { IN_FLIGHT_STATUSES } from '../core/status';
 import type { AlarmState, ExecutionView, StepTargetLocation, StepView } from '../core/types';
 import { CallCounter } from './call-counter';
 import type { TokenBucket } from './token-bucket';
-
-/** A record SSM returned that the cycle cannot use (no id, no status), skipped and reported. */
-export interface SkippedRecord {
-  readonly operation: string;
-  readonly reason: string;
-  readonly executionId: string | null;
-}
 
 /** Options of {@link SsmExecutionSource}. */
 export interface SsmExecutionSourceOptions {
@@ -29,25 +31,25 @@ export interface SsmExecutionSourceOptions {
   readonly bucket?: TokenBucket;
   /** @default a new counter */
   readonly calls?: CallCounter;
-  /** Called for every record that is skipped. */
-  readonly onSkip?: (skipped: SkippedRecord) => void;
 }
-
-const PAGE_SIZE = 50;
-const IDS_PER_FILTER = 10;
 
 /** Reads executions and steps from SSM, turning its payloads into the core's plain views. */
 export class SsmExecutionSource implements ExecutionSource {
   readonly calls: CallCounter;
   readonly #client: SSMClient;
   readonly #bucket: TokenBucket | undefined;
-  readonly #onSkip: (skipped: SkippedRecord) => void;
+  #unreadable: UnreadableRecord[] = [];
 
   constructor(options: SsmExecutionSourceOptions = {}) {
     this.#client = options.client ?? new SSMClient({ retryMode: 'adaptive', maxAttempts: 8 });
     this.#bucket = options.bucket;
     this.calls = options.calls ?? new CallCounter();
-    this.#onSkip = options.onSkip ?? (() => {});
+  }
+
+  async takeUnreadable(): Promise<UnreadableRecord[]> {
+    const records = this.#unreadable;
+    this.#unreadable = [];
+    return records;
   }
 
   /** Milliseconds spent waiting for the token bucket. */
@@ -67,25 +69,37 @@ export class SsmExecutionSource implements ExecutionSource {
 
   async describeExecutions(executionIds: readonly string[]): Promise<ExecutionView[]> {
     const views: ExecutionView[] = [];
-    for (let i = 0; i < executionIds.length; i += IDS_PER_FILTER) {
-      const ids = executionIds.slice(i, i + IDS_PER_FILTER);
+    for (let i = 0; i < executionIds.length; i += FILTER_VALUES_LIMIT) {
+      const ids = executionIds.slice(i, i + FILTER_VALUES_LIMIT);
       views.push(...(await this.#listExecutions([{ Key: 'ExecutionId', Values: ids }])));
     }
     return views;
   }
 
+  listChildren(parentExecutionId: string, startedAfter: string | null): Promise<ExecutionView[]> {
+    const filters: AutomationExecutionFilter[] = [{ Key: 'ParentExecutionId', Values: [parentExecutionId] }];
+    if (startedAfter !== null) filters.push({ Key: 'StartTimeAfter', Values: [startedAfter] });
+    return this.#listExecutions(filters);
+  }
+
   async readStepPage(request: StepPageRequest): Promise<StepPage> {
     const operation = 'DescribeAutomationStepExecutions';
+    const filters = stepFiltersOf(request.query);
     const output = await this.#send(operation, () =>
       this.#client.send(
         new DescribeAutomationStepExecutionsCommand({
           AutomationExecutionId: request.executionId,
-          MaxResults: PAGE_SIZE,
-          ReverseOrder: request.reverse,
+          MaxResults: STEP_PAGE_SIZE,
+          ...(filters.length > 0 && { Filters: filters }),
           NextToken: request.nextToken ?? undefined,
         }),
       ),
-    );
+    ).catch((error: unknown) => {
+      if (error instanceof ServiceError && error.cause instanceof AutomationExecutionNotFoundException) {
+        throw new ExecutionNotFoundError(request.executionId, { cause: error.cause });
+      }
+      throw error;
+    });
     const steps = this.#viewsOf(operation, output.StepExecutions, toStepView, () => request.executionId);
     return { steps, nextToken: output.NextToken ?? null };
   }
@@ -99,7 +113,7 @@ export class SsmExecutionSource implements ExecutionSource {
         this.#client.send(
           new DescribeAutomationExecutionsCommand({
             Filters: filters,
-            MaxResults: PAGE_SIZE,
+            MaxResults: STEP_PAGE_SIZE,
             NextToken: nextToken,
           }),
         ),
@@ -130,7 +144,13 @@ export class SsmExecutionSource implements ExecutionSource {
         views.push(toView(raw));
       } catch (error) {
         if (!(error instanceof MalformedRecordError)) throw error;
-        this.#onSkip({ operation, reason: error.message, executionId: executionIdOf(raw) });
+        const executionId = executionIdOf(raw);
+        this.#unreadable.push({
+          operation,
+          reason: error.message,
+          executionId,
+          fingerprint: `${operation}|${executionId ?? ''}|${error.message}`,
+        });
       }
     }
     return views;
@@ -176,16 +196,27 @@ export function toExecutionView(raw: AutomationExecutionMetadata): ExecutionView
  * @throws {@link MalformedRecordError} when the record has no id or no status, saying which
  */
 export function toStepView(raw: StepExecution): StepView {
-  if (!raw.StepExecutionId) {
-    throw new MalformedRecordError(`step ${raw.StepName ?? '(unnamed)'} without StepExecutionId`);
+  const status = raw.StepStatus;
+  if (!status) {
+    throw new MalformedRecordError(
+      `step ${raw.StepExecutionId ?? raw.StepName ?? '(unnamed)'} without status`,
+    );
   }
-  if (!raw.StepStatus) throw new MalformedRecordError(`step ${raw.StepExecutionId} without status`);
+  const startTime = isoOf(raw.ExecutionStartTime);
+  let stepExecutionId = raw.StepExecutionId;
+  if (!stepExecutionId) {
+    // SSM may list a step that has not started without an id; it is known by its name until it starts.
+    if (!raw.StepName || !isNotStarted({ status, startTime })) {
+      throw new MalformedRecordError(`step ${raw.StepName ?? '(unnamed)'} without StepExecutionId`);
+    }
+    stepExecutionId = plannedStepKey(raw.StepName);
+  }
   return {
-    stepExecutionId: raw.StepExecutionId,
+    stepExecutionId,
     stepName: raw.StepName ?? '',
     action: raw.Action ?? null,
-    status: raw.StepStatus,
-    startTime: isoOf(raw.ExecutionStartTime),
+    status,
+    startTime,
     endTime: isoOf(raw.ExecutionEndTime),
     onFailure: raw.OnFailure ?? null,
     maxAttempts: raw.MaxAttempts ?? null,
@@ -220,4 +251,15 @@ function targetLocationOf(raw: StepExecution['TargetLocation']): StepTargetLocat
     }),
     ...(raw.TargetLocationMaxErrors && { targetLocationMaxErrors: raw.TargetLocationMaxErrors }),
   };
+}
+
+/** SSM's step filters for a query; none lists every step. */
+function stepFiltersOf(query: StepQuery): StepExecutionFilter[] {
+  const filters: StepExecutionFilter[] = [];
+  if (query.startedAfter !== undefined) filters.push({ Key: 'StartTimeAfter', Values: [query.startedAfter] });
+  if (query.startedBefore !== undefined)
+    filters.push({ Key: 'StartTimeBefore', Values: [query.startedBefore] });
+  if (query.stepExecutionIds !== undefined)
+    filters.push({ Key: 'StepExecutionId', Values: [...query.stepExecutionIds] });
+  return filters;
 }

@@ -23,6 +23,19 @@ export class MalformedRecordError extends StepWatchError {}
  */
 export class UnreadableDetailError extends StepWatchError {}
 
+/**
+ * SSM does not know the execution asked for (`AutomationExecutionNotFoundException`): its history
+ * expired, or it never existed. The cycle stops tracking it and goes on with the others.
+ */
+export class ExecutionNotFoundError extends StepWatchError {
+  constructor(
+    readonly executionId: string,
+    options?: ErrorOptions,
+  ) {
+    super(`SSM does not know execution ${executionId}.`, options);
+  }
+}
+
 /** An AWS service call failed in a way the cycle cannot work around. */
 export class ServiceError extends StepWatchError {
   /**

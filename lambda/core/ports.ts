@@ -1,4 +1,5 @@
 // The ports the poll cycle needs (adapters in lambda/adapters implement them), its logger and its clock.
+import type { StepQuery } from './read-plan';
 import type { ExecutionState, ExecutionView, OutboxEvent, StepView } from './types';
 
 /** One page of step executions. */
@@ -10,21 +11,46 @@ export interface StepPage {
 /** Options for reading one page of an execution's steps. */
 export interface StepPageRequest {
   readonly executionId: string;
-  /** Newest first when true (SSM's `ReverseOrder`). */
-  readonly reverse: boolean;
+  /** The filters of the listing; SSM's forward order (by start time, not-started steps last). */
+  readonly query: StepQuery;
   readonly nextToken: string | null;
 }
 
-/** Where executions and their steps are read from (SSM). Every method pages internally except `readStepPage`. */
+/**
+ * A record SSM returned that the cycle cannot use (no id, no status): it is skipped, and reported
+ * once, by its fingerprint.
+ */
+export interface UnreadableRecord {
+  readonly operation: string;
+  readonly reason: string;
+  readonly executionId: string | null;
+  /** Stable across cycles for the same record, so a record is reported once, not every cycle. */
+  readonly fingerprint: string;
+}
+
+/**
+ * Where executions and their steps are read from (SSM). Every method pages internally except
+ * `readStepPage`.
+ */
 export interface ExecutionSource {
-  /** Executions in any non-terminal status. */
+  /** Executions in any non-terminal status (child executions may be left out: see `listChildren`). */
   listInFlight(): Promise<ExecutionView[]>;
-  /** Executions that started after `time` (ISO), whatever their status. */
+  /** Executions that started after `time` (ISO), whatever their status (children may be left out). */
   listStartedAfter(time: string): Promise<ExecutionView[]>;
+  /**
+   * The children of one execution (SSM's `ParentExecutionId` filter), whatever their status; only
+   * those started after `startedAfter` (ISO, whole seconds) when given.
+   */
+  listChildren(parentExecutionId: string, startedAfter: string | null): Promise<ExecutionView[]>;
   /** The executions with these ids; ids SSM no longer knows are absent from the result. */
   describeExecutions(executionIds: readonly string[]): Promise<ExecutionView[]>;
-  /** One page (at most 50) of an execution's steps. */
+  /**
+   * One page (at most 50) of an execution's steps.
+   * @throws {@link ExecutionNotFoundError} when SSM does not know the execution (its history expired)
+   */
   readStepPage(request: StepPageRequest): Promise<StepPage>;
+  /** The records skipped since the last call. */
+  takeUnreadable(): Promise<UnreadableRecord[]>;
 }
 
 /** The poller's own state for one shard. */

@@ -65,11 +65,19 @@ export function isNotStarted(step: { readonly status: string; readonly startTime
 }
 
 /**
+ * The key of a not-started step SSM lists without a `StepExecutionId`: its name, which is unique in
+ * a runbook. When the step starts it gets its id and takes over this entry.
+ */
+export function plannedStepKey(stepName: string): string {
+  return `planned:${stepName}`;
+}
+
+/**
  * Whether a step, as the snapshot has it, can still change while the execution runs: it started and
  * is not terminal. A retried step stays `InProgress` across its attempts (SSM: "the step isn't
  * considered to have failed until all retry attempts have failed"), so a failed step is final.
  */
-export function mayStillChange(step: StepSnapshot): boolean {
+export function mayStillChange(step: Pick<StepSnapshot, 'status' | 'startTime'>): boolean {
   return !isTerminal(step.status) && !isNotStarted(step);
 }
 

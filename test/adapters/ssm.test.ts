@@ -1,6 +1,7 @@
 // Tests of the SSM adapter over a mocked SSMClient: paging, filters, mapping, skipped records, errors.
 import 'aws-sdk-client-mock-vitest/extend';
 import {
+  AutomationExecutionNotFoundException,
   type AutomationExecutionMetadata,
   DescribeAutomationExecutionsCommand,
   DescribeAutomationStepExecutionsCommand,
@@ -8,9 +9,9 @@ import {
   type StepExecution,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { SsmExecutionSource, toExecutionView, toStepView } from '../../lambda/adapters/ssm';
-import { MalformedRecordError, ServiceError } from '../../lambda/core/errors';
+import { ExecutionNotFoundError, MalformedRecordError, ServiceError } from '../../lambda/core/errors';
 import { IN_FLIGHT_STATUSES } from '../../lambda/core/status';
 
 const client = new SSMClient({});
@@ -111,7 +112,7 @@ describe('Class: SsmExecutionSource', () => {
     expect(ssm).not.toHaveReceivedAnyCommand();
   });
 
-  it('reads one page of steps newest first and returns the next token', async () => {
+  it('reads one page of steps in forward order with the query as filters, and returns the next token', async () => {
     // Prepare
     ssm.on(DescribeAutomationStepExecutionsCommand).resolves({
       StepExecutions: [{ StepExecutionId: 's-2', StepName: 'b', StepStatus: 'InProgress' }],
@@ -121,7 +122,11 @@ describe('Class: SsmExecutionSource', () => {
     // Act
     const page = await new SsmExecutionSource({ client }).readStepPage({
       executionId: 'e-1',
-      reverse: true,
+      query: {
+        startedAfter: '2026-11-25T12:00:00Z',
+        startedBefore: '2026-11-25T12:05:00Z',
+        stepExecutionIds: ['s-1', 's-2'],
+      },
       nextToken: 'token-1',
     });
 
@@ -131,9 +136,75 @@ describe('Class: SsmExecutionSource', () => {
     expect(ssm).toHaveReceivedCommandWith(DescribeAutomationStepExecutionsCommand, {
       AutomationExecutionId: 'e-1',
       MaxResults: 50,
-      ReverseOrder: true,
+      Filters: [
+        { Key: 'StartTimeAfter', Values: ['2026-11-25T12:00:00Z'] },
+        { Key: 'StartTimeBefore', Values: ['2026-11-25T12:05:00Z'] },
+        { Key: 'StepExecutionId', Values: ['s-1', 's-2'] },
+      ],
       NextToken: 'token-1',
     });
+    expect(ssm.commandCalls(DescribeAutomationStepExecutionsCommand)[0]?.args[0].input.ReverseOrder).toBe(
+      undefined,
+    );
+  });
+
+  it('sends no filter for an empty query', async () => {
+    ssm.on(DescribeAutomationStepExecutionsCommand).resolves({ StepExecutions: [] });
+
+    await new SsmExecutionSource({ client }).readStepPage({ executionId: 'e-1', query: {}, nextToken: null });
+
+    expect(ssm.commandCalls(DescribeAutomationStepExecutionsCommand)[0]?.args[0].input).toEqual({
+      AutomationExecutionId: 'e-1',
+      MaxResults: 50,
+      NextToken: undefined,
+    });
+  });
+
+  it("lists one parent's children started after a time", async () => {
+    ssm
+      .on(DescribeAutomationExecutionsCommand)
+      .resolves({ AutomationExecutionMetadataList: [execution('c-1')] });
+
+    const views = await new SsmExecutionSource({ client }).listChildren('p-1', '2026-11-25T12:00:00Z');
+
+    expect(views.map((v) => v.executionId)).toEqual(['c-1']);
+    expect(ssm).toHaveReceivedCommandWith(DescribeAutomationExecutionsCommand, {
+      Filters: [
+        { Key: 'ParentExecutionId', Values: ['p-1'] },
+        { Key: 'StartTimeAfter', Values: ['2026-11-25T12:00:00Z'] },
+      ],
+    });
+  });
+
+  it('names a step listed without an id, not started yet, by its name', async () => {
+    ssm.on(DescribeAutomationStepExecutionsCommand).resolves({
+      StepExecutions: [{ StepName: 'later', StepStatus: 'Pending' }],
+    });
+
+    const page = await new SsmExecutionSource({ client }).readStepPage({
+      executionId: 'e-1',
+      query: {},
+      nextToken: null,
+    });
+
+    expect(page.steps.map((s) => [s.stepExecutionId, s.status, s.startTime])).toEqual([
+      ['planned:later', 'Pending', null],
+    ]);
+  });
+
+  it('throws ExecutionNotFoundError when SSM does not know the execution', async () => {
+    ssm
+      .on(DescribeAutomationStepExecutionsCommand)
+      .rejects(new AutomationExecutionNotFoundException({ message: 'gone', $metadata: {} }));
+
+    const read = new SsmExecutionSource({ client }).readStepPage({
+      executionId: 'e-1',
+      query: {},
+      nextToken: null,
+    });
+
+    await expect(read).rejects.toThrow(ExecutionNotFoundError);
+    await expect(read).rejects.toMatchObject({ executionId: 'e-1' });
   });
 
   it('gives a null next token on the last page of steps', async () => {
@@ -141,7 +212,7 @@ describe('Class: SsmExecutionSource', () => {
 
     const page = await new SsmExecutionSource({ client }).readStepPage({
       executionId: 'e-1',
-      reverse: true,
+      query: {},
       nextToken: null,
     });
 
@@ -158,29 +229,28 @@ describe('Class: SsmExecutionSource', () => {
         { AutomationExecutionId: 'e-3' },
       ],
     });
-    const onSkip = vi.fn();
+    const source = new SsmExecutionSource({ client });
 
     // Act
-    const views = await new SsmExecutionSource({ client, onSkip }).listInFlight();
+    const views = await source.listInFlight();
 
     // Assess
     expect(views.map((v) => v.executionId)).toEqual(['e-1']);
-    expect(onSkip.mock.calls).toEqual([
-      [
-        {
-          operation: 'DescribeAutomationExecutions',
-          reason: 'execution without AutomationExecutionId',
-          executionId: null,
-        },
-      ],
-      [
-        {
-          operation: 'DescribeAutomationExecutions',
-          reason: 'execution e-3 without status',
-          executionId: 'e-3',
-        },
-      ],
+    expect(await source.takeUnreadable()).toEqual([
+      {
+        operation: 'DescribeAutomationExecutions',
+        reason: 'execution without AutomationExecutionId',
+        executionId: null,
+        fingerprint: 'DescribeAutomationExecutions||execution without AutomationExecutionId',
+      },
+      {
+        operation: 'DescribeAutomationExecutions',
+        reason: 'execution e-3 without status',
+        executionId: 'e-3',
+        fingerprint: 'DescribeAutomationExecutions|e-3|execution e-3 without status',
+      },
     ]);
+    expect(await source.takeUnreadable()).toEqual([]);
   });
 
   it('skips steps without id or status and reports them', async () => {
@@ -192,32 +262,16 @@ describe('Class: SsmExecutionSource', () => {
         { StepExecutionId: 's-3', StepStatus: 'Success' },
       ],
     });
-    const onSkip = vi.fn();
+    const source = new SsmExecutionSource({ client });
 
     // Act
-    const page = await new SsmExecutionSource({ client, onSkip }).readStepPage({
-      executionId: 'e-1',
-      reverse: true,
-      nextToken: null,
-    });
+    const page = await source.readStepPage({ executionId: 'e-1', query: {}, nextToken: null });
 
     // Assess
     expect(page.steps.map((s) => s.stepExecutionId)).toEqual(['s-3']);
-    expect(onSkip.mock.calls).toEqual([
-      [
-        {
-          operation: 'DescribeAutomationStepExecutions',
-          reason: 'step nameless without StepExecutionId',
-          executionId: 'e-1',
-        },
-      ],
-      [
-        {
-          operation: 'DescribeAutomationStepExecutions',
-          reason: 'step s-2 without status',
-          executionId: 'e-1',
-        },
-      ],
+    expect((await source.takeUnreadable()).map((r) => [r.reason, r.executionId])).toEqual([
+      ['step nameless without StepExecutionId', 'e-1'],
+      ['step s-2 without status', 'e-1'],
     ]);
   });
 
@@ -243,7 +297,7 @@ describe('Class: SsmExecutionSource', () => {
 
     const read = new SsmExecutionSource({ client }).readStepPage({
       executionId: 'e-1',
-      reverse: true,
+      query: {},
       nextToken: null,
     });
 

@@ -148,12 +148,12 @@ describe('Function: runPollCycle on malformed or partial SSM payloads', () => {
 
     // Assess
     expect(summary.complete).toBe(true);
-    // Without start times the steps come in SSM's (newest first) order.
+    // Without start times the steps come in SSM's (forward) order.
     expect(transitionsOf(fixture.events())).toEqual([
       'execution:0001:null>InProgress',
-      'step:0003:null>InProgress',
-      'step:0002:null>InProgress',
       'step:0001:null>InProgress',
+      'step:0002:null>InProgress',
+      'step:0003:null>InProgress',
     ]);
     expect(detailOf(fixture.events()[1] as RecordedEvent)).toMatchObject({
       documentName: '',
@@ -174,18 +174,23 @@ describe('Function: runPollCycle on malformed or partial SSM payloads', () => {
     );
     fixture.at(5);
 
-    // Act
+    // Act: two cycles see the broken records, a third the whole ones.
     const first = await fixture.cycle();
+    fixture.at(5.5);
+    const second = await fixture.cycle();
     fixture.stack.ssm.setPayloadMutator();
     fixture.at(6);
     await fixture.cycle();
 
-    // Assess: the skipped steps arrive once SSM shows them whole again.
+    // Assess: each broken record is reported once, not every cycle; the skipped steps arrive once
+    // SSM shows them whole again.
     expect(first.complete).toBe(true);
-    expect(new Set(fixture.poller.skipped.map((s) => s.reason))).toEqual(
+    expect([first.unreadableRecords, second.unreadableRecords]).toEqual([2, 2]);
+    const reported = fixture.logs.filter((l) => l.message === 'skipped a record SSM returned');
+    expect(new Set(reported.map((l) => l.extra.reason))).toEqual(
       new Set(['step step1 without StepExecutionId', `step ${idOf('s', 2)} without status`]),
     );
-    expect(fixture.logs.filter((l) => l.message === 'skipped a record SSM returned')).toHaveLength(2);
+    expect(reported).toHaveLength(2);
     expect(transitionsOf(fixture.events())).toEqual([
       'execution:0001:null>InProgress',
       'step:0003:null>InProgress',
@@ -209,7 +214,10 @@ describe('Function: runPollCycle on malformed or partial SSM payloads', () => {
     const summary = await fixture.cycle();
 
     expect(summary.complete).toBe(true);
-    expect(fixture.poller.skipped.map((s) => s.reason)).toContain('execution without AutomationExecutionId');
+    expect(summary.unreadableRecords).toBe(1);
+    expect(
+      fixture.logs.filter((l) => l.message === 'skipped a record SSM returned').map((l) => l.extra.reason),
+    ).toEqual(['execution without AutomationExecutionId']);
     expect(transitionsOf(fixture.events())).toEqual([
       'execution:0002:null>InProgress',
       'step:0002:null>InProgress',

@@ -478,7 +478,7 @@ class ObservationLog {
             order: this.#order++,
           });
         }
-      } else {
+      } else if (call.method !== 'takeUnreadable') {
         // Discovery keeps the last view it got of an execution; so do we.
         for (const view of result as ExecutionView[]) {
           executions.set(view.executionId, {

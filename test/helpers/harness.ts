@@ -6,6 +6,7 @@ import { createPoller, type Poller } from '../../lambda/poller';
 import type { RecordedEvent } from '../../sandbox/event-recorder';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalStack, startLocalStack } from '../../sandbox/local-stack';
 import { parseScenario, type ScenarioExecution, type ScenarioStep } from '../../sandbox/scenario';
+import type { SsmBehaviour } from '../../sandbox/ssm-behaviour';
 
 /** Scenario start, fixed so times in assertions are predictable. */
 export const T0 = Date.parse('2026-11-25T12:00:00.000Z');
@@ -28,6 +29,8 @@ export interface Harness {
 /** Options of {@link startHarness}. */
 export interface HarnessOptions {
   readonly throttleTps?: number;
+  /** The simulator's behaviour where SSM is undocumented; given (even `{}`), the documented model is on. */
+  readonly behaviour?: Partial<SsmBehaviour>;
   readonly maxAttempts?: number;
   readonly config?: Partial<PollerConfig>;
 }
@@ -45,6 +48,7 @@ export async function startHarness(
     clock: () => now,
     maxAttempts: options.maxAttempts ?? 3,
     ...(options.throttleTps !== undefined && { throttleTps: options.throttleTps }),
+    ...(options.behaviour !== undefined && { behaviour: options.behaviour }),
   });
   const poller = createPoller(
     {

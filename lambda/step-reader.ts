@@ -1,0 +1,56 @@
+// Carries out a step-read plan against SSM: every query to its last page, the latest sight of each step winning.
+import type { ExecutionSource } from './core/ports';
+import { byIds, mayStillChange, type StepQuery, type StepReadPlan } from './core/read-plan';
+import type { ExecutionState, StepView } from './core/types';
+
+/** What one execution's step read returned. */
+export interface StepRead {
+  /** Each step once, as the latest page that listed it showed it. */
+  readonly steps: readonly StepView[];
+  readonly pages: number;
+  /** Whether every step was listed (the plan was a full listing). */
+  readonly complete: boolean;
+}
+
+/**
+ * Reads the steps a plan names. A step listed twice in one read (SSM's paging may shift when a step
+ * starts between two pages) counts as its later sight, which is the newer one. Steps open in the
+ * snapshot that no planned query returned are then asked for by id, so no filter SSM applies
+ * differently from its documentation hides a change.
+ *
+ * @param late - true once the deadline has passed; the read then stops between pages
+ * @returns null when the deadline cut the read short (nothing may be saved from it)
+ */
+export async function readPlannedSteps(
+  source: ExecutionSource,
+  executionId: string,
+  plan: StepReadPlan,
+  previous: ExecutionState | null,
+  late: () => boolean,
+): Promise<StepRead | null> {
+  const seen = new Map<string, StepView>();
+  let pages = 0;
+  const run = async (query: StepQuery): Promise<boolean> => {
+    let nextToken: string | null = null;
+    do {
+      if (pages > 0 && late()) return false;
+      const page = await source.readStepPage({ executionId, query, nextToken });
+      pages++;
+      for (const step of page.steps) {
+        seen.delete(step.stepExecutionId);
+        seen.set(step.stepExecutionId, step);
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return true;
+  };
+
+  for (const query of plan.queries) if (!(await run(query))) return null;
+  if (!plan.complete && previous) {
+    const unseen = [...previous.steps.values()]
+      .filter((step) => mayStillChange(step) && !seen.has(step.stepExecutionId))
+      .map((step) => step.stepExecutionId);
+    for (const query of byIds(unseen)) if (!(await run(query))) return null;
+  }
+  return { steps: [...seen.values()], pages, complete: plan.complete };
+}
