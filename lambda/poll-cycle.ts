@@ -27,7 +27,10 @@ export interface PollCycleOptions {
   readonly strategy?: StepReadStrategy;
   /** Epoch ms by which the cycle must have stopped (the Lambda deadline less a reserve). */
   readonly deadline?: number;
-  /** How far before the watermark `StartTimeAfter` looks, against clock skew. @default 300 */
+  /**
+   * How far before the watermark `StartTimeAfter` looks: against clock skew between the poller and
+   * SSM, and an execution that shows up in the listing a little after its start. @default 60
+   */
   readonly watermarkOverlapSeconds?: number;
   /** On the very first cycle (no watermark yet), how far back `StartTimeAfter` looks. @default 900 */
   readonly initialLookbackSeconds?: number;
@@ -127,7 +130,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   const discovered = await finder.discover(
     {
       shard: options.shard,
-      watermarkOverlapSeconds: options.watermarkOverlapSeconds ?? 300,
+      watermarkOverlapSeconds: options.watermarkOverlapSeconds ?? 60,
       initialLookbackSeconds: options.initialLookbackSeconds ?? 900,
     },
     poller,

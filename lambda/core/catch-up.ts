@@ -1,4 +1,5 @@
 // Brings a stored snapshot up to the transitions recorded after it, so a save that died half-way hides no change.
+import { isNotStarted } from './read-plan';
 import type { ExecutionSnapshot, ExecutionState, ExecutionView, OutboxEvent, StepSnapshot } from './types';
 
 /** The state to diff against, and what catching up changed in it. */
@@ -50,6 +51,17 @@ export function catchUp(
       case 'step': {
         const before = steps.get(record.stepExecutionId);
         if (record.ordinal < (before?.transitions ?? 0)) continue;
+        if (!before && record.previousStatus === 'Pending') {
+          // The step took over a not-started entry listed under another id (or none): it goes, as
+          // the save that died would have deleted it.
+          const superseded = [...steps.values()].find(
+            (step) => isNotStarted(step) && step.stepName === record.stepName,
+          );
+          if (superseded) {
+            steps.delete(superseded.stepExecutionId);
+            changedSteps.add(superseded.stepExecutionId);
+          }
+        }
         steps.set(record.stepExecutionId, {
           stepExecutionId: record.stepExecutionId,
           stepName: record.stepName,

@@ -119,4 +119,25 @@ describe('Function: catchUp', () => {
     expect(diffable(caught.state)).toEqual(diffable(second.next));
     expect(caught.changedSteps).toEqual(['step-1']);
   });
+
+  it('drops the not-started entry a started step took over when the save that deleted it died', () => {
+    // Prepare: the step was listed under a planned id; it started under its own id.
+    const planned = stepView({
+      stepExecutionId: 'planned-id',
+      stepName: 'later',
+      status: 'Pending',
+      startTime: null,
+    });
+    const first = cycleOf(null, executionView(), [planned]);
+    const started = stepView({ stepExecutionId: 'real-id', stepName: 'later', startTime: isoAt(15) });
+    const second = cycleOf(first.next, executionView(), [started]);
+
+    // Act: the second save died; its transitions were recorded.
+    const caught = catchUp(first.next, executionView(), second.events);
+
+    // Assess
+    expect(caught.changed).toBe(true);
+    expect(diffable(caught.state)).toEqual(diffable(second.next));
+    expect(caught.changedSteps).toEqual(['planned-id', 'real-id']);
+  });
 });
