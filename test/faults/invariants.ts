@@ -1,6 +1,7 @@
 // Checks what the bus received against what SSM really did: no lost, no phantom, per-entity order, honest duplicates.
 import { DETAIL_TYPES } from '../../lambda/core/types';
 import type { RecordedEvent } from '../../sandbox/event-recorder';
+import { SCENARIO_TERMINAL_STATUSES } from '../../sandbox/scenario';
 import type { GroundTruthEntry } from '../../sandbox/ssm-simulator';
 
 /**
@@ -10,8 +11,13 @@ import type { GroundTruthEntry } from '../../sandbox/ssm-simulator';
 export interface Observation {
   readonly kind: 'execution' | 'step';
   readonly executionId: string;
-  /** Step observations only. */
+  /**
+   * Step observations only: the id the read listed, or, for a not-started step SSM lists without
+   * one, the key the poller gives it (`planned:<name>`).
+   */
   readonly stepExecutionId?: string;
+  /** Step observations only: the start time the read returned; null for a step not started. */
+  readonly startTime?: string | null;
   /** The status the read returned. */
   readonly status: string;
   /** Names of the alarms the read listed in state `ALARM`. */
@@ -22,9 +28,21 @@ export interface Observation {
   readonly order: number;
 }
 
+/**
+ * Another name under which SSM listed a step before it started: the id it had then (`unstartedStepIds:
+ * changeOnStart`) or the key of a step listed without an id (`absent`, `planned:<name>`).
+ */
+export interface StepAlias {
+  readonly executionId: string;
+  /** The id or key the not-started step was listed (and observed) under. */
+  readonly listedAs: string;
+  /** The step's own id, the one it has once started (and in ground truth). */
+  readonly stepExecutionId: string;
+}
+
 /** One broken promise, said in words. */
 export interface Violation {
-  readonly invariant: 'lost' | 'phantom' | 'order' | 'duplicate';
+  readonly invariant: 'lost' | 'phantom' | 'order' | 'previous' | 'duplicate';
   readonly entity: string;
   readonly message: string;
 }
@@ -42,6 +60,8 @@ export interface DeliveryReport {
   readonly lost: readonly Violation[];
   readonly phantom: readonly Violation[];
   readonly order: readonly Violation[];
+  /** First step events whose `previousStatus` contradicts what SSM listed ('Pending' or first sight). */
+  readonly previous: readonly Violation[];
   /** Duplicates that broke the rule: same transition under two eventIds, or one eventId with two details. */
   readonly badDuplicates: readonly Violation[];
 }
@@ -54,6 +74,8 @@ export interface DeliveryInput {
   readonly delivered: readonly RecordedEvent[];
   /** The reads of committed cycles. */
   readonly observations: readonly Observation[];
+  /** Names not-started steps were listed under other than their own id; none when ids are stable. */
+  readonly aliases?: readonly StepAlias[];
   /**
    * Set once faults have stopped and enough clean cycles ran after the scenario's last change: then
    * the final status of every execution and step, and every alarm still in `ALARM`, must have arrived.
@@ -69,6 +91,8 @@ interface ParsedDelivery {
   readonly stepExecutionId: string | null;
   /** The status a step or execution event announces. */
   readonly status: string | null;
+  /** The `previousStatus` a step status event announces; undefined for other events. */
+  readonly previousStatus: string | null | undefined;
   readonly alarm: { readonly name: string; readonly state: string } | null;
   readonly observedAt: number;
 }
@@ -87,24 +111,33 @@ const CLOCK_SLACK_MS = 1;
  *    failed, or was cut by the deadline commits nothing, though what it recorded must still be honest.
  *    Take the statuses committed reads showed of an entity, in read order, with consecutive repeats
  *    merged (two reads of one status cannot tell whether it changed in between): that sequence must
- *    appear, in order, within the entity's delivered statuses. A status that came and went between two
- *    committed reads is not required. Every alarm a committed read listed in `ALARM` must be delivered
- *    for its execution or step. Once `settled`, the last delivered status of every entity must be its
- *    final status in ground truth, and every alarm in `ALARM` at the end must be delivered.
+ *    appear, in order, within the entity's delivered statuses. A read of a step that has not started
+ *    (`Pending` without start time, under its own id or an alias) shows nothing a consumer must get.
+ *    A status that came and went between two committed reads is not required. Every alarm a committed
+ *    read listed in `ALARM` must be delivered for its execution or step. A step's latest status that a
+ *    committed read showed no later than the `observedAt` of its execution's final status event must
+ *    be delivered with an `observedAt` no later than that (a step seen late arrives by the execution's
+ *    end at the latest). Once `settled`, the last delivered status of every entity must be its final
+ *    status in ground truth, and every alarm in `ALARM` at the end must be delivered.
  * 2. **No phantom.** Every delivered status of an entity, and every delivered alarm, occurred in
- *    ground truth no later than the event's `observedAt`.
+ *    ground truth no later than the event's `observedAt`; a step that never started (no ground truth)
+ *    has no event at all.
  * 3. **Per-entity order.** The delivered statuses of an entity are a subsequence of its ground-truth
  *    status changes.
- * 4. **Honest duplicates.** A repeated eventId carries byte-identical detail; one status change or alarm
+ * 4. **Honest `previousStatus` on a step's first event.** It is `null` (first sight) or `Pending`;
+ *    `Pending` only for a step SSM listed before it started (planned up front), and `Pending` for sure
+ *    when a committed read listed the step not started before the event's `observedAt`.
+ * 5. **Honest duplicates.** A repeated eventId carries byte-identical detail; one status change or alarm
  *    is never delivered under two eventIds.
  */
 export function checkDelivery(input: DeliveryInput): DeliveryReport {
   const lost: Violation[] = [];
   const phantom: Violation[] = [];
   const order: Violation[] = [];
+  const previous: Violation[] = [];
   const badDuplicates: Violation[] = [];
 
-  // 4a. One eventId, one detail.
+  // 5a. One eventId, one detail.
   const firstById = new Map<string, ParsedDelivery>();
   const unique: ParsedDelivery[] = [];
   for (const event of input.delivered) {
@@ -131,6 +164,7 @@ export function checkDelivery(input: DeliveryInput): DeliveryReport {
   // 2. No phantom; and group the status deliveries per entity.
   const deliveredStatuses = new Map<string, string[]>();
   const deliveredAlarms = new Map<string, string[]>();
+  const statusDeliveries = new Map<string, ParsedDelivery[]>();
   for (const d of unique) {
     const entity = entityKey(d.executionId, d.stepExecutionId);
     if (d.alarm) {
@@ -153,20 +187,23 @@ export function checkDelivery(input: DeliveryInput): DeliveryReport {
       continue;
     }
     const status = d.status ?? '(none)';
-    const occurred = (truthByEntity.get(entity) ?? []).some(
-      (e) => e.status === status && e.at <= d.observedAt + CLOCK_SLACK_MS,
-    );
+    const truth = truthByEntity.get(entity) ?? [];
+    const occurred = truth.some((e) => e.status === status && e.at <= d.observedAt + CLOCK_SLACK_MS);
     if (!occurred) {
       phantom.push({
         invariant: 'phantom',
         entity,
-        message: `status ${show(status)} never occurred by ${iso(d.observedAt)}`,
+        message:
+          truth.length === 0 && d.stepExecutionId !== null
+            ? `status ${show(status)} delivered for a step that never started`
+            : `status ${show(status)} never occurred by ${iso(d.observedAt)}`,
       });
     }
     push(deliveredStatuses, entity, status);
+    push(statusDeliveries, entity, d);
   }
 
-  // 4b. One alarm, one eventId.
+  // 5b. One alarm, one eventId.
   for (const [entity, names] of deliveredAlarms) {
     for (const name of new Set(names)) {
       const count = names.filter((n) => n === name).length;
@@ -180,7 +217,7 @@ export function checkDelivery(input: DeliveryInput): DeliveryReport {
     }
   }
 
-  // 3. Per-entity order, and 4c. one status change, one eventId.
+  // 3. Per-entity order, and 5c. one status change, one eventId.
   for (const [entity, statuses] of deliveredStatuses) {
     const truth = (truthByEntity.get(entity) ?? []).map((e) => e.status ?? '');
     if (isSubsequence(statuses, truth)) continue;
@@ -203,21 +240,59 @@ export function checkDelivery(input: DeliveryInput): DeliveryReport {
     }
   }
 
-  // 1. No lost transition, relative to the committed reads.
+  // Committed reads in order; those of not-started steps apart, under the step's own id.
+  const aliases = new Map(
+    (input.aliases ?? []).map((a) => [entityKey(a.executionId, a.listedAs), a.stepExecutionId]),
+  );
   const reads = [...input.observations].sort((a, b) => a.at - b.at || a.order - b.order);
   const observedByEntity = new Map<string, string[]>();
   const observedAlarms = new Map<string, Set<string>>();
+  const listedNotStarted = new Map<string, number[]>();
+  const startedReads = new Map<string, Observation[]>();
   for (const read of reads) {
-    const entity = entityKey(read.executionId, read.stepExecutionId ?? null);
-    const seen = observedByEntity.get(entity) ?? [];
+    const listed = entityKey(read.executionId, read.stepExecutionId ?? null);
+    if (read.kind === 'step' && read.status === 'Pending' && (read.startTime ?? null) === null) {
+      const own = aliases.get(listed);
+      push(listedNotStarted, own === undefined ? listed : entityKey(read.executionId, own), read.at);
+      continue;
+    }
+    const seen = observedByEntity.get(listed) ?? [];
     if (seen.at(-1) !== read.status) seen.push(read.status);
-    observedByEntity.set(entity, seen);
+    observedByEntity.set(listed, seen);
+    if (read.kind === 'step') push(startedReads, listed, read);
     for (const alarm of read.alarms) {
-      const names = observedAlarms.get(entity) ?? new Set<string>();
+      const names = observedAlarms.get(listed) ?? new Set<string>();
       names.add(alarm);
-      observedAlarms.set(entity, names);
+      observedAlarms.set(listed, names);
     }
   }
+
+  // 4. The previousStatus of each step's first event.
+  for (const [entity, deliveries] of statusDeliveries) {
+    const first = deliveries[0];
+    const truth = truthByEntity.get(entity);
+    if (first === undefined || first.stepExecutionId === null || truth === undefined) continue;
+    const claimed = first.previousStatus ?? null;
+    const planned = truth[0]?.previousStatus === 'Pending';
+    const listedBefore = (listedNotStarted.get(entity) ?? []).find((at) => at < first.observedAt);
+    let problem: string | null = null;
+    if (claimed !== null && claimed !== 'Pending') {
+      problem = `says previousStatus ${show(claimed)}, not null or "Pending"`;
+    } else if (claimed === 'Pending' && !planned) {
+      problem = 'says previousStatus "Pending", but SSM never listed the step before it started';
+    } else if (claimed === null && listedBefore !== undefined) {
+      problem = `says previousStatus null, but a committed read listed the step not started at ${iso(listedBefore)}`;
+    }
+    if (problem !== null) {
+      previous.push({
+        invariant: 'previous',
+        entity,
+        message: `first event (${show(first.status ?? '(none)')}, observed ${iso(first.observedAt)}) ${problem}`,
+      });
+    }
+  }
+
+  // 1. No lost transition, relative to the committed reads.
   let observed = 0;
   for (const [entity, seen] of observedByEntity) {
     observed += seen.length;
@@ -237,6 +312,33 @@ export function checkDelivery(input: DeliveryInput): DeliveryReport {
       if (!delivered.has(name)) {
         lost.push({ invariant: 'lost', entity, message: `alarm ${show(name)} was read but not delivered` });
       }
+    }
+  }
+
+  // 1b. A step's state seen by the time its execution's end was reported arrives with that end.
+  const ends = new Map<string, number>();
+  for (const [entity, deliveries] of statusDeliveries) {
+    const first = deliveries[0];
+    if (first === undefined || first.stepExecutionId !== null) continue;
+    const final = (truthByEntity.get(entity) ?? []).at(-1)?.status;
+    const end = deliveries.find((d) => d.status === final && SCENARIO_TERMINAL_STATUSES.has(d.status ?? ''));
+    if (end) ends.set(first.executionId, end.observedAt);
+  }
+  for (const [entity, stepReads] of startedReads) {
+    const executionId = stepReads[0]?.executionId ?? '';
+    const endAt = ends.get(executionId);
+    if (endAt === undefined) continue;
+    const latest = stepReads.filter((r) => r.at <= endAt).at(-1);
+    if (latest === undefined) continue;
+    const onTime = (statusDeliveries.get(entity) ?? []).some(
+      (d) => d.status === latest.status && d.observedAt <= endAt,
+    );
+    if (!onTime) {
+      lost.push({
+        invariant: 'lost',
+        entity,
+        message: `status ${show(latest.status)} was read at ${iso(latest.at)}, but not delivered by the execution's final status (observed ${iso(endAt)})`,
+      });
     }
   }
 
@@ -271,13 +373,14 @@ export function checkDelivery(input: DeliveryInput): DeliveryReport {
     lost,
     phantom,
     order,
+    previous,
     badDuplicates,
   };
 }
 
 /** All violations of a report, for one assertion. */
 export function violationsOf(report: DeliveryReport): Violation[] {
-  return [...report.lost, ...report.phantom, ...report.order, ...report.badDuplicates];
+  return [...report.lost, ...report.phantom, ...report.order, ...report.previous, ...report.badDuplicates];
 }
 
 function parseDelivery(event: RecordedEvent): ParsedDelivery {
@@ -286,7 +389,7 @@ function parseDelivery(event: RecordedEvent): ParsedDelivery {
     executionId?: unknown;
     executionStatus?: unknown;
     observedAt?: unknown;
-    step?: { stepExecutionId?: unknown; status?: unknown } | null;
+    step?: { stepExecutionId?: unknown; status?: unknown; previousStatus?: unknown } | null;
     alarm?: { name?: unknown; state?: unknown };
   };
   const text = (value: unknown): string => (typeof value === 'string' ? value : String(value));
@@ -305,6 +408,12 @@ function parseDelivery(event: RecordedEvent): ParsedDelivery {
     stepExecutionId:
       event.detailType === DETAIL_TYPES.execution || step === null ? null : text(step.stepExecutionId),
     status,
+    previousStatus:
+      event.detailType === DETAIL_TYPES.step
+        ? step?.previousStatus === null || step?.previousStatus === undefined
+          ? null
+          : text(step.previousStatus)
+        : undefined,
     alarm: d.alarm ? { name: text(d.alarm.name), state: text(d.alarm.state) } : null,
     observedAt: typeof d.observedAt === 'string' ? Date.parse(d.observedAt) : Number.NaN,
   };
