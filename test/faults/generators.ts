@@ -1,12 +1,15 @@
-// fast-check arbitraries for fault runs: SSM scenarios (what really happens) and fault schedules (what goes wrong when).
+// fast-check arbitraries for fault runs: SSM scenarios as SSM documents them, a switch combination, and fault schedules.
 import fc from 'fast-check';
+import { rateControlRun, rateControlTargets } from '../../sandbox/rate-control';
 import type {
+  ExecutionTimelineEntry,
   Scenario,
   ScenarioAlarm,
   ScenarioExecution,
   ScenarioStep,
   StepTimelineEntry,
 } from '../../sandbox/scenario';
+import { BEHAVIOUR_SWITCHES, resolveBehaviour, type SsmBehaviour } from '../../sandbox/ssm-behaviour';
 import type { FaultKind } from '../../sandbox/ssm-simulator';
 import type { DynamoFaultKind } from './fault-layer';
 
@@ -42,9 +45,11 @@ export type CycleFault =
       readonly advanceSeconds: number;
     };
 
-/** A generated run: the scenario, when the poller runs, and what goes wrong in which cycle. */
+/** A generated run: the scenario, how SSM behaves, when the poller runs, and what goes wrong in which cycle. */
 export interface FaultCase {
   readonly scenario: Scenario;
+  /** The simulator's switch combination for this run (every field filled in). */
+  readonly behaviour: SsmBehaviour;
   /** Seconds from the scenario start of each scheduled cycle, increasing. */
   readonly pollSeconds: readonly number[];
   /** Faults per scheduled cycle (same length as `pollSeconds`). */
@@ -53,18 +58,39 @@ export interface FaultCase {
   readonly intervalSeconds: number;
 }
 
-/** Statuses SSM may end a step in. */
-const STEP_FINALS = ['Success', 'Failed', 'TimedOut', 'Cancelled', 'Exited'] as const;
-/** Statuses SSM may end an execution in. */
+/** The visibility lags, in seconds, {@link behaviourArb} draws from. */
+export const DRAWN_LAGS = [0, 30, 60] as const;
+
+/** A switch combination, each switch drawn on its own (the lag from {@link DRAWN_LAGS}). */
+export const behaviourArb: fc.Arbitrary<SsmBehaviour> = fc
+  .record({
+    reverseOrderUnstarted: fc.constantFrom(...BEHAVIOUR_SWITCHES.reverseOrderUnstarted),
+    startTimeTies: fc.constantFrom(...BEHAVIOUR_SWITCHES.startTimeTies),
+    unstartedStepIds: fc.constantFrom(...BEHAVIOUR_SWITCHES.unstartedStepIds),
+    childListing: fc.constantFrom(...BEHAVIOUR_SWITCHES.childListing),
+    nextToken: fc.constantFrom(...BEHAVIOUR_SWITCHES.nextToken),
+    startTimeFilter: fc.constantFrom(...BEHAVIOUR_SWITCHES.startTimeFilter),
+    visibilityLagSeconds: fc.constantFrom(...DRAWN_LAGS),
+  })
+  .map((partial) => resolveBehaviour(partial));
+
+/** Statuses a step may end in. */
+const STEP_FINALS = ['Success', 'Success', 'Success', 'Failed', 'TimedOut', 'Cancelled', 'Exited'] as const;
+/** Statuses that end a run whose step fails with `onFailure: Abort`, by the step's status. */
+const ABORTING: Readonly<Record<string, string>> = {
+  Failed: 'Failed',
+  TimedOut: 'TimedOut',
+  Cancelled: 'Cancelled',
+};
+/** Statuses SSM may end an execution in once every step ran. */
 const EXECUTION_FINALS = [
   'Success',
-  'Failed',
-  'TimedOut',
-  'Cancelled',
+  'Success',
+  'Success',
   'CompletedWithSuccess',
   'CompletedWithFailure',
+  'Failed',
   'Exited',
-  'Rejected',
 ] as const;
 /** Statuses SSM may add one day: the poller must pass them through and keep watching. */
 const UNKNOWN_STATUSES = ['SomethingNew', 'Quiescing', 'Paused 🙃'] as const;
@@ -90,265 +116,474 @@ const textArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }) },
 );
 
-/** An alarm raised while its owner runs: `fraction` places it within the owner's running time. */
-interface AlarmPlan {
-  readonly name: string;
-  readonly state: string;
-  readonly fraction: number;
-}
-
-const alarmArb: fc.Arbitrary<AlarmPlan> = fc.record({
-  name: fc.oneof(fc.constantFrom('HighCPU', 'ErrorRate', 'p99-latency'), fc.constantFrom(...ODD_TEXT)),
-  state: fc.constantFrom('ALARM', 'ALARM', 'ALARM', 'UNKNOWN', 'OK'),
-  fraction: fc.double({ min: 0, max: 0.95, noNaN: true }),
-});
-
-/** One step as planned, before it is laid out in time. */
+/** One step of a runbook as planned, before it is laid out in time. */
 interface StepPlan {
   readonly name: string;
   readonly action: string;
   /** Hundredths of a second from its start to its end. */
   readonly duration: number;
-  readonly pending: boolean;
   /** InProgress → Waiting → InProgress round trips. */
   readonly waits: number;
-  /** Failed attempts before the last one (`MaxAttempts` is one more). */
-  readonly retries: number;
   /**
-   * Whether a failed attempt shows as `Failed` before the step runs again under the same id; otherwise
-   * the step stays `InProgress` with a new failure message.
+   * Failed attempts before the last one (`MaxAttempts` is one more): the step stays `InProgress`
+   * across them, with a new failure message, and ends `Success` or `Failed`.
    */
-  readonly failsBetweenAttempts: boolean;
+  readonly retries: number;
+  /** An undocumented status the step passes through. */
   readonly unknown: string | null;
-  /** The final status; null keeps the step running, an unknown one keeps it watched. */
+  /** The final status; null leaves the step (and its run) running, an unknown one keeps it watched. */
   readonly final: string | null;
-  /** aws:loop iterations: the same name again, a new step execution id each time. */
+  /** What a failed, timed-out or cancelled step does to its run: `Abort` ends it, `Continue` goes on. */
+  readonly onFailure: 'Abort' | 'Continue';
+  /** aws:loop iterations: the same name again, a new step execution id each, made while running. */
   readonly loops: number;
-  readonly alarms: readonly AlarmPlan[];
   /** Bytes of a huge Outputs value at the end, 0 for none. */
   readonly hugeOutput: number;
   readonly message: string;
-  /** Hundredths of a second after its group starts. */
-  readonly delay: number;
-}
-
-const stepArb: fc.Arbitrary<StepPlan> = fc.record({
-  name: textArb,
-  action: fc.constantFrom('aws:executeScript', 'aws:runCommand', 'aws:approve', 'aws:sleep', 'aws:loop'),
-  duration: fc.oneof(fc.integer({ min: 0, max: 150 }), fc.integer({ min: 150, max: 1500 })),
-  pending: fc.boolean(),
-  waits: fc.oneof(
-    { weight: 4, arbitrary: fc.constant(0) },
-    { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) },
-  ),
-  retries: fc.oneof(
-    { weight: 3, arbitrary: fc.constant(0) },
-    { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) },
-  ),
-  failsBetweenAttempts: fc.boolean(),
-  unknown: fc.option(fc.constantFrom(...UNKNOWN_STATUSES), { freq: 6 }),
-  final: fc.oneof(
-    { weight: 12, arbitrary: fc.constantFrom(...STEP_FINALS) },
-    { weight: 1, arbitrary: fc.constant(null) },
-    { weight: 1, arbitrary: fc.constantFrom(...UNKNOWN_STATUSES) },
-  ),
-  loops: fc.oneof(
-    { weight: 5, arbitrary: fc.constant(1) },
-    { weight: 1, arbitrary: fc.integer({ min: 2, max: 3 }) },
-  ),
-  alarms: fc.array(alarmArb, { maxLength: 2 }),
-  hugeOutput: fc.oneof(
-    { weight: 12, arbitrary: fc.constant(0) },
-    { weight: 1, arbitrary: fc.integer({ min: 9_000, max: 30_000 }) },
-  ),
-  message: textArb,
-  delay: fc.oneof(
-    { weight: 2, arbitrary: fc.constant(0) },
-    { weight: 1, arbitrary: fc.integer({ min: 0, max: 50 }) },
-  ),
-});
-
-/** Steps that start together (parallel branches), then a gap before the next group. */
-interface GroupPlan {
-  readonly branches: readonly StepPlan[];
+  /** Hundredths of a second between its end and the next step's start. */
   readonly gap: number;
+  /** An aws:executeAutomation step: the child execution it runs (top-level runs only). */
+  readonly child: ExecutionPlan | null;
 }
 
-const groupArb: fc.Arbitrary<GroupPlan> = fc.record({
-  branches: fc.oneof(
-    { weight: 3, arbitrary: fc.array(stepArb, { minLength: 1, maxLength: 1 }) },
-    { weight: 1, arbitrary: fc.array(stepArb, { minLength: 2, maxLength: 3 }) },
-  ),
-  gap: fc.integer({ min: 0, max: 300 }),
-});
+/** How a run is stopped from outside while one of its steps runs. */
+interface InterruptPlan {
+  /** `cancel`: StopAutomationExecution; `alarm`: its alarm goes to `ALARM`, which cancels it. */
+  readonly kind: 'cancel' | 'alarm';
+  /** Index of the step it hits (modulo the steps that run). */
+  readonly atStep: number;
+  /** Share of that step's running time after which it hits. */
+  readonly fraction: number;
+}
 
 /** One execution as planned. */
 interface ExecutionPlan {
+  /** Hundredths of a second after the scenario (or, for a child, its parent step) starts. */
   readonly start: number;
+  /** Whether it shows `Pending` before `InProgress`. */
   readonly pending: boolean;
-  readonly groups: readonly GroupPlan[];
-  /** Short steps run one after another before the groups, more than one page (50) of them. */
+  readonly steps: readonly StepPlan[];
+  /** Short steps run before the others, more than one page (50) of them. */
   readonly bulk: readonly StepPlan[];
-  /** The execution waits (approval, pause) between groups. */
+  /** The execution waits (approval, pause) between its steps. */
   readonly waits: boolean;
+  /** An undocumented execution status it passes through. */
   readonly unknown: string | null;
+  /** The status it ends in once every step ran; null keeps it running. */
   readonly final: string | null;
-  readonly alarms: readonly AlarmPlan[];
-  /** Index among the earlier executions of its parent, when it is a child. */
-  readonly parent: number | null;
+  readonly interrupt: InterruptPlan | null;
+  /** The runbook's one alarm (`AlarmConfiguration`); it may show `UNKNOWN` without cancelling. */
+  readonly alarm: { readonly name: string; readonly unknownAt: number | null };
+  /** The step `onCancel` points to: listed up front, runs only after a cancel. */
+  readonly onCancel: string | null;
   readonly documentName: string;
 }
 
-const executionArb: fc.Arbitrary<ExecutionPlan> = fc.record({
-  start: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3000 })),
-  pending: fc.boolean(),
-  groups: fc.array(groupArb, { minLength: 0, maxLength: 4 }),
-  bulk: fc.oneof(
-    { weight: 12, arbitrary: fc.constant([]) },
-    {
-      weight: 1,
-      arbitrary: fc.array(
-        stepArb.map((step) => ({ ...step, duration: step.duration % 40, loops: 1, hugeOutput: 0, delay: 0 })),
-        { minLength: 51, maxLength: 110 },
-      ),
-    },
-  ),
-  waits: fc.boolean(),
-  unknown: fc.option(fc.constantFrom(...UNKNOWN_STATUSES), { freq: 6 }),
-  final: fc.oneof(
-    { weight: 10, arbitrary: fc.constantFrom(...EXECUTION_FINALS) },
-    { weight: 1, arbitrary: fc.constant(null) },
-  ),
-  alarms: fc.array(alarmArb, { maxLength: 2 }),
-  parent: fc.option(fc.nat(3), { freq: 3 }),
-  documentName: fc.oneof(
-    fc.constantFrom('AWS-RestartEC2Instance', 'Custom-Deploy'),
-    fc.constantFrom(...ODD_TEXT),
-  ),
-});
-
-/** Lays the plans out in time and numbers the ids, giving a valid scenario. */
-export function compileScenario(plans: readonly ExecutionPlan[]): Scenario {
-  let nextId = 0;
-  const id = (prefix: string): string => {
-    nextId++;
-    return `${prefix}-0000-4000-8000-${String(nextId).padStart(12, '0')}`;
-  };
-  const executions: ScenarioExecution[] = [];
-  const spans: { id: string; start: number; end: number }[] = [];
-  plans.forEach((plan, index) => {
-    const executionId = id('eeeeeeee');
-    const parent = plan.parent === null || index === 0 ? null : (spans[plan.parent % index] ?? null);
-    // A child starts while its parent runs.
-    const start = parent
-      ? parent.start + Math.min(plan.start % 500, Math.max(0, parent.end - parent.start))
-      : plan.start;
-    const timeline: { at: number; status: string }[] = [];
-    let cursor = start;
-    if (plan.pending) {
-      timeline.push({ at: cursor, status: 'Pending' });
-      cursor += 20;
-    }
-    timeline.push({ at: cursor, status: 'InProgress' });
-    const steps: ScenarioStep[] = [];
-    for (const step of plan.bulk) {
-      steps.push(compileStep(id('55555555'), step, cursor, 0));
-      cursor += step.duration;
-    }
-    plan.groups.forEach((group, g) => {
-      if (g > 0 && plan.waits) {
-        timeline.push({ at: cursor, status: 'Waiting' });
-        cursor += 100;
-        timeline.push({ at: cursor, status: 'InProgress' });
-      }
-      if (g === 1 && plan.unknown) {
-        timeline.push({ at: cursor, status: plan.unknown });
-        cursor += 50;
-        timeline.push({ at: cursor, status: 'InProgress' });
-      }
-      let groupEnd = cursor;
-      for (const branch of group.branches) {
-        let at = cursor + branch.delay;
-        for (let loop = 0; loop < branch.loops; loop++) {
-          const step = compileStep(id('55555555'), branch, at, loop);
-          steps.push(step);
-          at += branch.duration;
-          groupEnd = Math.max(groupEnd, at);
-          // A step left running ends its branch.
-          if (branch.final === null) break;
-        }
-      }
-      cursor = groupEnd + group.gap;
-    });
-    const end = cursor + 10;
-    if (plan.final === 'Cancelled') {
-      timeline.push({ at: end, status: 'Cancelling' });
-      timeline.push({ at: end + 40, status: 'Cancelled' });
-    } else if (plan.final !== null) {
-      timeline.push({ at: end, status: plan.final });
-    }
-    const running = { from: start, to: plan.final === null ? end + 500 : end };
-    executions.push({
-      id: executionId,
-      documentName: plan.documentName,
-      documentVersion: '1',
-      parentId: parent?.id ?? null,
-      timeline: timeline.map((e) => ({ at: e.at / 100, status: e.status })),
-      alarms: alarmsOf(plan.alarms, running.from, running.to),
-      steps,
-    });
-    spans.push({ id: executionId, start, end });
-  });
-  return { name: 'generated', executions };
+/** A rate-control run (`sandbox/rate-control.ts`): a parent with one aws:executeAutomation step per target. */
+interface RateControlPlan {
+  /** Seconds after the scenario start. */
+  readonly start: number;
+  readonly targets: number;
+  readonly seed: number;
+  readonly maxConcurrency: number;
+  readonly maxErrors: number | null;
+  readonly failureRate: number;
+  readonly plannedUpFront: boolean;
 }
 
-function compileStep(stepId: string, plan: StepPlan, start: number, loop: number): ScenarioStep {
+const stepArb = (child: fc.Arbitrary<ExecutionPlan | null>): fc.Arbitrary<StepPlan> =>
+  fc
+    .record({
+      name: textArb,
+      action: fc.constantFrom('aws:executeScript', 'aws:runCommand', 'aws:approve', 'aws:sleep', 'aws:loop'),
+      duration: fc.oneof(fc.integer({ min: 0, max: 150 }), fc.integer({ min: 150, max: 1500 })),
+      waits: fc.oneof(
+        { weight: 4, arbitrary: fc.constant(0) },
+        { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) },
+      ),
+      retries: fc.oneof(
+        { weight: 3, arbitrary: fc.constant(0) },
+        { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) },
+      ),
+      unknown: fc.option(fc.constantFrom(...UNKNOWN_STATUSES), { freq: 6 }),
+      final: fc.oneof(
+        { weight: 14, arbitrary: fc.constantFrom(...STEP_FINALS) },
+        { weight: 1, arbitrary: fc.constant(null) },
+        { weight: 1, arbitrary: fc.constantFrom(...UNKNOWN_STATUSES) },
+      ),
+      onFailure: fc.constantFrom('Abort' as const, 'Abort' as const, 'Continue' as const),
+      loops: fc.oneof(
+        { weight: 5, arbitrary: fc.constant(1) },
+        { weight: 1, arbitrary: fc.integer({ min: 2, max: 3 }) },
+      ),
+      hugeOutput: fc.oneof(
+        { weight: 12, arbitrary: fc.constant(0) },
+        { weight: 1, arbitrary: fc.integer({ min: 9_000, max: 30_000 }) },
+      ),
+      message: textArb,
+      gap: fc.oneof(
+        { weight: 2, arbitrary: fc.constant(0) },
+        { weight: 1, arbitrary: fc.integer({ min: 0, max: 300 }) },
+      ),
+      child,
+    })
+    // A retried step ends Success or Failed ("failed maximum allowed times"), or is still retrying.
+    .map((step) =>
+      step.retries > 0 && step.final !== null && step.final !== 'Success'
+        ? { ...step, final: 'Failed' }
+        : step,
+    )
+    .map((step) =>
+      step.child ? { ...step, action: 'aws:executeAutomation', loops: 1, retries: 0, waits: 0 } : step,
+    );
+
+const executionArb = (
+  child: fc.Arbitrary<ExecutionPlan | null>,
+  maxSteps: number,
+): fc.Arbitrary<ExecutionPlan> =>
+  fc.record({
+    start: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3000 })),
+    pending: fc.boolean(),
+    steps: fc.array(stepArb(child), { minLength: 0, maxLength: maxSteps }),
+    bulk: fc.oneof(
+      { weight: 14, arbitrary: fc.constant([]) },
+      {
+        weight: 1,
+        arbitrary: fc.array(
+          stepArb(fc.constant(null)).map((step) => ({
+            ...step,
+            duration: step.duration % 40,
+            final: 'Success',
+            loops: 1,
+            hugeOutput: 0,
+            gap: 0,
+          })),
+          { minLength: 51, maxLength: 110 },
+        ),
+      },
+    ),
+    waits: fc.boolean(),
+    unknown: fc.option(fc.constantFrom(...UNKNOWN_STATUSES), { freq: 6 }),
+    final: fc.oneof(
+      { weight: 10, arbitrary: fc.constantFrom(...EXECUTION_FINALS) },
+      { weight: 1, arbitrary: fc.constant(null) },
+    ),
+    interrupt: fc.option(
+      fc.record({
+        kind: fc.constantFrom('cancel' as const, 'alarm' as const),
+        atStep: fc.nat(5),
+        fraction: fc.double({ min: 0.05, max: 0.95, noNaN: true }),
+      }),
+      { freq: 4 },
+    ),
+    alarm: fc.record({
+      name: fc.oneof(fc.constantFrom('HighCPU', 'ErrorRate', 'p99-latency'), fc.constantFrom(...ODD_TEXT)),
+      unknownAt: fc.option(fc.double({ min: 0, max: 0.9, noNaN: true }), { freq: 5 }),
+    }),
+    onCancel: fc.option(fc.constantFrom('rollback', 'notify ↩', 'cleanUp'), { freq: 2 }),
+    documentName: fc.oneof(
+      fc.constantFrom('AWS-RestartEC2Instance', 'Custom-Deploy'),
+      fc.constantFrom(...ODD_TEXT),
+    ),
+  });
+
+/** Child runbooks: short, no children of their own. */
+const childPlanArb: fc.Arbitrary<ExecutionPlan> = executionArb(fc.constant(null), 3).map((plan) => ({
+  ...plan,
+  start: 0,
+  bulk: [],
+}));
+
+/** Top-level runbooks: about one step in eight runs a child execution. */
+const topPlanArb: fc.Arbitrary<ExecutionPlan> = executionArb(
+  fc.oneof({ weight: 7, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: childPlanArb }),
+  5,
+);
+
+const rateControlArb: fc.Arbitrary<RateControlPlan> = fc.record({
+  start: fc.integer({ min: 0, max: 20 }),
+  targets: fc.integer({ min: 2, max: 8 }),
+  seed: fc.nat(1_000_000),
+  maxConcurrency: fc.integer({ min: 1, max: 4 }),
+  maxErrors: fc.option(fc.integer({ min: 0, max: 2 }), { freq: 2 }),
+  failureRate: fc.constantFrom(0, 0, 0.3),
+  plannedUpFront: fc.boolean(),
+});
+
+/** Hands out ids in the shape of a UUID, numbered. */
+class Ids {
+  #next = 0;
+
+  next(prefix: string): string {
+    this.#next++;
+    return `${prefix}-0000-4000-8000-${String(this.#next).padStart(12, '0')}`;
+  }
+}
+
+/** Step names unique within a runbook, as SSM requires: a repeated name gets a number. */
+class StepNames {
+  readonly #taken = new Set<string>();
+
+  take(name: string): string {
+    let unique = name;
+    for (let n = 2; this.#taken.has(unique); n++) unique = `${name} ${n}`;
+    this.#taken.add(unique);
+    return unique;
+  }
+}
+
+/** How a run stopped before its last step: aborted by a failing step, or cancelled at a time (hundredths). */
+type Stop =
+  | { readonly kind: 'abort'; readonly status: string; readonly message: string }
+  | { readonly kind: 'cancel'; readonly at: number };
+
+/** What laying out one execution gives: it and its children, and how it ends. */
+interface Compiled {
+  readonly executions: ScenarioExecution[];
+  /** Hundredths; null while it never ends. */
+  readonly end: number | null;
+  readonly final: string | null;
+}
+
+/**
+ * Lays a run out in time as SSM documents it: every step planned up front (a loop's later
+ * iterations made while running), one step after the other; a step that fails with `Abort`, or a
+ * cancel, ends the run and the steps after it never run (they stay `Pending`); after a cancel (or
+ * its alarm going to `ALARM`) the `onCancel` step runs; a retried step stays `InProgress` across its
+ * attempts; an aws:executeAutomation step runs its child from its start to the child's end.
+ */
+function compileExecution(plan: ExecutionPlan, start: number, parentId: string | null, ids: Ids): Compiled {
+  const executionId = ids.next('eeeeeeee');
+  const names = new StepNames();
+  const timeline: { at: number; status: string; failureMessage?: string }[] = [];
+  const steps: ScenarioStep[] = [];
+  const children: ScenarioExecution[] = [];
+  const executionAlarms: ScenarioAlarm[] = [];
+  let cursor = start;
+  if (plan.pending) {
+    timeline.push({ at: cursor, status: 'Pending' });
+    cursor += 20;
+  }
+  timeline.push({ at: cursor, status: 'InProgress' });
+
+  const all = [...plan.bulk, ...plan.steps];
+  const interruptAt = plan.interrupt === null || all.length === 0 ? -1 : plan.interrupt.atStep % all.length;
+  /** How the run stopped early: aborted by a failing step, or cancelled at a time. */
+  let stopped: Stop | null = null;
+  /** Set once a step is left running: the run never ends. */
+  let runsForever = false;
+  for (const [index, step] of all.entries()) {
+    const name = names.take(step.name);
+    if (stopped !== null || runsForever) {
+      // Never runs: listed up front as Pending, for good.
+      steps.push({ id: ids.next('55555555'), name, action: step.action, timeline: [] });
+      continue;
+    }
+    if (index > plan.bulk.length && plan.waits) {
+      timeline.push({ at: cursor, status: 'Waiting' });
+      cursor += 100;
+      timeline.push({ at: cursor, status: 'InProgress' });
+    }
+    if (index === plan.bulk.length + 1 && plan.unknown) {
+      timeline.push({ at: cursor, status: plan.unknown });
+      cursor += 50;
+      timeline.push({ at: cursor, status: 'InProgress' });
+    }
+    if (index === interruptAt && plan.interrupt && step.child === null) {
+      // Stopped from outside while this step runs: it is cancelled, the run cancels.
+      const at = cursor + Math.max(1, Math.floor(step.duration * plan.interrupt.fraction));
+      const stepAlarms: ScenarioAlarm[] = [];
+      if (plan.interrupt.kind === 'alarm') {
+        const alarm = { at: at / 100, name: plan.alarm.name, state: 'ALARM' };
+        executionAlarms.push(alarm);
+        stepAlarms.push(alarm);
+      }
+      steps.push({
+        id: ids.next('55555555'),
+        name,
+        action: step.action,
+        onFailure: step.onFailure,
+        timeline: [
+          { at: cursor / 100, status: 'InProgress' },
+          { at: at / 100, status: 'Cancelled', failureMessage: `Step cancelled: ${step.message}` },
+        ],
+        ...(stepAlarms.length > 0 && { alarms: stepAlarms }),
+      });
+      stopped = { kind: 'cancel', at };
+      continue;
+    }
+    if (step.child) {
+      // SSM starts the child when the step starts; the step ends with the child.
+      const child = compileExecution(step.child, cursor, executionId, ids);
+      children.push(...child.executions);
+      const childId = child.executions[0]?.id ?? '';
+      const entries: StepTimelineEntry[] = [
+        { at: cursor / 100, status: 'InProgress', outputs: { ExecutionId: [childId] } },
+      ];
+      if (child.end === null || child.final === null) {
+        runsForever = true;
+      } else {
+        const status = stepStatusOfChild(child.final);
+        cursor = Math.max(cursor, child.end);
+        entries.push({
+          at: cursor / 100,
+          status,
+          outputs: { ExecutionId: [childId], Status: [child.final] },
+          ...(status !== 'Success' && { failureMessage: `Child ${childId} ended ${child.final}` }),
+        });
+        if (status !== 'Success' && step.onFailure === 'Abort') {
+          stopped = { kind: 'abort', status: ABORTING[status] ?? 'Failed', message: `Step ${name} failed.` };
+        }
+      }
+      steps.push({
+        id: ids.next('55555555'),
+        name,
+        action: step.action,
+        onFailure: step.onFailure,
+        maxAttempts: 1,
+        inputs: { RuntimeParameters: step.message },
+        timeline: entries,
+      });
+      cursor += step.gap;
+      continue;
+    }
+    for (let loop = 0; loop < step.loops; loop++) {
+      steps.push(compileStep(ids.next('55555555'), name, step, cursor, loop));
+      cursor += step.duration;
+      if (step.final === null) {
+        runsForever = true;
+        break;
+      }
+      const aborting = ABORTING[step.final];
+      if (aborting !== undefined && step.onFailure === 'Abort') {
+        stopped = { kind: 'abort', status: aborting, message: `${step.final}: ${step.message}` };
+        break;
+      }
+    }
+    cursor += step.gap;
+  }
+
+  // The onCancel step: listed up front after the main steps, runs only after a cancel.
+  if (plan.onCancel !== null) {
+    const from = stopped?.kind === 'cancel' ? stopped.at : null;
+    steps.push({
+      id: ids.next('55555555'),
+      name: names.take(plan.onCancel),
+      action: 'aws:executeScript',
+      timeline:
+        from === null
+          ? []
+          : [
+              { at: from / 100, status: 'InProgress' },
+              { at: (from + 150) / 100, status: 'Success', outputs: { result: ['rolled back'] } },
+            ],
+    });
+  }
+
+  let end: number | null = null;
+  let final: string | null = null;
+  if (runsForever) {
+    // Never ends.
+  } else if (stopped?.kind === 'cancel') {
+    timeline.push({ at: stopped.at, status: 'Cancelling' });
+    end = stopped.at + (plan.onCancel === null ? 40 : 160);
+    final = 'Cancelled';
+    timeline.push({ at: end, status: final });
+  } else if (stopped?.kind === 'abort') {
+    end = cursor + 10;
+    final = stopped.status;
+    timeline.push({ at: end, status: final, failureMessage: stopped.message });
+  } else if (plan.final !== null) {
+    end = cursor + 10;
+    final = plan.final;
+    timeline.push({ at: end, status: final });
+  }
+
+  // The alarm may show UNKNOWN (missing data) while the run goes on; that does not cancel it.
+  if (plan.alarm.unknownAt !== null) {
+    const until = stopped?.kind === 'cancel' ? stopped.at : (end ?? cursor + 500);
+    const at = start + Math.floor((until - start) * plan.alarm.unknownAt);
+    if (at < until) executionAlarms.unshift({ at: at / 100, name: plan.alarm.name, state: 'UNKNOWN' });
+  }
+
+  const execution: ScenarioExecution = {
+    id: executionId,
+    documentName: plan.documentName,
+    documentVersion: '1',
+    parentId,
+    timeline: timeline.map(
+      (entry): ExecutionTimelineEntry => ({
+        at: entry.at / 100,
+        status: entry.status,
+        ...(entry.failureMessage !== undefined && { failureMessage: entry.failureMessage }),
+      }),
+    ),
+    ...(executionAlarms.length > 0 && { alarms: executionAlarms }),
+    steps,
+  };
+  return { executions: [execution, ...children], end, final };
+}
+
+/** The status of an aws:executeAutomation step whose child ended in `final`. */
+function stepStatusOfChild(final: string): string {
+  if (final === 'Success' || final === 'CompletedWithSuccess') return 'Success';
+  if (final === 'TimedOut' || final === 'Cancelled') return final;
+  return 'Failed';
+}
+
+/** One step (or one loop iteration) starting at `start` hundredths; only the first iteration is planned. */
+function compileStep(
+  stepId: string,
+  name: string,
+  plan: StepPlan,
+  start: number,
+  loop: number,
+): ScenarioStep {
   const end = start + plan.duration;
-  const statuses: { status: string; extra?: Partial<StepTimelineEntry> }[] = [];
-  if (plan.pending) statuses.push({ status: 'Pending' });
-  statuses.push({ status: 'InProgress' });
+  const statuses: { status: string; failureMessage?: string }[] = [{ status: 'InProgress' }];
+  // A retried step stays InProgress: one record, a new failure message each attempt.
   for (let r = 1; r <= plan.retries; r++) {
-    const failureMessage = `attempt ${r} failed: ${plan.message}`;
-    if (plan.failsBetweenAttempts) statuses.push({ status: 'Failed', extra: { failureMessage } });
-    statuses.push({ status: 'InProgress', extra: { failureMessage } });
+    statuses.push({ status: 'InProgress', failureMessage: `attempt ${r} failed: ${plan.message}` });
   }
   for (let w = 0; w < plan.waits; w++) statuses.push({ status: 'Waiting' }, { status: 'InProgress' });
   if (plan.unknown) statuses.push({ status: plan.unknown }, { status: 'InProgress' });
-  const finalEntry = plan.final === null ? null : finalFields(plan);
+  const finalEntry = plan.final === null ? null : finalFields(plan, name);
   // Entries spread evenly over the step's running time; the final one at its end.
   const count = statuses.length + (finalEntry ? 1 : 0);
   const timeline: StepTimelineEntry[] = statuses.map((s, i) => ({
     at: (start + Math.floor((plan.duration * i) / Math.max(1, count))) / 100,
     status: s.status,
-    ...s.extra,
+    ...(s.failureMessage !== undefined && { failureMessage: s.failureMessage }),
   }));
   if (finalEntry) timeline.push({ ...finalEntry, at: end / 100 });
   return {
     id: stepId,
-    name: plan.name,
+    name,
     action: plan.action,
     maxAttempts: plan.retries + 1,
-    onFailure: 'Abort',
+    onFailure: plan.onFailure,
     isCritical: loop === 0,
     inputs: { Iteration: String(loop), Message: plan.message },
     timeline,
-    // Within the step's planned running time, which ends before its execution does.
-    alarms: alarmsOf(plan.alarms, start, end),
+    // A loop's later iterations are made while it runs: SSM does not list them up front.
+    ...(loop > 0 && { plannedUpFront: false }),
   };
 }
 
-function finalFields(plan: StepPlan): StepTimelineEntry {
+function finalFields(plan: StepPlan, name: string): StepTimelineEntry {
   const status = plan.final ?? 'Success';
   const outputs: Record<string, string[]> = { result: [plan.message] };
   // Multi-byte characters so truncation has to cut on a character boundary.
   if (plan.hugeOutput > 0) outputs.huge = ['é🚀'.repeat(Math.ceil(plan.hugeOutput / 6))];
   const failed = status !== 'Success';
+  const failureMessage =
+    plan.retries > 0 ? `Step ${name} failed maximum allowed times.` : `${status}: ${plan.message}`;
   return {
     at: 0,
     status,
     outputs,
     ...(failed && {
-      failureMessage: `${status}: ${plan.message}`,
+      failureMessage,
       failureDetails: {
         FailureStage: 'Execution',
         FailureType: 'Verification',
@@ -360,13 +595,32 @@ function finalFields(plan: StepPlan): StepTimelineEntry {
   };
 }
 
-/** Alarms placed within [from, to), in hundredths, as scenario seconds. */
-function alarmsOf(plans: readonly AlarmPlan[], from: number, to: number): ScenarioAlarm[] {
-  return plans.map((a) => ({
-    at: (from + Math.floor((to - from) * a.fraction)) / 100,
-    name: a.name,
-    state: a.state,
-  }));
+/** A rate-control parent and its children, from `sandbox/rate-control.ts`. */
+function compileRateControl(plan: RateControlPlan, ids: Ids): ScenarioExecution[] {
+  return rateControlRun({
+    parentId: ids.next('cccccccc'),
+    targets: rateControlTargets(plan.targets, plan.seed, {
+      minSeconds: 0.5,
+      maxSeconds: 8,
+      failureRate: plan.failureRate,
+    }),
+    maxConcurrency: plan.maxConcurrency,
+    ...(plan.maxErrors !== null && { maxErrors: plan.maxErrors }),
+    startAt: plan.start,
+    parentStepsPlannedUpFront: plan.plannedUpFront,
+  });
+}
+
+/** Lays the plans out in time and numbers the ids, giving a valid scenario. */
+export function compileScenario(
+  plans: readonly ExecutionPlan[],
+  rateControl: RateControlPlan | null,
+): Scenario {
+  const ids = new Ids();
+  const executions: ScenarioExecution[] = [];
+  for (const plan of plans) executions.push(...compileExecution(plan, plan.start, null, ids).executions);
+  if (rateControl) executions.push(...compileRateControl(rateControl, ids));
+  return { name: 'generated', executions };
 }
 
 /** The last time anything changes in a scenario, in seconds. */
@@ -379,10 +633,17 @@ export function lastChange(scenario: Scenario): number {
   return end;
 }
 
-/** Scenarios of 1–4 executions (children among them) with sequential and parallel steps. */
+/**
+ * Scenarios of one to three runbook runs (sequential steps planned up front, loops, retries, waits,
+ * cancels and alarms, children run by aws:executeAutomation steps) and, in about a third, a
+ * rate-control run.
+ */
 export const scenarioArb: fc.Arbitrary<Scenario> = fc
-  .array(executionArb, { minLength: 1, maxLength: 4 })
-  .map((plans) => compileScenario(plans));
+  .record({
+    plans: fc.array(topPlanArb, { minLength: 1, maxLength: 3 }),
+    rateControl: fc.option(rateControlArb, { freq: 3 }),
+  })
+  .map(({ plans, rateControl }) => compileScenario(plans, rateControl));
 
 const ssmFaultArb: fc.Arbitrary<CycleFault> = fc.oneof(
   // A throttling storm: more throttles in a row than the SDK retries.
@@ -462,25 +723,37 @@ export const cycleFaultArb: fc.Arbitrary<CycleFault> = fc.oneof(
     .map((rival) => (rival.leased ? rival : { ...rival, advanceSeconds: 0 })),
 );
 
-/** A scenario, a poll schedule over it, and faults in about a third of the cycles. */
-export const faultCaseArb: fc.Arbitrary<FaultCase> = scenarioArb.chain((scenario) => {
-  const end = lastChange(scenario);
-  return fc
-    .record({
-      first: fc.double({ min: 0.05, max: 4, noNaN: true }),
-      interval: fc.double({ min: 1.5, max: 8, noNaN: true }),
-    })
-    .chain(({ first, interval }) => {
-      const pollSeconds: number[] = [];
-      for (let t = first; t <= end + interval && pollSeconds.length < 24; t += interval) pollSeconds.push(t);
-      return fc
-        .array(
-          fc.oneof(
-            { weight: 2, arbitrary: fc.constant<CycleFault[]>([]) },
-            { weight: 1, arbitrary: fc.array(cycleFaultArb, { minLength: 1, maxLength: 2 }) },
-          ),
-          { minLength: pollSeconds.length, maxLength: pollSeconds.length },
-        )
-        .map((faults) => ({ scenario, pollSeconds, faults, intervalSeconds: interval }));
-    });
-});
+/**
+ * Cases under one switch combination, or under combinations drawn by `behaviour`: a scenario, a poll
+ * schedule over it, and faults in about a third of the cycles.
+ */
+export function faultCaseArbFor(
+  behaviour: SsmBehaviour | fc.Arbitrary<SsmBehaviour>,
+): fc.Arbitrary<FaultCase> {
+  const behaviours = behaviour instanceof fc.Arbitrary ? behaviour : fc.constant(behaviour);
+  return fc.tuple(behaviours, scenarioArb).chain(([drawn, scenario]) => {
+    const end = lastChange(scenario);
+    return fc
+      .record({
+        first: fc.double({ min: 0.05, max: 4, noNaN: true }),
+        interval: fc.double({ min: 1.5, max: 8, noNaN: true }),
+      })
+      .chain(({ first, interval }) => {
+        const pollSeconds: number[] = [];
+        for (let t = first; t <= end + interval && pollSeconds.length < 24; t += interval)
+          pollSeconds.push(t);
+        return fc
+          .array(
+            fc.oneof(
+              { weight: 2, arbitrary: fc.constant<CycleFault[]>([]) },
+              { weight: 1, arbitrary: fc.array(cycleFaultArb, { minLength: 1, maxLength: 2 }) },
+            ),
+            { minLength: pollSeconds.length, maxLength: pollSeconds.length },
+          )
+          .map((faults) => ({ scenario, behaviour: drawn, pollSeconds, faults, intervalSeconds: interval }));
+      });
+  });
+}
+
+/** Cases under a switch combination drawn switch by switch ({@link behaviourArb}). */
+export const faultCaseArb: fc.Arbitrary<FaultCase> = faultCaseArbFor(behaviourArb);

@@ -6,13 +6,20 @@ import { createTable } from '../../lambda/adapters/dynamodb/create-table';
 import type { PollerConfig } from '../../lambda/config';
 import { StepWatchError } from '../../lambda/core/errors';
 import type { PollCycleDeps, StepPage } from '../../lambda/core/ports';
+import { plannedStepKey } from '../../lambda/core/read-plan';
 import type { ExecutionView } from '../../lambda/core/types';
 import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../../lambda/poll-cycle';
 import { createPoller, type Poller, type PollerClients } from '../../lambda/poller';
 import type { EventBridgeRecorder } from '../../sandbox/event-recorder';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalStack, startLocalStack } from '../../sandbox/local-stack';
-import { parseScenario } from '../../sandbox/scenario';
-import type { FaultKind, SsmSimulator } from '../../sandbox/ssm-simulator';
+import { parseScenario, type Scenario } from '../../sandbox/scenario';
+import {
+  behaviourLabel,
+  DOCUMENTED_BEHAVIOUR,
+  pendingStepExecutionId,
+  type SsmBehaviour,
+} from '../../sandbox/ssm-behaviour';
+import { type FaultKind, SsmSimulator } from '../../sandbox/ssm-simulator';
 import {
   crashAfterSideEffects,
   DYNAMO_FAULT_KINDS,
@@ -25,7 +32,7 @@ import {
   runWithRival,
 } from './fault-layer';
 import { type CycleFault, type FaultCase, lastChange } from './generators';
-import { checkDelivery, type DeliveryReport, type Observation } from './invariants';
+import { checkDelivery, type DeliveryReport, type Observation, type StepAlias } from './invariants';
 
 /** Scenario start of every run. */
 export const FAULT_T0 = Date.parse('2026-11-25T12:00:00.000Z');
@@ -68,6 +75,8 @@ export const FAULT_UNITS: Readonly<Record<(typeof FAULT_NAMES)[number], string>>
 
 /** What one run of a fault case did and found. */
 export interface FaultRunResult {
+  /** The simulator's switch combination, as `behaviourLabel` writes it. */
+  readonly behaviourLabel: string;
   /** Cycles run: scheduled, rival and clean ones. */
   readonly cycles: number;
   /** Faults that took effect, by name (see {@link FAULT_NAMES}). */
@@ -94,15 +103,25 @@ const LEASE_SHARE = 0.9;
 const DUMMY_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const WRITES = ['PutItem', 'UpdateItem', 'BatchWriteItem'];
 
+/** The SSM simulator of one switch combination, and the SSM clients of the two pollers pointed at it. */
+interface SsmUnderTest {
+  readonly label: string;
+  readonly sim: SsmSimulator;
+  readonly main: SSMClient;
+  readonly rival: SSMClient;
+}
+
 /**
- * The local stack (SSM simulator, EventBridge recorder, dynalite behind a {@link DynamoFaultProxy}),
- * reused across runs: each run gets a new table and bus name, and the simulator a new scenario.
+ * The local stack (EventBridge recorder, dynalite behind a {@link DynamoFaultProxy}) reused across
+ * runs, each run with a new table and bus name; and an SSM simulator with the run's switch
+ * combination, kept while the next run has the same one.
  */
 export class FaultRunner {
   readonly #stack: LocalStack;
   readonly #proxy: DynamoFaultProxy;
   readonly #clients: { readonly main: PollerClients; readonly rival: PollerClients };
   readonly #clock: { now: number };
+  #ssm: SsmUnderTest | null = null;
   #runs = 0;
 
   private constructor(
@@ -125,6 +144,8 @@ export class FaultRunner {
       startEpochMs: FAULT_T0,
       clock: () => clock.now,
       tableName: 'faults-bootstrap',
+      // Runs use a simulator of their own switch combination; this one only completes the stack.
+      behaviour: DOCUMENTED_BEHAVIOUR,
     });
     const proxy = new DynamoFaultProxy({ target: stack.env.AWS_ENDPOINT_URL_DYNAMODB ?? '' });
     await proxy.start();
@@ -132,11 +153,6 @@ export class FaultRunner {
     const clientsOf = (): PollerClients => {
       const common = { region: LOCAL_REGION, credentials: DUMMY_CREDENTIALS };
       return {
-        ssm: new SSMClient({
-          ...common,
-          endpoint: stack.ssm.endpoint,
-          retryStrategy: new InstantRetryStrategy(3),
-        }),
         dynamodb: new DynamoDBClient({
           ...common,
           endpoint: proxy.endpoint,
@@ -152,9 +168,9 @@ export class FaultRunner {
     return new FaultRunner(stack, proxy, clock, { main: clientsOf(), rival: clientsOf() });
   }
 
-  /** The simulator, for tests that look at it directly. */
-  get ssm(): SsmSimulator {
-    return this.#stack.ssm;
+  /** The simulator of the last run, for tests that look at it directly; undefined before the first run. */
+  get ssm(): SsmSimulator | undefined {
+    return this.#ssm?.sim;
   }
 
   /** The recorder, for tests that look at it directly. */
@@ -162,25 +178,33 @@ export class FaultRunner {
     return this.#stack.recorder;
   }
 
-  /** Plays one case: the scheduled cycles with their faults, then clean cycles; checks the invariants. */
+  /**
+   * Plays one case under its switch combination: the scheduled cycles with their faults, then clean
+   * cycles; checks the invariants.
+   */
   async run(faultCase: FaultCase): Promise<FaultRunResult> {
     const n = ++this.#runs;
     const tableName = `faults-${n}`;
     const busName = `bus-${n}`;
     const admin = this.#stack.clients.dynamodb;
     await createTable(admin, tableName);
-    this.#stack.ssm.setScenario(faultCase.scenario);
-    this.#stack.ssm.clearFaults();
+    const ssm = await this.#ssmFor(faultCase.behaviour);
+    ssm.sim.setScenario(faultCase.scenario);
+    ssm.sim.clearFaults();
     this.#stack.recorder.reset();
     this.#proxy.clearFaults();
     this.#clock.now = FAULT_T0;
     const proxyBefore = this.#proxy.stats();
 
     const run = new FaultRun(
-      this.#stack,
+      ssm.sim,
+      this.#stack.recorder,
       this.#proxy,
       this.#clock,
-      this.#clients,
+      {
+        main: { ...this.#clients.main, ssm: ssm.main },
+        rival: { ...this.#clients.rival, ssm: ssm.rival },
+      },
       {
         tableName,
         eventBusName: busName,
@@ -195,8 +219,10 @@ export class FaultRunner {
       this.#advanceTo(seconds);
       await run.scheduledCycle(faultCase.faults[index] ?? [], seconds);
     }
-    // Faults stop; clean cycles run after the scenario's last change until one has nothing to do.
-    let seconds = Math.max(lastChange(faultCase.scenario), faultCase.pollSeconds.at(-1) ?? 0);
+    // Faults stop; clean cycles run once the scenario's last change is visible (its lag past) until
+    // one has nothing to do.
+    const lag = ssm.sim.behaviour?.visibilityLagSeconds ?? 0;
+    let seconds = Math.max(lastChange(faultCase.scenario) + lag, faultCase.pollSeconds.at(-1) ?? 0);
     let settled = false;
     for (let i = 0; i < MAX_CLEAN_CYCLES && !settled; i++) {
       seconds += faultCase.intervalSeconds;
@@ -205,11 +231,12 @@ export class FaultRunner {
     }
     if (!settled) run.errors.push(`no quiet cycle within ${MAX_CLEAN_CYCLES} clean cycles`);
 
-    const groundTruth = this.#stack.ssm.groundTruth();
+    const groundTruth = ssm.sim.groundTruth();
     const report = checkDelivery({
       groundTruth,
       delivered: this.#stack.recorder.events().filter((e) => e.eventBusName === busName),
       observations: run.observations.committed,
+      aliases: aliasesOf(faultCase.scenario, faultCase.behaviour),
       settled,
     });
     const proxyAfter = this.#proxy.stats();
@@ -218,6 +245,7 @@ export class FaultRunner {
     }
     await admin.send(new DeleteTableCommand({ TableName: tableName })).catch(() => undefined);
     return {
+      behaviourLabel: ssm.label,
       cycles: run.cycles,
       faults: run.faults,
       conditionalCheckFailed: proxyAfter.conditionalCheckFailed - proxyBefore.conditionalCheckFailed,
@@ -229,15 +257,47 @@ export class FaultRunner {
     };
   }
 
-  /** Stops the proxy and the stack. */
+  /** Stops the simulator, the proxy and the stack. */
   async stop(): Promise<void> {
+    await this.#dropSsm();
     for (const clients of [this.#clients.main, this.#clients.rival]) {
-      clients.ssm?.destroy();
       clients.dynamodb?.destroy();
       clients.eventBridge?.destroy();
     }
     await this.#proxy.stop();
     await this.#stack.stop();
+  }
+
+  /** The simulator of this switch combination: the current one, or a new one in its place. */
+  async #ssmFor(behaviour: SsmBehaviour): Promise<SsmUnderTest> {
+    const label = behaviourLabel(behaviour);
+    if (this.#ssm?.label === label) return this.#ssm;
+    await this.#dropSsm();
+    const sim = new SsmSimulator({
+      scenario: parseScenario({ name: 'empty', executions: [] }),
+      startEpochMs: FAULT_T0,
+      clock: () => this.#clock.now,
+      behaviour,
+    });
+    const endpoint = await sim.start();
+    const clientOf = (): SSMClient =>
+      new SSMClient({
+        region: LOCAL_REGION,
+        credentials: DUMMY_CREDENTIALS,
+        endpoint,
+        retryStrategy: new InstantRetryStrategy(3),
+      });
+    this.#ssm = { label, sim, main: clientOf(), rival: clientOf() };
+    return this.#ssm;
+  }
+
+  async #dropSsm(): Promise<void> {
+    const current = this.#ssm;
+    if (current === null) return;
+    this.#ssm = null;
+    current.main.destroy();
+    current.rival.destroy();
+    await current.sim.stop();
   }
 
   #advanceTo(seconds: number): void {
@@ -254,7 +314,8 @@ class FaultRun {
   readonly observations: ObservationLog;
   cycles = 0;
   standDowns = 0;
-  readonly #stack: LocalStack;
+  readonly #ssm: SsmSimulator;
+  readonly #recorder: EventBridgeRecorder;
   readonly #proxy: DynamoFaultProxy;
   readonly #clock: { now: number };
   readonly #main: Poller;
@@ -262,14 +323,16 @@ class FaultRun {
   readonly #leaseMs: number;
 
   constructor(
-    stack: LocalStack,
+    ssm: SsmSimulator,
+    recorder: EventBridgeRecorder,
     proxy: DynamoFaultProxy,
     clock: { now: number },
     clients: { readonly main: PollerClients; readonly rival: PollerClients },
     config: PollerConfig,
     leaseMs: number,
   ) {
-    this.#stack = stack;
+    this.#ssm = ssm;
+    this.#recorder = recorder;
     this.#proxy = proxy;
     this.#clock = clock;
     this.#leaseMs = leaseMs;
@@ -286,8 +349,8 @@ class FaultRun {
 
   /** One scheduled cycle with its faults. */
   async scheduledCycle(planned: readonly CycleFault[], seconds: number): Promise<void> {
-    const ssm = this.#stack.ssm;
-    const recorder = this.#stack.recorder;
+    const ssm = this.#ssm;
+    const recorder = this.#recorder;
     const rivalPlan = planned.find((f): f is Extract<CycleFault, { kind: 'rival' }> => f.kind === 'rival');
     // The Lambda leases; a rival without a lease stands for a manual `poll` next to another one.
     const leased = rivalPlan?.leased ?? true;
@@ -424,6 +487,29 @@ class FaultRun {
   }
 }
 
+/**
+ * The names SSM lists the scenario's planned steps under before they start, other than their own id:
+ * another id (`changeOnStart`) or none, which the poller keys by name (`absent`).
+ */
+function aliasesOf(scenario: Scenario, behaviour: SsmBehaviour): StepAlias[] {
+  if (behaviour.unstartedStepIds === 'stable') return [];
+  const aliases: StepAlias[] = [];
+  for (const execution of scenario.executions) {
+    for (const step of execution.steps) {
+      if (step.plannedUpFront === false) continue;
+      aliases.push({
+        executionId: execution.id,
+        listedAs:
+          behaviour.unstartedStepIds === 'changeOnStart'
+            ? pendingStepExecutionId(step.id)
+            : plannedStepKey(step.name),
+        stepExecutionId: step.id,
+      });
+    }
+  }
+  return aliases;
+}
+
 /** A payload mutator that leaves `fields` out of every step and execution; `onDrop` counts the records. */
 function dropping(fields: readonly string[], onDrop: () => void) {
   return (_operation: string, body: Record<string, unknown>): void => {
@@ -472,6 +558,7 @@ class ObservationLog {
             kind: 'step',
             executionId: request.executionId,
             stepExecutionId: step.stepExecutionId,
+            startTime: step.startTime,
             status: step.status,
             alarms: step.triggeredAlarms.filter((a) => a.state === 'ALARM').map((a) => a.name),
             at,
