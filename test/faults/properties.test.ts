@@ -1,17 +1,18 @@
-// Property tests over the wire, fixed seeds: generated scenarios under generated faults keep the delivery guarantee.
+// Property tests over the wire, fixed seeds: generated scenarios under generated faults keep the delivery guarantee under every SSM switch value.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { faultCaseArb } from './generators';
+import { BEHAVIOUR_PAIRWISE, behaviourLabel } from '../../sandbox/ssm-behaviour';
+import { faultCaseArbFor } from './generators';
 import { violationsOf } from './invariants';
 import { FAULT_NAMES, FaultRunner } from './runner';
 
-/** Fixed seeds (picked so that every fault kind takes effect); `npm run chaos` plays many more. */
-const SEEDS = [2, 4, 5, 1337] as const;
-const RUNS_PER_SEED = 10;
+/** The seed of the i-th combination's cases is SEED + i; `npm run chaos` plays many more. */
+const SEED = 20261125;
+/** Cases per combination: the pairwise combinations hold every value of every switch. */
+const RUNS_PER_COMBINATION = 2;
 
-describe('Property: runPollCycle under generated faults', () => {
+describe('Property: runPollCycle under generated faults, per SSM switch combination', () => {
   let runner: FaultRunner;
-  const injected: Record<string, number> = Object.fromEntries(FAULT_NAMES.map((name) => [name, 0]));
 
   beforeAll(async () => {
     runner = await FaultRunner.start();
@@ -21,21 +22,32 @@ describe('Property: runPollCycle under generated faults', () => {
   });
 
   it('delivers every observable transition, in order per step, nothing phantom, duplicates with one eventId', async () => {
-    for (const seed of SEEDS) {
-      await fc.assert(
-        fc.asyncProperty(faultCaseArb, async (faultCase) => {
+    const injected: Record<string, number> = Object.fromEntries(FAULT_NAMES.map((name) => [name, 0]));
+    const failures: string[] = [];
+    for (const [index, behaviour] of BEHAVIOUR_PAIRWISE.entries()) {
+      let problems: string[] = [];
+      const details = await fc.check(
+        fc.asyncProperty(faultCaseArbFor(behaviour), async (faultCase) => {
           const result = await runner.run(faultCase);
           for (const [name, n] of Object.entries(result.faults)) injected[name] = (injected[name] ?? 0) + n;
-          expect({ violations: violationsOf(result.report), errors: result.errors }).toEqual({
-            violations: [],
-            errors: [],
-          });
+          problems = [
+            ...violationsOf(result.report).map((v) => `${v.invariant}: ${v.entity}: ${v.message}`),
+            ...result.errors.map((e) => `error: ${e.split('\n')[0]}`),
+          ];
+          return problems.length === 0;
         }),
-        // A run takes a few hundred milliseconds over the wire: report the failing case, do not shrink it.
-        { seed, numRuns: RUNS_PER_SEED, endOnFailure: true },
+        // A run takes about a second over the wire: report the failing case, do not shrink it.
+        { seed: SEED + index, numRuns: RUNS_PER_COMBINATION, endOnFailure: true },
       );
+      // The case replays as fc.sample(faultCaseArbFor(behaviour), { seed, numRuns }) at the failing index.
+      if (details.failed) {
+        failures.push(
+          `${behaviourLabel(behaviour)}, seed ${details.seed}, run ${details.numRuns}: ${problems.slice(0, 5).join('; ')}`,
+        );
+      }
     }
 
+    expect(failures).toEqual([]);
     // The fixed seeds must keep exercising every fault kind.
     expect(FAULT_NAMES.filter((name) => (injected[name] ?? 0) === 0)).toEqual([]);
   });
