@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SandboxError } from './errors';
+import { type NativeEvent, NativeEventFeed, type NativeEventOptions } from './native-events';
 import {
   parseScenario,
   SCENARIO_TERMINAL_STATUSES,
@@ -214,6 +215,12 @@ export interface SsmSimulatorOptions {
    *   (temporary, until the poller handles planned steps)
    */
   readonly behaviour?: Partial<SsmBehaviour>;
+  /**
+   * Publish SSM's own `aws.ssm` Automation events (step and execution status changes), best effort:
+   * take them with {@link SsmSimulator.takeNativeEvents}. See `sandbox/native-events.ts`.
+   * @default no native events
+   */
+  readonly nativeEvents?: NativeEventOptions;
 }
 
 /**
@@ -619,6 +626,7 @@ export class SsmSimulator {
   private readonly rules: SsmBehaviour;
   private readonly forgotten = new Set<string>();
   private readonly lags = new Map<string, number>();
+  private readonly nativeFeed: NativeEventFeed | undefined;
 
   /** @throws {@link ScenarioError} for an invalid scenario, {@link SandboxError} for bad options */
   public constructor(options: SsmSimulatorOptions) {
@@ -641,6 +649,8 @@ export class SsmSimulator {
       this.rules = resolveBehaviour(options.behaviour);
     }
     this.currentScenario = parseScenario(options.scenario);
+    this.nativeFeed =
+      options.nativeEvents === undefined ? undefined : new NativeEventFeed(options.nativeEvents);
     this.startEpochMs = options.startEpochMs;
     this.clock = options.clock ?? Date.now;
     this.throttleTps = throttleTps;
@@ -734,6 +744,25 @@ export class SsmSimulator {
   /** Sets (or, without argument, removes) the function that rewrites successful answers. */
   public setPayloadMutator(mutator?: PayloadMutator): void {
     this.mutator = mutator;
+  }
+
+  /**
+   * SSM's own events (`EC2 Automation Step Status-change Notification`, `EC2 Automation Execution
+   * Status-change Notification`) delivered by `now` and not taken before, in delivery order: one per
+   * status change of an execution or step (as in {@link SsmSimulator.groundTruth}), after a seeded
+   * delay, some lost and some twice as the `nativeEvents` option says. Empty without that option.
+   *
+   * @param now - epoch ms; usually the simulator's clock
+   */
+  public takeNativeEvents(now: number): NativeEvent[] {
+    return (
+      this.nativeFeed?.take(
+        this.currentScenario,
+        (at) => this.toMs(at),
+        now,
+        (step) => (this.listsBeforeStart(step) ? 'Pending' : null),
+      ) ?? []
+    );
   }
 
   /**
