@@ -91,6 +91,35 @@ export class ExecutionFinder {
   }
 
   /**
+   * A targeted cycle's executions: only those named, asked for by id (ten a call). Their tracked
+   * children are looked for once the parent is served, with the children its steps name, as in
+   * {@link ExecutionFinder.discover}. An id SSM does not show is left out and stays tracked: the
+   * scheduled cycle decides what SSM forgot.
+   */
+  async discoverTargets(shard: string, executionIds: readonly string[]): Promise<ExecutionView[]> {
+    const wanted = [...new Set(executionIds)];
+    const found = new Map<string, ExecutionView>();
+    if (wanted.length > 0) {
+      for (const view of await this.#source.describeExecutions(wanted)) found.set(view.executionId, view);
+    }
+    const unseen = wanted.filter((id) => !found.has(id));
+    if (unseen.length > 0) {
+      this.#logger.info('SSM does not show hinted executions (yet); the schedule will', {
+        executionIds: unseen,
+      });
+    }
+    if (found.size > 0) {
+      for (const execution of await this.#store.listTracked(shard)) {
+        const parent = execution.parentExecutionId;
+        if (parent !== null && found.has(parent) && !found.has(execution.executionId))
+          this.#hide(parent, execution);
+      }
+    }
+    for (const id of found.keys()) this.#known.add(id);
+    return [...found.values()];
+  }
+
+  /**
    * The children of a served parent this cycle does not have yet: its tracked children the listings
    * left out, and the ones named by the parent's steps that changed or are still open.
    */

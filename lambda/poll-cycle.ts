@@ -51,7 +51,33 @@ export interface PollCycleOptions {
    * @default no lease
    */
   readonly leaseUntil?: number;
+  /**
+   * Epoch ms until which the cycle keeps trying (once a second) to take a lease another poller holds,
+   * before it stands down: hinted and scheduled cycles of one shard take turns rather than skip.
+   * @default no wait
+   */
+  readonly leaseWaitUntil?: number;
+  /**
+   * A *targeted* cycle: only these executions (asked for by id) and the children their steps name
+   * are read. It resends pending events first and takes and releases the lease like any cycle, but
+   * never moves the watermark, the cursor or `lastCompleteAt`: the scheduled cycle owns those and
+   * stays the guarantee. @default a scheduled cycle (discovery by listing)
+   */
+  readonly executionIds?: readonly string[];
+  /**
+   * For a targeted cycle: the period of the shard's scheduled cycle. A targeted cycle gives the
+   * scheduled one way: it stops reading {@link SCHEDULE_LEAD_SECONDS} before the next scheduled
+   * cycle is due (the last one's start plus the period) and does not start from then until that
+   * cycle has run, or two more periods have passed without one. @default no yielding
+   */
+  readonly schedulePeriodSeconds?: number;
 }
+
+/** How long before the scheduled cycle is due a targeted cycle stops reading (see `schedulePeriodSeconds`). */
+export const SCHEDULE_LEAD_SECONDS = 5;
+
+/** How often a cycle waiting for the lease looks again. */
+const LEASE_RETRY_MS = 1000;
 
 /** What one cycle did; the CLI prints it as one JSON line. */
 export interface CycleSummary {
@@ -70,7 +96,10 @@ export interface CycleSummary {
   deliveredByType: Record<string, number>;
   /** Transitions recorded this cycle into a failure-like status (step or execution). */
   failureTransitions: number;
-  /** True when another poller held the shard's lease, so this cycle did nothing. */
+  /**
+   * True when another poller held the shard's lease (or, for a targeted cycle, the scheduled cycle
+   * was due and had priority), so this cycle did nothing.
+   */
   leaseHeldElsewhere: boolean;
   /** Records SSM returned that could not be used (each is logged once, the first cycle it shows up). */
   unreadableRecords: number;
@@ -102,14 +131,16 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     unreadableRecords: 0,
   };
   const publisher = new OrderedPublisher({ ...deps, logger }, options.publishAttempts ?? 3);
-  const loaded = await store.loadPollerState(options.shard);
-  const poller =
-    options.leaseUntil === undefined ? loaded : await takeLease(store, options, loaded, cycleStart);
-  if (!poller) {
-    logger.warn('another poller holds the shard lease; standing down', {
-      shard: options.shard,
-      leaseUntil: loaded.leaseUntil ?? null,
-    });
+  const targeted = options.executionIds !== undefined;
+  const taken = await acquire(deps, options, cycleStart);
+  if ('standDown' in taken) {
+    const { loaded } = taken;
+    logger.warn(
+      taken.standDown === 'lease'
+        ? 'another poller holds the shard lease; standing down'
+        : 'the scheduled cycle is due; the targeted cycle stands down',
+      { shard: options.shard, leaseUntil: loaded.leaseUntil ?? null, watermark: loaded.watermark },
+    );
     return {
       ...summary,
       complete: false,
@@ -117,6 +148,17 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
       stalenessSeconds: stalenessSeconds(now(), cycleStart, loaded.lastCompleteAt, false),
     };
   }
+  const { poller } = taken;
+  // A targeted cycle stops reading before the scheduled one is due, so hints never starve it.
+  const window = scheduleWindow(options, poller);
+  const yieldAt = window && window.start > now() ? window.start : undefined;
+  const limits: CycleLimits = {
+    maxExecutions: options.maxExecutions,
+    deadline:
+      yieldAt === undefined
+        ? options.deadline
+        : Math.min(options.deadline ?? Number.POSITIVE_INFINITY, yieldAt),
+  };
 
   // 0. What an earlier cycle recorded but could not send goes first, so per-step order holds. It is
   // marked sent only once its execution's snapshot has caught up with it (below), so a snapshot left
@@ -124,18 +166,20 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   const pending = await store.listPending(options.shard);
   summary.eventsResent = await publisher.publish(pending, { markSentLater: true });
 
-  // 1. Which executions: in flight ∪ started since the watermark ∪ still tracked as in flight; their
-  // children join the queue as their parents name them.
+  // 1. Which executions: in flight ∪ started since the watermark ∪ still tracked as in flight (a
+  // targeted cycle: the hinted ones); their children join the queue as their parents name them.
   const finder = new ExecutionFinder(source, store, logger);
-  const discovered = await finder.discover(
-    {
-      shard: options.shard,
-      watermarkOverlapSeconds: options.watermarkOverlapSeconds ?? 60,
-      initialLookbackSeconds: options.initialLookbackSeconds ?? 900,
-    },
-    poller,
-    cycleStart,
-  );
+  const discovered = options.executionIds
+    ? await finder.discoverTargets(options.shard, options.executionIds)
+    : await finder.discover(
+        {
+          shard: options.shard,
+          watermarkOverlapSeconds: options.watermarkOverlapSeconds ?? 60,
+          initialLookbackSeconds: options.initialLookbackSeconds ?? 900,
+        },
+        poller,
+        cycleStart,
+      );
   const queue = orderForService(discovered, poller.cursor);
 
   const claimed: OutboxEvent[] = [];
@@ -143,7 +187,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   let sequence = 0;
   for (let next = 0; next < queue.length; next++) {
     const execution = queue[next] as ExecutionView;
-    if (outOfTime(deps, options, summary.executionsPolled)) {
+    if (outOfTime(deps, limits, summary.executionsPolled)) {
       deferred.push(execution.executionId);
       continue;
     }
@@ -164,7 +208,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     let read: Awaited<ReturnType<typeof readPlannedSteps>>;
     try {
       read = await readPlannedSteps(source, execution.executionId, plan, previous, () =>
-        outOfTime(deps, options, summary.executionsPolled),
+        outOfTime(deps, limits, summary.executionsPolled),
       );
     } catch (error) {
       // SSM forgot it between the listing and the read: the others go on.
@@ -244,29 +288,91 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   summary.complete = deferred.length === 0;
 
   // 5. The watermark moves to this cycle's start; unserved executions wait in the cursor; the lease ends.
-  const lastCompleteAt = summary.complete ? new Date(cycleStart).toISOString() : poller.lastCompleteAt;
-  summary.stalenessSeconds = stalenessSeconds(now(), cycleStart, lastCompleteAt, summary.complete);
+  // A targeted cycle leaves watermark, cursor and lastCompleteAt as they were: the schedule owns them.
+  const lastCompleteAt =
+    summary.complete && !targeted ? new Date(cycleStart).toISOString() : poller.lastCompleteAt;
+  summary.stalenessSeconds = stalenessSeconds(
+    now(),
+    cycleStart,
+    lastCompleteAt,
+    summary.complete && !targeted,
+  );
   const unreadable = await source.takeUnreadable();
   summary.unreadableRecords = new Set(unreadable.map((record) => record.fingerprint)).size;
   const reportedRecords = reportOnce(unreadable, poller.reportedRecords, logger);
-  const saved = await store.savePollerState(
-    options.shard,
-    { watermark: new Date(cycleStart).toISOString(), cursor: deferred, lastCompleteAt, reportedRecords },
-    poller,
-  );
+  // Without a lease to release and nothing newly reported, a targeted cycle leaves the state alone, so
+  // that it never makes a scheduled cycle's save lose its version check.
+  if (targeted && options.leaseUntil === undefined && sameList(reportedRecords, poller.reportedRecords))
+    return summary;
+  const state = targeted
+    ? { watermark: poller.watermark, cursor: poller.cursor, lastCompleteAt, reportedRecords }
+    : { watermark: new Date(cycleStart).toISOString(), cursor: deferred, lastCompleteAt, reportedRecords };
+  const saved = await store.savePollerState(options.shard, state, poller);
   if (!saved) logger.warn('poller state moved by a rival poller', { shard: options.shard });
   return summary;
 }
 
-/** Takes the shard's lease until `options.leaseUntil`; null when another poller holds it. */
+/** Why a cycle did nothing: another poller's lease, or (targeted) the scheduled cycle's turn. */
+type Acquired =
+  | { readonly poller: PollerState }
+  | { readonly standDown: 'lease' | 'schedule'; readonly loaded: PollerState };
+
+/**
+ * Loads the poller state and takes the lease (when `leaseUntil` is set), looking again every second
+ * until `leaseWaitUntil` while another poller holds it or the scheduled cycle has priority.
+ */
+async function acquire(
+  deps: PollCycleDeps,
+  options: PollCycleOptions,
+  cycleStart: number,
+): Promise<Acquired> {
+  const { store, now } = deps;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const waitUntil = options.leaseWaitUntil ?? cycleStart;
+  // Counted as well as timed, so a clock that does not move (virtual time in tests) still ends the wait.
+  const tries = Math.max(0, Math.floor((waitUntil - cycleStart) / LEASE_RETRY_MS));
+  let loaded = await store.loadPollerState(options.shard);
+  for (let attempt = 0; ; attempt++) {
+    const at = attempt === 0 ? cycleStart : now();
+    const window = scheduleWindow(options, loaded);
+    const scheduleTurn = window !== null && at >= window.start && at < window.end;
+    if (!scheduleTurn) {
+      if (options.leaseUntil === undefined) return { poller: loaded };
+      const poller = await takeLease(store, options, loaded, at);
+      if (poller) return { poller };
+    }
+    if (attempt >= tries || now() + LEASE_RETRY_MS > waitUntil) {
+      return { standDown: scheduleTurn ? 'schedule' : 'lease', loaded };
+    }
+    await sleep(LEASE_RETRY_MS);
+    loaded = await store.loadPollerState(options.shard);
+  }
+}
+
+/**
+ * For a targeted cycle with a known schedule: from shortly before the next scheduled cycle is due
+ * until two periods after (the schedule looks broken then, and hints go on without it).
+ */
+function scheduleWindow(
+  options: PollCycleOptions,
+  state: PollerState,
+): { start: number; end: number } | null {
+  if (options.executionIds === undefined || options.schedulePeriodSeconds === undefined) return null;
+  if (state.watermark === null) return null;
+  const period = options.schedulePeriodSeconds * 1000;
+  const due = Date.parse(state.watermark) + period;
+  return { start: due - SCHEDULE_LEAD_SECONDS * 1000, end: due + 2 * period };
+}
+
+/** Takes the shard's lease until `options.leaseUntil`; null when another poller holds it at `at`. */
 async function takeLease(
   store: SnapshotStore,
   options: PollCycleOptions,
   loaded: PollerState,
-  cycleStart: number,
+  at: number,
 ): Promise<PollerState | null> {
-  if (loaded.leaseUntil && Date.parse(loaded.leaseUntil) > cycleStart) return null;
-  const leaseUntil = new Date(options.leaseUntil ?? cycleStart).toISOString();
+  if (loaded.leaseUntil && Date.parse(loaded.leaseUntil) > at) return null;
+  const leaseUntil = new Date(options.leaseUntil ?? at).toISOString();
   const state = {
     watermark: loaded.watermark,
     cursor: loaded.cursor,
@@ -289,9 +395,15 @@ function orderForService(executions: readonly ExecutionView[], cursor: readonly 
   });
 }
 
-function outOfTime(deps: PollCycleDeps, options: PollCycleOptions, polled: number): boolean {
-  if (options.maxExecutions !== undefined && polled >= options.maxExecutions) return true;
-  return options.deadline !== undefined && deps.now() >= options.deadline;
+/** When a cycle stops serving executions: a count, a time. */
+interface CycleLimits {
+  readonly maxExecutions: number | undefined;
+  readonly deadline: number | undefined;
+}
+
+function outOfTime(deps: PollCycleDeps, limits: CycleLimits, polled: number): boolean {
+  if (limits.maxExecutions !== undefined && polled >= limits.maxExecutions) return true;
+  return limits.deadline !== undefined && deps.now() >= limits.deadline;
 }
 
 function stalenessSeconds(
@@ -326,6 +438,10 @@ function reportOnce(
     });
   }
   return [...fresh, ...reported].slice(0, REPORTED_RECORDS_KEPT);
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
 }
 
 function isFailure(transition: Transition, execution: ExecutionView): boolean {

@@ -27,6 +27,8 @@ class FakeSource implements ExecutionSource {
   readonly executions = new Map<string, ExecutionView>();
   readonly steps = new Map<string, StepView[]>();
   readonly stepPageRequests: StepPageRequest[] = [];
+  /** Every execution listing asked for, in order: `inFlight`, `startedAfter`, `children`, or the ids. */
+  readonly listings: string[] = [];
   /** Runs on every step page read, e.g. to let time pass. */
   onStepPage: () => void = () => {};
 
@@ -43,14 +45,17 @@ class FakeSource implements ExecutionSource {
   }
 
   async listInFlight(): Promise<ExecutionView[]> {
+    this.listings.push('inFlight');
     return [...this.executions.values()].filter((e) => !isTerminal(e.status));
   }
 
   async listStartedAfter(time: string): Promise<ExecutionView[]> {
+    this.listings.push('startedAfter');
     return [...this.executions.values()].filter((e) => e.startTime !== null && e.startTime > time);
   }
 
   async listChildren(parentExecutionId: string, startedAfter: string | null): Promise<ExecutionView[]> {
+    this.listings.push('children');
     return [...this.executions.values()].filter(
       (e) =>
         e.parentExecutionId === parentExecutionId &&
@@ -59,6 +64,7 @@ class FakeSource implements ExecutionSource {
   }
 
   async describeExecutions(executionIds: readonly string[]): Promise<ExecutionView[]> {
+    this.listings.push(executionIds.join(','));
     return executionIds.flatMap((id) => {
       const execution = this.executions.get(id);
       return execution ? [execution] : [];
@@ -136,6 +142,7 @@ class FakeStore implements SnapshotStore {
       watermark: state.watermark,
       cursor: [...state.cursor],
       lastCompleteAt: state.lastCompleteAt,
+      leaseUntil: state.leaseUntil ?? null,
       reportedRecords: [...(state.reportedRecords ?? expected.reportedRecords)],
       version: expected.version + 1,
     });
@@ -268,6 +275,8 @@ class Harness {
   readonly source = new FakeSource();
   readonly store = new FakeStore(() => this.time);
   readonly publisher = new FakePublisher();
+  /** What a cycle's waits do; nothing by default (virtual time stands still). */
+  sleep: (ms: number) => Promise<void> = async () => {};
 
   async cycle(options: Partial<PollCycleOptions> = {}): Promise<CycleSummary> {
     try {
@@ -277,7 +286,7 @@ class Harness {
           store: this.store,
           publisher: this.publisher,
           now: () => this.time,
-          sleep: async () => {},
+          sleep: (ms) => this.sleep(ms),
         },
         { ...OPTIONS, ...options },
       );
@@ -630,5 +639,347 @@ describe('Function: runPollCycle', () => {
     );
     await h.cycle();
     expect(h.deliveredLabels()).toEqual(['e-1 null->InProgress']);
+  });
+});
+
+/** A 36-character execution id, as SSM makes them (children are only followed under valid ids). */
+function executionIdOf(n: number): string {
+  return `eeeeeeee-0000-4000-8000-${String(n).padStart(12, '0')}`;
+}
+
+describe('Function: runPollCycle, targeted (executionIds)', () => {
+  it('reads only the named executions, by id, and lists nothing', async () => {
+    // Prepare
+    const h = new Harness();
+    for (let i = 1; i <= 3; i++) {
+      h.source.put(executionView({ executionId: `e-${i}` }), stepView({ stepExecutionId: `s-${i}` }));
+    }
+
+    // Act
+    const summary = await h.cycle({ executionIds: ['e-2', 'e-3', 'e-2'] });
+
+    // Assess
+    expect(h.source.listings).toEqual(['e-2,e-3']);
+    expect(h.source.stepPageRequests.map((r) => r.executionId)).toEqual(['e-2', 'e-3']);
+    expect(h.deliveredLabels()).toEqual([
+      'e-2 null->InProgress',
+      'e-2 s-2 null->InProgress',
+      'e-3 null->InProgress',
+      'e-3 s-3 null->InProgress',
+    ]);
+    expect(summary).toMatchObject({ executionsPolled: 2, complete: true, leaseHeldElsewhere: false });
+  });
+
+  it('sends what the next scheduled cycle then finds unchanged', async () => {
+    // Prepare
+    const h = new Harness();
+    const execution = executionView({ executionId: 'e-1' });
+    h.source.put(execution, stepView({ stepExecutionId: 's-1' }));
+    await h.cycle();
+    h.source.put(
+      execution,
+      stepView({ stepExecutionId: 's-1', status: 'Success' }),
+      stepView({ stepExecutionId: 's-2', startTime: isoAt(70) }),
+    );
+
+    // Act
+    const hinted = await h.cycle({ executionIds: ['e-1'] });
+    const scheduled = await h.cycle();
+
+    // Assess
+    expect(hinted).toMatchObject({ transitions: 2, eventsEmitted: 2 });
+    expect(scheduled).toMatchObject({ transitions: 0, eventsEmitted: 0, eventsResent: 0 });
+    expect(h.deliveredLabels()).toEqual([
+      'e-1 null->InProgress',
+      'e-1 s-1 null->InProgress',
+      'e-1 s-1 InProgress->Success',
+      'e-1 s-2 null->InProgress',
+    ]);
+  });
+
+  it('leaves the watermark, the cursor and lastCompleteAt where the scheduled cycle put them', async () => {
+    // Prepare: a scheduled cycle that runs out of time leaves e-2 in the cursor.
+    const h = new Harness();
+    for (let i = 1; i <= 2; i++) {
+      h.source.put(
+        executionView({ executionId: `e-${i}`, startTime: isoAt(i) }),
+        stepView({ stepExecutionId: `s-${i}` }),
+      );
+    }
+    await h.cycle();
+    h.source.put(
+      executionView({ executionId: 'e-3', startTime: isoAt(100) }),
+      stepView({ stepExecutionId: 's-3' }),
+    );
+    await h.cycle({ maxExecutions: 0 });
+    const before = await h.store.loadPollerState(OPTIONS.shard);
+
+    // Act
+    const summary = await h.cycle({ executionIds: ['e-3'], leaseUntil: h.time + 30_000 });
+
+    // Assess
+    const after = await h.store.loadPollerState(OPTIONS.shard);
+    expect(before.cursor).toEqual(['e-1', 'e-2', 'e-3']);
+    expect(after).toMatchObject({
+      watermark: before.watermark,
+      cursor: before.cursor,
+      lastCompleteAt: before.lastCompleteAt,
+      leaseUntil: null,
+    });
+    expect(summary).toMatchObject({ executionsPolled: 1, complete: true });
+  });
+
+  it('does not write the poller state without a lease and with nothing to report', async () => {
+    // Prepare
+    const h = new Harness();
+    h.source.put(executionView({ executionId: 'e-1' }), stepView({ stepExecutionId: 's-1' }));
+    await h.cycle();
+    const save = vi.spyOn(h.store, 'savePollerState');
+
+    // Act
+    await h.cycle({ executionIds: ['e-1'] });
+
+    // Assess
+    expect(save).not.toHaveBeenCalled();
+  });
+
+  it('resends the pending events of the shard before the hinted execution’s', async () => {
+    // Prepare: e-1's step event cannot be sent by the scheduled cycle.
+    const h = new Harness();
+    h.source.put(executionView({ executionId: 'e-1' }), stepView({ stepExecutionId: 's-1' }));
+    h.publisher.fail(isStep('s-1'));
+    await h.cycle();
+    h.publisher.heal();
+    h.source.put(executionView({ executionId: 'e-2' }), stepView({ stepExecutionId: 's-2' }));
+
+    // Act
+    const summary = await h.cycle({ executionIds: ['e-2'] });
+
+    // Assess
+    expect(summary).toMatchObject({ eventsResent: 1, eventsEmitted: 2, eventsPending: 0 });
+    expect(h.deliveredLabels()).toEqual([
+      'e-1 null->InProgress',
+      'e-1 s-1 null->InProgress',
+      'e-2 null->InProgress',
+      'e-2 s-2 null->InProgress',
+    ]);
+    expect(h.store.pending()).toEqual([]);
+  });
+
+  it('takes the lease and releases it', async () => {
+    // Prepare
+    const h = new Harness();
+    h.source.put(executionView({ executionId: 'e-1' }), stepView({ stepExecutionId: 's-1' }));
+    const save = vi.spyOn(h.store, 'savePollerState');
+    const leaseUntil = h.time + 30_000;
+
+    // Act
+    await h.cycle({ executionIds: ['e-1'], leaseUntil });
+
+    // Assess
+    expect(save.mock.calls.map(([, state]) => state.leaseUntil ?? null)).toEqual([
+      new Date(leaseUntil).toISOString(),
+      null,
+    ]);
+    expect((await h.store.loadPollerState(OPTIONS.shard)).leaseUntil).toBeNull();
+  });
+
+  it('stands down without reading SSM while another poller holds the lease', async () => {
+    // Prepare: the scheduled cycle's lease runs for another 40 s.
+    const h = new Harness();
+    h.source.put(executionView({ executionId: 'e-1' }), stepView({ stepExecutionId: 's-1' }));
+    const state = await h.store.loadPollerState(OPTIONS.shard);
+    await h.store.savePollerState(
+      OPTIONS.shard,
+      { ...state, leaseUntil: new Date(h.time + 40_000).toISOString() },
+      state,
+    );
+
+    // Act
+    const summary = await h.cycle({ executionIds: ['e-1'], leaseUntil: h.time + 30_000 });
+
+    // Assess
+    expect(summary).toMatchObject({ leaseHeldElsewhere: true, executionsPolled: 0, eventsEmitted: 0 });
+    expect(h.source.listings).toEqual([]);
+    expect(h.publisher.delivered).toEqual([]);
+  });
+
+  it('waits for a lease that ends within leaseWaitUntil, then reads', async () => {
+    // Prepare: the other poller's lease ends 3 s from now; every wait lets time pass.
+    const h = new Harness();
+    h.source.put(executionView({ executionId: 'e-1' }), stepView({ stepExecutionId: 's-1' }));
+    const state = await h.store.loadPollerState(OPTIONS.shard);
+    const start = h.time;
+    await h.store.savePollerState(
+      OPTIONS.shard,
+      { ...state, leaseUntil: new Date(start + 3000).toISOString() },
+      state,
+    );
+    const waits: number[] = [];
+    h.sleep = async (ms) => {
+      waits.push(ms);
+      h.time += ms;
+    };
+
+    // Act
+    const summary = await h.cycle({
+      executionIds: ['e-1'],
+      leaseUntil: start + 30_000,
+      leaseWaitUntil: start + 10_000,
+    });
+
+    // Assess
+    expect(waits).toEqual([1000, 1000, 1000]);
+    expect(summary).toMatchObject({ leaseHeldElsewhere: false, executionsPolled: 1, eventsEmitted: 2 });
+  });
+
+  it('stands down once leaseWaitUntil passes with the lease still held', async () => {
+    // Prepare
+    const h = new Harness();
+    h.source.put(executionView({ executionId: 'e-1' }), stepView({ stepExecutionId: 's-1' }));
+    const state = await h.store.loadPollerState(OPTIONS.shard);
+    const start = h.time;
+    await h.store.savePollerState(
+      OPTIONS.shard,
+      { ...state, leaseUntil: new Date(start + 50_000).toISOString() },
+      state,
+    );
+    let waited = 0;
+    h.sleep = async (ms) => {
+      waited += ms;
+      h.time += ms;
+    };
+
+    // Act
+    const summary = await h.cycle({
+      executionIds: ['e-1'],
+      leaseUntil: start + 30_000,
+      leaseWaitUntil: start + 5000,
+    });
+
+    // Assess
+    expect(waited).toBe(5000);
+    expect(summary).toMatchObject({ leaseHeldElsewhere: true, executionsPolled: 0 });
+    expect(h.source.listings).toEqual([]);
+  });
+
+  it('gives the scheduled cycle its turn from shortly before it is due', async () => {
+    // Prepare: the scheduled cycle ran at `start` every minute; 56 s later the next one is 4 s away.
+    const h = new Harness();
+    h.source.put(executionView({ executionId: 'e-1' }), stepView({ stepExecutionId: 's-1' }));
+    const start = h.time;
+    await h.cycle();
+    h.time = start + 56_000;
+    const listings = h.source.listings.length;
+
+    // Act
+    const hinted = await h.cycle({
+      executionIds: ['e-1'],
+      schedulePeriodSeconds: 60,
+      leaseUntil: h.time + 30_000,
+    });
+
+    // Assess
+    expect(hinted).toMatchObject({ leaseHeldElsewhere: true, executionsPolled: 0 });
+    expect(h.source.listings.length).toBe(listings);
+    expect((await h.store.loadPollerState(OPTIONS.shard)).leaseUntil).toBeNull();
+  });
+
+  it('stops reading when the scheduled cycle falls due, and leaves the rest to it', async () => {
+    // Prepare: the schedule ran at `start`; the hinted cycle begins 50 s later and each page takes 2 s.
+    const h = new Harness();
+    for (let i = 1; i <= 5; i++)
+      h.source.put(executionView({ executionId: `e-${i}` }), stepView({ stepExecutionId: `s-${i}` }));
+    const start = h.time;
+    await h.cycle({ maxExecutions: 0 });
+    h.time = start + 50_000;
+    h.source.onStepPage = () => {
+      h.time += 2000;
+    };
+
+    // Act
+    const hinted = await h.cycle({
+      executionIds: ['e-1', 'e-2', 'e-3', 'e-4', 'e-5'],
+      schedulePeriodSeconds: 60,
+    });
+
+    // Assess: pages at 50, 52, 54 s; at 56 s the scheduled cycle is 4 s away.
+    expect(hinted).toMatchObject({ executionsPolled: 3, executionsDeferred: 2, complete: false });
+    expect(h.source.stepPageRequests.map((r) => r.executionId)).toEqual(['e-1', 'e-2', 'e-3']);
+  });
+
+  it('goes on without the schedule once it missed two periods', async () => {
+    // Prepare
+    const h = new Harness();
+    h.source.put(executionView({ executionId: 'e-1' }), stepView({ stepExecutionId: 's-1' }));
+    const start = h.time;
+    await h.cycle({ maxExecutions: 0 });
+    h.time = start + 180_000;
+
+    // Act
+    const hinted = await h.cycle({ executionIds: ['e-1'], schedulePeriodSeconds: 60 });
+
+    // Assess
+    expect(hinted).toMatchObject({ leaseHeldElsewhere: false, executionsPolled: 1 });
+  });
+
+  it('follows the children the hinted parent names and its tracked children', async () => {
+    // Prepare: the parent's first child is tracked; a second child starts, named by a new step.
+    const h = new Harness();
+    const parent = executionView({ executionId: executionIdOf(1) });
+    const first = executionView({ executionId: executionIdOf(2), parentExecutionId: executionIdOf(1) });
+    h.source.put(parent, stepView({ stepExecutionId: 's-1', outputs: { ExecutionId: [executionIdOf(2)] } }));
+    h.source.put(first, stepView({ stepExecutionId: 's-2' }));
+    await h.cycle();
+    const second = executionView({
+      executionId: executionIdOf(3),
+      parentExecutionId: executionIdOf(1),
+      startTime: isoAt(90),
+    });
+    h.source.put(
+      parent,
+      stepView({
+        stepExecutionId: 's-3',
+        startTime: isoAt(90),
+        outputs: { ExecutionId: [executionIdOf(3)] },
+      }),
+    );
+    h.source.put(second, stepView({ stepExecutionId: 's-4', startTime: isoAt(91) }));
+    h.source.put(first, stepView({ stepExecutionId: 's-2', status: 'Success' }));
+    h.source.listings.length = 0;
+
+    // Act
+    const summary = await h.cycle({ executionIds: [executionIdOf(1)] });
+
+    // Assess
+    expect(h.source.listings).toEqual([executionIdOf(1), `${executionIdOf(2)},${executionIdOf(3)}`]);
+    expect(summary).toMatchObject({ executionsSeen: 3, executionsPolled: 3 });
+    expect(h.deliveredLabels().slice(4)).toEqual([
+      `${executionIdOf(1)} s-3 null->InProgress`,
+      `${executionIdOf(2)} s-2 InProgress->Success`,
+      `${executionIdOf(3)} null->InProgress`,
+      `${executionIdOf(3)} s-4 null->InProgress`,
+    ]);
+  });
+
+  it('keeps tracking a hinted execution SSM does not show; the scheduled cycle decides', async () => {
+    // Prepare
+    const h = new Harness();
+    h.source.put(
+      executionView({ executionId: 'e-1', startTime: isoAt(-86_400) }),
+      stepView({ stepExecutionId: 's-1' }),
+    );
+    await h.cycle();
+    h.source.executions.delete('e-1');
+
+    // Act
+    const hinted = await h.cycle({ executionIds: ['e-1'] });
+    const trackedAfterHint = (await h.store.listTracked(OPTIONS.shard)).map((t) => t.executionId);
+    await h.cycle();
+
+    // Assess
+    expect(hinted).toMatchObject({ executionsSeen: 0, executionsPolled: 0 });
+    expect(trackedAfterHint).toEqual(['e-1']);
+    expect(await h.store.listTracked(OPTIONS.shard)).toEqual([]);
   });
 });

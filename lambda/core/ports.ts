@@ -160,7 +160,7 @@ export interface PollCycleDeps {
   readonly publisher: EventPublisher;
   /** Current time in epoch ms. */
   readonly now: () => number;
-  /** Waits between PutEvents retries. @default setTimeout */
+  /** Waits between PutEvents retries and between looks at a lease another poller holds. @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
   readonly logger?: CycleLogger;
 }
