@@ -4,7 +4,13 @@ import { diffExecution } from './core/diff';
 import { buildEvents, type EventContext } from './core/events';
 import { ExecutionNotFoundError } from './core/errors';
 import type { CycleLogger, PollCycleDeps, PollerState, SnapshotStore, UnreadableRecord } from './core/ports';
-import { mayStillChange, needsStepRead, planStepReads, type StepReadStrategy } from './core/read-plan';
+import {
+  mayStillChange,
+  needsStepRead,
+  planStepReads,
+  type StepReadPlan,
+  type StepReadStrategy,
+} from './core/read-plan';
 import { isFailureStatus } from './core/status';
 import type { ExecutionView, OutboxEvent, Transition } from './core/types';
 import { ExecutionFinder } from './discovery';
@@ -194,21 +200,30 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     const stored = await store.loadExecution(execution.executionId);
     const caught = catchUp(stored, execution, pending);
     const previous = caught.state;
-    if (!caught.changed && !needsStepRead(previous, execution)) {
+    // Steps with transitions recorded but not sent yet are read again: a cycle that died after
+    // saving a parent but before serving the children its steps named must name them again.
+    const unsent = unsentStepsOf(pending, execution.executionId);
+    const mustRead = caught.changed || needsStepRead(previous, execution);
+    if (!mustRead && unsent.size === 0) {
       queue.push(...(await finder.childrenOf(execution, [])));
       continue;
     }
 
     // 2. Which steps: what can have changed, planned so that no read depends on where SSM sorts
     // steps that have not started.
-    const plan = planStepReads(previous, execution, {
-      strategy: options.strategy ?? 'window',
-      visibilityLagSeconds: options.stepVisibilityLagSeconds ?? 60,
-    });
+    const visibilityLagSeconds = options.stepVisibilityLagSeconds ?? 60;
+    const plan: StepReadPlan = mustRead
+      ? planStepReads(previous, execution, { strategy: options.strategy ?? 'window', visibilityLagSeconds })
+      : { complete: false, queries: [] };
     let read: Awaited<ReturnType<typeof readPlannedSteps>>;
     try {
-      read = await readPlannedSteps(source, execution.executionId, plan, previous, () =>
-        outOfTime(deps, limits, summary.executionsPolled),
+      read = await readPlannedSteps(
+        source,
+        execution.executionId,
+        plan,
+        previous,
+        () => outOfTime(deps, limits, summary.executionsPolled),
+        [...unsent],
       );
     } catch (error) {
       // SSM forgot it between the listing and the read: the others go on.
@@ -232,12 +247,18 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
       previous,
       stepsComplete: read.complete,
       readAt,
+      visibilityLagSeconds,
     });
     const changedSteps = new Set(diff.changedSteps);
     queue.push(
       ...(await finder.childrenOf(
         execution,
-        read.steps.filter((step) => changedSteps.has(step.stepExecutionId) || mayStillChange(step)),
+        read.steps.filter(
+          (step) =>
+            changedSteps.has(step.stepExecutionId) ||
+            mayStillChange(step) ||
+            unsent.has(step.stepExecutionId),
+        ),
       )),
     );
     if (!diff.changed && !caught.changed) continue;
@@ -414,6 +435,15 @@ function stalenessSeconds(
 ): number {
   if (complete || lastCompleteAt === null) return Math.max(0, (now - cycleStart) / 1000);
   return Math.max(0, (now - Date.parse(lastCompleteAt)) / 1000);
+}
+
+/** The steps of an execution with transitions recorded in the outbox but not sent yet. */
+function unsentStepsOf(pending: readonly OutboxEvent[], executionId: string): Set<string> {
+  const steps = new Set<string>();
+  for (const event of pending) {
+    if (event.executionId === executionId && event.stepExecutionId !== null) steps.add(event.stepExecutionId);
+  }
+  return steps;
 }
 
 /**

@@ -19,6 +19,7 @@ export interface StepRead {
  * differently from its documentation hides a change.
  *
  * @param late - true once the deadline has passed; the read then stops between pages
+ * @param alsoIds - steps to read by id too, unless a query already returned them
  * @returns null when the deadline cut the read short (nothing may be saved from it)
  */
 export async function readPlannedSteps(
@@ -27,6 +28,7 @@ export async function readPlannedSteps(
   plan: StepReadPlan,
   previous: ExecutionState | null,
   late: () => boolean,
+  alsoIds: readonly string[] = [],
 ): Promise<StepRead | null> {
   const seen = new Map<string, StepView>();
   let pages = 0;
@@ -46,11 +48,12 @@ export async function readPlannedSteps(
   };
 
   for (const query of plan.queries) if (!(await run(query))) return null;
+  const unseen = new Set(alsoIds.filter((id) => !seen.has(id) && !id.startsWith('planned:')));
   if (!plan.complete && previous) {
-    const unseen = [...previous.steps.values()]
-      .filter((step) => mayStillChange(step) && !seen.has(step.stepExecutionId))
-      .map((step) => step.stepExecutionId);
-    for (const query of byIds(unseen)) if (!(await run(query))) return null;
+    for (const step of previous.steps.values()) {
+      if (mayStillChange(step) && !seen.has(step.stepExecutionId)) unseen.add(step.stepExecutionId);
+    }
   }
+  for (const query of byIds([...unseen])) if (!(await run(query))) return null;
   return { steps: [...seen.values()], pages, complete: plan.complete };
 }

@@ -14,7 +14,7 @@ import type {
   UnreadableRecord,
 } from '../lambda/core/ports';
 import { isTerminal } from '../lambda/core/status';
-import type { StepReadStrategy } from '../lambda/core/read-plan';
+import { isSettled, type StepReadStrategy } from '../lambda/core/read-plan';
 import type { ExecutionState, ExecutionView, OutboxEvent, StepView } from '../lambda/core/types';
 import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../lambda/poll-cycle';
 import { detailOf, EPOCH, executionView, isoAt, stepView } from './helpers/builders';
@@ -215,7 +215,7 @@ class FakeStore implements SnapshotStore {
       if (step) steps.set(id, step);
       else steps.delete(id);
     }
-    const inFlight = !isTerminal(next.execution.status);
+    const inFlight = !isSettled(next.execution);
     this.executions.set(executionId, {
       shard,
       trackedAt: inFlight ? (stored?.trackedAt ?? new Date(this.#now()).toISOString()) : null,
@@ -349,6 +349,8 @@ describe('Function: runPollCycle', () => {
       stepView({ stepExecutionId: 's-3', startTime: isoAt(80), status: 'Success' }),
     );
     await h.cycle();
+    // One more read once a step SSM might show late (60 s after the end) would have shown up.
+    const sweep = await h.cycle();
     const pagesBefore = h.source.stepPageRequests.length;
     const quiet = await h.cycle();
 
@@ -364,6 +366,7 @@ describe('Function: runPollCycle', () => {
     ]);
     expect(new Set(h.publisher.delivered.map((e) => e.eventId)).size).toBe(7);
     expect(h.store.pending()).toEqual([]);
+    expect(sweep).toMatchObject({ transitions: 0, stepPages: 1 });
     expect(quiet).toMatchObject({ transitions: 0, eventsEmitted: 0, eventsResent: 0, complete: true });
     expect(h.source.stepPageRequests.length).toBe(pagesBefore);
   });
@@ -379,7 +382,9 @@ describe('Function: runPollCycle', () => {
       stepView({ stepExecutionId: 's-1', status: 'Failed' }),
     );
 
-    // Act
+    // Act: the read after the end, then one once a step SSM might show late would have shown up.
+    await h.cycle();
+    const watched = (await h.store.listTracked(OPTIONS.shard)).map((t) => t.executionId);
     await h.cycle();
 
     // Assess
@@ -387,6 +392,7 @@ describe('Function: runPollCycle', () => {
       'e-old s-1 InProgress->Failed',
       'e-old InProgress->Failed',
     ]);
+    expect(watched).toEqual(['e-old']);
     expect(await h.store.listTracked(OPTIONS.shard)).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 // Compares what SSM shows with the stored snapshots and names every transition.
-import { isNotStarted } from './read-plan';
+import { isNotStarted, isSettled } from './read-plan';
 import { isFailureStatus, isTerminal } from './status';
 import type {
   AlarmState,
@@ -21,6 +21,11 @@ export interface DiffInput {
   readonly stepsComplete: boolean;
   /** When the steps were read (ISO). */
   readonly readAt: string;
+  /**
+   * How long after its start a step may first show up in SSM's listing; an ended execution is
+   * settled by a complete read that long after its end. @default 0
+   */
+  readonly visibilityLagSeconds?: number;
 }
 
 /** The transitions found and the state to store once they are safely recorded. */
@@ -55,7 +60,15 @@ export function diffExecution(input: DiffInput): DiffResult {
   const sorted = sortByStart(input.steps);
   // Steps not started yet are kept, silently: the audit knows the plan, a consumer hears nothing.
   for (const step of sorted) {
-    if (!isNotStarted(step) || previousSteps.has(step.stepExecutionId)) continue;
+    if (!isNotStarted(step)) {
+      // A planned entry whose own id started is that step's, never another's (a loop iteration).
+      plan.drop(step.stepExecutionId);
+      continue;
+    }
+    // Listed as not started in this very read: a step that did start is another one (a loop
+    // iteration, or a step shown late), so it may not take this entry over.
+    plan.hold(step.stepExecutionId);
+    if (previousSteps.has(step.stepExecutionId)) continue;
     nextSteps.set(step.stepExecutionId, plannedSnapshot(step));
     touched.add(step.stepExecutionId);
     plan.add(step.stepExecutionId, step.stepName);
@@ -110,6 +123,13 @@ export function diffExecution(input: DiffInput): DiffResult {
   if (statusTransition && finalStatusLast) transitions.push(statusTransition);
 
   const stepsReadAt = input.stepsComplete ? input.readAt : (previousExecution?.stepsReadAt ?? null);
+  // Without an end time from SSM, the first read that saw the execution ended stands in for it.
+  const lagMs = (input.visibilityLagSeconds ?? 0) * 1000;
+  const settledAfter = !isTerminal(execution.status)
+    ? null
+    : execution.endTime !== null
+      ? new Date(Date.parse(execution.endTime) + lagMs).toISOString()
+      : (previousExecution?.settledAfter ?? new Date(Date.parse(input.readAt) + lagMs).toISOString());
   const nextExecution: ExecutionSnapshot = {
     executionId: execution.executionId,
     documentName: execution.documentName,
@@ -123,6 +143,7 @@ export function diffExecution(input: DiffInput): DiffResult {
     alarmsRaised: (previousExecution?.alarmsRaised ?? 0) + executionAlarms.length,
     version: previousExecution?.version ?? 0,
     stepsReadAt,
+    settledAfter,
     failedSteps: countFailures(nextSteps),
     alarmCount: (previousExecution?.alarmsRaised ?? 0) + executionAlarms.length + countAlarms(nextSteps),
   };
@@ -132,6 +153,7 @@ export function diffExecution(input: DiffInput): DiffResult {
     changedSteps.length > 0 ||
     // A first complete read must be stored; later reads that change nothing write nothing.
     (previousExecution.stepsReadAt === null && stepsReadAt !== null) ||
+    isSettled(previousExecution) !== isSettled(nextExecution) ||
     previousExecution.documentVersion !== nextExecution.documentVersion ||
     previousExecution.endTime !== nextExecution.endTime ||
     previousExecution.startTime !== nextExecution.startTime;
@@ -229,6 +251,8 @@ function plannedSnapshot(step: StepView): StepSnapshot {
  */
 class PlannedSteps {
   readonly #byName = new Map<string, string[]>();
+  readonly #held = new Set<string>();
+  readonly #dropped = new Set<string>();
 
   constructor(steps: ReadonlyMap<string, StepSnapshot>) {
     for (const step of steps.values()) if (isNotStarted(step)) this.add(step.stepExecutionId, step.stepName);
@@ -240,10 +264,22 @@ class PlannedSteps {
     this.#byName.set(stepName, keys);
   }
 
-  /** Removes and returns the key of the first planned entry of this name other than `exceptKey`. */
+  /** The entry belongs to the step of that id, which started: no other step takes it over. */
+  drop(key: string): void {
+    this.#dropped.add(key);
+  }
+
+  /** The entry is listed as not started in this read: no started step takes it over. */
+  hold(key: string): void {
+    this.#held.add(key);
+  }
+
+  /** Removes and returns the key of the first planned entry of this name that a new step may take over. */
   take(stepName: string, exceptKey: string): string | null {
     const keys = this.#byName.get(stepName) ?? [];
-    const index = keys.findIndex((key) => key !== exceptKey);
+    const index = keys.findIndex(
+      (key) => key !== exceptKey && !this.#held.has(key) && !this.#dropped.has(key),
+    );
     if (index < 0) return null;
     const [key] = keys.splice(index, 1);
     return key ?? null;

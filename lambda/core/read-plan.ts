@@ -1,6 +1,6 @@
 // Plans which step pages a cycle reads: filters that return what can have changed, wherever SSM sorts steps not yet started.
 import { isTerminal } from './status';
-import type { ExecutionState, ExecutionView, StepSnapshot } from './types';
+import type { ExecutionSnapshot, ExecutionState, ExecutionView, StepSnapshot } from './types';
 
 /** Most step executions one `DescribeAutomationStepExecutions` page returns (SSM's MaxResults limit). */
 export const STEP_PAGE_SIZE = 50;
@@ -45,15 +45,26 @@ export interface StepPlanOptions {
 const EVERYTHING: StepReadPlan = { complete: true, queries: [{}] };
 
 /**
- * Whether an execution's steps need reading at all. A finished execution whose final status is
- * already stored, and whose steps were read completely after it ended, cannot change any more.
+ * Whether a stored execution cannot change any more: it ended, and its steps were read completely
+ * at or after its end plus the visibility lag (`settledAfter`), so even a step SSM showed late has
+ * been seen. A settled execution is no longer watched.
+ */
+export function isSettled(snapshot: ExecutionSnapshot): boolean {
+  if (!isTerminal(snapshot.status) || snapshot.stepsReadAt === null) return false;
+  const after = snapshot.settledAfter ?? snapshot.endTime;
+  return after === null || snapshot.stepsReadAt >= after;
+}
+
+/**
+ * Whether an execution's steps need reading at all: not when its final status is stored and it is
+ * settled ({@link isSettled}), and SSM shows no later end.
  */
 export function needsStepRead(previous: ExecutionState | null, execution: ExecutionView): boolean {
   if (!previous) return true;
   const stored = previous.execution;
   if (stored.status !== execution.status || !isTerminal(execution.status)) return true;
-  if (stored.stepsReadAt === null) return true;
-  return execution.endTime !== null && stored.stepsReadAt < execution.endTime;
+  if (!isSettled(stored)) return true;
+  return execution.endTime !== null && (stored.stepsReadAt ?? '') < execution.endTime;
 }
 
 /**
@@ -98,7 +109,11 @@ export function planStepReads(
   options: StepPlanOptions,
 ): StepReadPlan {
   if (options.strategy === 'full' || !previous || previous.execution.stepsReadAt === null) return EVERYTHING;
-  if (isTerminal(execution.status)) return EVERYTHING;
+  // After the end: one complete read (reconciliation), then, while a step may still show up late,
+  // the window again, which then counts as complete: everything older was read after the end.
+  const ended = isTerminal(execution.status);
+  if (ended && !(execution.endTime !== null && previous.execution.stepsReadAt >= execution.endTime))
+    return EVERYTHING;
 
   const knownStarts: number[] = [];
   const openTimed: { id: string; start: number }[] = [];
@@ -117,7 +132,7 @@ export function planStepReads(
   const tailFrom = newest - options.visibilityLagSeconds * 1000;
   const older = openTimed.filter((s) => s.start < tailFrom).sort((a, b) => a.start - b.start);
   const queries = [...coverOlderAndTail(older, knownStarts, tailFrom), ...byIds(openUntimed)];
-  return { complete: false, queries };
+  return { complete: ended, queries };
 }
 
 /** Queries that fetch exactly these steps, ten ids a query. */

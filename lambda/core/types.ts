@@ -87,6 +87,13 @@ export interface ExecutionSnapshot {
   readonly version: number;
   /** When the steps were last read completely (ISO); null before the first complete read. */
   readonly stepsReadAt: string | null;
+  /**
+   * For an ended execution, when a complete read settles it (ISO): its end plus the time a step
+   * may take to show up in SSM's listing. Until a complete read at or after it, the execution is
+   * still watched, so a step that shows up late is still reported. Null while in flight; absent in
+   * snapshots written before it existed (the end time then counts).
+   */
+  readonly settledAfter?: string | null;
   /** Steps seen in a failure-like status, for listings. */
   readonly failedSteps: number;
   /** Alarms raised so far, execution and step level, for listings. */

@@ -77,6 +77,7 @@ describe('Function: diffExecution', () => {
       alarmsRaised: 0,
       version: 0,
       stepsReadAt: isoAt(10),
+      settledAfter: null,
       failedSteps: 0,
       alarmCount: 0,
     });
@@ -471,7 +472,9 @@ describe('Function: diffExecution with steps not started', () => {
     expect(second.changedSteps).toEqual(['planned-id', 'real-id']);
   });
 
-  it('drops a planned entry seen in the same read as the started step that supersedes it', () => {
+  it('keeps a planned entry listed in the same read as a started step of its name: they are two steps', () => {
+    // SSM shows a step either not started or started, never both in one forward listing; two records
+    // of one name in one read are two steps (a loop iteration, or a step shown late).
     const started = pending({
       stepExecutionId: 'real-id',
       status: 'Success',
@@ -483,10 +486,51 @@ describe('Function: diffExecution with steps not started', () => {
 
     expect(result.transitions.map(describeTransition)).toEqual([
       'execution null->InProgress',
-      'step real-id Pending->Success',
+      'step real-id null->Success',
     ]);
-    expect([...result.next.steps.keys()]).toEqual(['real-id']);
-    expect(result.changedSteps).toEqual(['real-id']);
+    expect([...result.next.steps.keys()]).toEqual(['planned:startInstance', 'real-id']);
+  });
+
+  it('never hands a loop iteration the planned entry of an iteration that started under its own id', () => {
+    // Prepare: iteration one listed up front, not started.
+    const first = diff({ steps: [pending({ stepExecutionId: 'iter-1', stepName: 'deploy' })] });
+
+    // Act: both iterations first seen started in one read (ids stable).
+    const second = diff({
+      steps: [
+        pending({ stepExecutionId: 'iter-1', stepName: 'deploy', status: 'Success', startTime: isoAt(2) }),
+        pending({ stepExecutionId: 'iter-2', stepName: 'deploy', status: 'Success', startTime: isoAt(4) }),
+      ],
+      previous: first.next,
+    });
+
+    // Assess
+    expect(second.transitions.map(describeTransition)).toEqual([
+      'step iter-1 Pending->Success',
+      'step iter-2 null->Success',
+    ]);
+    expect([...second.next.steps.keys()]).toEqual(['iter-1', 'iter-2']);
+  });
+
+  it('does not let a step shown early take over an entry still listed as not started', () => {
+    const first = diff({ steps: [pending({ stepExecutionId: 'iter-1', stepName: 'deploy' })] });
+
+    const second = diff({
+      steps: [
+        pending({ stepExecutionId: 'iter-1', stepName: 'deploy' }),
+        pending({ stepExecutionId: 'iter-2', stepName: 'deploy', status: 'InProgress', startTime: isoAt(4) }),
+      ],
+      previous: first.next,
+    });
+    const third = diff({
+      steps: [
+        pending({ stepExecutionId: 'iter-1', stepName: 'deploy', status: 'InProgress', startTime: isoAt(2) }),
+      ],
+      previous: second.next,
+    });
+
+    expect(second.transitions.map(describeTransition)).toEqual(['step iter-2 null->InProgress']);
+    expect(third.transitions.map(describeTransition)).toEqual(['step iter-1 Pending->InProgress']);
   });
 
   it('sends nothing for a step that stays Pending after the execution ends', () => {
@@ -512,5 +556,27 @@ describe('Function: diffExecution with steps not started', () => {
       'execution null->InProgress',
       'step step-2 null->Pending',
     ]);
+  });
+
+  it('settles an ended execution the visibility lag after its end, or after the first read that saw it ended', () => {
+    const ended = diff({
+      execution: executionView({ status: 'Success', endTime: isoAt(5) }),
+      visibilityLagSeconds: 60,
+    });
+    const noEnd = diff({
+      execution: executionView({ status: 'Success', endTime: null }),
+      visibilityLagSeconds: 60,
+    });
+    const later = diff({
+      execution: executionView({ status: 'Success', endTime: null }),
+      previous: noEnd.next,
+      readAt: isoAt(100),
+      visibilityLagSeconds: 60,
+    });
+
+    expect(ended.next.execution.settledAfter).toBe(isoAt(65));
+    expect(noEnd.next.execution.settledAfter).toBe(isoAt(70));
+    expect(later.next.execution.settledAfter).toBe(isoAt(70));
+    expect(later.changed).toBe(true);
   });
 });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   isNotStarted,
+  isSettled,
   mayStillChange,
   needsStepRead,
   planStepReads,
@@ -57,10 +58,33 @@ describe('Function: needsStepRead', () => {
     expect(needsStepRead(previous, executionView({ status: 'Success', endTime: isoAt(5) }))).toBe(true);
   });
 
-  it('skips a finished execution whose steps were read completely after it ended', () => {
-    const previous = executionState({ status: 'Success', stepsReadAt: isoAt(6) });
+  it('skips a finished execution read completely once the visibility lag after its end passed', () => {
+    const previous = executionState({
+      status: 'Success',
+      endTime: isoAt(5),
+      settledAfter: isoAt(65),
+      stepsReadAt: isoAt(66),
+    });
 
     expect(needsStepRead(previous, executionView({ status: 'Success', endTime: isoAt(5) }))).toBe(false);
+  });
+
+  it('reads a finished execution again while a step SSM shows late may still show up', () => {
+    const previous = executionState({
+      status: 'Success',
+      endTime: isoAt(5),
+      settledAfter: isoAt(65),
+      stepsReadAt: isoAt(6),
+    });
+
+    expect(needsStepRead(previous, executionView({ status: 'Success', endTime: isoAt(5) }))).toBe(true);
+  });
+
+  it('settles a snapshot written before settledAfter existed by its end time', () => {
+    const previous = executionState({ status: 'Success', endTime: isoAt(5), stepsReadAt: isoAt(6) });
+
+    expect(isSettled(previous.execution)).toBe(true);
+    expect(isSettled({ ...previous.execution, status: 'InProgress' })).toBe(false);
   });
 });
 
@@ -93,11 +117,21 @@ describe('Function: planStepReads', () => {
   });
 
   it('lists every step once the execution has ended, to reconcile', () => {
-    const previous = executionState({}, started([1, 2], [2]));
+    const previous = executionState({ stepsReadAt: isoAt(8) }, started([1, 2], [2]));
 
     expect(planStepReads(previous, executionView({ status: 'Failed', endTime: isoAt(9) }), WINDOW)).toEqual({
       complete: true,
       queries: [{}],
+    });
+  });
+
+  it('reads the window once more after the reconciliation, and counts it complete', () => {
+    // Read completely at 10 s, after the end at 9 s: what may still show up started in the last lag.
+    const previous = executionState({ stepsReadAt: isoAt(10) }, started([1, 2]));
+
+    expect(planStepReads(previous, executionView({ status: 'Failed', endTime: isoAt(9) }), WINDOW)).toEqual({
+      complete: true,
+      queries: [{ startedAfter: isoSeconds(-59) }],
     });
   });
 

@@ -117,6 +117,7 @@ export function readExecution(item: Item, onCorrupt: CorruptItemHandler): Execut
     alarmsRaised: numberOr(item.alarmsRaised, 0),
     version: item.version,
     stepsReadAt: stringOr(item.stepsReadAt, null),
+    settledAfter: stringOr(item.settledAfter, null),
     failedSteps: numberOr(item.failedSteps, 0),
     alarmCount: numberOr(item.alarmCount, 0),
   };

@@ -4,7 +4,7 @@ import { BatchWriteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-s
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/defaults';
 import { ServiceError } from '../../core/errors';
 import type { PollerState, RecordResult, SnapshotStore, TrackedExecution } from '../../core/ports';
-import { isTerminal } from '../../core/status';
+import { isSettled } from '../../core/read-plan';
 import type { ExecutionSnapshot, ExecutionState, OutboxEvent, StepSnapshot } from '../../core/types';
 import type { CallCounter } from '../call-counter';
 import {
@@ -192,7 +192,9 @@ export class DynamoSnapshotStore implements SnapshotStore {
   ): Promise<boolean> {
     const execution = next.execution;
     const now = new Date(this.#now()).toISOString();
-    const inFlight = !isTerminal(execution.status);
+    // Watched (tracked, no expiry) until settled: an ended execution stays watched until a step SSM
+    // shows late has had time to show up.
+    const inFlight = !isSettled(execution);
     const expiresAt = inFlight ? undefined : this.#expiresAt();
     // Steps first: a save that dies half-way (a crash, a failed batch, an applied write whose reply
     // was lost) must leave the steps ahead of the execution, never behind it. A step snapshot left
