@@ -99,8 +99,7 @@ export interface ScenarioStep {
   /**
    * Whether SSM lists the step from the execution's start, as `Pending` without start time, until it
    * starts (the runbook's steps are). `false` models steps made while running (loop iterations),
-   * which appear only when they start; such a step needs a non-empty timeline. Only an
-   * `SsmSimulator` given a `behaviour` lists planned steps before they start.
+   * which appear only when they start; such a step needs a non-empty timeline.
    * @default true
    */
   readonly plannedUpFront?: boolean;

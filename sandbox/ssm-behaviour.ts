@@ -71,7 +71,7 @@ export interface SsmBehaviour {
   readonly historyDays: number;
 }
 
-/** The behaviour used when an `SsmSimulator` is given a `behaviour` option; missing fields come from here. */
+/** What an `SsmSimulator` does where SSM is undocumented, unless its `behaviour` option says otherwise. */
 export const DOCUMENTED_BEHAVIOUR: SsmBehaviour = Object.freeze({
   reverseOrderUnstarted: 'first',
   startTimeTies: 'reversed',

@@ -207,12 +207,11 @@ export interface SsmSimulatorOptions {
   readonly throttleBurst?: number;
   /**
    * How SSM behaves where nobody documents it (see {@link SsmBehaviour}); missing fields take
-   * {@link DOCUMENTED_BEHAVIOUR}. Given (even as `{}`), the simulator also shows what SSM is
-   * documented to do: every planned step listed from the execution's start as `Pending` without
-   * start time, at most one `TriggeredAlarms` entry, no current step once an execution ended, and
-   * executions forgotten `historyDays` after their end.
-   * @default the simulator's earlier model: steps invisible until they start, no history expiry
-   *   (temporary, until the poller handles planned steps)
+   * {@link DOCUMENTED_BEHAVIOUR}. Whatever the switches, the simulator shows what SSM is documented
+   * to do: every planned step listed from the execution's start as `Pending` without start time
+   * (and for good if it never starts), at most one `TriggeredAlarms` entry, no current step once an
+   * execution ended, and executions forgotten `historyDays` after their end.
+   * @default DOCUMENTED_BEHAVIOUR
    */
   readonly behaviour?: Partial<SsmBehaviour>;
   /**
@@ -251,7 +250,7 @@ export interface GroundTruthEntry {
   readonly status?: string;
   /**
    * The status before: `null` at first sight, except for the first status of a step planned up
-   * front when the simulator has a `behaviour` (it was listed as `Pending` before it started).
+   * front (it was listed as `Pending` before it started).
    */
   readonly previousStatus?: string | null;
   /** Alarm entries only. */
@@ -333,19 +332,6 @@ function evaluateTimeline(
 }
 
 type AlarmInfo = { Name: string; State: string };
-
-/** Alarms whose `at` passed, latest state per name, in order of first appearance. */
-function visibleAlarms(
-  alarms: readonly ScenarioAlarm[] | undefined,
-  toMs: (at: number) => number,
-  now: number,
-): AlarmInfo[] {
-  const states = new Map<string, string>();
-  for (const alarm of [...(alarms ?? [])].sort((a, b) => a.at - b.at)) {
-    if (toMs(alarm.at) <= now) states.set(alarm.name, alarm.state);
-  }
-  return [...states].map(([Name, State]) => ({ Name, State }));
-}
 
 /**
  * The alarm whose state changed last, alone: SSM's `TriggeredAlarms` holds at most one entry (an
@@ -596,7 +582,7 @@ function compareKeys(a: SortKey, b: SortKey): number {
  * A local SSM endpoint for `DescribeAutomationExecutions` and `DescribeAutomationStepExecutions`,
  * speaking AWS JSON 1.1 to the real `SSMClient`. Every call shows the scenario as it stands at
  * `clock()`: an execution appears at its first timeline entry, a step is listed as `Pending` from
- * its execution's start if it is planned up front (with a `behaviour`) and starts at its first
+ * its execution's start if it is planned up front and starts at its first
  * entry, a status is that of the last entry so far, alarms appear at their `at`. Where SSM is not
  * documented, the `behaviour` switches choose.
  *
@@ -621,8 +607,6 @@ export class SsmSimulator {
   private mutator: PayloadMutator | undefined;
   private readonly tokenSecret = randomBytes(32);
   private readonly server: LocalHttpServer;
-  /** Set when no `behaviour` option was given: the model from before planned steps were listed. */
-  private readonly legacyDefault: boolean;
   private readonly rules: SsmBehaviour;
   private readonly forgotten = new Set<string>();
   private readonly lags = new Map<string, number>();
@@ -640,14 +624,7 @@ export class SsmSimulator {
     if (throttleBurst !== undefined && !(throttleBurst >= 1)) {
       throw new SandboxError(`throttleBurst must be a number >= 1 (got ${throttleBurst}).`);
     }
-    if (options.behaviour === undefined) {
-      // LEGACY-DEFAULT: removed once the poller handles planned steps
-      this.legacyDefault = true;
-      this.rules = { ...DOCUMENTED_BEHAVIOUR, historyDays: Number.POSITIVE_INFINITY };
-    } else {
-      this.legacyDefault = false;
-      this.rules = resolveBehaviour(options.behaviour);
-    }
+    this.rules = resolveBehaviour(options.behaviour ?? DOCUMENTED_BEHAVIOUR);
     this.currentScenario = parseScenario(options.scenario);
     this.nativeFeed =
       options.nativeEvents === undefined ? undefined : new NativeEventFeed(options.nativeEvents);
@@ -672,12 +649,9 @@ export class SsmSimulator {
     return this.currentScenario;
   }
 
-  /**
-   * The behaviour in force, every field filled in; `undefined` when the simulator was made without
-   * a `behaviour` option (the earlier model). Label it with `behaviourLabel` for reports.
-   */
-  public get behaviour(): SsmBehaviour | undefined {
-    return this.legacyDefault ? undefined : this.rules;
+  /** The behaviour in force, every field filled in. Label it with `behaviourLabel` for reports. */
+  public get behaviour(): SsmBehaviour {
+    return this.rules;
   }
 
   /** Starts the HTTP server; resolves to {@link SsmSimulator.endpoint}. */
@@ -768,7 +742,7 @@ export class SsmSimulator {
   /**
    * Everything that happened up to `clock()`: each status change of each execution and step (a
    * repeated status is not a change) and each alarm state change, sorted by time. A step that never
-   * started has no entry; with a `behaviour`, the first status of a step planned up front has
+   * started has no entry; the first status of a step planned up front has
    * `previousStatus: 'Pending'`. Times are the real ones, whatever the visibility lag; forgotten
    * executions stay.
    */
@@ -829,12 +803,11 @@ export class SsmSimulator {
 
   /** Whether the step is listed as `Pending` before it starts. */
   private listsBeforeStart(step: ScenarioStep): boolean {
-    return !this.legacyDefault && step.plannedUpFront !== false;
+    return step.plannedUpFront !== false;
   }
 
   private alarmsShown(alarms: readonly ScenarioAlarm[] | undefined, now: number): AlarmInfo[] {
-    const toMs = (at: number): number => this.toMs(at);
-    return this.legacyDefault ? visibleAlarms(alarms, toMs, now) : latestAlarm(alarms, toMs, now);
+    return latestAlarm(alarms, (at) => this.toMs(at), now);
   }
 
   private lagMs(step: ScenarioStep): number {
@@ -931,8 +904,7 @@ export class SsmSimulator {
       const state = evaluateTimeline(execution.timeline, toMs, now);
       if (state === undefined || this.isForgotten(execution.id, state, now)) return;
       // SSM shows no current step once an execution has ended (captured rate-control output).
-      const current =
-        !this.legacyDefault && state.endMs !== undefined ? undefined : this.currentStep(execution, now);
+      const current = state.endMs !== undefined ? undefined : this.currentStep(execution, now);
       views.push({
         id: execution.id,
         status: state.status,

@@ -64,13 +64,14 @@ describe('Function: runPollCycle over the wire', () => {
     }
 
     // Assess
+    // Steps 2 and 3 were listed Pending before they started: their first event says so.
     expect(transitionsOf(harness.events())).toEqual([
       'execution:0001:null>InProgress',
       'step:0001:null>InProgress',
       'step:0001:InProgress>Success',
-      'step:0002:null>InProgress',
+      'step:0002:Pending>InProgress',
       'step:0002:InProgress>Success',
-      'step:0003:null>InProgress',
+      'step:0003:Pending>InProgress',
       'step:0003:InProgress>Success',
       'execution:0001:InProgress>Success',
     ]);
@@ -272,28 +273,53 @@ describe('Function: runPollCycle over the wire', () => {
   });
 
   it('emits a newly triggered alarm once, for the step and for the execution', async () => {
+    // Prepare: the run's one alarm is UNKNOWN, then goes to ALARM and cancels the run.
+    const runAlarm = [
+      { at: 2, name: 'RunAlarm', state: 'UNKNOWN' },
+      { at: 4, name: 'RunAlarm', state: 'ALARM' },
+    ];
     harness = await startHarness([
       execution(
         1,
-        [[0, 'InProgress']],
-        [step(1, [[0, 'InProgress']], { alarms: [{ at: 3, name: 'StepAlarm', state: 'ALARM' }] })],
-        {
-          alarms: [
-            { at: 4, name: 'RunAlarm', state: 'ALARM' },
-            { at: 4, name: 'Quiet', state: 'UNKNOWN' },
-          ],
-        },
+        [
+          [0, 'InProgress'],
+          [4, 'Cancelling'],
+          [6, 'Cancelled'],
+        ],
+        [
+          step(
+            1,
+            [
+              [0, 'InProgress'],
+              [4.5, 'Cancelled'],
+            ],
+            { alarms: runAlarm },
+          ),
+        ],
+        { alarms: runAlarm },
       ),
     ]);
-    for (const t of [1, 5, 10]) {
+
+    // Act
+    for (const t of [1, 3, 5, 10]) {
       harness.at(t);
       await harness.cycle();
     }
 
+    // Assess
     const alarms = harness.events().filter((e) => e.detailType === DETAIL_TYPES.alarm);
     expect(alarms.map((e) => e.detail)).toMatchObject([
-      { alarm: { name: 'StepAlarm', state: 'ALARM' }, step: { stepExecutionId: idOf('s', 1) } },
+      { alarm: { name: 'RunAlarm', state: 'ALARM' }, step: { stepExecutionId: idOf('s', 1) } },
       { alarm: { name: 'RunAlarm', state: 'ALARM' }, step: null },
+    ]);
+    expect(transitionsOf(harness.events())).toEqual([
+      'execution:0001:null>InProgress',
+      'step:0001:null>InProgress',
+      'execution:0001:InProgress>Cancelling',
+      'step:0001:InProgress>Cancelled',
+      'alarm:0001:RunAlarm',
+      'alarm:0001:RunAlarm',
+      'execution:0001:Cancelling>Cancelled',
     ]);
     expectValidEvents(harness);
   });
@@ -379,7 +405,7 @@ describe('Function: runPollCycle over the wire', () => {
         'execution:0001:null>InProgress',
         'step:0001:null>InProgress',
         'step:0001:InProgress>Success',
-        'step:0002:null>InProgress',
+        'step:0002:Pending>InProgress',
         'step:0002:InProgress>Success',
         'execution:0001:InProgress>Success',
       ]),

@@ -29,7 +29,7 @@ export interface Harness {
 /** Options of {@link startHarness}. */
 export interface HarnessOptions {
   readonly throttleTps?: number;
-  /** The simulator's behaviour where SSM is undocumented; given (even `{}`), the documented model is on. */
+  /** The simulator's behaviour where SSM is undocumented. @default DOCUMENTED_BEHAVIOUR */
   readonly behaviour?: Partial<SsmBehaviour>;
   readonly maxAttempts?: number;
   readonly config?: Partial<PollerConfig>;

@@ -7,6 +7,7 @@ import {
   GetAutomationExecutionCommand,
   SSMClient,
   type SSMClientConfig,
+  type StepExecution,
 } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SandboxError, ScenarioError } from '../../sandbox/errors';
@@ -16,6 +17,7 @@ import {
   type Scenario,
   type ScenarioExecution,
 } from '../../sandbox/scenario';
+import { DOCUMENTED_BEHAVIOUR } from '../../sandbox/ssm-behaviour';
 import { SsmSimulator, type SsmSimulatorOptions } from '../../sandbox/ssm-simulator';
 
 const START = Date.parse('2026-11-25T14:00:00Z');
@@ -25,7 +27,12 @@ const execId = (n: number): string => `aaaaaaaa-0000-4000-8000-${String(n).padSt
 const stepId = (e: number, n: number): string =>
   `11111111-${String(e).padStart(4, '0')}-4000-8000-${String(n).padStart(12, '0')}`;
 
-/** Executions 1–4 of varied shape; execution 2 is the child of execution 1. */
+/**
+ * Executions 1–4 as SSM documents them: execution 2 is the child execution 1's `runChild` step
+ * started, and failed, so that step failed (its `onFailure: Continue` lets `patch` run); execution 3
+ * is cancelled by its one alarm going to `ALARM`; execution 4 starts late. Every step is planned up
+ * front, so it is listed as `Pending` until it starts.
+ */
 function scenario(): Scenario {
   return {
     name: 'test',
@@ -39,24 +46,25 @@ function scenario(): Scenario {
           { at: 0, status: 'InProgress' },
           { at: 10, status: 'Success', outputs: { out: ['1'] } },
         ],
-        alarms: [{ at: 4, name: 'ExecAlarm', state: 'ALARM' }],
+        alarms: [{ at: 1, name: 'PatchHealth', state: 'UNKNOWN' }],
         steps: [
           {
             id: stepId(1, 1),
             name: 'runChild',
             action: 'aws:executeAutomation',
-            onFailure: 'Abort',
-            maxAttempts: 2,
-            isCritical: true,
+            onFailure: 'Continue',
+            maxAttempts: 1,
+            isCritical: false,
             timeoutSeconds: 600,
             inputs: { DocumentName: '"AWS-CreateImage"' },
             targetLocation: { accounts: ['111122223333'], regions: ['eu-west-1'], executionRoleName: 'Role' },
             timeline: [
-              { at: 0, status: 'InProgress' },
+              { at: 0, status: 'InProgress', outputs: { ExecutionId: [execId(2)] } },
               {
-                at: 2,
+                at: 4.2,
                 status: 'Failed',
-                failureMessage: 'first try failed',
+                outputs: { ExecutionId: [execId(2)], Status: ['Failed'] },
+                failureMessage: 'child failed',
                 failureDetails: {
                   FailureStage: 'Execution',
                   FailureType: 'Verification',
@@ -65,13 +73,8 @@ function scenario(): Scenario {
                 response: 'bad',
                 responseCode: '500',
               },
-              { at: 3, status: 'InProgress', failureMessage: null },
-              { at: 5, status: 'Success', outputs: { ExecutionId: [execId(2)] } },
             ],
-            alarms: [
-              { at: 1, name: 'StepAlarm', state: 'ALARM' },
-              { at: 4, name: 'StepAlarm', state: 'UNKNOWN' },
-            ],
+            alarms: [{ at: 1, name: 'PatchHealth', state: 'UNKNOWN' }],
           },
           {
             id: stepId(1, 2),
@@ -100,7 +103,7 @@ function scenario(): Scenario {
             action: 'aws:createImage',
             timeline: [
               { at: 1, status: 'InProgress' },
-              { at: 4, status: 'Failed' },
+              { at: 4, status: 'Failed', failureMessage: 'image failed' },
             ],
           },
         ],
@@ -111,8 +114,29 @@ function scenario(): Scenario {
         timeline: [
           { at: 2, status: 'Pending' },
           { at: 2.5, status: 'InProgress' },
+          { at: 6, status: 'Cancelling' },
+          { at: 7, status: 'Cancelled' },
         ],
-        steps: [],
+        alarms: [
+          { at: 3, name: 'RestartHealth', state: 'UNKNOWN' },
+          { at: 6, name: 'RestartHealth', state: 'ALARM' },
+        ],
+        steps: [
+          {
+            id: stepId(3, 1),
+            name: 'startInstances',
+            action: 'aws:changeInstanceState',
+            timeline: [
+              { at: 2.5, status: 'InProgress', response: 'starting' },
+              { at: 3.5, status: 'InProgress', response: null },
+              { at: 6.5, status: 'Cancelled' },
+            ],
+            alarms: [
+              { at: 3, name: 'RestartHealth', state: 'UNKNOWN' },
+              { at: 6, name: 'RestartHealth', state: 'ALARM' },
+            ],
+          },
+        ],
       },
       {
         id: execId(4),
@@ -227,7 +251,7 @@ describe('Class: SsmSimulator', () => {
         CurrentStepName: 'runChild',
         CurrentAction: 'aws:executeAutomation',
         AutomationType: 'Local',
-        TriggeredAlarms: [{ Name: 'ExecAlarm', State: 'ALARM' }],
+        TriggeredAlarms: [{ Name: 'PatchHealth', State: 'UNKNOWN' }],
       });
     });
 
@@ -400,7 +424,7 @@ describe('Class: SsmSimulator', () => {
   describe('DescribeAutomationStepExecutions', () => {
     it('answers the fields of a step, from the entries that set them', async () => {
       // Prepare
-      now = at(2.5);
+      now = at(4.5);
 
       // Act
       const answer = await steps({ AutomationExecutionId: execId(1) });
@@ -411,47 +435,67 @@ describe('Class: SsmSimulator', () => {
           StepName: 'runChild',
           Action: 'aws:executeAutomation',
           TimeoutSeconds: 600,
-          OnFailure: 'Abort',
-          MaxAttempts: 2,
+          OnFailure: 'Continue',
+          MaxAttempts: 1,
           ExecutionStartTime: new Date(at(0)),
-          ExecutionEndTime: new Date(at(2)),
+          ExecutionEndTime: new Date(at(4.2)),
           StepStatus: 'Failed',
           ResponseCode: '500',
           Inputs: { DocumentName: '"AWS-CreateImage"' },
+          Outputs: { ExecutionId: [execId(2)], Status: ['Failed'] },
           Response: 'bad',
-          FailureMessage: 'first try failed',
+          FailureMessage: 'child failed',
           FailureDetails: { FailureStage: 'Execution', FailureType: 'Verification', Details: { x: ['y'] } },
           StepExecutionId: stepId(1, 1),
-          IsCritical: true,
-          TriggeredAlarms: [{ Name: 'StepAlarm', State: 'ALARM' }],
+          IsCritical: false,
+          TriggeredAlarms: [{ Name: 'PatchHealth', State: 'UNKNOWN' }],
           TargetLocation: { Accounts: ['111122223333'], Regions: ['eu-west-1'], ExecutionRoleName: 'Role' },
         },
+        { StepName: 'patch', Action: 'aws:runCommand', StepStatus: 'Pending', StepExecutionId: stepId(1, 2) },
       ]);
     });
 
-    it('clears the end time on a retry, drops cleared fields and shows the latest alarm state', async () => {
+    it('drops a field a later entry clears and shows the latest state of the one alarm', async () => {
       // Prepare
-      now = at(4);
+      const stepOf = async (): Promise<StepExecution | undefined> =>
+        (await steps({ AutomationExecutionId: execId(3) })).StepExecutions?.[0];
+      now = at(3.2);
+      const early = await stepOf();
+      now = at(6.2);
 
       // Act
-      const [step] = (await steps({ AutomationExecutionId: execId(1) })).StepExecutions ?? [];
+      const late = await stepOf();
+      const execution = (await executions({ Filters: [{ Key: 'ExecutionId', Values: [execId(3)] }] }))
+        .AutomationExecutionMetadataList?.[0];
 
       // Assess
-      expect(step?.StepStatus).toBe('InProgress');
-      expect(step).not.toHaveProperty('ExecutionEndTime');
-      expect(step).not.toHaveProperty('FailureMessage');
-      expect(step?.FailureDetails?.FailureType).toBe('Verification');
-      expect(step?.TriggeredAlarms).toEqual([{ Name: 'StepAlarm', State: 'UNKNOWN' }]);
+      expect(early).toMatchObject({
+        StepStatus: 'InProgress',
+        Response: 'starting',
+        TriggeredAlarms: [{ Name: 'RestartHealth', State: 'UNKNOWN' }],
+      });
+      expect(late?.StepStatus).toBe('InProgress');
+      expect(late).not.toHaveProperty('Response');
+      expect(late).not.toHaveProperty('ExecutionEndTime');
+      expect(late?.TriggeredAlarms).toEqual([{ Name: 'RestartHealth', State: 'ALARM' }]);
+      expect(execution).toMatchObject({
+        AutomationExecutionStatus: 'Cancelling',
+        TriggeredAlarms: [{ Name: 'RestartHealth', State: 'ALARM' }],
+      });
     });
 
-    it('answers the end time of the terminal entry after the retry', async () => {
+    it('answers the end time and outputs of a finished step, and the next step running', async () => {
       now = at(6);
 
       const [first, second] = (await steps({ AutomationExecutionId: execId(1) })).StepExecutions ?? [];
 
-      expect(first).toMatchObject({ StepStatus: 'Success', ExecutionEndTime: new Date(at(5)) });
-      expect(first?.Outputs).toEqual({ ExecutionId: [execId(2)] });
-      expect(second).toMatchObject({ StepName: 'patch', StepStatus: 'InProgress' });
+      expect(first).toMatchObject({ StepStatus: 'Failed', ExecutionEndTime: new Date(at(4.2)) });
+      expect(first?.Outputs).toEqual({ ExecutionId: [execId(2)], Status: ['Failed'] });
+      expect(second).toMatchObject({
+        StepName: 'patch',
+        StepStatus: 'InProgress',
+        ExecutionStartTime: new Date(at(5)),
+      });
     });
 
     it('answers AutomationExecutionNotFoundException for an unknown or not yet started execution', async () => {
@@ -596,7 +640,10 @@ describe('Class: SsmSimulator', () => {
         $metadata: { httpStatusCode: 400 },
       });
       await expect(otherOperation).resolves.toMatchObject({
-        StepExecutions: [{ StepName: 'runChild', StepStatus: 'InProgress' }],
+        StepExecutions: [
+          { StepName: 'runChild', StepStatus: 'InProgress' },
+          { StepName: 'patch', StepStatus: 'Pending' },
+        ],
       });
     });
 
@@ -728,7 +775,7 @@ describe('Class: SsmSimulator', () => {
 
     it('returns the ground truth up to now: statuses with previous status, alarm changes', async () => {
       // Prepare
-      now = at(4);
+      now = at(4.5);
 
       // Act
       const truth = sim.groundTruth().filter((entry) => entry.executionId === execId(1));
@@ -741,15 +788,16 @@ describe('Class: SsmSimulator', () => {
           executionId: execId(1),
           stepExecutionId: stepId(1, 1),
           status: 'InProgress',
-          previousStatus: null,
+          previousStatus: 'Pending',
           at: at(0),
         },
+        { kind: 'alarm', executionId: execId(1), alarmName: 'PatchHealth', alarmState: 'UNKNOWN', at: at(1) },
         {
           kind: 'alarm',
           executionId: execId(1),
           stepExecutionId: stepId(1, 1),
-          alarmName: 'StepAlarm',
-          alarmState: 'ALARM',
+          alarmName: 'PatchHealth',
+          alarmState: 'UNKNOWN',
           at: at(1),
         },
         {
@@ -758,24 +806,7 @@ describe('Class: SsmSimulator', () => {
           stepExecutionId: stepId(1, 1),
           status: 'Failed',
           previousStatus: 'InProgress',
-          at: at(2),
-        },
-        {
-          kind: 'step',
-          executionId: execId(1),
-          stepExecutionId: stepId(1, 1),
-          status: 'InProgress',
-          previousStatus: 'Failed',
-          at: at(3),
-        },
-        { kind: 'alarm', executionId: execId(1), alarmName: 'ExecAlarm', alarmState: 'ALARM', at: at(4) },
-        {
-          kind: 'alarm',
-          executionId: execId(1),
-          stepExecutionId: stepId(1, 1),
-          alarmName: 'StepAlarm',
-          alarmState: 'UNKNOWN',
-          at: at(4),
+          at: at(4.2),
         },
       ]);
     });
@@ -798,19 +829,22 @@ describe('Class: SsmSimulator', () => {
       ]);
     });
 
-    it('keeps the earlier model without a behaviour option: no step before it starts, no history expiry', async () => {
+    it('shows the documented behaviour without a behaviour option: planned steps Pending, history forgotten after 30 days', async () => {
       // Prepare
       now = at(2.5);
       const early = (await steps({ AutomationExecutionId: execId(1) })).StepExecutions ?? [];
-      now = at(4) + 365 * 86_400_000;
+      now = at(10) + 31 * 86_400_000;
 
       // Act
       const late = await ids();
 
       // Assess
-      expect(sim.behaviour).toBeUndefined();
-      expect(early.map((s) => s.StepName)).toEqual(['runChild']);
-      expect(late).toEqual([execId(4), execId(3), execId(2), execId(1)]);
+      expect(sim.behaviour).toEqual(DOCUMENTED_BEHAVIOUR);
+      expect(early.map((s) => `${s.StepName}:${s.StepStatus}`)).toEqual([
+        'runChild:InProgress',
+        'patch:Pending',
+      ]);
+      expect(late).toEqual([execId(4)]);
     });
 
     it('rejects an invalid scenario and bad options', () => {

@@ -84,56 +84,68 @@ const hostile = {
   action: 'aws:executeScript',
   startTime: isoAt(3),
 };
+/** A step SSM lists up front: `Pending`, no start time, until it starts (or for good). */
+const notStarted = (step: Partial<StepView>): Partial<StepView> => ({
+  ...step,
+  status: 'Pending',
+  startTime: null,
+});
+/** The parent's last step: its run fails before it, so it never runs. */
+const verify = {
+  stepExecutionId: 'step-verify',
+  stepName: 'verifyRunning',
+  action: 'aws:assertAwsResourceProperty',
+};
 const alarm = { name: 'StatusCheckFailed-i-0abc', state: 'ALARM' };
 
 /**
- * A failed restart with a step alarm, a step with a hostile name and a child execution whose one
- * step is still running: four bars, one alarm, one failure message.
+ * As SSM shows them: a failed restart whose steps are all listed up front (Pending until they
+ * start; the last one never runs), a step with a hostile name, and a child execution whose one alarm
+ * goes to `ALARM` while its step runs, which cancels it: four bars, one alarm, one failure message.
  */
 export function demoRows(): HistoryRow[] {
+  const parentExecution = { documentName: 'AWS-RestartEC2Instance' };
   const parent = recordsOf(PARENT_ID, [
-    { at: 2, execution: { documentName: 'AWS-RestartEC2Instance' }, steps: [{ ...stop }] },
+    {
+      at: 2,
+      execution: parentExecution,
+      steps: [{ ...stop }, notStarted(hostile), notStarted(start), notStarted(verify)],
+    },
     {
       at: 5,
-      execution: { documentName: 'AWS-RestartEC2Instance' },
+      execution: parentExecution,
       steps: [
         { ...stop, status: 'Success', endTime: isoAt(4) },
         { ...hostile, status: 'Success', endTime: isoAt(4.5) },
         { ...start },
-      ],
-    },
-    {
-      at: 8,
-      execution: { documentName: 'AWS-RestartEC2Instance' },
-      steps: [
-        { ...stop, status: 'Success', endTime: isoAt(4) },
-        { ...hostile, status: 'Success', endTime: isoAt(4.5) },
-        { ...start, triggeredAlarms: [alarm] },
+        notStarted(verify),
       ],
     },
     {
       at: 12,
-      execution: { documentName: 'AWS-RestartEC2Instance', status: 'Failed', endTime: isoAt(11.5) },
+      execution: { ...parentExecution, status: 'Failed', endTime: isoAt(11.5) },
       steps: [
         { ...stop, status: 'Success', endTime: isoAt(4) },
         { ...hostile, status: 'Success', endTime: isoAt(4.5) },
-        {
-          ...start,
-          status: 'Failed',
-          endTime: isoAt(11),
-          failureMessage: FAILURE_MESSAGE,
-          triggeredAlarms: [alarm],
-        },
+        { ...start, status: 'Failed', endTime: isoAt(11), failureMessage: FAILURE_MESSAGE },
+        notStarted(verify),
       ],
     },
   ]);
+  const childExecution = {
+    documentName: 'AWS-CreateImage',
+    parentExecutionId: PARENT_ID,
+    startTime: isoAt(4.2),
+  };
+  const image = { stepExecutionId: 'step-image', stepName: 'createImage', startTime: isoAt(4.2) };
   const child = recordsOf(
     CHILD_ID,
     [
+      { at: 5, execution: childExecution, steps: [{ ...image }] },
       {
-        at: 5,
-        execution: { documentName: 'AWS-CreateImage', parentExecutionId: PARENT_ID, startTime: isoAt(4.2) },
-        steps: [{ stepExecutionId: 'step-image', stepName: 'createImage', startTime: isoAt(4.2) }],
+        at: 8,
+        execution: { ...childExecution, status: 'Cancelling', triggeredAlarms: [alarm] },
+        steps: [{ ...image, triggeredAlarms: [alarm] }],
       },
     ],
     1,

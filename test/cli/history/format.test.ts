@@ -40,17 +40,21 @@ describe('Function: toHistoryRow', () => {
       'execution:-:null>InProgress',
       'step:stopInstances:null>InProgress',
       'step:stopInstances:InProgress>Success',
-      'step:<script>window.__pwned = 1</script>:null>Success',
-      'step:startInstances:null>InProgress',
-      'alarm:startInstances:null>null',
+      'step:<script>window.__pwned = 1</script>:Pending>Success',
+      'step:startInstances:Pending>InProgress',
       'step:startInstances:InProgress>Failed',
       'execution:-:InProgress>Failed',
     ]);
-    expect(parentRows.find((r) => r.kind === 'alarm')).toMatchObject({
-      alarmName: 'StatusCheckFailed-i-0abc',
-      alarmState: 'ALARM',
-    });
-    expect(rows.filter((r) => r.executionId === CHILD_ID).every((r) => r.depth === 1)).toBe(true);
+    const childRows = rows.filter((r) => r.executionId === CHILD_ID);
+    expect(childRows.map((r) => `${r.kind}:${r.stepName ?? '-'}:${r.alarmName ?? r.status}`)).toEqual([
+      'execution:-:InProgress',
+      'step:createImage:InProgress',
+      'execution:-:Cancelling',
+      'alarm:createImage:StatusCheckFailed-i-0abc',
+      'alarm:-:StatusCheckFailed-i-0abc',
+    ]);
+    expect(childRows.find((r) => r.kind === 'alarm')).toMatchObject({ alarmState: 'ALARM', status: null });
+    expect(childRows.every((r) => r.depth === 1)).toBe(true);
     expect(parentRows.find((r) => r.status === 'Failed')?.failureMessage).toBe(FAILURE_MESSAGE);
   });
 });

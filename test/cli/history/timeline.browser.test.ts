@@ -53,7 +53,7 @@ describe('Timeline page in headless Chromium', () => {
         startTime: isoAt(1),
         endTime: isoAt(11.5),
         failedSteps: 1,
-        alarms: 1,
+        alarms: 2,
       },
     });
     await page.setContent(html, { waitUntil: 'load' });
@@ -92,18 +92,20 @@ describe('Timeline page in headless Chromium', () => {
     ).resolves.toBe(rgb(STATUS_COLOURS.failure));
   });
 
-  it('marks the alarm on the step that raised it', async () => {
+  it('marks the alarm on the step that raised it and on its execution', async () => {
     const page = opened();
-    const marker = page.locator('svg .alarm-marker');
-    await expect(marker.count()).resolves.toBe(1);
+    const markers = page.locator('svg .alarm-marker');
+    await expect(markers.count()).resolves.toBe(2);
+    // The execution's lane comes first, then the rows of its steps.
+    const marker = markers.nth(1);
     await expect(marker.getAttribute('data-alarm')).resolves.toBe('StatusCheckFailed-i-0abc');
-    const failedBar = await page.locator('svg .step[data-status="Failed"] .bar').boundingBox();
+    const runningBar = await page.locator('svg .step[data-status="InProgress"] .bar').boundingBox();
     const markerBox = await marker.boundingBox();
-    expect(failedBar && markerBox).toBeTruthy();
-    if (failedBar && markerBox) {
+    expect(runningBar && markerBox).toBeTruthy();
+    if (runningBar && markerBox) {
       const markerMiddle = markerBox.y + markerBox.height / 2;
-      expect(markerMiddle).toBeGreaterThan(failedBar.y);
-      expect(markerMiddle).toBeLessThan(failedBar.y + failedBar.height);
+      expect(markerMiddle).toBeGreaterThan(runningBar.y);
+      expect(markerMiddle).toBeLessThan(runningBar.y + runningBar.height);
     }
   });
 

@@ -22,7 +22,7 @@ describe('Function: buildTimeline', () => {
     const model = buildTimeline(demoRows());
     expect(model.lanes.map((l) => [l.executionId, l.depth, l.status])).toEqual([
       [PARENT_ID, 0, 'Failed'],
-      [CHILD_ID, 1, 'InProgress'],
+      [CHILD_ID, 1, 'Cancelling'],
     ]);
     expect(model.lanes[0]?.steps.map((s) => [s.stepName, s.status])).toEqual([
       ['stopInstances', 'Success'],
@@ -36,20 +36,39 @@ describe('Function: buildTimeline', () => {
     const failed = model.lanes[0]?.steps[2];
     expect(failed).toMatchObject({ start: Date.parse(isoAt(4)), end: Date.parse(isoAt(11)), open: false });
     expect(failed?.failureMessage).toBe(FAILURE_MESSAGE);
-    expect(failed?.alarms).toEqual([
+    expect(failed?.alarms).toEqual([]);
+    expect(model.lanes[1]?.steps[0]).toMatchObject({ open: true, end: Date.parse(isoAt(12)) });
+    expect(model.lanes[1]?.steps[0]?.alarms).toEqual([
       { name: 'StatusCheckFailed-i-0abc', state: 'ALARM', at: Date.parse(isoAt(8)) },
     ]);
-    expect(model.lanes[1]?.steps[0]).toMatchObject({ open: true, end: Date.parse(isoAt(12)) });
+    expect(model.lanes[1]?.alarms.map((a) => a.name)).toEqual(['StatusCheckFailed-i-0abc']);
     expect(model.from).toBe(Date.parse(isoAt(1)));
     expect(model.to).toBe(Date.parse(isoAt(12)));
   });
 
-  it('reopens a bar when a retry clears the end time', () => {
-    const rows = recordsOf('exec-retry', [
-      { at: 1, steps: [{ status: 'Failed', endTime: isoAt(1) }] },
-      { at: 3, steps: [{ status: 'InProgress', endTime: null }] },
-    ]).map(toHistoryRow);
-    expect(buildTimeline(rows).lanes[0]?.steps[0]).toMatchObject({ status: 'InProgress', open: true });
+  it('keeps one bar for a retried step: open across its attempts, closed when it fails for good', () => {
+    // SSM keeps a retried step InProgress across its attempts, then shows it Failed once.
+    const retried = { stepName: 'launchInstance', startTime: isoAt(1), maxAttempts: 3 };
+    const message = 'Step launchInstance failed maximum allowed times.';
+    const moments = [
+      { at: 2, steps: [retried] },
+      { at: 6, steps: [retried] },
+      { at: 10, steps: [{ ...retried, status: 'Failed', endTime: isoAt(9), failureMessage: message }] },
+    ];
+    const whileRunning = recordsOf('exec-retry', moments.slice(0, 2)).map(toHistoryRow);
+    const ended = recordsOf('exec-retry', moments).map(toHistoryRow);
+
+    expect(whileRunning).toHaveLength(2);
+    expect(buildTimeline(whileRunning).lanes[0]?.steps).toMatchObject([{ status: 'InProgress', open: true }]);
+    expect(buildTimeline(ended).lanes[0]?.steps).toMatchObject([
+      {
+        status: 'Failed',
+        open: false,
+        start: Date.parse(isoAt(1)),
+        end: Date.parse(isoAt(9)),
+        failureMessage: message,
+      },
+    ]);
   });
 
   it('keeps an execution-level alarm on the lane', () => {
@@ -88,9 +107,11 @@ describe('Function: renderTimeline', () => {
     expect(html).toContain('<rect class="bar open"');
   });
 
-  it('marks the alarm and puts the failure message in the hover text', () => {
+  it('marks the alarm, on the step and on its execution, and puts the failure message in the hover text', () => {
     const html = render();
-    expect(html.match(/<g class="alarm-marker"/g)).toHaveLength(1);
+    expect(html.match(/<g class="alarm-marker"/g)).toHaveLength(2);
+    expect(html).toContain('during createImage');
+    expect(html).toContain('on the execution');
     expect(html).toContain(`<title>startInstances — Failed\n`);
     expect(html).toContain(escapeHtml(FAILURE_MESSAGE));
     expect(html).toContain('data-tip="startInstances — Failed\n');
@@ -116,13 +137,13 @@ describe('Function: renderTimeline', () => {
         startTime: isoAt(1),
         endTime: isoAt(11.5),
         failedSteps: 1,
-        alarms: 1,
+        alarms: 2,
       },
     });
     expect(html).toContain('<h1>AWS-RestartEC2Instance <small>v3</small></h1>');
     expect(html).toContain('<dt>Duration</dt><dd>10.5s</dd>');
     expect(html).toContain('<dt>Steps</dt><dd>4</dd>');
-    expect(html).toContain('<dt>Alarms</dt><dd>1</dd>');
+    expect(html).toContain('<dt>Alarms</dt><dd>2</dd>');
     expect(html).toContain('<dt>Child executions</dt><dd>1</dd>');
   });
 
