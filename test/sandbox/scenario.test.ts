@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenarioError } from '../../sandbox/errors';
-import { demoScenarioPath, loadScenarioFile, parseScenario, scenarioEnd } from '../../sandbox/scenario';
+import {
+  demoScenarioPath,
+  loadScenarioFile,
+  parseScenario,
+  type ScenarioStep,
+  scenarioEnd,
+} from '../../sandbox/scenario';
 
 type Doc = Record<string, unknown> & {
   executions: (Record<string, unknown> & {
@@ -515,36 +521,53 @@ describe('Function: scenarioEnd', () => {
 });
 
 describe('File: scenarios/demo.json', () => {
-  it('lasts about 15 seconds and shows every case the local runner demonstrates', async () => {
+  it('lasts about 15 seconds and shows every case the local runner demonstrates, as SSM documents them', async () => {
     // Prepare
     const scenario = await loadScenarioFile(demoScenarioPath());
-    const last = (timeline: readonly { at: number; status: string }[]) => timeline[timeline.length - 1];
+    const last = <T>(list: readonly T[]): T | undefined => list[list.length - 1];
+    const neverRuns = (s: ScenarioStep): boolean => s.timeline.length === 0;
 
     // Act
     const end = scenarioEnd(scenario);
     const succeeded = scenario.executions.find(
-      (e) => last(e.timeline)?.status === 'Success' && e.steps.length >= 4,
+      (e) => last(e.timeline)?.status === 'Success' && e.steps.filter((s) => !neverRuns(s)).length >= 4,
     );
     const failed = scenario.executions.find((e) => last(e.timeline)?.status === 'Failed');
-    const failedStep = failed?.steps.find((s) => last(s.timeline)?.status === 'Failed');
-    const stepAlarm = scenario.executions
-      .flatMap((e) => e.steps)
-      .find((s) => s.alarms?.some((a) => a.state === 'ALARM'));
+    const failedAt = failed?.steps.findIndex((s) => last(s.timeline)?.status === 'Failed') ?? -1;
+    const cancelled = scenario.executions.find((e) => e.alarms?.some((a) => a.state === 'ALARM'));
+    const alarmAt = cancelled?.alarms?.find((a) => a.state === 'ALARM')?.at;
     const blink = scenario.executions.find(
       (e) => (last(e.timeline)?.at ?? 0) - (e.timeline[0]?.at ?? 0) <= 0.5,
     );
     const child = scenario.executions.find((e) => e.parentId !== null && e.parentId !== undefined);
+    const parentStep = scenario.executions
+      .find((e) => e.id === child?.parentId)
+      ?.steps.find((s) => s.action === 'aws:executeAutomation');
+    const alarmNames = scenario.executions.flatMap((e) => [
+      new Set((e.alarms ?? []).map((a) => a.name)).size,
+      ...e.steps.map((s) => new Set((s.alarms ?? []).map((a) => a.name)).size),
+    ]);
 
     // Assess
     expect(end).toBeGreaterThanOrEqual(12);
     expect(end).toBeLessThanOrEqual(16);
+    expect(scenario.executions.flatMap((e) => e.steps).every((s) => s.plannedUpFront !== false)).toBe(true);
     expect(succeeded).toBeDefined();
-    expect(last(failedStep?.timeline ?? [])).toMatchObject({
-      failureMessage: expect.any(String),
+    expect(last(failed?.steps[failedAt]?.timeline ?? [])).toMatchObject({
+      failureMessage: expect.stringMatching(/^Step \S+ failed maximum allowed times\. /),
       failureDetails: expect.any(Object),
     });
-    expect(stepAlarm).toBeDefined();
+    expect(failed?.steps.slice(failedAt + 1).map(neverRuns)).toEqual([true]);
+    expect(cancelled?.timeline.map((entry) => [entry.at >= (alarmAt ?? 0), entry.status])).toEqual([
+      [false, 'InProgress'],
+      [true, 'Cancelling'],
+      [true, 'Cancelled'],
+    ]);
+    expect(Math.max(...alarmNames)).toBe(1);
     expect(blink).toBeDefined();
-    expect(scenario.executions.some((e) => e.id === child?.parentId)).toBe(true);
+    expect(parentStep?.timeline.map((entry) => entry.outputs?.ExecutionId)).toEqual([
+      [child?.id],
+      [child?.id],
+    ]);
   });
 });

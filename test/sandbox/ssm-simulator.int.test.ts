@@ -821,6 +821,7 @@ describe('Class: SsmSimulator', () => {
 
       // Assess
       expect(list.map((e) => e.AutomationExecutionStatus).sort()).toEqual([
+        'Cancelled',
         'Failed',
         'Success',
         'Success',

@@ -20,6 +20,7 @@ const ROOT = new URL('../../..', import.meta.url).pathname;
 const PARENT = 'aaaaaaaa-0000-4000-8000-000000000004';
 const CHILD = 'aaaaaaaa-0000-4000-8000-000000000005';
 const FAILED = 'aaaaaaaa-0000-4000-8000-000000000002';
+const CANCELLED = 'aaaaaaaa-0000-4000-8000-000000000006';
 
 interface CliResult {
   readonly code: number;
@@ -83,6 +84,11 @@ describe('Command: step-watch history and executions (demo scenario over the wir
 
   const eventsOf = (...ids: string[]): RecordedEvent[] =>
     events.filter((e) => ids.includes((e.detail as { executionId: string }).executionId));
+  /** The steps of these executions that start at some point (the others never run). */
+  const startedSteps = (...ids: string[]) =>
+    scenario.executions
+      .filter((e) => ids.includes(e.id))
+      .flatMap((e) => e.steps.filter((s) => s.timeline.length > 0));
 
   beforeAll(async () => {
     // Prepare: the demo scenario, polled every simulated second until it is over.
@@ -131,7 +137,7 @@ describe('Command: step-watch history and executions (demo scenario over the wir
 
   it('ran the scenario to its end', () => {
     expect(eventsOf(PARENT, CHILD).length).toBeGreaterThan(8);
-    expect(eventsOf(FAILED).some((e) => e.detailType === 'Automation Step Alarm Triggered')).toBe(true);
+    expect(eventsOf(CANCELLED).some((e) => e.detailType === 'Automation Step Alarm Triggered')).toBe(true);
   });
 
   it('prints the parent and its child as JSON: every recorded transition once, in order', async () => {
@@ -175,8 +181,8 @@ describe('Command: step-watch history and executions (demo scenario over the wir
 
   it('prints CSV a spreadsheet reads back to the same rows', async () => {
     const [csv, json] = await Promise.all([
-      cli(['history', FAILED, '--format', 'csv'], env),
-      cli(['history', FAILED, '--format', 'json'], env),
+      cli(['history', CANCELLED, '--format', 'csv'], env),
+      cli(['history', CANCELLED, '--format', 'json'], env),
     ]);
 
     expect(csv.code).toBe(0);
@@ -191,7 +197,7 @@ describe('Command: step-watch history and executions (demo scenario over the wir
       expect(record[column('failureMessage')]).toBe(rows[i]?.failureMessage ?? '');
     });
     expect(
-      rows.some((r) => r.kind === 'alarm' && r.alarmName === 'StatusCheckFailed-i-0a1b2c3d4e5f60002'),
+      rows.some((r) => r.kind === 'alarm' && r.alarmName === 'StatusCheckFailed-i-0a1b2c3d4e5f60006'),
     ).toBe(true);
   });
 
@@ -205,16 +211,15 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     expect((JSON.parse(result.stdout) as JsonRow[]).length).toBe(eventsOf(FAILED).length);
   });
 
-  it('writes an HTML timeline with one bar per step, the alarm and the failure message', async () => {
+  it('writes an HTML timeline with one bar per step that ran and the failure message', async () => {
     const file = join(workDir, 'failed.html');
     const result = await cli(['history', FAILED, '--format', 'html', '--output', file], env);
 
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('');
     const html = readFileSync(file, 'utf8');
-    const steps = scenario.executions.find((e) => e.id === FAILED)?.steps ?? [];
-    expect(html.match(/<rect class="bar/g)).toHaveLength(steps.length);
-    expect(html.match(/class="alarm-marker"/g)).toHaveLength(1);
+    expect(html.match(/<rect class="bar/g)).toHaveLength(startedSteps(FAILED).length);
+    expect(html).not.toContain('class="alarm-marker"');
     const failure = eventsOf(FAILED)
       .map((e) => (e.detail as { step?: { failureMessage?: string | null } }).step?.failureMessage)
       .find((m) => typeof m === 'string');
@@ -223,14 +228,21 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   });
 
-  it('prints the HTML timeline of a parent with a bar for each step of it and of its child', async () => {
+  it('prints the HTML timeline of a parent with a bar for each step that ran, of it and of its child', async () => {
     const result = await cli(['history', PARENT, '--format', 'html'], env);
 
     expect(result.code).toBe(0);
-    const steps = scenario.executions
-      .filter((e) => e.id === PARENT || e.id === CHILD)
-      .flatMap((e) => e.steps);
-    expect(result.stdout.match(/<rect class="bar/g)).toHaveLength(steps.length);
+    expect(result.stdout.match(/<rect class="bar/g)).toHaveLength(startedSteps(PARENT, CHILD).length);
+  });
+
+  it('marks the alarm that cancelled a run on its timeline', async () => {
+    const result = await cli(['history', CANCELLED, '--format', 'html'], env);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout.match(/class="alarm-marker" tabindex="0" data-alarm="([^"]*)"/g)).toEqual([
+      'class="alarm-marker" tabindex="0" data-alarm="StatusCheckFailed-i-0a1b2c3d4e5f60006"',
+    ]);
+    expect(result.stdout).toContain('data-status="Cancelled"');
   });
 
   it('fails with one line and exit code 1 for an execution the table does not know', async () => {
@@ -261,6 +273,11 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     expect(listings.find((l) => l.executionId === FAILED)).toMatchObject({
       status: 'Failed',
       failedSteps: 1,
+      alarms: 0,
+    });
+    expect(listings.find((l) => l.executionId === CANCELLED)).toMatchObject({
+      status: 'Cancelled',
+      failedSteps: 1,
       alarms: 1,
     });
     expect(listings.find((l) => l.executionId === CHILD)).toMatchObject({
@@ -282,8 +299,11 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     expect(JSON.parse(recent.stdout)).toEqual([]);
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^STARTED\s+EXECUTION\s+DOCUMENT\s+STATUS\s+FAILED STEPS\s+ALARMS\s+PARENT$/);
-    // Only the execution that starts at 8.2 s is at or after 5 s.
-    expect(lines.slice(1).map((l) => l.split(/\s+/)[1])).toEqual(['aaaaaaaa-0000-4000-8000-000000000003']);
+    // Only the executions that start at 8.2 s and 9 s are at or after 5 s.
+    expect(lines.slice(1).map((l) => l.split(/\s+/)[1])).toEqual([
+      CANCELLED,
+      'aaaaaaaa-0000-4000-8000-000000000003',
+    ]);
   });
 
   it('refuses a bad --since with exit code 2', async () => {
