@@ -40,6 +40,11 @@ export interface HandlerOptions {
 
 /** Time kept back from the Lambda deadline to publish and save state. */
 const DEADLINE_RESERVE_MS = 10_000;
+/**
+ * How long a scheduled cycle waits for a lease another cycle holds: a hinted cycle is short and
+ * stops reading before the scheduled cycle is due, so the schedule takes its turn instead of a skip.
+ */
+const LEASE_WAIT_MS = 10_000;
 
 /**
  * Builds the Lambda handler. Its configuration is read and validated on its first invocation and
@@ -66,12 +71,14 @@ export function createHandler(options: HandlerOptions = {}): PollHandler {
       const target = targetOf(event, context, env);
       logger.appendKeys({ shard: `${target.account}#${target.region}` });
       const poller = createPoller(config, target, { clients, logger: cycleLoggerOf(logger) });
-      const end = Date.now() + context.getRemainingTimeInMillis();
+      const start = Date.now();
+      const end = start + context.getRemainingTimeInMillis();
       // The lease lasts until the function's timeout, when this process is gone for sure.
       const summary = await runPollCycle(poller.deps, {
         ...poller.options,
         deadline: end - DEADLINE_RESERVE_MS,
         leaseUntil: end,
+        leaseWaitUntil: Math.min(start + LEASE_WAIT_MS, end - DEADLINE_RESERVE_MS),
       });
       const result: PollResult = {
         ...summary,

@@ -1,0 +1,322 @@
+// The hint Lambda: SQS batches of SSM's own aws.ssm events wake one targeted cycle per shard within seconds.
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { MetricsInterface } from '@aws-lambda-powertools/metrics/types';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { realTimer, type Timer } from './adapters/token-bucket';
+import { type PollerConfig, readConfig } from './config';
+import { DEFAULT_SERVICE_NAME } from './core/defaults';
+import { ConfigError, StepWatchError } from './core/errors';
+import { coalesceHints, type Hint, hintShardKey, parseHint } from './core/hints';
+import type { CycleLogger } from './core/ports';
+import { METRIC_NAMESPACE, METRICS, recordCycleMetrics } from './metrics';
+import { type CycleSummary, runPollCycle } from './poll-cycle';
+import { createPoller, type PollerClients, type ShardTarget, shardKey } from './poller';
+
+/** The hint function's handler: one SQS batch in, the records to redeliver out. */
+export type HintHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/** Options of {@link createHintHandler}. */
+export interface HintHandlerOptions {
+  /**
+   * The environment the configuration (read once, on the first invocation) comes from: what the
+   * poller reads (`TABLE_NAME`, `EVENT_BUS_NAME`, …) plus `SHARDS` and `SCHEDULE_PERIOD_SECONDS`.
+   * @default process.env
+   */
+  readonly env?: NodeJS.ProcessEnv;
+  /** SDK clients to use instead of building them. @default clients built for each shard */
+  readonly clients?: PollerClients;
+  /** Clock and sleep of the cycles (virtual time in tests). @default the real ones */
+  readonly timer?: Timer;
+  /**
+   * How long a targeted cycle waits for a lease the scheduled cycle holds before its records go back
+   * to the queue. @default 10000
+   */
+  readonly leaseWaitMs?: number;
+}
+
+/** One shard as the `SHARDS` variable lists it; a missing account or region is the function's own. */
+interface ShardSpec {
+  readonly account?: string;
+  readonly region?: string;
+  readonly roleArn?: string;
+}
+
+/** The hint function's validated configuration. */
+interface HintConfig {
+  readonly poller: PollerConfig;
+  /** The shards this deployment polls; null: the function's own account and region only. */
+  readonly shards: readonly ShardSpec[] | null;
+  /** Period of the scheduled cycle, which targeted cycles give way to; undefined: never. */
+  readonly schedulePeriodSeconds: number | undefined;
+}
+
+/** What one shard's part of a batch came to, for the log line (a type, so it is a log attribute). */
+type ShardOutcome = {
+  readonly shard: string;
+  readonly executionIds: number;
+  readonly records: number;
+  readonly outcome: 'read' | 'lease held' | 'failed';
+  readonly transitions?: number;
+  readonly eventsEmitted?: number;
+  readonly executionsDeferred?: number;
+};
+
+/** Time kept back from the Lambda deadline to publish and save state. */
+const DEADLINE_RESERVE_MS = 5000;
+const DEFAULT_LEASE_WAIT_MS = 10_000;
+const ACCOUNT_ID = /^\d{12}$/;
+/** Metrics about the whole fleet that only the scheduled cycle measures. */
+const SCHEDULED_ONLY_METRICS: ReadonlySet<string> = new Set([METRICS.staleness, METRICS.executionsDeferred]);
+
+/**
+ * Builds the hint handler. Each batch is parsed and coalesced (one read per execution however many
+ * events named it); hints for shards this deployment does not poll are dropped with one log line,
+ * malformed records are logged and acknowledged. Each shard then gets one targeted cycle under its
+ * lease; when the scheduled cycle holds the lease past the wait (or is about to run), that shard's
+ * records are returned as batch item failures for SQS to deliver again later. A lost or failed hint
+ * costs latency only: the schedule reads every execution anyway.
+ *
+ * @example
+ * const handle = createHintHandler({ env: { TABLE_NAME: 'table', EVENT_BUS_NAME: 'bus' }, clients });
+ * const { batchItemFailures } = await handle(sqsEvent, context);
+ */
+export function createHintHandler(options: HintHandlerOptions = {}): HintHandler {
+  const timer = options.timer ?? realTimer;
+  const leaseWaitMs = options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS;
+  let config: HintConfig | undefined;
+
+  return async (event, context) => {
+    const env = options.env ?? process.env;
+    const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME });
+    const metrics = new Metrics({
+      namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRIC_NAMESPACE,
+      serviceName: env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME,
+    });
+    logger.addContext(context);
+    try {
+      config ??= readHintConfig(env);
+      const own = ownShard(context, env);
+      const targets = new Map(
+        (config.shards ?? [{}]).map((spec) => {
+          const target: ShardTarget = {
+            account: spec.account ?? own.account,
+            region: spec.region ?? own.region,
+            ...(spec.roleArn && { roleArn: spec.roleArn }),
+          };
+          return [shardKey(target), target] as const;
+        }),
+      );
+
+      const hints: Hint[] = [];
+      const recordsByShard = new Map<string, string[]>();
+      const malformed: string[] = [];
+      const foreign = new Map<string, number>();
+      for (const record of event.Records ?? []) {
+        const hint = parseHint(record.body);
+        if (!hint) {
+          malformed.push(record.messageId);
+          continue;
+        }
+        const key = hintShardKey(hint);
+        if (!targets.has(key)) {
+          foreign.set(key, (foreign.get(key) ?? 0) + 1);
+          continue;
+        }
+        hints.push(hint);
+        recordsByShard.set(key, [...(recordsByShard.get(key) ?? []), record.messageId]);
+      }
+      if (malformed.length > 0) {
+        logger.warn('acknowledged records that are not SSM Automation events', { messageIds: malformed });
+      }
+      if (foreign.size > 0) {
+        logger.info('dropped hints for shards this deployment does not poll', {
+          hintsByShard: Object.fromEntries(foreign),
+        });
+      }
+
+      const hinted = [...coalesceHints(hints)];
+      const outcomes = await Promise.all(
+        hinted.map(([key, executionIds]) =>
+          serveShard({
+            config: config as HintConfig,
+            target: targets.get(key) as ShardTarget,
+            executionIds,
+            records: recordsByShard.get(key) ?? [],
+            context,
+            logger,
+            metrics,
+          }),
+        ),
+      );
+      const failed = outcomes.flatMap(({ failedRecords }) => failedRecords);
+      logger.info('hints handled', {
+        records: event.Records?.length ?? 0,
+        malformed: malformed.length,
+        foreign: [...foreign.values()].reduce((a, b) => a + b, 0),
+        shards: outcomes.map(({ outcome }) => outcome),
+        redelivered: failed.length,
+      });
+      return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+    } catch (error) {
+      // Only a bad environment gets here: every record goes back, and to the dead-letter queue in the end.
+      if (error instanceof ConfigError) logger.error('invalid configuration', { error: error.message });
+      else logger.error('hint batch failed unexpectedly', error as Error);
+      throw error;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+
+  async function serveShard(input: {
+    config: HintConfig;
+    target: ShardTarget;
+    executionIds: readonly string[];
+    records: readonly string[];
+    context: Context;
+    logger: Logger;
+    metrics: Metrics;
+  }): Promise<{ outcome: ShardOutcome; failedRecords: readonly string[] }> {
+    const { config, target, executionIds, records, context, logger, metrics } = input;
+    const shard = shardKey(target);
+    const base = { shard, executionIds: executionIds.length, records: records.length };
+    const log = shardLogger(logger, shard);
+    try {
+      const poller = createPoller(config.poller, target, { clients: options.clients, logger: log, timer });
+      const start = timer.now();
+      // The lease lasts until the function's timeout, when this process is gone for sure.
+      const end = start + context.getRemainingTimeInMillis();
+      const deadline = end - DEADLINE_RESERVE_MS;
+      const summary = await runPollCycle(poller.deps, {
+        ...poller.options,
+        executionIds,
+        deadline,
+        leaseUntil: end,
+        leaseWaitUntil: Math.min(start + leaseWaitMs, deadline),
+        ...(config.schedulePeriodSeconds !== undefined && {
+          schedulePeriodSeconds: config.schedulePeriodSeconds,
+        }),
+      });
+      if (summary.leaseHeldElsewhere)
+        return { outcome: { ...base, outcome: 'lease held' }, failedRecords: records };
+      recordHintedMetrics(metrics, summary, poller);
+      return {
+        outcome: {
+          ...base,
+          outcome: 'read',
+          transitions: summary.transitions,
+          eventsEmitted: summary.eventsEmitted + summary.eventsResent,
+          executionsDeferred: summary.executionsDeferred,
+        },
+        failedRecords: [],
+      };
+    } catch (error) {
+      // One shard failing (its store, its SSM) leaves the other shards' hints done.
+      if (error instanceof StepWatchError) {
+        log.error('targeted cycle failed', { error: error.message, cause: String(error.cause ?? '') });
+      } else {
+        log.error('targeted cycle failed unexpectedly', { error: String(error) });
+      }
+      return { outcome: { ...base, outcome: 'failed' }, failedRecords: records };
+    }
+  }
+}
+
+/** Reads hints from the SQS queue the stack feeds from the default bus, configured by `process.env`. */
+export const hintHandler: HintHandler = createHintHandler();
+
+/** Records a targeted cycle's metrics; staleness and deferrals describe the whole fleet, so the schedule's only. */
+function recordHintedMetrics(
+  metrics: Metrics,
+  summary: CycleSummary,
+  poller: ReturnType<typeof createPoller>,
+): void {
+  const filtered: Pick<MetricsInterface, 'addMetric'> = {
+    addMetric: (...args) => (SCHEDULED_ONLY_METRICS.has(args[0]) ? metrics : metrics.addMetric(...args)),
+  };
+  recordCycleMetrics(filtered, {
+    summary,
+    skippedRecords: summary.unreadableRecords,
+    ssmDescribeCalls:
+      poller.calls.get('DescribeAutomationExecutions') + poller.calls.get('DescribeAutomationStepExecutions'),
+    throttleWaitMs: poller.ssm.waitedMs,
+  });
+}
+
+/** Validates the environment once: the poller's settings plus the shards and the schedule's period. */
+function readHintConfig(env: NodeJS.ProcessEnv): HintConfig {
+  const poller = readConfig(env);
+  const problems: string[] = [];
+  const shards = readShards(env.SHARDS, problems);
+  const rawPeriod = env.SCHEDULE_PERIOD_SECONDS?.trim();
+  let schedulePeriodSeconds: number | undefined;
+  if (rawPeriod) {
+    schedulePeriodSeconds = Number(rawPeriod);
+    if (!Number.isFinite(schedulePeriodSeconds) || schedulePeriodSeconds <= 0)
+      problems.push(`SCHEDULE_PERIOD_SECONDS must be a positive number, got "${rawPeriod}"`);
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}.`);
+  return { poller, shards, schedulePeriodSeconds };
+}
+
+/** `SHARDS`: a JSON array of `{ account?, region?, roleArn? }`; absent or empty means the own shard. */
+function readShards(raw: string | undefined, problems: string[]): ShardSpec[] | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    problems.push('SHARDS must be a JSON array of { account, region, roleArn } objects');
+    return null;
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) {
+    problems.push('SHARDS must be a non-empty JSON array of { account, region, roleArn } objects');
+    return null;
+  }
+  return parsed.flatMap((entry: unknown, i): ShardSpec[] => {
+    const spec = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+    const text = (key: string): string | undefined => {
+      const value = spec[key];
+      if (value === undefined || value === null) return undefined;
+      if (typeof value !== 'string' || value.trim() === '') {
+        problems.push(`SHARDS[${i}].${key} must be a non-empty string`);
+        return undefined;
+      }
+      return value;
+    };
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      problems.push(`SHARDS[${i}] must be an object`);
+      return [];
+    }
+    const account = text('account');
+    if (account !== undefined && !ACCOUNT_ID.test(account))
+      problems.push(`SHARDS[${i}].account must be 12 digits, got "${account}"`);
+    const region = text('region');
+    const roleArn = text('roleArn');
+    return [{ ...(account && { account }), ...(region && { region }), ...(roleArn && { roleArn }) }];
+  });
+}
+
+/** The function's own account (from its ARN) and region: the shard of `{}`. */
+function ownShard(context: Context, env: NodeJS.ProcessEnv): { account: string; region: string } {
+  // arn:aws:lambda:<region>:<account>:function:<name>
+  const arnParts = context.invokedFunctionArn.split(':');
+  const account = arnParts[4];
+  const region = env.AWS_REGION ?? arnParts[3];
+  if (!account || !ACCOUNT_ID.test(account)) {
+    throw new ConfigError(`The function's own account must be 12 digits, got "${account ?? ''}".`);
+  }
+  if (!region) throw new ConfigError('The function region is missing and AWS_REGION is not set.');
+  return { account, region };
+}
+
+function shardLogger(logger: Logger, shard: string): CycleLogger {
+  // Powertools takes structured extras as LogAttributes; the cycle's extras are plain JSON.
+  const extras = (extra?: Record<string, unknown>) => ({ shard, ...(extra ?? {}) }) as LogAttributes;
+  return {
+    info: (message, extra) => logger.info(message, extras(extra)),
+    warn: (message, extra) => logger.warn(message, extras(extra)),
+    error: (message, extra) => logger.error(message, extras(extra)),
+  };
+}
