@@ -332,21 +332,21 @@ describe('Function: runPollCycle', () => {
     // Prepare
     const h = new Harness();
     const execution = executionView({ executionId: 'e-1' });
-    h.source.put(execution, stepView({ stepExecutionId: 's-1', startTime: isoAt(1) }));
+    h.source.put(execution, stepView({ stepExecutionId: 's-1', stepName: 'one', startTime: isoAt(1) }));
 
     // Act
     await h.cycle();
     h.source.put(
       execution,
-      stepView({ stepExecutionId: 's-1', startTime: isoAt(1), status: 'Success' }),
+      stepView({ stepExecutionId: 's-1', stepName: 'one', startTime: isoAt(1), status: 'Success' }),
       // Started and ended between two polls.
-      stepView({ stepExecutionId: 's-2', startTime: isoAt(70), status: 'Success' }),
-      stepView({ stepExecutionId: 's-3', startTime: isoAt(80) }),
+      stepView({ stepExecutionId: 's-2', stepName: 'two', startTime: isoAt(70), status: 'Success' }),
+      stepView({ stepExecutionId: 's-3', stepName: 'three', startTime: isoAt(80) }),
     );
     await h.cycle();
     h.source.put(
       { ...execution, status: 'Success', endTime: isoAt(150) },
-      stepView({ stepExecutionId: 's-3', startTime: isoAt(80), status: 'Success' }),
+      stepView({ stepExecutionId: 's-3', stepName: 'three', startTime: isoAt(80), status: 'Success' }),
     );
     await h.cycle();
     // One more read once a step SSM might show late (60 s after the end) would have shown up.

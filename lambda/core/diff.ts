@@ -123,13 +123,11 @@ export function diffExecution(input: DiffInput): DiffResult {
   if (statusTransition && finalStatusLast) transitions.push(statusTransition);
 
   const stepsReadAt = input.stepsComplete ? input.readAt : (previousExecution?.stepsReadAt ?? null);
-  // Without an end time from SSM, the first read that saw the execution ended stands in for it.
-  const lagMs = (input.visibilityLagSeconds ?? 0) * 1000;
   const settledAfter = !isTerminal(execution.status)
     ? null
-    : execution.endTime !== null
-      ? new Date(Date.parse(execution.endTime) + lagMs).toISOString()
-      : (previousExecution?.settledAfter ?? new Date(Date.parse(input.readAt) + lagMs).toISOString());
+    : previousExecution !== null && isTerminal(previousExecution.status) && previousExecution.settledAfter
+      ? previousExecution.settledAfter
+      : settleTime(execution, input);
   const nextExecution: ExecutionSnapshot = {
     executionId: execution.executionId,
     documentName: execution.documentName,
@@ -228,6 +226,17 @@ function countFailures(steps: ReadonlyMap<string, StepSnapshot>): number {
   let count = 0;
   for (const step of steps.values()) if (isFailureStatus(step.status)) count++;
   return count;
+}
+
+/**
+ * When a complete read settles an ended execution: the visibility lag after its end, as SSM may show
+ * a step that long after its start, also one that started just before the end and was not listed
+ * yet at the read after it (or, for a step SSM made while running, not listed at all). Without an
+ * end time from SSM, the read that saw the execution ended stands in for it.
+ */
+function settleTime(execution: ExecutionView, input: DiffInput): string {
+  const end = Date.parse(execution.endTime ?? input.readAt);
+  return new Date(end + (input.visibilityLagSeconds ?? 0) * 1000).toISOString();
 }
 
 /** The snapshot of a step listed but not started: no transition counted yet. */
