@@ -7,11 +7,11 @@ import {
   HISTORY_TABLE_HEADERS,
   type HistoryFormat,
   type HistoryRow,
+  historyRows,
   historyTableCells,
   streamHistoryCsv,
   streamJson,
   streamTable,
-  toHistoryRow,
 } from '../history/format';
 import { renderTimeline } from '../history/timeline';
 import { mapAsync, Progress, SkippedItems, writeChunks } from '../output';
@@ -20,7 +20,8 @@ import { openTable } from '../table-access';
 const HELP = `Usage: step-watch history <executionId> [options]
 
 Prints every recorded transition of an execution and of its child executions (recursively):
-the execution's own transitions in the order they were observed, then each child's.
+the execution's own transitions in the order they were observed, then its steps that never
+started (kind not-run, or not-started while it runs: they sent no event), then each child's.
 
 Options:
   --format <f>     table (default) | json | csv | html (a self-contained timeline page)
@@ -69,7 +70,7 @@ export async function historyCommand(args: string[]): Promise<void> {
     if (!execution && !(await reader.exists(executionId))) {
       throw new ExecutionNotFoundError(`history: no execution ${executionId} in table ${access.label}.`);
     }
-    const rows = mapAsync(reader.transitions(executionId), toHistoryRow);
+    const rows = historyRows(reader.transitions(executionId), (id) => reader.notStartedSteps(id));
     await writeChunks(chunksOf(format, rows, execution, executionId, access.label), values.output, progress);
     progress.done();
     skipped.report('history');

@@ -1,25 +1,44 @@
-// Pure formatting of the audit trail and execution listings: aligned tables, CSV (RFC 4180) and JSON.
+// Pure formatting of the audit trail and execution listings: rows, aligned tables, CSV (RFC 4180) and JSON.
 
 import type { EventDetail } from '../../lambda/core/events';
-import type { ExecutionListing, TransitionKind, TransitionRecord } from '../../lambda/core/history';
+import type {
+  ExecutionListing,
+  NotStartedStep,
+  TransitionKind,
+  TransitionRecord,
+} from '../../lambda/core/history';
+import { isTerminal } from '../../lambda/core/status';
 
-/** One transition flattened for people and spreadsheets; `detail` keeps the full event for tools. */
+/**
+ * What a history row is: a recorded transition (`step`, `alarm`, `execution`, `unknown`), or a step
+ * that sent no event because it never started — `not-run` once its execution has ended (a branch
+ * not taken, a step after a failure or a cancel), `not-started` while its execution is in flight.
+ */
+export type HistoryRowKind = TransitionKind | 'not-run' | 'not-started';
+
+/**
+ * One row of the audit trail, flattened for people and spreadsheets: a recorded transition (with
+ * `detail`, the full event for tools) or a step that never started (`not-run` / `not-started`: no
+ * event, so `observedAt`, `sequence`, `eventId`, `detailType` and `detail` are null).
+ */
 export interface HistoryRow {
-  /** When the poller observed the transition (ISO 8601 UTC). */
-  readonly observedAt: string;
-  readonly sequence: number;
+  /** When the poller observed the transition (ISO 8601 UTC); null for a step that never started. */
+  readonly observedAt: string | null;
+  /** Order within the poll cycle that observed it; null for a step that never started. */
+  readonly sequence: number | null;
   readonly executionId: string;
   readonly parentExecutionId: string | null;
   /** 0 for the execution asked for, 1 for its children, and so on. */
   readonly depth: number;
   readonly documentName: string;
-  readonly kind: TransitionKind;
+  readonly kind: HistoryRowKind;
+  /** Null for an execution row, and for a not-started step SSM listed without an id. */
   readonly stepExecutionId: string | null;
   readonly stepName: string | null;
   readonly action: string | null;
   /** Status before the transition (step and execution rows); null on first sight. */
   readonly previousStatus: string | null;
-  /** Status reached (step and execution rows); null for alarm rows. */
+  /** Status reached (step and execution rows), `Pending` for a step that never started; null for alarm rows. */
   readonly status: string | null;
   readonly alarmName: string | null;
   readonly alarmState: string | null;
@@ -27,16 +46,18 @@ export interface HistoryRow {
   readonly startTime: string | null;
   readonly endTime: string | null;
   readonly failureMessage: string | null;
-  /** The execution's status when the transition was observed. */
+  /** The execution's status when the transition was observed (for a step that never started: last known). */
   readonly executionStatus: string;
-  readonly eventId: string;
-  readonly detailType: string;
-  /** When the event was sent to EventBridge; null while it waits in the outbox. */
+  /** Null for a step that never started. */
+  readonly eventId: string | null;
+  /** Null for a step that never started. */
+  readonly detailType: string | null;
+  /** When the event was sent to EventBridge; null while it waits in the outbox, or without an event. */
   readonly sentAt: string | null;
   /** Fields of the detail shortened to fit the entry size limit. */
   readonly truncated: readonly string[];
-  /** The full event detail, as published. */
-  readonly detail: EventDetail;
+  /** The full event detail, as published; null for a step that never started. */
+  readonly detail: EventDetail | null;
 }
 
 /** Output formats of `step-watch history`. */
@@ -75,6 +96,65 @@ export function toHistoryRow(record: TransitionRecord): HistoryRow {
     truncated: detail.truncated,
     detail,
   };
+}
+
+/**
+ * The row of a step that never started, placed after the rows of its execution (`last`, the last
+ * of them): `not-run` if that execution has ended, `not-started` while it is in flight.
+ */
+export function notStartedRow(step: NotStartedStep, last: HistoryRow): HistoryRow {
+  return {
+    observedAt: null,
+    sequence: null,
+    executionId: step.executionId,
+    parentExecutionId: last.parentExecutionId,
+    depth: last.depth,
+    documentName: last.documentName,
+    kind: isTerminal(last.executionStatus) ? 'not-run' : 'not-started',
+    stepExecutionId: step.stepExecutionId,
+    stepName: step.stepName,
+    action: null,
+    previousStatus: null,
+    status: step.status,
+    alarmName: null,
+    alarmState: null,
+    startTime: null,
+    endTime: null,
+    failureMessage: null,
+    executionStatus: last.executionStatus,
+    eventId: null,
+    detailType: null,
+    sentAt: null,
+    truncated: [],
+    detail: null,
+  };
+}
+
+/**
+ * The history rows of an execution tree: each execution's transitions (as the reader yields them,
+ * one execution after another), each execution followed by its steps that never started, asked for
+ * with `notStartedSteps` once its last transition has gone by.
+ */
+export async function* historyRows(
+  records: AsyncIterable<TransitionRecord>,
+  notStartedSteps: (executionId: string) => Promise<readonly NotStartedStep[]>,
+): AsyncGenerator<HistoryRow> {
+  let last: HistoryRow | null = null;
+  const notStartedAfter = async function* (row: HistoryRow): AsyncGenerator<HistoryRow> {
+    for (const step of await notStartedSteps(row.executionId)) yield notStartedRow(step, row);
+  };
+  for await (const record of records) {
+    const row = toHistoryRow(record);
+    if (last !== null && last.executionId !== row.executionId) yield* notStartedAfter(last);
+    yield row;
+    last = row;
+  }
+  if (last !== null) yield* notStartedAfter(last);
+}
+
+/** Whether a row is a step that never started (`not-run` or `not-started`). */
+export function isNotStartedRow(row: Pick<HistoryRow, 'kind'>): boolean {
+  return row.kind === 'not-run' || row.kind === 'not-started';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,19 +238,23 @@ export const HISTORY_TABLE_HEADERS = [
   'MESSAGE',
 ] as const;
 
-/** The cells of one history row in the table; children are indented under their parent. */
+/**
+ * The cells of one history row in the table; children are indented under their parent. A step that
+ * never started has no time or FROM, `Pending` as TO and `not run` (or `not started`) as message.
+ */
 export function historyTableCells(row: HistoryRow): string[] {
   const execution = row.depth === 0 ? row.executionId : `${'  '.repeat(row.depth - 1)}↳ ${row.executionId}`;
-  const isStepLike = row.kind === 'step' || row.kind === 'alarm';
+  const notStarted = isNotStartedRow(row);
+  const isStepLike = row.kind === 'step' || row.kind === 'alarm' || notStarted;
   return [
     tableCell(row.observedAt),
     tableCell(execution),
     tableCell(row.kind),
     tableCell(isStepLike ? row.stepName : null),
-    tableCell(row.kind === 'alarm' ? null : (row.previousStatus ?? '(new)')),
+    tableCell(row.kind === 'alarm' || notStarted ? null : (row.previousStatus ?? '(new)')),
     tableCell(row.status),
     tableCell(row.alarmName === null ? null : `${row.alarmName} (${row.alarmState ?? '?'})`),
-    tableCell(row.failureMessage),
+    tableCell(notStarted ? row.kind.replace('-', ' ') : row.failureMessage),
   ];
 }
 

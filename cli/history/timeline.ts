@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { ExecutionListing } from '../../lambda/core/history';
 import { isFailureStatus, isTerminal } from '../../lambda/core/status';
-import type { HistoryRow } from './format';
+import { type HistoryRow, isNotStartedRow } from './format';
 
 /** What a status looks like on the timeline. */
 export type StatusCategory =
@@ -13,6 +13,9 @@ export type StatusCategory =
   | 'running'
   | 'waiting'
   | 'other';
+
+/** Text colour of a step that never started: greyed, and never a bar. */
+export const NOT_STARTED_COLOUR = '#6e7781';
 
 /** Fill colour of each status category (colour-blind safe enough with the legend and hover text). */
 export const STATUS_COLOURS: Readonly<Record<StatusCategory, string>> = {
@@ -76,7 +79,17 @@ export interface TimelineStep {
   readonly alarms: readonly TimelineAlarm[];
 }
 
-/** One execution: a header row, execution-level alarms, and its steps' bars. */
+/** A step that never started: a labelled row without a bar. */
+export interface TimelineNotStartedStep {
+  readonly executionId: string;
+  /** Null when SSM listed the step without an id. */
+  readonly stepExecutionId: string | null;
+  readonly stepName: string;
+  /** `not run` once the execution has ended, `not started` while it is in flight. */
+  readonly label: 'not run' | 'not started';
+}
+
+/** One execution: a header row, execution-level alarms, its steps' bars, then its steps that never started. */
 export interface TimelineLane {
   readonly executionId: string;
   readonly documentName: string;
@@ -85,6 +98,7 @@ export interface TimelineLane {
   readonly failureMessage: string | null;
   readonly alarms: readonly TimelineAlarm[];
   readonly steps: readonly TimelineStep[];
+  readonly notStarted: readonly TimelineNotStartedStep[];
 }
 
 /** The timeline's data, before drawing. */
@@ -118,11 +132,13 @@ interface LaneDraft {
   failureMessage: string | null;
   alarms: TimelineAlarm[];
   steps: Map<string, StepDraft>;
+  notStarted: TimelineNotStartedStep[];
 }
 
 /**
  * Builds the timeline from history rows (in history order): lanes in order of first appearance,
  * steps by start time; a step's status, times and failure message are the last ones recorded.
+ * Steps that never started (`not-run` / `not-started` rows) come after the bars of their lane.
  */
 export function buildTimeline(rows: readonly HistoryRow[]): TimelineModel {
   const lanes = new Map<string, LaneDraft>();
@@ -145,8 +161,18 @@ export function buildTimeline(rows: readonly HistoryRow[]): TimelineModel {
         failureMessage: null,
         alarms: [],
         steps: new Map(),
+        notStarted: [],
       };
       lanes.set(row.executionId, lane);
+    }
+    if (isNotStartedRow(row)) {
+      lane.notStarted.push({
+        executionId: row.executionId,
+        stepExecutionId: row.stepExecutionId,
+        stepName: row.stepName ?? '',
+        label: row.kind === 'not-run' ? 'not run' : 'not started',
+      });
+      continue;
     }
     lane.documentName ||= row.documentName;
     if (row.executionStatus) lane.status = row.executionStatus;
@@ -154,7 +180,7 @@ export function buildTimeline(rows: readonly HistoryRow[]): TimelineModel {
       lane.status = row.status ?? lane.status;
       lane.failureMessage = row.failureMessage ?? lane.failureMessage;
     }
-    const step = row.detail.step;
+    const step = row.detail?.step;
     if ((row.kind === 'step' || row.kind === 'alarm') && step) {
       const at = observed ?? latest;
       let draft = lane.steps.get(step.stepExecutionId);
@@ -179,7 +205,7 @@ export function buildTimeline(rows: readonly HistoryRow[]): TimelineModel {
       draft.action = typeof step.action === 'string' ? step.action : draft.action;
       draft.status = step.status;
       draft.startTime = parseTime(step.startTime) ?? draft.startTime;
-      // A retry clears the end time, so the last record decides.
+      // The last record decides: an end time a record left out is no end time.
       draft.endTime = parseTime(step.endTime);
       draft.lastSeen = Math.max(draft.lastSeen, at);
       draft.failureMessage =
@@ -223,6 +249,7 @@ export function buildTimeline(rows: readonly HistoryRow[]): TimelineModel {
       failureMessage: lane.failureMessage,
       alarms: lane.alarms,
       steps: steps.map(({ order: _order, ...step }) => step),
+      notStarted: lane.notStarted,
     });
   }
   for (const lane of built) for (const alarm of lane.alarms) latest = Math.max(latest, alarm.at);
@@ -280,6 +307,9 @@ table.steps th { color: var(--muted); font-weight: 600; }
 table.steps td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
 table.steps td.msg { white-space: pre-wrap; max-width: 520px; }
 svg .lane-status { font-weight: 600; }
+svg .not-started text { fill: ${NOT_STARTED_COLOUR}; }
+svg .not-started .not-started-note { font-style: italic; }
+.badge.not-started { background: none; color: ${NOT_STARTED_COLOUR}; border: 1px dashed ${NOT_STARTED_COLOUR}; font-style: italic; }
 #tip { position: fixed; z-index: 10; max-width: 480px; padding: 8px 10px; border-radius: 6px; background: #1b1f24; color: #fff; font-size: 12.5px; white-space: pre-wrap; pointer-events: none; box-shadow: 0 4px 14px rgba(0,0,0,.25); }
 #tip[hidden] { display: none; }
 footer { margin-top: 18px; color: var(--muted); font-size: 12px; }
@@ -330,6 +360,8 @@ export function renderTimeline(input: TimelineInput): string {
     (n, lane) => n + lane.steps.filter((step) => isFailureStatus(step.status)).length,
     0,
   );
+  const notStarted = model.lanes.flatMap((lane) => lane.notStarted);
+  const notRun = notStarted.filter((step) => step.label === 'not run').length;
   const started = execution?.startTime ?? isoOrNull(model.lanes.length > 0 ? model.from : null);
   const ended = execution?.endTime ?? null;
   const csp = [
@@ -351,6 +383,8 @@ export function renderTimeline(input: TimelineInput): string {
     ['Alarms', String(alarmCount)],
     ['Child executions', String(Math.max(0, model.lanes.length - 1))],
   ];
+  if (notRun > 0) facts.push(['Steps not run', String(notRun)]);
+  if (notStarted.length > notRun) facts.push(['Steps not started', String(notStarted.length - notRun)]);
 
   return `<!doctype html>
 <html lang="en">
@@ -384,7 +418,12 @@ function chartSvg(model: TimelineModel): string {
   const span = model.to - model.from;
   const x = (t: number): number => plotLeft + ((t - model.from) / span) * (plotRight - plotLeft);
   const height =
-    AXIS_HEIGHT + model.lanes.reduce((h, lane) => h + LANE_HEIGHT + lane.steps.length * STEP_HEIGHT, 0) + 8;
+    AXIS_HEIGHT +
+    model.lanes.reduce(
+      (h, lane) => h + LANE_HEIGHT + (lane.steps.length + lane.notStarted.length) * STEP_HEIGHT,
+      0,
+    ) +
+    8;
 
   const ticks = axisTicks(model.from, model.to);
   const parts: string[] = [];
@@ -440,6 +479,19 @@ function chartSvg(model: TimelineModel): string {
         parts.push(alarmMarker(alarm, x(alarm.at), y + STEP_HEIGHT / 2, step.stepName));
       y += STEP_HEIGHT;
     }
+
+    // A step that never started has no start or end: its row is labelled, without a bar.
+    for (const step of lane.notStarted) {
+      const tip = notStartedTip(step);
+      parts.push(
+        `<g class="not-started" tabindex="0" data-step-name="${escapeHtml(step.stepName)}" data-label="${step.label}" data-tip="${escapeHtml(tip)}">`,
+        `<title>${escapeHtml(tip)}</title>`,
+        `<text class="step-label" x="${indent + 14}" y="${y + 17}">${escapeHtml(clip(step.stepName, 34))}</text>`,
+        `<text class="not-started-note" x="${plotLeft + 4}" y="${y + 17}">${step.label}</text>`,
+        '</g>',
+      );
+      y += STEP_HEIGHT;
+    }
   }
 
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Step timeline" width="${CHART_WIDTH}" height="${height}" viewBox="0 0 ${CHART_WIDTH} ${height}">${parts.join('')}</svg>`;
@@ -464,13 +516,23 @@ function stepTip(step: TimelineStep): string {
   return lines.join('\n');
 }
 
+function notStartedTip(step: TimelineNotStartedStep): string {
+  return step.label === 'not run'
+    ? `${step.stepName} — not run\nListed Pending by SSM and still Pending when the execution ended: it never ran.`
+    : `${step.stepName} — not started\nListed Pending by SSM: it has not started yet.`;
+}
+
 function stepTable(model: TimelineModel): string {
-  const rows = model.lanes.flatMap((lane) =>
-    lane.steps.map(
+  const rows = model.lanes.flatMap((lane) => [
+    ...lane.steps.map(
       (step) =>
         `<tr><td>${escapeHtml(lane.documentName)}</td><td>${escapeHtml(step.stepName)}</td><td>${badge(step.status)}</td><td class="time">${escapeHtml(isoOrNull(step.start) ?? '-')}</td><td class="time">${escapeHtml(step.open ? '-' : (isoOrNull(step.end) ?? '-'))}</td><td>${escapeHtml(step.alarms.map((a) => a.name).join(', '))}</td><td class="msg">${escapeHtml(step.failureMessage ?? '')}</td></tr>`,
     ),
-  );
+    ...lane.notStarted.map(
+      (step) =>
+        `<tr class="not-started"><td>${escapeHtml(lane.documentName)}</td><td>${escapeHtml(step.stepName)}</td><td><span class="badge not-started">${step.label}</span></td><td class="time">-</td><td class="time">-</td><td></td><td class="msg"></td></tr>`,
+    ),
+  ]);
   if (rows.length === 0) return '';
   return `<table class="steps"><thead><tr><th>Execution</th><th>Step</th><th>Status</th><th>Start</th><th>End</th><th>Alarms</th><th>Failure</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
@@ -491,6 +553,7 @@ function legend(): string {
   );
   swatches.push(
     '<span><svg width="12" height="12"><path d="M6 0L12 6L6 12L0 6Z" fill="#ffb300" stroke="#1b1f24"></path></svg>Alarm</span>',
+    `<span><svg width="12" height="12"><rect x="0.5" y="0.5" width="11" height="11" rx="2" fill="none" stroke="${NOT_STARTED_COLOUR}" stroke-dasharray="2 2"></rect></svg>Not run / not started (no bar)</span>`,
   );
   return `<div class="legend">${swatches.join('')}</div>`;
 }

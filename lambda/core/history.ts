@@ -1,6 +1,7 @@
 // The audit trail as its readers (`step-watch history`, `executions`) see it: the HistoryReader port, its records and their order.
 import type { EventDetail } from './events';
-import { DETAIL_TYPES, type ExecutionView } from './types';
+import { isNotStarted, plannedStepKey } from './read-plan';
+import { DETAIL_TYPES, type ExecutionView, type StepSnapshot } from './types';
 
 /** What a transition is about. */
 export type TransitionKind = 'step' | 'alarm' | 'execution' | 'unknown';
@@ -47,6 +48,20 @@ export interface ExecutionListing
   readonly alarms: number | null;
 }
 
+/**
+ * A step SSM listed for an execution that had not started when the poller last read the execution's
+ * steps (status `Pending`, no start time). It sent no event; once the execution has ended it is a
+ * step that never ran (a branch not taken, a step after a failure or a cancel).
+ */
+export interface NotStartedStep {
+  readonly executionId: string;
+  /** The step's `StepExecutionId`; null when SSM listed the step without one. */
+  readonly stepExecutionId: string | null;
+  readonly stepName: string;
+  /** The status SSM showed: `Pending`. */
+  readonly status: string;
+}
+
 /** Filters of {@link HistoryReader.executions}. */
 export interface ExecutionFilter {
   /** Only executions that started at or after this time. @default every execution */
@@ -82,6 +97,36 @@ export interface HistoryReader {
   exists(executionId: string): Promise<boolean>;
   /** The executions the table knows, newest first, filtered. */
   executions(filter?: ExecutionFilter): AsyncIterable<ExecutionListing>;
+  /**
+   * The steps of one execution (not of its children) that had not started when its steps were last
+   * read, by step name (the table does not keep the runbook's order). Empty for an execution the
+   * table does not know.
+   */
+  notStartedSteps(executionId: string): Promise<NotStartedStep[]>;
+}
+
+/**
+ * The not-started step a step snapshot describes, or null for a step that started. The snapshot of
+ * a step SSM listed without an id is keyed by its name ({@link plannedStepKey}); its id is null.
+ */
+export function notStartedStepOf(executionId: string, snapshot: StepSnapshot): NotStartedStep | null {
+  if (!isNotStarted(snapshot)) return null;
+  return {
+    executionId,
+    stepExecutionId:
+      snapshot.stepExecutionId === plannedStepKey(snapshot.stepName) ? null : snapshot.stepExecutionId,
+    stepName: snapshot.stepName,
+    status: snapshot.status,
+  };
+}
+
+/** Orders not-started steps by step name, then step execution id (null first). */
+export function compareNotStarted(a: NotStartedStep, b: NotStartedStep): number {
+  if (a.stepName !== b.stepName) return a.stepName < b.stepName ? -1 : 1;
+  if (a.stepExecutionId === b.stepExecutionId) return 0;
+  if (a.stepExecutionId === null) return -1;
+  if (b.stepExecutionId === null) return 1;
+  return a.stepExecutionId < b.stepExecutionId ? -1 : 1;
 }
 
 const KIND_OF: ReadonlyMap<string, TransitionKind> = new Map([

@@ -1,7 +1,15 @@
-// Tests of the history port's pure parts: the order of an execution's transitions and the kind of a detail type.
+// Tests of the history port's pure parts: the order of an execution's transitions, the kind of a detail type, and steps that never started.
 import { describe, expect, it } from 'vitest';
-import { compareTransitions, transitionKindOf } from '../../lambda/core/history';
+import {
+  compareNotStarted,
+  compareTransitions,
+  type NotStartedStep,
+  notStartedStepOf,
+  transitionKindOf,
+} from '../../lambda/core/history';
+import { plannedStepKey } from '../../lambda/core/read-plan';
 import { DETAIL_TYPES } from '../../lambda/core/types';
+import { stepSnapshot } from '../helpers/builders';
 
 describe('Function: compareTransitions', () => {
   const at = (observedAt: string, sequence: number, eventId = 'e') => ({ observedAt, sequence, eventId });
@@ -44,5 +52,49 @@ describe('Function: transitionKindOf', () => {
         transitionKindOf,
       ),
     ).toEqual(['step', 'alarm', 'execution', 'unknown', 'unknown']);
+  });
+});
+
+describe('Function: notStartedStepOf', () => {
+  const pending = { status: 'Pending', startTime: null, transitions: 0 };
+
+  it('describes a step snapshot that is Pending without a start time', () => {
+    expect(
+      notStartedStepOf('exec-1', stepSnapshot({ ...pending, stepExecutionId: 's-9', stepName: 'verify' })),
+    ).toEqual({
+      executionId: 'exec-1',
+      stepExecutionId: 's-9',
+      stepName: 'verify',
+      status: 'Pending',
+    });
+  });
+
+  it('gives a step SSM listed without an id a null id, not its planned key', () => {
+    const snapshot = stepSnapshot({
+      ...pending,
+      stepExecutionId: plannedStepKey('verify'),
+      stepName: 'verify',
+    });
+
+    expect(notStartedStepOf('exec-1', snapshot)?.stepExecutionId).toBeNull();
+  });
+
+  it('is null for a step that started, even one still Pending with a start time', () => {
+    expect(notStartedStepOf('exec-1', stepSnapshot({ status: 'Success' }))).toBeNull();
+    expect(notStartedStepOf('exec-1', stepSnapshot({ status: 'Pending' }))).toBeNull();
+  });
+});
+
+describe('Function: compareNotStarted', () => {
+  it('orders by step name, then by id with a missing id first', () => {
+    const step = (stepName: string, stepExecutionId: string | null): NotStartedStep => ({
+      executionId: 'exec-1',
+      stepExecutionId,
+      stepName,
+      status: 'Pending',
+    });
+    const ordered = [step('a', null), step('a', 's-1'), step('a', 's-2'), step('b', 's-0')];
+
+    expect([...ordered].reverse().sort(compareNotStarted)).toEqual(ordered);
   });
 });

@@ -1,13 +1,16 @@
 // HistoryReader over the table the poller writes: an execution tree's transitions, and the executions it knows.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  compareNotStarted,
   compareTransitions,
   type ExecutionFilter,
   type ExecutionListing,
   type HistoryReader,
+  type NotStartedStep,
+  notStartedStepOf,
   type TransitionRecord,
 } from '../../core/history';
-import { type CorruptItemHandler, type Item, readListing, readTransitionRecord } from './items';
+import { type CorruptItemHandler, type Item, readListing, readStep, readTransitionRecord } from './items';
 import { INDEX, KEYS } from './schema';
 import { DynamoTable, type TableQuery } from './table';
 
@@ -25,8 +28,9 @@ export interface DynamoHistoryReaderOptions {
 }
 
 /**
- * Reads the audit trail from the table the poller writes with `DynamoSnapshotStore`. Every read
- * streams a Query page by page; only one execution's transitions are held at a time (to sort them).
+ * Reads the audit trail from the table the poller writes with `DynamoSnapshotStore`: transitions,
+ * executions, and the step snapshots of steps that have not started. Every read streams a Query
+ * page by page; only one execution's transitions are held at a time (to sort them).
  *
  * @example
  * ```ts
@@ -110,6 +114,24 @@ export class DynamoHistoryReader implements HistoryReader {
       const listing = readListing(item, this.#onCorrupt);
       if (listing) yield listing;
     }
+  }
+
+  /**
+   * The execution's not-started steps, from its step snapshots (one Query; a snapshot with a start
+   * time is filtered out on the server), by step name.
+   */
+  async notStartedSteps(executionId: string): Promise<NotStartedStep[]> {
+    const steps: NotStartedStep[] = [];
+    for await (const item of this.#query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: 'attribute_not_exists(startTime)',
+      ExpressionAttributeValues: { ':pk': KEYS.execution(executionId), ':prefix': KEYS.stepState('') },
+    })) {
+      const snapshot = readStep(item, this.#onCorrupt);
+      const step = snapshot && notStartedStepOf(executionId, snapshot);
+      if (step) steps.push(step);
+    }
+    return steps.sort(compareNotStarted);
   }
 
   async *#tree(executionId: string, depth: number, seen: Set<string>): AsyncGenerator<TransitionRecord> {

@@ -8,6 +8,7 @@ import {
 import { KEYS } from '../../../lambda/adapters/dynamodb/schema';
 import { DynamoSnapshotStore } from '../../../lambda/adapters/dynamodb/snapshot-store';
 import { buildEvents } from '../../../lambda/core/events';
+import { plannedStepKey } from '../../../lambda/core/read-plan';
 import type { ExecutionView, Transition } from '../../../lambda/core/types';
 import {
   EPOCH,
@@ -15,6 +16,7 @@ import {
   executionSnapshot,
   executionView,
   isoAt,
+  stepSnapshot,
   stepView,
 } from '../../helpers/builders';
 import { type LocalTables, startLocalTables } from '../../helpers/tables';
@@ -160,5 +162,52 @@ describe('Class: DynamoHistoryReader', () => {
       { pk: KEYS.execution('old-1'), sk: KEYS.transition('broken') },
       'detail is not valid JSON',
     );
+  });
+
+  it('reads the steps an execution listed but never started from its snapshots, by name', async () => {
+    // Prepare: one step ran, one never started, one SSM listed without an id, and a corrupt one.
+    const store = new DynamoSnapshotStore({ tableName: table, client: local.client, now: () => EPOCH });
+    const pending = { status: 'Pending', startTime: null, transitions: 0 };
+    const steps = [
+      stepSnapshot({ stepExecutionId: 'step-ran', stepName: 'stopInstances', status: 'Success' }),
+      stepSnapshot({ ...pending, stepExecutionId: 'step-never', stepName: 'verifyRunning' }),
+      stepSnapshot({ ...pending, stepExecutionId: plannedStepKey('notify'), stepName: 'notify' }),
+    ];
+    await store.saveExecution(
+      SHARD,
+      {
+        execution: executionSnapshot({ executionId: 'planned-1', status: 'Failed' }),
+        steps: new Map(steps.map((st) => [st.stepExecutionId, st])),
+      },
+      steps.map((st) => st.stepExecutionId),
+      null,
+    );
+    await DynamoDBDocumentClient.from(local.client).send(
+      new PutCommand({
+        TableName: table,
+        Item: { pk: KEYS.execution('planned-1'), sk: KEYS.stepState('bad'), status: 3 },
+      }),
+    );
+    const onCorruptItem = vi.fn();
+    const history = reader({ onCorruptItem });
+
+    // Act
+    const notStarted = await history.notStartedSteps('planned-1');
+
+    // Assess
+    expect(notStarted).toEqual([
+      { executionId: 'planned-1', stepExecutionId: null, stepName: 'notify', status: 'Pending' },
+      {
+        executionId: 'planned-1',
+        stepExecutionId: 'step-never',
+        stepName: 'verifyRunning',
+        status: 'Pending',
+      },
+    ]);
+    expect(onCorruptItem).toHaveBeenCalledWith(
+      { pk: KEYS.execution('planned-1'), sk: KEYS.stepState('bad') },
+      'step snapshot without stepExecutionId or status',
+    );
+    expect(await history.notStartedSteps('nobody')).toEqual([]);
   });
 });

@@ -50,15 +50,15 @@ function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
 interface JsonRow {
   executionId: string;
   kind: string;
-  observedAt: string;
-  sequence: number;
-  eventId: string;
+  observedAt: string | null;
+  sequence: number | null;
+  eventId: string | null;
   stepName: string | null;
   status: string | null;
   alarmName: string | null;
   failureMessage: string | null;
   depth: number;
-  detail: { eventId: string };
+  detail: { eventId: string } | null;
 }
 
 interface JsonListing {
@@ -89,6 +89,11 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     scenario.executions
       .filter((e) => ids.includes(e.id))
       .flatMap((e) => e.steps.filter((s) => s.timeline.length > 0));
+  /** The steps of these executions that never run: SSM lists them Pending for good. */
+  const neverRun = (...ids: string[]) =>
+    scenario.executions
+      .filter((e) => ids.includes(e.id))
+      .flatMap((e) => e.steps.filter((s) => s.timeline.length === 0));
 
   beforeAll(async () => {
     // Prepare: the demo scenario, polled every simulated second until it is over.
@@ -148,7 +153,8 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const rows = JSON.parse(result.stdout) as JsonRow[];
-    expect(rows.map((r) => r.eventId).sort()).toEqual(
+    const transitions = rows.filter((r) => r.kind !== 'not-run');
+    expect(transitions.map((r) => r.eventId).sort()).toEqual(
       eventsOf(PARENT, CHILD)
         .map((e) => (e.detail as { eventId: string }).eventId)
         .sort(),
@@ -158,12 +164,18 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     expect(rows.slice(0, firstChild).every((r) => r.executionId === PARENT && r.depth === 0)).toBe(true);
     expect(rows.slice(firstChild).every((r) => r.executionId === CHILD && r.depth === 1)).toBe(true);
     for (const part of [rows.slice(0, firstChild), rows.slice(firstChild)]) {
-      const keys = part.map((r) => [Date.parse(r.observedAt), r.sequence] as const);
+      const keys = part
+        .filter((r) => r.kind !== 'not-run')
+        .map((r) => [Date.parse(r.observedAt ?? ''), r.sequence ?? -1] as const);
       const sorted = [...keys].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
       expect(keys).toEqual(sorted);
     }
-    expect(rows.every((r) => r.detail.eventId === r.eventId)).toBe(true);
-    expect(rows.at(firstChild - 1)).toMatchObject({ kind: 'execution', status: 'Success' });
+    expect(transitions.every((r) => r.detail?.eventId === r.eventId)).toBe(true);
+    // The parent's branch never taken comes after its last transition, before the child's rows.
+    expect(rows.slice(firstChild - 2, firstChild)).toMatchObject([
+      { kind: 'execution', status: 'Success' },
+      { kind: 'not-run', stepName: 'restoreFromBackup', status: 'Pending', eventId: null, observedAt: null },
+    ]);
   });
 
   it('prints an aligned table with one line per transition', async () => {
@@ -172,9 +184,13 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^OBSERVED\s+EXECUTION\s+KIND\s+STEP\s+FROM\s+TO\s+ALARM\s+MESSAGE$/);
-    expect(lines).toHaveLength(eventsOf(PARENT, CHILD).length + 1);
+    expect(lines).toHaveLength(eventsOf(PARENT, CHILD).length + neverRun(PARENT, CHILD).length + 1);
     const kindColumn = lines[0]?.indexOf('KIND') ?? -1;
-    for (const line of lines.slice(1)) expect(line.slice(kindColumn)).toMatch(/^(step|alarm|execution)\s/);
+    for (const line of lines.slice(1))
+      expect(line.slice(kindColumn)).toMatch(/^(step|alarm|execution|not-run)\s/);
+    expect(lines.find((line) => line.includes('restoreFromBackup'))).toMatch(
+      /^-\s+aaaaaaaa-0000-4000-8000-000000000004\s+not-run\s+restoreFromBackup\s+-\s+Pending\s+-\s+not run$/,
+    );
     expect(result.stdout).toContain('createBackupImage');
     expect(result.stdout).toContain(`↳ ${CHILD}`);
   });
@@ -208,7 +224,41 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     expect(result.stderr).toMatch(
       /^step-watch: history: skipped 1 unreadable item\(s\), first: .*EVT#corrupt: detail is not valid JSON\n$/,
     );
-    expect((JSON.parse(result.stdout) as JsonRow[]).length).toBe(eventsOf(FAILED).length);
+    expect((JSON.parse(result.stdout) as JsonRow[]).length).toBe(
+      eventsOf(FAILED).length + neverRun(FAILED).length,
+    );
+  });
+
+  it('shows the steps a failed run never ran as not run, after its transitions, in every format', async () => {
+    // Act
+    const [json, table, csv, html] = await Promise.all([
+      cli(['history', FAILED, '--format', 'json'], env),
+      cli(['history', FAILED, '--format', 'table'], env),
+      cli(['history', FAILED, '--format', 'csv'], env),
+      cli(['history', FAILED, '--format', 'html'], env),
+    ]);
+
+    // Assess
+    expect(neverRun(FAILED).map((s) => s.name)).toEqual(['startInstances']);
+    const rows = JSON.parse(json.stdout) as JsonRow[];
+    expect(rows.map((r) => `${r.kind}:${r.stepName ?? '-'}:${r.status}`)).toEqual([
+      'execution:-:InProgress',
+      'step:stopInstances:InProgress',
+      'step:stopInstances:Failed',
+      'execution:-:Failed',
+      'not-run:startInstances:Pending',
+    ]);
+    expect(rows.at(-1)).toMatchObject({ eventId: null, observedAt: null, detail: null, depth: 0 });
+    expect(table.stdout.trimEnd().split('\n').at(-1)).toMatch(
+      /^-\s+\S+\s+not-run\s+startInstances\s+-\s+Pending\s+-\s+not run$/,
+    );
+    const records = parseCsv(csv.stdout);
+    const column = (name: (typeof HISTORY_CSV_COLUMNS)[number]) => HISTORY_CSV_COLUMNS.indexOf(name);
+    expect(records.at(-1)?.[column('kind')]).toBe('not-run');
+    expect(records.at(-1)?.[column('stepName')]).toBe('startInstances');
+    expect(records.at(-1)?.[column('observedAt')]).toBe('');
+    expect(html.stdout).toContain('data-step-name="startInstances" data-label="not run"');
+    expect(html.stdout).toContain('<dt>Steps not run</dt><dd>1</dd>');
   });
 
   it('writes an HTML timeline with one bar per step that ran and the failure message', async () => {

@@ -1,9 +1,16 @@
 // History test data made the way the poller makes it: diffExecution over successive views, then buildEvents.
 
-import { type HistoryRow, toHistoryRow } from '../../../cli/history/format';
+import { type HistoryRow, notStartedRow, toHistoryRow } from '../../../cli/history/format';
 import { diffExecution } from '../../../lambda/core/diff';
 import { buildEvents, parseEventDetail } from '../../../lambda/core/events';
-import { compareTransitions, type TransitionRecord, transitionKindOf } from '../../../lambda/core/history';
+import {
+  compareNotStarted,
+  compareTransitions,
+  type NotStartedStep,
+  notStartedStepOf,
+  type TransitionRecord,
+  transitionKindOf,
+} from '../../../lambda/core/history';
 import type { ExecutionState, ExecutionView, StepView } from '../../../lambda/core/types';
 import { executionView, isoAt, stepView } from '../../helpers/builders';
 
@@ -16,6 +23,18 @@ export interface Moment {
 
 /** The transition records of one execution observed at each moment, in history order. */
 export function recordsOf(executionId: string, moments: readonly Moment[], depth = 0): TransitionRecord[] {
+  return trailOf(executionId, moments, depth).records;
+}
+
+/**
+ * What the table holds of one execution observed at each moment: its transition records, in
+ * history order, and the steps its snapshot keeps as not started (as the history reader reads them).
+ */
+export function trailOf(
+  executionId: string,
+  moments: readonly Moment[],
+  depth = 0,
+): { records: TransitionRecord[]; notStarted: NotStartedStep[] } {
   let previous: ExecutionState | null = null;
   let sequence = 0;
   const records: TransitionRecord[] = [];
@@ -61,7 +80,17 @@ export function recordsOf(executionId: string, moments: readonly Moment[], depth
       steps: result.next.steps,
     };
   }
-  return records.sort(compareTransitions);
+  const unstarted = [...(previous?.steps.values() ?? [])]
+    .flatMap((snapshot) => notStartedStepOf(executionId, snapshot) ?? [])
+    .sort(compareNotStarted);
+  return { records: records.sort(compareTransitions), notStarted: unstarted };
+}
+
+/** The history rows of one execution's trail: its transitions, then its steps that never started. */
+export function rowsOf(trail: { records: TransitionRecord[]; notStarted: NotStartedStep[] }): HistoryRow[] {
+  const rows = trail.records.map(toHistoryRow);
+  const last = rows.at(-1);
+  return last === undefined ? rows : [...rows, ...trail.notStarted.map((step) => notStartedRow(step, last))];
 }
 
 /** The failure message of the fixture's failed step: a comma, quotes and a line break, as SSM writes them. */
@@ -101,11 +130,12 @@ const alarm = { name: 'StatusCheckFailed-i-0abc', state: 'ALARM' };
 /**
  * As SSM shows them: a failed restart whose steps are all listed up front (Pending until they
  * start; the last one never runs), a step with a hostile name, and a child execution whose one alarm
- * goes to `ALARM` while its step runs, which cancels it: four bars, one alarm, one failure message.
+ * goes to `ALARM` while its first step runs, which cancels it (its second step has not started when
+ * last seen): four bars, two alarm rows, one failure message, one step not run, one not started.
  */
 export function demoRows(): HistoryRow[] {
   const parentExecution = { documentName: 'AWS-RestartEC2Instance' };
-  const parent = recordsOf(PARENT_ID, [
+  const parent = trailOf(PARENT_ID, [
     {
       at: 2,
       execution: parentExecution,
@@ -138,19 +168,20 @@ export function demoRows(): HistoryRow[] {
     startTime: isoAt(4.2),
   };
   const image = { stepExecutionId: 'step-image', stepName: 'createImage', startTime: isoAt(4.2) };
-  const child = recordsOf(
+  const tag = notStarted({ stepExecutionId: 'step-tag', stepName: 'tagImage', action: 'aws:createTags' });
+  const child = trailOf(
     CHILD_ID,
     [
-      { at: 5, execution: childExecution, steps: [{ ...image }] },
+      { at: 5, execution: childExecution, steps: [{ ...image }, tag] },
       {
         at: 8,
         execution: { ...childExecution, status: 'Cancelling', triggeredAlarms: [alarm] },
-        steps: [{ ...image, triggeredAlarms: [alarm] }],
+        steps: [{ ...image, triggeredAlarms: [alarm] }, tag],
       },
     ],
     1,
   );
-  return [...parent, ...child].map(toHistoryRow);
+  return [...rowsOf(parent), ...rowsOf(child)];
 }
 
 /** Reads CSV as RFC 4180 describes it, to check what a spreadsheet would get. */

@@ -11,14 +11,17 @@ import {
   formatTable,
   HISTORY_CSV_COLUMNS,
   type HistoryRow,
+  historyRows,
   historyTableCells,
+  notStartedRow,
   streamHistoryCsv,
   streamJson,
   streamTable,
   tableCell,
 } from '../../../cli/history/format';
-import type { ExecutionListing } from '../../../lambda/core/history';
-import { CHILD_ID, demoRows, FAILURE_MESSAGE, PARENT_ID, parseCsv } from './fixtures';
+import type { ExecutionListing, NotStartedStep, TransitionRecord } from '../../../lambda/core/history';
+import { isoAt } from '../../helpers/builders';
+import { CHILD_ID, demoRows, FAILURE_MESSAGE, PARENT_ID, parseCsv, recordsOf } from './fixtures';
 
 async function* asAsync<T>(items: readonly T[]): AsyncGenerator<T> {
   yield* items;
@@ -44,6 +47,7 @@ describe('Function: toHistoryRow', () => {
       'step:startInstances:Pending>InProgress',
       'step:startInstances:InProgress>Failed',
       'execution:-:InProgress>Failed',
+      'not-run:verifyRunning:null>Pending',
     ]);
     const childRows = rows.filter((r) => r.executionId === CHILD_ID);
     expect(childRows.map((r) => `${r.kind}:${r.stepName ?? '-'}:${r.alarmName ?? r.status}`)).toEqual([
@@ -52,10 +56,125 @@ describe('Function: toHistoryRow', () => {
       'execution:-:Cancelling',
       'alarm:createImage:StatusCheckFailed-i-0abc',
       'alarm:-:StatusCheckFailed-i-0abc',
+      'not-started:tagImage:Pending',
     ]);
     expect(childRows.find((r) => r.kind === 'alarm')).toMatchObject({ alarmState: 'ALARM', status: null });
     expect(childRows.every((r) => r.depth === 1)).toBe(true);
     expect(parentRows.find((r) => r.status === 'Failed')?.failureMessage).toBe(FAILURE_MESSAGE);
+  });
+});
+
+describe('Function: notStartedRow', () => {
+  const step: NotStartedStep = {
+    executionId: PARENT_ID,
+    stepExecutionId: null,
+    stepName: 'verifyRunning',
+    status: 'Pending',
+  };
+
+  it("is a not-run row after an execution that ended, with no event and the last row's context", () => {
+    const last = demoRows().find((r) => r.kind === 'execution' && r.status === 'Failed') as HistoryRow;
+
+    expect(notStartedRow(step, last)).toEqual({
+      observedAt: null,
+      sequence: null,
+      executionId: PARENT_ID,
+      parentExecutionId: null,
+      depth: 0,
+      documentName: 'AWS-RestartEC2Instance',
+      kind: 'not-run',
+      stepExecutionId: null,
+      stepName: 'verifyRunning',
+      action: null,
+      previousStatus: null,
+      status: 'Pending',
+      alarmName: null,
+      alarmState: null,
+      startTime: null,
+      endTime: null,
+      failureMessage: null,
+      executionStatus: 'Failed',
+      eventId: null,
+      detailType: null,
+      sentAt: null,
+      truncated: [],
+      detail: null,
+    });
+  });
+
+  it('is a not-started row while the execution is in flight', () => {
+    const last = demoRows().find((r) => r.executionId === CHILD_ID) as HistoryRow;
+
+    expect(notStartedRow({ ...step, executionId: CHILD_ID }, last)).toMatchObject({
+      kind: 'not-started',
+      depth: 1,
+      parentExecutionId: PARENT_ID,
+      executionStatus: 'InProgress',
+    });
+  });
+});
+
+describe('Function: historyRows', () => {
+  async function* recordsAsync(records: readonly TransitionRecord[]): AsyncGenerator<TransitionRecord> {
+    yield* records;
+  }
+  const ended = (id: string, depth: number) =>
+    recordsOf(
+      id,
+      [
+        { at: 1, steps: [{ stepName: 'first', startTime: isoAt(1) }] },
+        {
+          at: 2,
+          execution: { status: 'Failed' },
+          steps: [{ stepName: 'first', startTime: isoAt(1), status: 'Failed' }],
+        },
+      ],
+      depth,
+    );
+
+  it("puts each execution's steps that never started after its transitions, before the next execution's", async () => {
+    // Prepare
+    const asked: string[] = [];
+    const notStartedSteps = async (executionId: string): Promise<NotStartedStep[]> => {
+      asked.push(executionId);
+      return executionId === 'exec-a'
+        ? [{ executionId, stepExecutionId: 's-later', stepName: 'later', status: 'Pending' }]
+        : [];
+    };
+
+    // Act
+    const rows: string[] = [];
+    for await (const row of historyRows(
+      recordsAsync([...ended('exec-a', 0), ...ended('exec-b', 1)]),
+      notStartedSteps,
+    )) {
+      rows.push(`${row.executionId}:${row.kind}:${row.stepName ?? '-'}:${row.status}`);
+    }
+
+    // Assess
+    expect(rows).toEqual([
+      'exec-a:execution:-:InProgress',
+      'exec-a:step:first:InProgress',
+      'exec-a:step:first:Failed',
+      'exec-a:execution:-:Failed',
+      'exec-a:not-run:later:Pending',
+      'exec-b:execution:-:InProgress',
+      'exec-b:step:first:InProgress',
+      'exec-b:step:first:Failed',
+      'exec-b:execution:-:Failed',
+    ]);
+    expect(asked).toEqual(['exec-a', 'exec-b']);
+  });
+
+  it('yields nothing and asks nothing for an empty trail', async () => {
+    const notStartedSteps = async (): Promise<NotStartedStep[]> => {
+      throw new Error('not asked');
+    };
+
+    const rows: HistoryRow[] = [];
+    for await (const row of historyRows(recordsAsync([]), notStartedSteps)) rows.push(row);
+
+    expect(rows).toEqual([]);
   });
 });
 
@@ -122,6 +241,32 @@ describe('Function: formatTable', () => {
       'stopInstances',
       '(new)',
       'InProgress',
+    ]);
+  });
+
+  it('shows a step that never ran with its kind and name, Pending as TO and no time, FROM or event', () => {
+    const rows = demoRows();
+    const cells = (kind: string) => historyTableCells(rows.find((r) => r.kind === kind) as HistoryRow);
+
+    expect(cells('not-run')).toEqual([
+      '-',
+      PARENT_ID,
+      'not-run',
+      'verifyRunning',
+      '-',
+      'Pending',
+      '-',
+      'not run',
+    ]);
+    expect(cells('not-started')).toEqual([
+      '-',
+      `↳ ${CHILD_ID}`,
+      'not-started',
+      'tagImage',
+      '-',
+      'Pending',
+      '-',
+      'not started',
     ]);
   });
 
@@ -225,6 +370,9 @@ describe('Function: formatHistoryCsv', () => {
       });
     });
     expect(records.some((r) => r.includes(FAILURE_MESSAGE))).toBe(true);
+    const notRun = records.find((r) => r[HISTORY_CSV_COLUMNS.indexOf('kind')] === 'not-run');
+    expect(notRun?.[HISTORY_CSV_COLUMNS.indexOf('stepName')]).toBe('verifyRunning');
+    expect(notRun?.[HISTORY_CSV_COLUMNS.indexOf('eventId')]).toBe('');
   });
 
   it('streams the same text', async () => {
@@ -240,7 +388,12 @@ describe('Function: formatJson', () => {
     expect(text.split('\n')).toHaveLength(rows.length + 3);
     const parsed = JSON.parse(text) as HistoryRow[];
     expect(parsed).toEqual(JSON.parse(JSON.stringify(rows)));
-    expect(parsed[0]?.detail.eventId).toBe(parsed[0]?.eventId);
+    expect(parsed[0]?.detail?.eventId).toBe(parsed[0]?.eventId);
+    expect(parsed.find((r) => r.kind === 'not-run')).toMatchObject({
+      eventId: null,
+      detail: null,
+      status: 'Pending',
+    });
   });
 
   it('streams the same text, and [] for nothing', async () => {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderTimeline, STATUS_COLOURS } from '../../../cli/history/timeline';
+import { NOT_STARTED_COLOUR, renderTimeline, STATUS_COLOURS } from '../../../cli/history/timeline';
 import { launchChromium } from '../../helpers/browser';
 import { isoAt } from '../../helpers/builders';
 import { demoRows, FAILURE_MESSAGE, HOSTILE_STEP_NAME, PARENT_ID } from './fixtures';
@@ -22,7 +22,8 @@ describe('Timeline page in headless Chromium', () => {
   const requests: string[] = [];
   const problems: string[] = [];
   const rows = demoRows();
-  const stepCount = new Set(rows.flatMap((r) => (r.detail.step ? [r.detail.step.stepExecutionId] : []))).size;
+  const stepCount = new Set(rows.flatMap((r) => (r.detail?.step ? [r.detail.step.stepExecutionId] : [])))
+    .size;
 
   /** The loaded page; if Chromium could not start, beforeAll's error says why. */
   function opened(): Page {
@@ -107,6 +108,24 @@ describe('Timeline page in headless Chromium', () => {
       expect(markerMiddle).toBeGreaterThan(runningBar.y);
       expect(markerMiddle).toBeLessThan(runningBar.y + runningBar.height);
     }
+  });
+
+  it('shows a step that never ran and one not started as greyed, labelled rows without a bar', async () => {
+    const page = opened();
+    const rowsWithoutBar = page.locator('svg .not-started');
+    await expect(rowsWithoutBar.count()).resolves.toBe(2);
+    await expect(page.locator('svg .not-started .bar').count()).resolves.toBe(0);
+    await expect(page.locator('svg .not-started .not-started-note').allTextContents()).resolves.toEqual([
+      'not run',
+      'not started',
+    ]);
+    await expect(page.locator('svg .not-started .step-label').allTextContents()).resolves.toEqual([
+      'verifyRunning',
+      'tagImage',
+    ]);
+    await expect(
+      page.evaluate(`getComputedStyle(document.querySelector('svg .not-started .not-started-note')).fill`),
+    ).resolves.toBe(rgb(NOT_STARTED_COLOUR));
   });
 
   it('shows the failure message when the failed bar is hovered', async () => {

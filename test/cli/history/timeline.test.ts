@@ -71,6 +71,23 @@ describe('Function: buildTimeline', () => {
     ]);
   });
 
+  it('keeps the steps that never started on their lane, after its bars, labelled by whether the run ended', () => {
+    const model = buildTimeline(demoRows());
+
+    expect(model.lanes.map((lane) => lane.notStarted)).toEqual([
+      [
+        {
+          executionId: PARENT_ID,
+          stepExecutionId: 'step-verify',
+          stepName: 'verifyRunning',
+          label: 'not run',
+        },
+      ],
+      [{ executionId: CHILD_ID, stepExecutionId: 'step-tag', stepName: 'tagImage', label: 'not started' }],
+    ]);
+    expect(model.lanes.flatMap((lane) => lane.steps.map((s) => s.stepName))).not.toContain('verifyRunning');
+  });
+
   it('keeps an execution-level alarm on the lane', () => {
     const rows = recordsOf('exec-alarm', [
       { at: 1, execution: { triggeredAlarms: [{ name: 'Budget', state: 'ALARM' }] }, steps: [] },
@@ -115,6 +132,26 @@ describe('Function: renderTimeline', () => {
     expect(html).toContain(`<title>startInstances — Failed\n`);
     expect(html).toContain(escapeHtml(FAILURE_MESSAGE));
     expect(html).toContain('data-tip="startInstances — Failed\n');
+  });
+
+  it('draws a step that never started as a labelled row without a bar, and counts it', () => {
+    const html = render();
+    const rows = [
+      ...html.matchAll(
+        /<g class="not-started"[^>]*data-step-name="([^"]*)" data-label="([^"]*)"[^>]*>([\s\S]*?)<\/g>/g,
+      ),
+    ];
+
+    expect(rows.map(([, name, label]) => [name, label])).toEqual([
+      ['verifyRunning', 'not run'],
+      ['tagImage', 'not started'],
+    ]);
+    expect(rows.every(([, , , body]) => !body?.includes('<rect'))).toBe(true);
+    expect(rows[0]?.[3]).toContain('<text class="not-started-note"');
+    expect(html).toContain('<dt>Steps not run</dt><dd>1</dd>');
+    expect(html).toContain('<dt>Steps not started</dt><dd>1</dd>');
+    expect(html).toContain('<span class="badge not-started">not run</span>');
+    expect(html).toContain('verifyRunning — not run\n');
   });
 
   it('escapes every text, so a step named <script> stays text', () => {
