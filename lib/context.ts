@@ -23,6 +23,7 @@ export const CONTEXT_KEYS = [
   'slackWorkspaceId',
   'slackChannelId',
   'slackChannelConfigurationName',
+  'hints',
 ] as const;
 
 /** One of {@link CONTEXT_KEYS}. */
@@ -63,9 +64,15 @@ function number(read: ContextReader, key: ContextKey): number | undefined {
 }
 
 function flag(read: ContextReader, key: ContextKey): boolean {
+  return optionalFlag(read, key) ?? false;
+}
+
+/** A flag whose absence leaves the construct's default. */
+function optionalFlag(read: ContextReader, key: ContextKey): boolean | undefined {
   const value = text(read, key)?.toLowerCase();
-  if (value === undefined || value === 'false') return false;
+  if (value === undefined) return undefined;
   if (value === 'true') return true;
+  if (value === 'false') return false;
   throw new StepWatchConfigError(`context ${key} must be true or false; got '${value}'.`);
 }
 
@@ -106,6 +113,7 @@ export function stepWatchPropsFromContext(read: ContextReader): StepWatchContext
     logRetention: number(read, 'logRetentionDays') as RetentionDays | undefined,
     logLevel: text(read, 'logLevel')?.toUpperCase() as StepWatchLogLevel | undefined,
     notifications: notify ? { statuses: list(read, 'notificationStatuses'), emails, slack } : undefined,
+    hints: optionalFlag(read, 'hints'),
   };
   return { stackName: text(read, 'stackName') ?? 'SsmStepWatch', props };
 }

@@ -74,6 +74,8 @@ export interface ResolvedStepWatchProps {
   readonly tableRemovalPolicy: RemovalPolicy;
   readonly schemaDirectory: string;
   readonly notifications: ResolvedNotifications | undefined;
+  /** Read executions within seconds of SSM's own events (a rule, a queue, a second function). */
+  readonly hints: boolean;
 }
 
 /** Names of every region aws-cdk-lib knows, across partitions. */
@@ -290,6 +292,9 @@ export function resolveStepWatchProps(scope: IConstruct, props: StepWatchProps):
     );
   }
 
+  const hints = props.hints ?? true;
+  if (typeof hints !== 'boolean') fail(`hints must be true or false; got ${show(props.hints)}.`);
+
   return {
     period,
     eventBusName,
@@ -309,5 +314,6 @@ export function resolveStepWatchProps(scope: IConstruct, props: StepWatchProps):
     tableRemovalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
     schemaDirectory: props.schemaDirectory ?? fileURLToPath(new URL('../schemas', import.meta.url)),
     notifications: resolveNotifications(props.notifications),
+    hints,
   };
 }

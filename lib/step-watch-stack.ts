@@ -31,6 +31,12 @@ export class StepWatchStack extends Stack {
       description: 'Failed schedule ticks, polls and notifications',
       value: this.stepWatch.deadLetterQueue.queueUrl,
     });
+    if (this.stepWatch.hints) {
+      new CfnOutput(this, 'HintDeadLetterQueueUrl', {
+        description: 'Hints that failed five times (the schedule still reads their executions)',
+        value: this.stepWatch.hints.deadLetterQueue.queueUrl,
+      });
+    }
     if (this.stepWatch.topic) {
       new CfnOutput(this, 'TopicArn', {
         description: 'SNS topic of notifications and alarms',

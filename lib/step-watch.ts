@@ -1,16 +1,18 @@
-// The StepWatch construct: table, scheduled poller function, bus + archive, schemas, alarms and optional notifications.
+// The StepWatch construct: table, scheduled poller function, hints, bus + archive, schemas, alarms and optional notifications.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Names, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -25,6 +27,7 @@ import {
   SORT_KEY,
   TTL_ATTRIBUTE,
 } from '../lambda/adapters/dynamodb/schema';
+import { NATIVE_DETAIL_TYPES, NATIVE_SOURCE } from '../lambda/core/hints';
 import { DETAIL_TYPES, type DetailType } from '../lambda/core/types';
 import { METRICS } from '../lambda/metrics';
 import { StepWatchDashboard } from './dashboard';
@@ -170,6 +173,30 @@ export interface StepWatchProps {
    * @default - no topic, no notification
    */
   readonly notifications?: StepWatchNotificationProps;
+  /**
+   * Read an execution within seconds of a change: SSM's own `aws.ssm` Automation events on the
+   * account's default bus (and those a {@link StepWatchHintForwarder} sends from other shards) feed
+   * an encrypted queue, and a second function reads the executions they name, under the same shard
+   * lease and SSM rate as the schedule. The schedule stays the guarantee: a lost or late hint costs
+   * latency, never an event.
+   *
+   * @default true
+   */
+  readonly hints?: boolean;
+}
+
+/** The resources of `hints`: rule, queue, dead-letter queue and the function that reads them. */
+export interface StepWatchHints {
+  /** The rule on the default bus matching SSM's two Automation status-change detail types. */
+  readonly rule: events.Rule;
+  /** The encrypted queue the rule feeds. */
+  readonly queue: sqs.Queue;
+  /** Hints that failed five times, and hints the rule could not deliver. */
+  readonly deadLetterQueue: sqs.Queue;
+  /** The function that reads the hinted executions. */
+  readonly function: nodejs.NodejsFunction;
+  /** Its log group. */
+  readonly logGroup: logs.LogGroup;
 }
 
 /** The CloudWatch alarms a StepWatch creates. */
@@ -182,6 +209,8 @@ export interface StepWatchAlarms {
   readonly staleness: cloudwatch.Alarm;
   /** The function was not invoked at all for the last window (schedule off, target broken). */
   readonly heartbeat: cloudwatch.Alarm;
+  /** Hints wait in their dead-letter queue (only with `hints`). */
+  readonly hintDeadLetters?: cloudwatch.Alarm;
 }
 
 /** File name of each detail type's JSON Schema in the schema directory. */
@@ -202,6 +231,11 @@ const TABLE_ITEM_ACTIONS = [
   'dynamodb:UpdateItem',
 ] as const;
 
+/** Timeout of the hint function: a targeted cycle reads a few executions; the lease lasts this long at most. */
+const HINT_FUNCTION_TIMEOUT = Duration.seconds(30);
+/** Receives of one hint before it goes to the dead-letter queue. */
+const HINT_MAX_RECEIVE_COUNT = 5;
+
 /** SSM calls the poller makes; neither supports resource-level permissions. */
 const SSM_DESCRIBE_ACTIONS = [
   'ssm:DescribeAutomationExecutions',
@@ -209,6 +243,25 @@ const SSM_DESCRIBE_ACTIONS = [
 ] as const;
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** esbuild settings of both functions' bundles. */
+const BUNDLING: nodejs.BundlingOptions = {
+  format: nodejs.OutputFormat.ESM,
+  mainFields: ['module', 'main'],
+  // CommonJS dependencies inside an ES module bundle still call require().
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  minify: true,
+  // Error classes name themselves from new.target.name; minified names would make logs unreadable.
+  keepNames: true,
+  sourceMap: true,
+  sourcesContent: false,
+  // Bundle the SDK versions package-lock.json pins rather than whatever the runtime ships.
+  externalModules: [],
+};
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
 
 /**
  * A scheduled poller that turns SSM Automation step executions into complete, deduplicated
@@ -251,6 +304,8 @@ export class StepWatch extends Construct {
   public readonly notifications?: StepWatchNotifications;
   /** The CloudWatch dashboard: events by type, failures, alarms, staleness, throttles, function health. */
   public readonly dashboard: cloudwatch.Dashboard;
+  /** The hint rule, queues and function, when `hints` is on (the default). */
+  public readonly hints?: StepWatchHints;
 
   private readonly settings: ResolvedStepWatchProps;
 
@@ -274,6 +329,7 @@ export class StepWatch extends Construct {
     this.logGroup = new logs.LogGroup(this, 'FunctionLogs', { retention: this.settings.logRetention });
     this.function = this.createFunction();
     this.schedules = this.createSchedules();
+    if (this.settings.hints) this.hints = this.createHints();
     this.alarms = this.createAlarms();
 
     if (this.settings.notifications) {
@@ -391,46 +447,156 @@ export class StepWatch extends Construct {
       retryAttempts: 0,
       maxEventAge: Duration.seconds(Math.max(60, settings.period.toSeconds())),
       deadLetterQueue: this.deadLetterQueue,
-      environment: {
-        TABLE_NAME: this.table.tableName,
-        EVENT_BUS_NAME: this.bus.eventBusName,
-        EVENT_SOURCE: settings.eventSource,
-        HISTORY_RETENTION_DAYS: String(settings.historyRetentionDays),
-        MAX_ENTRY_BYTES: String(settings.maxEntryBytes),
-        SSM_DESCRIBE_TPS: String(settings.ssmDescribeTps),
-        POWERTOOLS_SERVICE_NAME: settings.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: settings.metricsNamespace,
-        POWERTOOLS_LOG_LEVEL: settings.logLevel,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        // CommonJS dependencies inside an ES module bundle still call require().
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        minify: true,
-        // Error classes name themselves from new.target.name; minified names would make logs unreadable.
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the SDK versions package-lock.json pins rather than whatever the runtime ships.
-        externalModules: [],
-      },
+      environment: this.pollerEnvironment(),
+      bundling: BUNDLING,
     });
 
-    this.grantPollerPermissions(role);
+    this.grantPollerPermissions(role, this.logGroup);
     return fn;
   }
 
-  /** The poller's whole policy, written out statement by statement so tests can assert it exactly. */
-  private grantPollerPermissions(role: iam.Role): void {
+  /** What both functions read: docs/internals.md lists these variables. */
+  private pollerEnvironment(): Record<string, string> {
+    const { settings } = this;
+    return {
+      TABLE_NAME: this.table.tableName,
+      EVENT_BUS_NAME: this.bus.eventBusName,
+      EVENT_SOURCE: settings.eventSource,
+      HISTORY_RETENTION_DAYS: String(settings.historyRetentionDays),
+      MAX_ENTRY_BYTES: String(settings.maxEntryBytes),
+      SSM_DESCRIBE_TPS: String(settings.ssmDescribeTps),
+      POWERTOOLS_SERVICE_NAME: settings.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: settings.metricsNamespace,
+      POWERTOOLS_LOG_LEVEL: settings.logLevel,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+  }
+
+  /**
+   * The hint path: a rule on the default bus for SSM's own Automation events of the polled shards,
+   * an encrypted queue with its own dead-letter queue, and a function reading the hinted executions.
+   */
+  private createHints(): StepWatchHints {
+    const { settings } = this;
+    const stack = Stack.of(this);
+    const deadLetterQueue = new sqs.Queue(this, 'HintDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const queue = new sqs.Queue(this, 'HintQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS's guidance for SQS event sources: at least six times the function timeout.
+      visibilityTimeout: Duration.seconds(6 * HINT_FUNCTION_TIMEOUT.toSeconds()),
+      // A hint older than this is worth nothing: the schedule has read its execution long since.
+      retentionPeriod: Duration.hours(1),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: HINT_MAX_RECEIVE_COUNT },
+    });
+
+    // The shards' accounts and regions: SSM's own events, and those forwarded from other shards.
+    const shardAccounts = unique(settings.shards.map((shard) => shard.account ?? stack.account));
+    const shardRegions = unique(settings.shards.map((shard) => shard.region ?? stack.region));
+    const rule = new events.Rule(this, 'HintRule', {
+      description: 'SSM Automation status changes of the polled shards, as hints for ssm-step-watch',
+      eventPattern: {
+        source: [NATIVE_SOURCE],
+        detailType: Object.values(NATIVE_DETAIL_TYPES),
+        account: shardAccounts,
+        region: shardRegions,
+      },
+    });
+    // The target adds a queue policy that lets events.amazonaws.com send from this rule only.
+    rule.addTarget(
+      new targets.SqsQueue(queue, {
+        deadLetterQueue,
+        maxEventAge: Duration.minutes(5),
+        retryAttempts: 3,
+      }),
+    );
+
+    const otherAccounts = unique(
+      settings.shards.flatMap((shard) =>
+        shard.account !== undefined && shard.account !== stack.account ? [shard.account] : [],
+      ),
+    );
+    if (otherAccounts.length > 0) this.allowForwardedHints(otherAccounts);
+
+    const logGroup = new logs.LogGroup(this, 'HintFunctionLogs', { retention: settings.logRetention });
+    const role = new iam.Role(this, 'HintFunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description:
+        'ssm-step-watch hint reader: SSM Describe calls, its table, its bus, its queue, its log group',
+    });
+    const fn = new nodejs.NodejsFunction(this, 'HintFunction', {
+      description: "Reads the SSM Automation executions SSM's own events name, within seconds",
+      entry: join(projectRoot, 'lambda', 'hint-handler.ts'),
+      handler: 'hintHandler',
+      projectRoot,
+      depsLockFilePath: join(projectRoot, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: HINT_FUNCTION_TIMEOUT,
+      role,
+      logGroup,
+      environment: {
+        ...this.pollerEnvironment(),
+        SCHEDULE_PERIOD_SECONDS: String(settings.period.toSeconds()),
+        ...(!settings.ownShardOnly && { SHARDS: stack.toJsonString(settings.shards) }),
+      },
+      bundling: BUNDLING,
+    });
+    this.grantPollerPermissions(role, logGroup);
+    fn.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: 100,
+        // Gathers a burst of events into one batch, so one read serves them all.
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+        // The lease lets one cycle per shard write at a time; two readers are plenty. No reserved
+        // concurrency: below five it throttles the queue's pollers, and throttled receives count
+        // toward the dead-letter queue.
+        maxConcurrency: 2,
+      }),
+    );
+    return { rule, queue, deadLetterQueue, function: fn, logGroup };
+  }
+
+  /** Lets the shards' other accounts forward SSM's Automation events to this account's default bus. */
+  private allowForwardedHints(accounts: readonly string[]): void {
+    const stack = Stack.of(this);
+    const statement = new iam.PolicyStatement({
+      sid: 'StepWatchHintsFromShardAccounts',
+      principals: accounts.map((account) => new iam.AccountPrincipal(account)),
+      actions: ['events:PutEvents'],
+      resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+      conditions: {
+        'ForAllValues:StringEquals': {
+          'events:source': [NATIVE_SOURCE],
+          'events:detail-type': Object.values(NATIVE_DETAIL_TYPES),
+        },
+      },
+    });
+    // The L2 EventBusPolicy would put the statement object itself into the template; the L1 takes its JSON.
+    new events.CfnEventBusPolicy(this, 'HintBusPolicy', {
+      eventBusName: 'default',
+      statementId: `ssm-step-watch-hints-${Names.uniqueId(this)}`.slice(0, 64),
+      statement: statement.toStatementJson(),
+    });
+  }
+
+  /**
+   * A poller's whole policy (the scheduled one's and the hint reader's), written out statement by
+   * statement so tests can assert it exactly.
+   */
+  private grantPollerPermissions(role: iam.Role, logGroup: logs.LogGroup): void {
     const { table, settings } = this;
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'WriteOwnLogs',
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
+        resources: [logGroup.logGroupArn],
       }),
     );
     role.addToPrincipalPolicy(
@@ -523,7 +689,7 @@ export class StepWatch extends Construct {
   }
 
   private createAlarms(): StepWatchAlarms {
-    const { settings } = this;
+    const { settings, hints } = this;
     const fiveMinutes = Duration.minutes(5);
     const periodSeconds = settings.period.toSeconds();
     const alarm = (id: string, props: cloudwatch.AlarmProps) => new cloudwatch.Alarm(this, id, props);
@@ -573,6 +739,20 @@ export class StepWatch extends Construct {
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      }),
+      ...(hints && {
+        hintDeadLetters: alarm('HintDeadLettersAlarm', {
+          alarmDescription:
+            'ssm-step-watch: hints failed five times or could not be delivered (the schedule still reads their executions)',
+          metric: hints.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: fiveMinutes,
+            statistic: cloudwatch.Stats.MAXIMUM,
+          }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
       }),
     };
   }

@@ -1,4 +1,4 @@
-// The Lambda bundle `cdk synth` produces is the one that runs: load it from the cloud assembly and poll the sandbox.
+// The Lambda bundles `cdk synth` produces are the ones that run: load them from the cloud assembly against the sandbox.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,11 +6,15 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../sandbox/local-stack';
 import { parseScenario } from '../../sandbox/scenario';
-import { execution, sequentialSteps, transitionsOf } from '../helpers/harness';
+import { execution, idOf, sequentialSteps, transitionsOf } from '../helpers/harness';
 import { schemaErrors } from '../helpers/schemas';
 import { createInfraFixture, type InfraFixture } from './fixture';
 
 type BundledHandler = (event: unknown, context: Context) => Promise<{ eventsEmitted: number; shard: string }>;
+type BundledHintHandler = (
+  event: { Records: { messageId: string; body: string }[] },
+  context: Context,
+) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
 
 const context = {
   functionName: 'step-watch-poller',
@@ -78,5 +82,40 @@ describe('Asset: the synthesized Lambda bundle', () => {
       'execution:0001:null>Success',
     ]);
     expect(stack.recorder.events().flatMap((e) => schemaErrors(e.detailType, e.detail))).toEqual([]);
+  });
+
+  it('runs the hint handler from the cloud assembly: a hint reads its execution by id and sends nothing twice', async () => {
+    // Prepare: the poll above has sent everything; SSM's own event about the execution comes late.
+    const entry = join(fixture.functionAssetDir('main', 'index.hintHandler'), 'index.mjs');
+    const { hintHandler } = (await import(pathToFileURL(entry).href)) as { hintHandler: BundledHintHandler };
+    const event = {
+      version: '0',
+      id: 'native-1',
+      'detail-type': 'EC2 Automation Execution Status-change Notification',
+      source: 'aws.ssm',
+      account: '123456789012',
+      time: new Date().toISOString().slice(0, 19).concat('Z'),
+      region: 'us-east-1',
+      resources: [],
+      detail: { ExecutionId: idOf('e', 1), Definition: 'Doc-1', Status: 'Success' },
+    };
+    const listingsBefore = stack.ssm.callCounts().DescribeAutomationExecutions ?? 0;
+    const eventsBefore = stack.recorder.events().length;
+
+    // Act
+    const response = await hintHandler(
+      {
+        Records: [
+          { messageId: 'm-1', body: JSON.stringify(event) },
+          { messageId: 'm-2', body: 'not an event' },
+        ],
+      },
+      context,
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(stack.ssm.callCounts().DescribeAutomationExecutions).toBe(listingsBefore + 1);
+    expect(stack.recorder.events()).toHaveLength(eventsBefore);
   });
 });

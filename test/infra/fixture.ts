@@ -14,8 +14,11 @@ export interface InfraFixture<K extends string> {
   readonly app: App;
   readonly stacks: Readonly<Record<K, StepWatchStack>>;
   readonly templates: Readonly<Record<K, Template>>;
-  /** Absolute path of the directory holding a stack's bundled handler (`index.mjs`, export `handler`). */
-  functionAssetDir(key: K): string;
+  /**
+   * Absolute path of the directory holding a stack's bundled function (`index.mjs`) whose Lambda
+   * handler is `handler`: the poller's by default, `index.hintHandler` for the hint reader's.
+   */
+  functionAssetDir(key: K, handler?: string): string;
   /** Deletes the cloud assembly. */
   cleanup(): void;
 }
@@ -55,12 +58,14 @@ export function createInfraFixture<K extends string>(
       app,
       stacks,
       templates,
-      functionAssetDir(key) {
-        const [fn] = Object.values(templates[key].findResources('AWS::Lambda::Function'));
+      functionAssetDir(key, handler = 'index.handler') {
+        const [fn] = Object.values(
+          templates[key].findResources('AWS::Lambda::Function', { Properties: { Handler: handler } }),
+        );
         const assetPath = (fn as { Metadata?: Record<string, unknown> } | undefined)?.Metadata?.[
           'aws:asset:path'
         ];
-        assert(typeof assetPath === 'string', `stack ${key} has no Lambda asset path`);
+        assert(typeof assetPath === 'string', `stack ${key} has no Lambda asset path for ${handler}`);
         return join(outdir, assetPath);
       },
       cleanup() {

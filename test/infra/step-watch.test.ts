@@ -515,9 +515,9 @@ describe('Class: StepWatch', () => {
       const topicArn = resolve('full', fixture.stacks.full.stepWatch.topic?.topicArn);
       const alarms = fixture.templates.full.findResources('AWS::CloudWatch::Alarm');
       expect(Object.values(alarms).map((alarm) => alarm.Properties.AlarmActions)).toEqual(
-        Array(4).fill([topicArn]),
+        Array(5).fill([topicArn]),
       );
-      fixture.templates.defaults.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+      fixture.templates.defaults.resourceCountIs('AWS::CloudWatch::Alarm', 5);
       fixture.templates.defaults.allResourcesProperties('AWS::CloudWatch::Alarm', {
         AlarmActions: Match.absent(),
       });
@@ -526,13 +526,14 @@ describe('Class: StepWatch', () => {
 
   describe('notifications', () => {
     it('creates nothing to notify with when notifications are off', () => {
-      for (const type of [
-        'AWS::SNS::Topic',
-        'AWS::Events::Rule',
-        'AWS::Chatbot::SlackChannelConfiguration',
-      ]) {
+      for (const type of ['AWS::SNS::Topic', 'AWS::Chatbot::SlackChannelConfiguration']) {
         fixture.templates.defaults.resourceCountIs(type, 0);
       }
+      // The one rule left is the hint rule on the default bus.
+      const rules = Object.values(fixture.templates.defaults.findResources('AWS::Events::Rule'));
+      expect(
+        rules.map((rule) => [rule.Properties.EventBusName, rule.Properties.EventPattern.source]),
+      ).toEqual([[undefined, ['aws.ssm']]]);
     });
 
     it('encrypts the topic with a rotated customer managed key and refuses plain HTTP', () => {

@@ -186,6 +186,11 @@ describe('Class: StepWatch (validation)', () => {
       },
       `notifications.slack.channelConfigurationName must be 1 to 128 letters, digits, '-' or '_'; got "ops channel".`,
     ],
+    [
+      'hints that is not a boolean',
+      { hints: 'yes' as unknown as boolean },
+      'hints must be true or false; got "yes".',
+    ],
   ])('rejects %s', (_case, props, message) => {
     expect(build(props)).toThrow(new StepWatchConfigError(message));
   });

@@ -1,0 +1,335 @@
+// Template assertions on the hint path (rule, queues, function, IAM, bus policy) and its switch.
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INDEXES } from '../../lambda/adapters/dynamodb/schema';
+import { stepWatchPropsFromContext } from '../../lib/context';
+import { StepWatchConfigError } from '../../lib/errors';
+import { createInfraFixture, type InfraFixture } from './fixture';
+
+const SHARD_ROLE = 'arn:aws:iam::111122223333:role/StepWatchReader';
+const DETAIL_TYPES = [
+  'EC2 Automation Step Status-change Notification',
+  'EC2 Automation Execution Status-change Notification',
+];
+
+type StackKey = 'defaults' | 'shards' | 'off';
+
+let fixture: InfraFixture<StackKey>;
+
+beforeAll(() => {
+  fixture = createInfraFixture({
+    defaults: {},
+    shards: {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      schedule: 'rate(5 minutes)',
+      shards: [
+        { region: 'eu-west-1' },
+        { region: 'us-east-1' },
+        { account: '111122223333', region: 'eu-west-1', roleArn: SHARD_ROLE },
+      ],
+    },
+    off: { hints: false },
+  });
+});
+
+afterAll(() => fixture.cleanup());
+
+function resolve(key: StackKey, value: unknown): unknown {
+  return fixture.stacks[key].resolve(value);
+}
+
+function hintsOf(key: StackKey) {
+  const { hints } = fixture.stacks[key].stepWatch;
+  if (!hints) throw new Error(`stack ${key} has no hints`);
+  return hints;
+}
+
+describe('Class: StepWatch (hints)', () => {
+  describe('rule', () => {
+    it("matches SSM's two Automation detail types of the own account and region on the default bus", () => {
+      fixture.templates.defaults.hasResourceProperties('AWS::Events::Rule', {
+        EventBusName: Match.absent(),
+        EventPattern: Match.objectEquals({
+          source: ['aws.ssm'],
+          'detail-type': DETAIL_TYPES,
+          account: [{ Ref: 'AWS::AccountId' }],
+          region: [{ Ref: 'AWS::Region' }],
+        }),
+        State: 'ENABLED',
+      });
+    });
+
+    it('matches every account and region the shards list', () => {
+      fixture.templates.shards.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: Match.objectEquals({
+          source: ['aws.ssm'],
+          'detail-type': DETAIL_TYPES,
+          account: ['123456789012', '111122223333'],
+          region: ['eu-west-1', 'us-east-1'],
+        }),
+      });
+    });
+
+    it('targets the hint queue, with retries and the hint dead-letter queue', () => {
+      const hints = hintsOf('defaults');
+      fixture.templates.defaults.hasResourceProperties('AWS::Events::Rule', {
+        Targets: [
+          Match.objectEquals({
+            Id: 'Target0',
+            Arn: resolve('defaults', hints.queue.queueArn),
+            DeadLetterConfig: { Arn: resolve('defaults', hints.deadLetterQueue.queueArn) },
+            RetryPolicy: { MaximumEventAgeInSeconds: 300, MaximumRetryAttempts: 3 },
+          }),
+        ],
+      });
+    });
+  });
+
+  describe('queues', () => {
+    it('encrypts the queue, redrives to its own dead-letter queue after five receives, and keeps six timeouts of visibility', () => {
+      const hints = hintsOf('defaults');
+      fixture.templates.defaults.hasResourceProperties('AWS::SQS::Queue', {
+        SqsManagedSseEnabled: true,
+        VisibilityTimeout: 180,
+        MessageRetentionPeriod: 3600,
+        RedrivePolicy: {
+          deadLetterTargetArn: resolve('defaults', hints.deadLetterQueue.queueArn),
+          maxReceiveCount: 5,
+        },
+      });
+      expect(resolve('defaults', hints.deadLetterQueue.queueArn)).not.toEqual(
+        resolve('defaults', fixture.stacks.defaults.stepWatch.deadLetterQueue.queueArn),
+      );
+    });
+
+    it('lets only the hint rule send to the queue, and only over TLS', () => {
+      const hints = hintsOf('defaults');
+      const ruleArn = resolve('defaults', hints.rule.ruleArn);
+      fixture.templates.defaults.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [resolve('defaults', hints.queue.queueUrl)],
+        PolicyDocument: {
+          Statement: Match.arrayEquals([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            Match.objectEquals({
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+              Resource: resolve('defaults', hints.queue.queueArn),
+              Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('outputs the hint dead-letter queue, only with hints', () => {
+      fixture.templates.defaults.hasOutput('HintDeadLetterQueueUrl', {
+        Value: resolve('defaults', hintsOf('defaults').deadLetterQueue.queueUrl),
+      });
+      expect(fixture.templates.off.findOutputs('HintDeadLetterQueueUrl')).toEqual({});
+    });
+
+    it('alarms on hints in the dead-letter queue', () => {
+      const hints = hintsOf('defaults');
+      fixture.templates.defaults.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: resolve('defaults', hints.deadLetterQueue.queueName) }],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    });
+  });
+
+  describe('function', () => {
+    it('consumes the queue in batches of 100 gathered for a second, reporting failed items, two at a time', () => {
+      const hints = hintsOf('defaults');
+      fixture.templates.defaults.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: resolve('defaults', hints.queue.queueArn),
+        FunctionName: resolve('defaults', hints.function.functionName),
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 2 },
+      });
+    });
+
+    it('runs the hint handler on ARM with a 30 s timeout and the poller’s environment plus the schedule period', () => {
+      const { stepWatch } = fixture.stacks.defaults;
+      fixture.templates.defaults.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.hintHandler',
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Timeout: 30,
+        ReservedConcurrentExecutions: Match.absent(),
+        Environment: {
+          Variables: Match.objectEquals({
+            TABLE_NAME: resolve('defaults', stepWatch.table.tableName),
+            EVENT_BUS_NAME: resolve('defaults', stepWatch.bus.eventBusName),
+            EVENT_SOURCE: 'ssm-step-watch',
+            HISTORY_RETENTION_DAYS: '365',
+            MAX_ENTRY_BYTES: '262144',
+            SSM_DESCRIBE_TPS: '2',
+            POWERTOOLS_SERVICE_NAME: 'ssm-step-watch',
+            POWERTOOLS_METRICS_NAMESPACE: 'SsmStepWatch',
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            NODE_OPTIONS: '--enable-source-maps',
+            SCHEDULE_PERIOD_SECONDS: '60',
+          }),
+        },
+      });
+    });
+
+    it('tells the function the shards it serves', () => {
+      fixture.templates.shards.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.hintHandler',
+        Environment: {
+          Variables: Match.objectLike({
+            SCHEDULE_PERIOD_SECONDS: '300',
+            SHARDS: JSON.stringify([
+              { region: 'eu-west-1' },
+              { region: 'us-east-1' },
+              { account: '111122223333', region: 'eu-west-1', roleArn: SHARD_ROLE },
+            ]),
+          }),
+        },
+      });
+    });
+  });
+
+  describe('IAM', () => {
+    it('grants the hint reader the poller’s statements on its own log group, plus consuming its queue', () => {
+      // Prepare
+      const { stepWatch } = fixture.stacks.defaults;
+      const hints = hintsOf('defaults');
+      const tableArn = resolve('defaults', stepWatch.table.tableArn);
+
+      // Assess
+      fixture.templates.defaults.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [resolve('defaults', hints.function.role?.roleName)],
+        PolicyDocument: {
+          Statement: Match.arrayEquals([
+            Match.objectEquals({
+              Sid: 'WriteOwnLogs',
+              Effect: 'Allow',
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource: resolve('defaults', hints.logGroup.logGroupArn),
+            }),
+            Match.objectEquals({
+              Sid: 'DescribeAutomations',
+              Effect: 'Allow',
+              Action: ['ssm:DescribeAutomationExecutions', 'ssm:DescribeAutomationStepExecutions'],
+              Resource: '*',
+            }),
+            Match.objectEquals({
+              Sid: 'ReadWriteTableItems',
+              Effect: 'Allow',
+              Action: [
+                'dynamodb:BatchGetItem',
+                'dynamodb:BatchWriteItem',
+                'dynamodb:DeleteItem',
+                'dynamodb:GetItem',
+                'dynamodb:PutItem',
+                'dynamodb:Query',
+                'dynamodb:UpdateItem',
+              ],
+              Resource: tableArn,
+            }),
+            Match.objectEquals({
+              Sid: 'QueryTableIndexes',
+              Effect: 'Allow',
+              Action: 'dynamodb:Query',
+              Resource: INDEXES.map((index) => ({
+                'Fn::Join': ['', [tableArn, `/index/${index.indexName}`]],
+              })),
+            }),
+            Match.objectEquals({
+              Sid: 'PublishEvents',
+              Effect: 'Allow',
+              Action: 'events:PutEvents',
+              Resource: resolve('defaults', stepWatch.bus.eventBusArn),
+            }),
+            Match.objectEquals({
+              Effect: 'Allow',
+              Action: [
+                'sqs:ReceiveMessage',
+                'sqs:ChangeMessageVisibility',
+                'sqs:GetQueueUrl',
+                'sqs:DeleteMessage',
+                'sqs:GetQueueAttributes',
+              ],
+              Resource: resolve('defaults', hints.queue.queueArn),
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('lets the hint reader assume exactly the shard roles', () => {
+      const hints = hintsOf('shards');
+      fixture.templates.shards.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [resolve('shards', hints.function.role?.roleName)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectEquals({
+              Sid: 'AssumeShardRoles',
+              Effect: 'Allow',
+              Action: 'sts:AssumeRole',
+              Resource: SHARD_ROLE,
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('lets the other shard accounts put only SSM Automation events on the default bus', () => {
+      fixture.templates.shards.resourceCountIs('AWS::Events::EventBusPolicy', 1);
+      fixture.templates.shards.hasResourceProperties('AWS::Events::EventBusPolicy', {
+        EventBusName: 'default',
+        StatementId: Match.stringLikeRegexp('^ssm-step-watch-hints-'),
+        Statement: {
+          Sid: 'StepWatchHintsFromShardAccounts',
+          Effect: 'Allow',
+          Principal: {
+            AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111122223333:root']] },
+          },
+          Action: 'events:PutEvents',
+          Resource: {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:123456789012:event-bus/default'],
+            ],
+          },
+          Condition: {
+            'ForAllValues:StringEquals': { 'events:source': ['aws.ssm'], 'events:detail-type': DETAIL_TYPES },
+          },
+        },
+      });
+      fixture.templates.defaults.resourceCountIs('AWS::Events::EventBusPolicy', 0);
+    });
+  });
+
+  describe('switch', () => {
+    it('creates no rule, queue, function or alarm for hints when hints is false', () => {
+      const template = fixture.templates.off;
+      expect(fixture.stacks.off.stepWatch.hints).toBeUndefined();
+      template.resourceCountIs('AWS::Events::Rule', 0);
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+      template.resourceCountIs('AWS::Lambda::Function', 1);
+      template.resourceCountIs('AWS::SQS::Queue', 1);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+      expect(fixture.stacks.off.stepWatch.alarms.hintDeadLetters).toBeUndefined();
+    });
+
+    it('reads the hints context key as the prop, leaving the default when it is unset', () => {
+      const read = (hints: unknown) => (key: string) => (key === 'hints' ? hints : undefined);
+      expect(stepWatchPropsFromContext(read('false')).props.hints).toBe(false);
+      expect(stepWatchPropsFromContext(read(false)).props.hints).toBe(false);
+      expect(stepWatchPropsFromContext(read('true')).props.hints).toBe(true);
+      expect(stepWatchPropsFromContext(read(undefined)).props.hints).toBeUndefined();
+      expect(() => stepWatchPropsFromContext(read('off'))).toThrow(
+        new StepWatchConfigError("context hints must be true or false; got 'off'."),
+      );
+    });
+  });
+});
