@@ -24,6 +24,7 @@ export const CONTEXT_KEYS = [
   'slackChannelId',
   'slackChannelConfigurationName',
   'hints',
+  'hintForwarderFor',
 ] as const;
 
 /** One of {@link CONTEXT_KEYS}. */
@@ -116,4 +117,37 @@ export function stepWatchPropsFromContext(read: ContextReader): StepWatchContext
     hints: optionalFlag(read, 'hints'),
   };
   return { stackName: text(read, 'stackName') ?? 'SsmStepWatch', props };
+}
+
+/** What `hintForwarderFor` asks for: a forwarder stack instead of the StepWatch stack. */
+export interface HintForwarderContext {
+  readonly stackName: string;
+  readonly pollerAccount: string;
+  readonly pollerRegion: string;
+}
+
+/**
+ * Reads `hintForwarderFor=<pollerAccount>:<pollerRegion>`: set, the app deploys only a
+ * `StepWatchHintForwarder` (named after `stackName`, plus `HintForwarder`) into the current account
+ * and region. Undefined when the key is empty.
+ *
+ * @example
+ * ```ts
+ * const forwarder = hintForwarderFromContext((key) => app.node.tryGetContext(key));
+ * ```
+ */
+export function hintForwarderFromContext(read: ContextReader): HintForwarderContext | undefined {
+  const value = text(read, 'hintForwarderFor');
+  if (value === undefined) return undefined;
+  const match = /^(\d{12}):([a-z0-9-]+)$/.exec(value);
+  if (!match?.[1] || !match[2]) {
+    throw new StepWatchConfigError(
+      `context hintForwarderFor must be <pollerAccount>:<pollerRegion> such as 111122223333:eu-west-1; got '${value}'.`,
+    );
+  }
+  return {
+    stackName: `${text(read, 'stackName') ?? 'SsmStepWatch'}HintForwarder`,
+    pollerAccount: match[1],
+    pollerRegion: match[2],
+  };
 }

@@ -1,9 +1,15 @@
-// Template assertions on the hint path (rule, queues, function, IAM, bus policy) and its switch.
-import { Match } from 'aws-cdk-lib/assertions';
+// Template assertions on the hint path (rule, queues, function, IAM, bus policy), its switch, and the forwarder.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INDEXES } from '../../lambda/adapters/dynamodb/schema';
-import { stepWatchPropsFromContext } from '../../lib/context';
+import { hintForwarderFromContext, stepWatchPropsFromContext } from '../../lib/context';
 import { StepWatchConfigError } from '../../lib/errors';
+import { StepWatchHintForwarder, StepWatchHintForwarderStack } from '../../lib/hint-forwarder';
 import { createInfraFixture, type InfraFixture } from './fixture';
 
 const SHARD_ROLE = 'arn:aws:iam::111122223333:role/StepWatchReader';
@@ -331,5 +337,115 @@ describe('Class: StepWatch (hints)', () => {
         new StepWatchConfigError("context hints must be true or false; got 'off'."),
       );
     });
+  });
+});
+
+describe('Class: StepWatchHintForwarder', () => {
+  let outdir: string;
+  beforeAll(() => {
+    outdir = mkdtempSync(join(tmpdir(), 'step-watch-forwarder-'));
+  });
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  function forwarderStack(account = '444455556666', region = 'ap-southeast-2'): StepWatchHintForwarderStack {
+    return new StepWatchHintForwarderStack(new App({ outdir }), 'Forwarder', {
+      env: { account, region },
+      pollerAccount: '111122223333',
+      pollerRegion: 'eu-west-1',
+    });
+  }
+
+  it("forwards this account and region's SSM Automation events to the poller's default bus with a role", () => {
+    // Prepare
+    const stack = forwarderStack();
+    const template = Template.fromStack(stack);
+    const busArn = {
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:111122223333:event-bus/default'],
+      ],
+    };
+
+    // Assess
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: Match.absent(),
+      EventPattern: Match.objectEquals({
+        source: ['aws.ssm'],
+        'detail-type': DETAIL_TYPES,
+        account: ['444455556666'],
+        region: ['ap-southeast-2'],
+      }),
+      Targets: [
+        Match.objectEquals({
+          Id: 'Target0',
+          Arn: busArn,
+          RoleArn: stack.resolve(stack.forwarder.role.roleArn),
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'events.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': '444455556666' } },
+          }),
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayEquals([
+          Match.objectEquals({ Effect: 'Allow', Action: 'events:PutEvents', Resource: busArn }),
+        ]),
+      },
+    });
+  });
+
+  it('passes the cdk-nag AwsSolutions checks', () => {
+    const report = new AwsSolutionsChecks().validateScope(forwarderStack());
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
+  });
+
+  it.each([
+    [
+      { pollerAccount: '1111', pollerRegion: 'eu-west-1' },
+      `pollerAccount must be the 12-digit account id of the StepWatch; got "1111".`,
+    ],
+    [
+      { pollerAccount: '111122223333', pollerRegion: 'eu-middle-9' },
+      `pollerRegion must be a known AWS region such as 'us-east-1'; got "eu-middle-9".`,
+    ],
+    [
+      { pollerAccount: '444455556666', pollerRegion: 'ap-southeast-2' },
+      "StepWatchHintForwarder must be deployed outside the StepWatch's own account and region (its hint rule reads that bus already); got 444455556666 ap-southeast-2.",
+    ],
+  ])('refuses %j with one sentence', (props, message) => {
+    const stack = new Stack(new App({ outdir }), 'Member', {
+      env: { account: '444455556666', region: 'ap-southeast-2' },
+    });
+    expect(() => new StepWatchHintForwarder(stack, 'Hints', props)).toThrow(
+      new StepWatchConfigError(message),
+    );
+  });
+
+  it('reads hintForwarderFor as <pollerAccount>:<pollerRegion>, named after stackName', () => {
+    const read = (context: Record<string, unknown>) => (key: string) => context[key];
+    expect(hintForwarderFromContext(read({ hintForwarderFor: '' }))).toBeUndefined();
+    expect(hintForwarderFromContext(read({ hintForwarderFor: '111122223333:eu-west-1' }))).toEqual({
+      stackName: 'SsmStepWatchHintForwarder',
+      pollerAccount: '111122223333',
+      pollerRegion: 'eu-west-1',
+    });
+    expect(
+      hintForwarderFromContext(read({ hintForwarderFor: '111122223333:eu-west-1', stackName: 'Ops' }))
+        ?.stackName,
+    ).toBe('OpsHintForwarder');
+    expect(() => hintForwarderFromContext(read({ hintForwarderFor: 'eu-west-1' }))).toThrow(
+      new StepWatchConfigError(
+        "context hintForwarderFor must be <pollerAccount>:<pollerRegion> such as 111122223333:eu-west-1; got 'eu-west-1'.",
+      ),
+    );
   });
 });
