@@ -5,9 +5,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createTable } from '../lambda/adapters/dynamodb/create-table';
+import type { Timer } from '../lambda/adapters/token-bucket';
+import { createHintHandler } from '../lambda/hint-handler';
 import type { PollerClients } from '../lambda/poller';
 import { startDynamo } from './dynamo';
 import { EventBridgeRecorder } from './event-recorder';
+import { HintPump, type HintQueueOptions } from './hint-queue';
+import type { NativeEventOptions } from './native-events';
 import type { Scenario } from './scenario';
 import type { SsmBehaviour } from './ssm-behaviour';
 import { SsmSimulator } from './ssm-simulator';
@@ -40,6 +44,12 @@ export interface LocalStackOptions {
   readonly behaviour?: Partial<SsmBehaviour>;
   /** SDK retry attempts of the clients. @default 3 */
   readonly maxAttempts?: number;
+  /**
+   * Have the SSM simulator publish SSM's own `aws.ssm` Automation events (`ssm.takeNativeEvents`);
+   * `account` and `region` default to the stack's.
+   * @default no native events
+   */
+  readonly nativeEvents?: NativeEventOptions;
 }
 
 /** A running local stack. */
@@ -65,6 +75,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     clock,
     ...(options.throttleTps !== undefined && { throttleTps: options.throttleTps }),
     ...(options.behaviour !== undefined && { behaviour: options.behaviour }),
+    ...(options.nativeEvents !== undefined && {
+      nativeEvents: { account: LOCAL_ACCOUNT, region: LOCAL_REGION, ...options.nativeEvents },
+    }),
   });
   const recorder = new EventBridgeRecorder({ clock });
   const dynamo = await startDynamo({
@@ -108,4 +121,50 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await Promise.allSettled(stoppers.reverse().map((stop) => stop()));
     throw error;
   }
+}
+
+/** Options of {@link createLocalHintPump}. */
+export interface LocalHintPumpOptions {
+  /** The hint handler's environment on top of the stack's table, bus, account and region. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The queue and event source mapping settings. @default a 1 s batching window, 10 a batch */
+  readonly queue?: HintQueueOptions;
+  /** Clock and sleep of the handler's cycles and of the queue. @default the real ones */
+  readonly timer?: Timer;
+  /** How long a targeted cycle waits for the lease. @default the handler's */
+  readonly leaseWaitMs?: number;
+}
+
+/**
+ * The hint path of the local stack: the simulator's native events (the stack must be started with
+ * `nativeEvents`) go through a modelled queue to the real hint handler (`createHintHandler`) on the
+ * stack's clients, table ({@link LOCAL_BUS} as the bus unless `env` says otherwise) and shard.
+ *
+ * @example
+ * ```ts
+ * const pump = createLocalHintPump(stack);
+ * setInterval(() => void pump.pump(), 1000);
+ * ```
+ */
+export function createLocalHintPump(stack: LocalStack, options: LocalHintPumpOptions = {}): HintPump {
+  const { timer } = options;
+  const handler = createHintHandler({
+    env: {
+      TABLE_NAME: stack.tableName,
+      EVENT_BUS_NAME: LOCAL_BUS,
+      AWS_REGION: LOCAL_REGION,
+      ...options.env,
+    },
+    clients: stack.clients,
+    ...(timer !== undefined && { timer }),
+    ...(options.leaseWaitMs !== undefined && { leaseWaitMs: options.leaseWaitMs }),
+  });
+  return new HintPump({
+    source: stack.ssm,
+    handler,
+    account: LOCAL_ACCOUNT,
+    region: LOCAL_REGION,
+    ...(options.queue !== undefined && { queue: options.queue }),
+    ...(timer !== undefined && { clock: () => timer.now() }),
+  });
 }
