@@ -121,18 +121,25 @@ export class ExecutionFinder {
 
   /**
    * The children of a served parent this cycle does not have yet: its tracked children the listings
-   * left out, and the ones named by the parent's steps that changed or are still open.
+   * left out, and the ones its steps name that were never recorded. A step is not trusted to name
+   * its child only when it changes: SSM may have left its outputs out then.
    */
-  async childrenOf(parent: ExecutionView, namingSteps: readonly StepView[]): Promise<ExecutionView[]> {
+  async childrenOf(parent: ExecutionView, steps: readonly StepView[]): Promise<ExecutionView[]> {
     const hidden = this.#hidden.get(parent.executionId) ?? [];
     this.#hidden.delete(parent.executionId);
     const wanted = new Map<string, number>();
     for (const child of hidden) wanted.set(child.executionId, timeOf(child.startTime));
-    for (const step of namingSteps) {
+    const named = new Map<string, number>();
+    for (const step of steps) {
       for (const id of step.outputs?.ExecutionId ?? []) {
-        if (!isExecutionId(id) || this.#known.has(id) || id === parent.executionId) continue;
-        wanted.set(id, Math.min(wanted.get(id) ?? Number.POSITIVE_INFINITY, timeOf(step.startTime)));
+        if (!isExecutionId(id) || this.#known.has(id) || wanted.has(id) || id === parent.executionId)
+          continue;
+        named.set(id, Math.min(named.get(id) ?? Number.POSITIVE_INFINITY, timeOf(step.startTime)));
       }
+    }
+    if (named.size > 0) {
+      const recorded = await this.#store.knownExecutions([...named.keys()]);
+      for (const [id, start] of named) if (!recorded.has(id)) wanted.set(id, start);
     }
     if (wanted.size === 0) return [];
     const notBefore = Math.min(...wanted.values());

@@ -4,13 +4,7 @@ import { diffExecution } from './core/diff';
 import { buildEvents, type EventContext } from './core/events';
 import { ExecutionNotFoundError } from './core/errors';
 import type { CycleLogger, PollCycleDeps, PollerState, SnapshotStore, UnreadableRecord } from './core/ports';
-import {
-  mayStillChange,
-  needsStepRead,
-  planStepReads,
-  type StepReadPlan,
-  type StepReadStrategy,
-} from './core/read-plan';
+import { needsStepRead, planStepReads, type StepReadPlan, type StepReadStrategy } from './core/read-plan';
 import { isFailureStatus } from './core/status';
 import type { ExecutionView, OutboxEvent, Transition } from './core/types';
 import { ExecutionFinder } from './discovery';
@@ -249,18 +243,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
       readAt,
       visibilityLagSeconds,
     });
-    const changedSteps = new Set(diff.changedSteps);
-    queue.push(
-      ...(await finder.childrenOf(
-        execution,
-        read.steps.filter(
-          (step) =>
-            changedSteps.has(step.stepExecutionId) ||
-            mayStillChange(step) ||
-            unsent.has(step.stepExecutionId),
-        ),
-      )),
-    );
+    queue.push(...(await finder.childrenOf(execution, read.steps)));
     if (!diff.changed && !caught.changed) continue;
 
     // 4. Record the transitions (the outbox), then the snapshot; sending follows for the whole cycle.

@@ -120,6 +120,10 @@ class FakeStore implements SnapshotStore {
     this.#now = now;
   }
 
+  async knownExecutions(executionIds: readonly string[]): Promise<Set<string>> {
+    return new Set(executionIds.filter((id) => this.executions.has(id)));
+  }
+
   async loadPollerState(shard: string): Promise<PollerState> {
     return (
       this.pollers.get(shard) ?? {

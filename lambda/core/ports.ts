@@ -109,6 +109,8 @@ export interface SnapshotStore {
   listTracked(shard: string): Promise<TrackedExecution[]>;
   /** Stops tracking an execution as in flight (its snapshot and history stay). */
   untrack(executionId: string): Promise<void>;
+  /** Which of these executions have a snapshot (were ever recorded), whatever their status. */
+  knownExecutions(executionIds: readonly string[]): Promise<Set<string>>;
   /** An execution's snapshot and its steps' snapshots, or null when never seen. */
   loadExecution(executionId: string): Promise<ExecutionState | null>;
   /** Records events with a conditional write keyed by event id. */

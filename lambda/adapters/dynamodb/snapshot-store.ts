@@ -1,6 +1,12 @@
 // SnapshotStore over one DynamoDB table: snapshots, the outbox / audit trail and the poller state.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/defaults';
 import { ServiceError } from '../../core/errors';
 import type { PollerState, RecordResult, SnapshotStore, TrackedExecution } from '../../core/ports';
@@ -47,6 +53,10 @@ export interface DynamoSnapshotStoreOptions {
 /** A write request of one BatchWriteItem call. */
 type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
 
+/** Most keys one BatchGetItem takes. */
+const BATCH_GET_KEYS = 100;
+/** BatchGetItem calls for one batch before unprocessed keys count as a failure. */
+const BATCH_GET_ATTEMPTS = 5;
 /** Stores snapshots and transitions in DynamoDB with conditional writes, never transactions. */
 export class DynamoSnapshotStore implements SnapshotStore {
   readonly calls: CallCounter;
@@ -119,6 +129,34 @@ export class DynamoSnapshotStore implements SnapshotStore {
         }),
       ),
     );
+  }
+
+  async knownExecutions(executionIds: readonly string[]): Promise<Set<string>> {
+    const known = new Set<string>();
+    for (let i = 0; i < executionIds.length; i += BATCH_GET_KEYS) {
+      let keys: Record<string, unknown>[] = executionIds
+        .slice(i, i + BATCH_GET_KEYS)
+        .map((id) => ({ pk: KEYS.execution(id), sk: KEYS.executionState }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt === BATCH_GET_ATTEMPTS) {
+          throw new ServiceError(`DynamoDB BatchGetItem left ${keys.length} keys unprocessed.`);
+        }
+        const output = await this.#table.call('BatchGetItem', (doc) =>
+          doc.send(
+            new BatchGetCommand({
+              RequestItems: {
+                [this.#table.name]: { Keys: keys, ProjectionExpression: 'executionId', ConsistentRead: true },
+              },
+            }),
+          ),
+        );
+        for (const item of output.Responses?.[this.#table.name] ?? []) {
+          if (typeof item.executionId === 'string') known.add(item.executionId);
+        }
+        keys = output.UnprocessedKeys?.[this.#table.name]?.Keys ?? [];
+      }
+    }
+    return known;
   }
 
   async loadExecution(executionId: string): Promise<ExecutionState | null> {

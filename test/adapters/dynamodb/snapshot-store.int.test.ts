@@ -38,6 +38,25 @@ function store(options: Partial<ConstructorParameters<typeof DynamoSnapshotStore
 }
 
 describe('Class: DynamoSnapshotStore', () => {
+  it('says which executions were ever recorded, over more ids than one batch takes', async () => {
+    // Prepare: two of 150 ids have a snapshot, one in flight and one ended.
+    const s = store();
+    await s.saveExecution(SHARD, executionState({ executionId: 'known-1' }), [], null);
+    await s.saveExecution(
+      SHARD,
+      executionState({ executionId: 'known-149', status: 'Success', endTime: isoAt(5) }),
+      [],
+      null,
+    );
+    const ids = Array.from({ length: 150 }, (_, i) => `known-${i}`);
+
+    // Act
+    const known = await s.knownExecutions(ids);
+
+    // Assess
+    expect([...known].sort()).toEqual(['known-1', 'known-149']);
+  });
+
   it('deletes a changed step that is absent from the new state, and writes the others', async () => {
     // Prepare: a not-started step kept under one id, which SSM shows under another once started.
     const s = store();
