@@ -4,7 +4,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHintHandler, type HintHandler } from '../lambda/hint-handler';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../sandbox/local-stack';
 import type { NativeEvent, NativeEventOptions } from '../sandbox/native-events';
-import { SsmSimulator } from '../sandbox/ssm-simulator';
 import {
   execution,
   type Harness,
@@ -32,19 +31,14 @@ const context = {
   getRemainingTimeInMillis: () => 30_000,
 } as unknown as Context;
 
-/**
- * SSM's own events for the harness's scenario: a twin of its simulator (same scenario, clock and
- * behaviour, never started) publishes them, each once, by the time they are delivered.
- */
-function nativeEventsOf(h: Harness, options: NativeEventOptions = {}): () => NativeEvent[] {
-  const twin = new SsmSimulator({
-    scenario: h.stack.ssm.scenario,
-    startEpochMs: T0,
-    clock: () => h.now(),
-    behaviour: h.stack.ssm.behaviour,
-    nativeEvents: { account: LOCAL_ACCOUNT, region: LOCAL_REGION, ...options },
-  });
-  return () => twin.takeNativeEvents(h.now());
+/** SSM's own events the stack's simulator delivered by now, each once. */
+function nativeEventsOf(h: Harness): () => NativeEvent[] {
+  return () => h.stack.ssm.takeNativeEvents(h.now());
+}
+
+/** The same events as another account's SSM would send them. */
+function fromAccount(account: string, events: readonly NativeEvent[]): string[] {
+  return events.map((e) => JSON.stringify({ ...e.event, account }));
 }
 
 /** An SQS batch as EventBridge's queue target delivers it: each body the whole event as JSON. */
@@ -103,8 +97,8 @@ function quietLogs(): void {
   }
 }
 
-/** Two sequential runs: e1 of three 10 s steps, e2 of two 10 s steps whose last fails. */
-async function twoRuns(): Promise<Harness> {
+/** Two sequential runs: e1 of three 10 s steps, e2 of two 10 s steps whose last fails; SSM sends its own events. */
+async function twoRuns(nativeEvents: NativeEventOptions): Promise<Harness> {
   return startHarness(
     [
       execution(
@@ -133,7 +127,7 @@ async function twoRuns(): Promise<Harness> {
         ],
       ),
     ],
-    { behaviour: {} },
+    { behaviour: {}, nativeEvents },
   );
 }
 
@@ -141,8 +135,8 @@ describe('Function: createHintHandler over the wire', () => {
   it('sends a hinted execution’s new transitions within the hinted call', async () => {
     // Prepare: a scheduled cycle at 1 s; SSM's events of the changes at 10 s arrive by 12 s.
     quietLogs();
-    harness = await twoRuns();
-    const take = nativeEventsOf(harness, { delaySeconds: [0, 2] });
+    harness = await twoRuns({ delaySeconds: [0, 2] });
+    const take = nativeEventsOf(harness);
     const handle = hintHandlerOn(harness);
     harness.at(1);
     await harness.cycle();
@@ -169,8 +163,8 @@ describe('Function: createHintHandler over the wire', () => {
   it('reads an execution once however many of its events one batch holds', async () => {
     // Prepare
     quietLogs();
-    harness = await twoRuns();
-    const take = nativeEventsOf(harness, { delaySeconds: [0, 0] });
+    harness = await twoRuns({ delaySeconds: [0, 0] });
+    const take = nativeEventsOf(harness);
     const handle = hintHandlerOn(harness);
     harness.at(1);
     await harness.cycle();
@@ -196,8 +190,8 @@ describe('Function: createHintHandler over the wire', () => {
   it('sends nothing twice for duplicate, late and malformed hints', async () => {
     // Prepare: every event delivered twice; the first batch is held back and delivered last (late).
     quietLogs();
-    harness = await twoRuns();
-    const take = nativeEventsOf(harness, { delaySeconds: [0, 1], duplicateRate: 1 });
+    harness = await twoRuns({ delaySeconds: [0, 1], duplicateRate: 1 });
+    const take = nativeEventsOf(harness);
     const handle = hintHandlerOn(harness);
     harness.at(1);
     await harness.cycle();
@@ -237,15 +231,15 @@ describe('Function: createHintHandler over the wire', () => {
   it('drops a hint for another shard without asking SSM', async () => {
     // Prepare
     quietLogs();
-    harness = await twoRuns();
-    const take = nativeEventsOf(harness, { delaySeconds: [0, 0], account: '111122223333' });
+    harness = await twoRuns({ delaySeconds: [0, 0] });
+    const take = nativeEventsOf(harness);
     const handle = hintHandlerOn(harness);
     harness.at(12);
     const hints = take();
     harness.stack.ssm.resetCallCounts();
 
     // Act
-    const response = await handle(batchOf(bodiesOf(hints)), context);
+    const response = await handle(batchOf(fromAccount('111122223333', hints)), context);
 
     // Assess
     expect(hints.length).toBeGreaterThan(0);
@@ -257,8 +251,8 @@ describe('Function: createHintHandler over the wire', () => {
   it('returns the shard’s records while the scheduled cycle holds the lease, and acknowledges the malformed', async () => {
     // Prepare: the scheduled cycle took the lease at 10 s until its timeout at 65 s and is still running.
     quietLogs();
-    harness = await twoRuns();
-    const take = nativeEventsOf(harness, { delaySeconds: [0, 0] });
+    harness = await twoRuns({ delaySeconds: [0, 0] });
+    const take = nativeEventsOf(harness);
     const handle = hintHandlerOn(harness, { leaseWaitMs: 5000 });
     harness.at(1);
     await harness.cycle();
@@ -286,8 +280,8 @@ describe('Function: createHintHandler over the wire', () => {
   it('takes the lease once the scheduled cycle releases it within the wait', async () => {
     // Prepare: the scheduled cycle's lease ends at 14 s; the hint comes at 12 s and waits up to 5 s.
     quietLogs();
-    harness = await twoRuns();
-    const take = nativeEventsOf(harness, { delaySeconds: [0, 0] });
+    harness = await twoRuns({ delaySeconds: [0, 0] });
+    const take = nativeEventsOf(harness);
     const handle = hintHandlerOn(harness, { leaseWaitMs: 5000 });
     harness.at(1);
     await harness.cycle();
@@ -359,11 +353,10 @@ describe('Function: createHintHandler over the wire', () => {
           sequentialSteps(41, 8, 100, 5),
         ),
       ],
-      { behaviour: {} },
+      { behaviour: {}, nativeEvents: { delaySeconds: [0, 20], lossRate: 0.1, duplicateRate: 0.3, seed: 7 } },
     );
     const h = harness;
-    const take = nativeEventsOf(h, { delaySeconds: [0, 20], lossRate: 0.1, duplicateRate: 0.3, seed: 7 });
-    const foreign = nativeEventsOf(h, { delaySeconds: [0, 5], account: '111122223333', seed: 8 });
+    const take = nativeEventsOf(h);
     const handle = hintHandlerOn(h, { leaseWaitMs: 0, schedulePeriodSeconds: 60 });
     let redeliver: { at: number; bodies: string[] }[] = [];
     let message = 0;
@@ -375,9 +368,10 @@ describe('Function: createHintHandler over the wire', () => {
       h.at(t);
       const due = redeliver.filter((r) => r.at <= t);
       redeliver = redeliver.filter((r) => r.at > t);
+      const delivered = take();
       const bodies = [
-        ...bodiesOf(take()),
-        ...bodiesOf(foreign()),
+        ...bodiesOf(delivered),
+        ...fromAccount('111122223333', delivered.slice(0, 1)),
         ...due.flatMap((r) => r.bodies),
         ...(t % 17 === 0 ? ['{"detail-type":"EC2 Automation Step Status-change Notification"}'] : []),
       ];

@@ -5,6 +5,7 @@ import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../../la
 import { createPoller, type Poller } from '../../lambda/poller';
 import type { RecordedEvent } from '../../sandbox/event-recorder';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalStack, startLocalStack } from '../../sandbox/local-stack';
+import type { NativeEventOptions } from '../../sandbox/native-events';
 import { parseScenario, type ScenarioExecution, type ScenarioStep } from '../../sandbox/scenario';
 import type { SsmBehaviour } from '../../sandbox/ssm-behaviour';
 
@@ -33,6 +34,8 @@ export interface HarnessOptions {
   readonly behaviour?: Partial<SsmBehaviour>;
   readonly maxAttempts?: number;
   readonly config?: Partial<PollerConfig>;
+  /** SSM's own events from the simulator (`stack.ssm.takeNativeEvents(now)`). @default none */
+  readonly nativeEvents?: NativeEventOptions;
 }
 
 /** Starts the stack on the scenario (validated like a file) and wires a poller to it. */
@@ -49,6 +52,7 @@ export async function startHarness(
     maxAttempts: options.maxAttempts ?? 3,
     ...(options.throttleTps !== undefined && { throttleTps: options.throttleTps }),
     ...(options.behaviour !== undefined && { behaviour: options.behaviour }),
+    ...(options.nativeEvents !== undefined && { nativeEvents: options.nativeEvents }),
   });
   const poller = createPoller(
     {
