@@ -10,6 +10,7 @@ import type { StepReadStrategy } from '../lambda/core/read-plan';
 import { type CoreCpuFigures, measureCoreCpu } from './core-cpu';
 import { BenchError } from './errors';
 import { allFleets, type Fleet, POLL_INTERVAL_SECONDS } from './fleets';
+import { measureLatency, printLatency } from './latency';
 import { measureFleet, type RunFigures } from './measure';
 
 /** SSM's Describe quota, per API, account and region. */
@@ -280,6 +281,8 @@ async function main(): Promise<void> {
       `${QUOTA_TPS} TPS x ${STALENESS_SECONDS} s / list calls per execution per cycle)); each Describe API has its own quota.\n` +
       `Default bucket: floor(${DEFAULT_BUCKET_TPS} TPS x ${DEFAULT_USABLE_SECONDS} s / (step + list calls per execution per cycle)), one bucket for both APIs.`,
   );
+  // Issue 12: SSM change -> event on the bus, with hints and on the schedule alone (bench/latency.ts).
+  const latency = printLatency(await measureLatency());
 
   const window = (key: string): StrategyFigures | undefined => reports[key]?.window;
   const allRuns = Object.values(reports)
@@ -304,6 +307,7 @@ async function main(): Promise<void> {
       fleets: reports,
       core,
       targets,
+      latency,
     }),
   );
 }

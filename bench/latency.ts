@@ -1,0 +1,624 @@
+// Latency from an SSM change to its event on the bus: hints (SSM's own events) vs the one-minute schedule, on a virtual clock.
+//
+// Three runs of one fleet over the real local stack: every hint delivered, 10% of hints lost, no
+// hints. The Lambda, SQS and network parts around the real poller code are modelled on a virtual
+// clock (see HINT_PATH and CALL_LATENCY_MS, and docs/scaling.md "Latency"); nothing sleeps.
+import { pathToFileURL } from 'node:url';
+import type { Timer } from '../lambda/adapters/token-bucket';
+import {
+  DEFAULT_EVENT_SOURCE,
+  DEFAULT_MAX_ENTRY_BYTES,
+  DEFAULT_SSM_DESCRIBE_TPS,
+} from '../lambda/core/defaults';
+import { DETAIL_TYPES } from '../lambda/core/types';
+import { createHintHandler } from '../lambda/hint-handler';
+import { runPollCycle, SCHEDULE_LEAD_SECONDS } from '../lambda/poll-cycle';
+import { createPoller } from '../lambda/poller';
+import type { RecordedEvent } from '../sandbox/event-recorder';
+import { HintQueue, lambdaContext } from '../sandbox/hint-queue';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalStack, startLocalStack } from '../sandbox/local-stack';
+import type { NativeEventOptions } from '../sandbox/native-events';
+import { rateControlRun, rateControlTargets } from '../sandbox/rate-control';
+import { type Scenario, type ScenarioExecution, type ScenarioStep, scenarioEnd } from '../sandbox/scenario';
+import type { GroundTruthEntry } from '../sandbox/ssm-simulator';
+import { BenchError } from './errors';
+import { benchId, seededRandom } from './fleets';
+
+/** Epoch ms of the fleet's `at: 0`. */
+const LATENCY_T0 = Date.parse('2026-11-25T06:00:00.000Z');
+/** The default schedule: one scheduled cycle a minute. */
+export const SCHEDULE_PERIOD_SECONDS = 60;
+/** Seconds after `at: 0` of the first scheduled cycle: the schedule does not know when runs start. */
+const FIRST_SCHEDULE_SECONDS = 17;
+/** Seconds the run goes on after the fleet's last change, so the schedule settles everything. */
+const SETTLE_SECONDS = 3 * SCHEDULE_PERIOD_SECONDS;
+/** The bench's clock tick: native events are taken and batches formed once a virtual second. */
+const TICK_MS = 1000;
+/** The bus the benchmark's pollers send to (the recorder takes any). */
+const LATENCY_BUS = 'latency-bus';
+
+/**
+ * Virtual time one SDK call takes, from sending to the answer, per service: typical in-region
+ * latencies (SSM's Describe calls are the slow ones). The token bucket's waits come on top.
+ */
+export const CALL_LATENCY_MS: Readonly<Record<'ssm' | 'dynamodb' | 'eventBridge', number>> = {
+  ssm: 120,
+  dynamodb: 10,
+  eventBridge: 40,
+};
+
+/**
+ * The modelled parts of the hint path and of the scheduled invocation, in ms (docs/scaling.md,
+ * "Latency"). SSM → default bus → rule → queue is the native events' own delay (the simulator's
+ * `delaySeconds`, 0–5 s here); then the event source mapping gathers a batch for its batching
+ * window (or until `batchSize` messages), the function is invoked (a cold start the first time),
+ * and the targeted cycle takes the shard's lease, waiting for a running cycle to release it.
+ */
+export const HINT_PATH = {
+  batchingWindowMs: 1000,
+  batchSize: 10,
+  invokeMs: 150,
+  coldStartMs: 1500,
+  /** A hint invocation that finds the lease held waits this long for it (the handler's default). */
+  leaseWaitMs: 10_000,
+  /** Function timeout of the hint function: the lease it takes lasts this long. */
+  timeoutMs: 30_000,
+  /** A record returned as a batch item failure is received again after this (6 x the timeout, as AWS advises). */
+  visibilityTimeoutMs: 180_000,
+  /** The scheduled invocation: EventBridge Scheduler's start, then the function's own. */
+  scheduledInvokeMs: 300,
+  scheduledTimeoutMs: 55_000,
+  /** Kept back from the scheduled function's timeout to publish and save (as the handler does). */
+  deadlineReserveMs: 10_000,
+} as const;
+
+/** The three runs the issue asks for. */
+export const LATENCY_RUNS = {
+  withHints: { delaySeconds: [0, 5], lossRate: 0, seed: 12 },
+  lossyHints: { delaySeconds: [0, 5], lossRate: 0.1, seed: 12 },
+  scheduleOnly: undefined,
+} as const satisfies Record<string, NativeEventOptions | undefined>;
+
+/** A key of {@link LATENCY_RUNS}. */
+export type LatencyRun = keyof typeof LATENCY_RUNS;
+
+/** Figures of one run: seconds from each SSM status change to the first event that tells it. */
+export interface LatencyFigures {
+  readonly p50Seconds: number;
+  readonly p90Seconds: number;
+  readonly p99Seconds: number;
+  /** SSM Describe calls the hinted (targeted) cycles made, per minute of the run. */
+  readonly hintCallsPerMinute: number;
+  readonly maxSeconds: number;
+  readonly meanSeconds: number;
+  /** SSM status changes of steps and executions measured. */
+  readonly changes: number;
+  /** Changes whose own event never came because a later status of the entity came first (collapsed). */
+  readonly collapsed: number;
+  /** Changes no event ever told (neither theirs nor a later one): should be 0. */
+  readonly untold: number;
+  /** SSM Describe calls of the scheduled cycles, per minute. */
+  readonly scheduleCallsPerMinute: number;
+  readonly scheduledCycles: number;
+  readonly hintedCycles: number;
+  /** Native events taken from the queue (duplicates included), and batch items returned for retry. */
+  readonly hintsReceived: number;
+  readonly hintsRetried: number;
+  /** Longest scheduled cycle, virtual seconds. */
+  readonly longestScheduledCycleSeconds: number;
+  /** Per change key, seconds (for comparing runs; not printed). */
+  readonly perChange: Readonly<Record<string, number>>;
+}
+
+/** What {@link measureLatency} reports. */
+export interface LatencyReport {
+  readonly withHints: LatencyFigures;
+  readonly lossyHints: LatencyFigures;
+  readonly scheduleOnly: LatencyFigures;
+  /** Changes told later with 10% of hints lost than with the schedule alone, and the worst excess. */
+  readonly lossyLaterThanScheduleOnly: { readonly changes: number; readonly worstSeconds: number };
+  readonly fleet: { readonly executions: number; readonly steps: number; readonly spanSeconds: number };
+  readonly targets: {
+    readonly withHintsP50AtMost5s: boolean;
+    readonly withHintsP99AtMost15s: boolean;
+    readonly lossyHintsP50AtMost5s: boolean;
+    readonly lossyHintsNeverLaterThanScheduleOnly: boolean;
+    /** Schedule only: every change told within one period plus the longest scheduled cycle and its start. */
+    readonly scheduleOnlyWithinOnePeriodAndACycle: boolean;
+    readonly nothingUntold: boolean;
+  };
+}
+
+/**
+ * The fleet: 36 sequential runs of 3–8 planned steps, each step 2–90 s, a fifth of them failing at
+ * a random step (the steps after it never run), starting over ten minutes; and one rate-control run
+ * of 8 targets, 3 at a time, a quarter failing. Seeded: always the same fleet.
+ */
+export function latencyFleet(): Scenario {
+  const random = seededRandom(0x1a7e);
+  const executions: ScenarioExecution[] = [];
+  for (let n = 1; n <= 36; n++) {
+    const id = benchId('1a7e0000', n);
+    const start = Math.round(random() * 600 * 10) / 10;
+    const count = 3 + Math.floor(random() * 6);
+    const failAt = random() < 0.2 ? Math.floor(random() * count) : -1;
+    let t = start;
+    let ended = false;
+    const steps: ScenarioStep[] = [];
+    for (let i = 0; i < count; i++) {
+      // Mostly short steps, some long ones: 2 s to 90 s, skewed short.
+      const seconds = Math.round((2 + 88 * random() ** 2) * 10) / 10;
+      const stepId = benchId('1a7e5000', n * 100 + i);
+      if (ended) {
+        steps.push({ id: stepId, name: `step${i + 1}`, action: 'aws:runCommand', timeline: [] });
+        continue;
+      }
+      const fails = i === failAt;
+      steps.push({
+        id: stepId,
+        name: `step${i + 1}`,
+        action: i % 3 === 2 ? 'aws:executeScript' : 'aws:runCommand',
+        timeline: [
+          { at: t, status: 'InProgress' },
+          fails
+            ? { at: round1(t + seconds), status: 'Failed', failureMessage: `step${i + 1} failed.` }
+            : { at: round1(t + seconds), status: 'Success' },
+        ],
+      });
+      t = round1(t + seconds);
+      ended = fails;
+    }
+    executions.push({
+      id,
+      documentName: 'Custom-Latency',
+      documentVersion: '1',
+      parentId: null,
+      timeline: [
+        { at: start, status: 'InProgress' },
+        failAt >= 0
+          ? { at: t, status: 'Failed', failureMessage: `Step fails when it is executing.` }
+          : { at: t, status: 'Success' },
+      ],
+      steps,
+    });
+  }
+  executions.push(
+    ...rateControlRun({
+      parentId: benchId('1a7ec000', 1),
+      targets: rateControlTargets(8, 0x1a7e, { minSeconds: 10, maxSeconds: 80, failureRate: 0.25 }),
+      maxConcurrency: 3,
+      startAt: 120,
+    }),
+  );
+  return { name: 'latency fleet', executions };
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+/** SDK middleware that adds `ms` of virtual time to each call, before it goes out. */
+function callLatency(ms: number, advance: (ms: number) => void) {
+  return <A, R>(next: (args: A) => Promise<R>) =>
+    async (args: A): Promise<R> => {
+      advance(ms);
+      return next(args);
+    };
+}
+
+/** Where {@link callLatency} goes in a client's middleware stack. */
+const CALL_LATENCY_STEP = { step: 'initialize', name: 'virtualCallLatency' } as const;
+
+const DESCRIBE_OPERATIONS = ['DescribeAutomationExecutions', 'DescribeAutomationStepExecutions'];
+const describeCalls = (counts: Readonly<Record<string, number>>): number =>
+  DESCRIBE_OPERATIONS.reduce((n, op) => n + (counts[op] ?? 0), 0);
+
+/** The timing of one run and what its cycles did. */
+interface RunLog {
+  scheduledCycles: number;
+  hintedCycles: number;
+  hintsReceived: number;
+  hintsRetried: number;
+  longestScheduledCycleMs: number;
+  scheduledCalls: number;
+  hintCalls: number;
+}
+
+/**
+ * Plays the fleet on the virtual clock: a scheduled cycle every minute, and, with hints, the queue
+ * of native events consumed in batches by the real hint handler. Native events are taken once a
+ * virtual second. Jobs run one at a time, as the shard lease makes the two functions take turns: a
+ * job starts at its due time (invocation included) or, when the other held the lease then, at its
+ * first once-a-second retry after that one ended; a hinted batch due from shortly before the
+ * scheduled cycle (`SCHEDULE_LEAD_SECONDS`) waits for it, as the targeted cycle gives it way; a
+ * hinted batch that would wait longer than the handler's lease wait goes back to the queue.
+ */
+async function play(
+  stack: LocalStack,
+  clock: { now: number },
+  hints: boolean,
+  endsAt: number,
+): Promise<RunLog> {
+  const log: RunLog = {
+    scheduledCycles: 0,
+    hintedCycles: 0,
+    hintsReceived: 0,
+    hintsRetried: 0,
+    longestScheduledCycleMs: 0,
+    scheduledCalls: 0,
+    hintCalls: 0,
+  };
+  const timer: Timer = {
+    now: () => clock.now,
+    sleep: async (ms) => {
+      clock.now += ms;
+    },
+  };
+  const config = {
+    tableName: stack.tableName,
+    eventBusName: LATENCY_BUS,
+    eventSource: DEFAULT_EVENT_SOURCE,
+    historyRetentionDays: 30,
+    maxEntryBytes: DEFAULT_MAX_ENTRY_BYTES,
+    ssmDescribeTps: DEFAULT_SSM_DESCRIBE_TPS,
+  };
+  const target = { account: LOCAL_ACCOUNT, region: LOCAL_REGION };
+  const handler = createHintHandler({
+    env: {
+      TABLE_NAME: stack.tableName,
+      EVENT_BUS_NAME: LATENCY_BUS,
+      SCHEDULE_PERIOD_SECONDS: String(SCHEDULE_PERIOD_SECONDS),
+      AWS_REGION: LOCAL_REGION,
+    },
+    clients: stack.clients,
+    timer,
+    leaseWaitMs: HINT_PATH.leaseWaitMs,
+  });
+  const queue = new HintQueue({
+    batchingWindowMs: HINT_PATH.batchingWindowMs,
+    batchSize: HINT_PATH.batchSize,
+    visibilityTimeoutMs: HINT_PATH.visibilityTimeoutMs,
+  });
+  const calls = (): number => describeCalls(stack.ssm.callCounts());
+  let nextSchedule = LATENCY_T0 + FIRST_SCHEDULE_SECONDS * 1000;
+  let scheduledCold = true;
+  let hintCold = true;
+  let lastJobEnd = LATENCY_T0;
+  let lastScheduledStart: number | undefined;
+  let invocations = 0;
+  /** When a job due at `due` gets the lease: at once, or at a retry after the last job ended. */
+  const leaseFreeFrom = (due: number): number =>
+    lastJobEnd <= due ? due : due + Math.ceil((lastJobEnd - due) / 1000) * 1000;
+
+  while (clock.now < endsAt) {
+    if (hints) queue.push(stack.ssm.takeNativeEvents(clock.now));
+    const scheduledDue =
+      nextSchedule + HINT_PATH.scheduledInvokeMs + (scheduledCold ? HINT_PATH.coldStartMs : 0);
+    const scheduledStart = leaseFreeFrom(scheduledDue);
+    const readyAt = queue.readyAt(clock.now);
+    const hintInvokedAt =
+      readyAt === undefined
+        ? undefined
+        : readyAt + HINT_PATH.invokeMs + (hintCold ? HINT_PATH.coldStartMs : 0);
+    const hintStart = hintInvokedAt === undefined ? undefined : leaseFreeFrom(hintInvokedAt);
+    // From shortly before the next scheduled cycle is due (the last one's start plus the period, as the
+    // targeted cycle reckons it) until that one ran, a targeted cycle gives it way.
+    const hintYields =
+      hintStart !== undefined &&
+      lastScheduledStart !== undefined &&
+      hintStart >= lastScheduledStart + (SCHEDULE_PERIOD_SECONDS - SCHEDULE_LEAD_SECONDS) * 1000;
+
+    if (
+      scheduledStart <= clock.now &&
+      (hintStart === undefined || hintYields || scheduledStart <= hintStart)
+    ) {
+      scheduledCold = false;
+      clock.now = scheduledStart;
+      lastScheduledStart = scheduledStart;
+      const before = calls();
+      const end = scheduledStart + HINT_PATH.scheduledTimeoutMs;
+      // As the scheduled function: a poller per invocation, the lease until its timeout.
+      const poller = createPoller(config, target, { clients: stack.clients, timer });
+      await runPollCycle(poller.deps, {
+        ...poller.options,
+        deadline: end - HINT_PATH.deadlineReserveMs,
+        leaseUntil: end,
+      });
+      log.scheduledCalls += calls() - before;
+      log.scheduledCycles++;
+      log.longestScheduledCycleMs = Math.max(log.longestScheduledCycleMs, clock.now - nextSchedule);
+      lastJobEnd = clock.now;
+      nextSchedule += SCHEDULE_PERIOD_SECONDS * 1000;
+      continue;
+    }
+    if (
+      readyAt !== undefined &&
+      hintInvokedAt !== undefined &&
+      hintStart !== undefined &&
+      !hintYields &&
+      hintStart <= clock.now
+    ) {
+      hintCold = false;
+      const batch = queue.take(readyAt);
+      if (batch === undefined) throw new BenchError('latency: a ready hint batch could not be taken');
+      log.hintsReceived += batch.messages.length;
+      if (hintStart - hintInvokedAt > HINT_PATH.leaseWaitMs) {
+        // The handler would have stood down after its lease wait: the records go back to the queue.
+        const failures = batch.messages.map((m) => ({ itemIdentifier: m.messageId }));
+        log.hintsRetried += queue.settle(
+          batch,
+          { batchItemFailures: failures },
+          hintInvokedAt + HINT_PATH.leaseWaitMs,
+        ).length;
+        continue;
+      }
+      clock.now = hintStart;
+      const before = calls();
+      const context = lambdaContext({
+        functionName: 'step-watch-hints',
+        account: LOCAL_ACCOUNT,
+        region: LOCAL_REGION,
+        timeoutMs: HINT_PATH.timeoutMs,
+        invokedAt: hintInvokedAt,
+        clock: () => clock.now,
+        requestId: `latency-${++invocations}`,
+      });
+      const response = await handler(batch.event, context);
+      log.hintCalls += calls() - before;
+      log.hintedCycles++;
+      log.hintsRetried += queue.settle(batch, response, clock.now).length;
+      lastJobEnd = clock.now;
+      continue;
+    }
+    clock.now = (Math.floor(clock.now / TICK_MS) + 1) * TICK_MS;
+  }
+  return log;
+}
+
+/** The entity a ground-truth entry or an event is about: a step id, or an execution id. */
+function entityOf(entry: Pick<GroundTruthEntry, 'kind' | 'executionId' | 'stepExecutionId'>): string {
+  return entry.kind === 'step' ? `step:${entry.stepExecutionId}` : `execution:${entry.executionId}`;
+}
+
+/**
+ * Seconds from each status change (ground truth) to the first arrival on the bus of an event that
+ * tells it or a later status of the same step or execution (a consumer then knows the change
+ * happened). Events are matched to changes in order, per entity, by status.
+ */
+export function changeLatencies(
+  truth: readonly GroundTruthEntry[],
+  events: readonly RecordedEvent[],
+): { perChange: Map<string, number>; collapsed: number; untold: number } {
+  const changes = new Map<string, GroundTruthEntry[]>();
+  for (const entry of truth) {
+    if (entry.kind === 'alarm') continue;
+    const key = entityOf(entry);
+    changes.set(key, [...(changes.get(key) ?? []), entry]);
+  }
+  const arrivals = new Map<string, { status: string; at: number }[]>();
+  const seen = new Set<string>();
+  for (const event of events) {
+    if (seen.has(event.eventId)) continue;
+    const d = event.detail as {
+      eventId?: string;
+      executionId: string;
+      executionStatus: string;
+      step?: { stepExecutionId: string; status: string } | null;
+    };
+    if (d.eventId !== undefined) {
+      if (seen.has(d.eventId)) continue;
+      seen.add(d.eventId);
+    }
+    const key =
+      event.detailType === DETAIL_TYPES.step && d.step
+        ? `step:${d.step.stepExecutionId}`
+        : event.detailType === DETAIL_TYPES.execution
+          ? `execution:${d.executionId}`
+          : undefined;
+    if (key === undefined) continue;
+    const status = event.detailType === DETAIL_TYPES.step ? (d.step?.status ?? '') : d.executionStatus;
+    arrivals.set(key, [...(arrivals.get(key) ?? []), { status, at: event.receivedAt }]);
+  }
+  const perChange = new Map<string, number>();
+  let collapsed = 0;
+  let untold = 0;
+  for (const [key, list] of changes) {
+    // Which change each arrival tells: the next one, in order, with its status.
+    const told: { index: number; at: number }[] = [];
+    let from = 0;
+    for (const arrival of arrivals.get(key) ?? []) {
+      const index = list.findIndex((c, i) => i >= from && c.status === arrival.status);
+      if (index < 0) continue;
+      told.push({ index, at: arrival.at });
+      from = index + 1;
+    }
+    list.forEach((change, i) => {
+      const first = told.find((t) => t.index >= i);
+      if (first === undefined) {
+        untold++;
+        return;
+      }
+      if (first.index !== i) collapsed++;
+      perChange.set(`${key}#${i}`, Math.max(0, first.at - change.at) / 1000);
+    });
+  }
+  return { perChange, collapsed, untold };
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] ?? 0;
+}
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+/** One run of the fleet with the given native events (none: the schedule alone). */
+export async function measureLatencyRun(
+  scenario: Scenario,
+  nativeEvents: NativeEventOptions | undefined,
+): Promise<LatencyFigures> {
+  const clock = { now: LATENCY_T0 };
+  const stack = await startLocalStack({
+    scenario,
+    startEpochMs: LATENCY_T0,
+    clock: () => clock.now,
+    behaviour: {},
+    ...(nativeEvents !== undefined && { nativeEvents }),
+  });
+  try {
+    const advance = (ms: number): void => {
+      clock.now += ms;
+    };
+    stack.clients.ssm.middlewareStack.add(callLatency(CALL_LATENCY_MS.ssm, advance), CALL_LATENCY_STEP);
+    stack.clients.dynamodb.middlewareStack.add(
+      callLatency(CALL_LATENCY_MS.dynamodb, advance),
+      CALL_LATENCY_STEP,
+    );
+    stack.clients.eventBridge.middlewareStack.add(
+      callLatency(CALL_LATENCY_MS.eventBridge, advance),
+      CALL_LATENCY_STEP,
+    );
+    const endsAt = LATENCY_T0 + (scenarioEnd(scenario) + SETTLE_SECONDS) * 1000;
+    const log = await play(stack, clock, nativeEvents !== undefined, endsAt);
+
+    const { perChange, collapsed, untold } = changeLatencies(
+      stack.ssm.groundTruth(),
+      stack.recorder.events(),
+    );
+    const values = [...perChange.values()].sort((a, b) => a - b);
+    const minutes = (endsAt - LATENCY_T0) / 60_000;
+    return {
+      p50Seconds: round2(percentile(values, 50)),
+      p90Seconds: round2(percentile(values, 90)),
+      p99Seconds: round2(percentile(values, 99)),
+      hintCallsPerMinute: round2(log.hintCalls / minutes),
+      maxSeconds: round2(values.at(-1) ?? 0),
+      meanSeconds: round2(values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)),
+      changes: values.length + untold,
+      collapsed,
+      untold,
+      scheduleCallsPerMinute: round2(log.scheduledCalls / minutes),
+      scheduledCycles: log.scheduledCycles,
+      hintedCycles: log.hintedCycles,
+      hintsReceived: log.hintsReceived,
+      hintsRetried: log.hintsRetried,
+      longestScheduledCycleSeconds: round2(log.longestScheduledCycleMs / 1000),
+      perChange: Object.fromEntries(perChange),
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+/**
+ * Runs `work` with the hint handler's Powertools logs (below errors) and metrics off: they read
+ * `process.env` only, and would bury the bench's output. The variables are put back afterwards.
+ */
+async function quietHandlers<T>(work: () => Promise<T>): Promise<T> {
+  const quiet = { POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' };
+  const saved = Object.fromEntries(Object.keys(quiet).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, quiet);
+  try {
+    return await work();
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+/** Runs the three runs of {@link LATENCY_RUNS} on {@link latencyFleet} and checks the targets. */
+export async function measureLatency(): Promise<LatencyReport> {
+  const scenario = latencyFleet();
+  const [withHints, lossyHints, scheduleOnly] = await quietHandlers(async () => [
+    await measureLatencyRun(scenario, LATENCY_RUNS.withHints),
+    await measureLatencyRun(scenario, LATENCY_RUNS.lossyHints),
+    await measureLatencyRun(scenario, LATENCY_RUNS.scheduleOnly),
+  ]);
+  let later = 0;
+  let worst = 0;
+  for (const [key, seconds] of Object.entries(lossyHints.perChange)) {
+    const alone = scheduleOnly.perChange[key];
+    if (alone === undefined) throw new BenchError(`latency: change ${key} has no schedule-only figure`);
+    if (seconds > alone + 1e-9) {
+      later++;
+      worst = Math.max(worst, seconds - alone);
+    }
+  }
+  const bound = SCHEDULE_PERIOD_SECONDS + scheduleOnly.longestScheduledCycleSeconds;
+  return {
+    withHints,
+    lossyHints,
+    scheduleOnly,
+    lossyLaterThanScheduleOnly: { changes: later, worstSeconds: round2(worst) },
+    fleet: {
+      executions: scenario.executions.length,
+      steps: scenario.executions.reduce((n, e) => n + e.steps.length, 0),
+      spanSeconds: Math.ceil(scenarioEnd(scenario)),
+    },
+    targets: {
+      withHintsP50AtMost5s: withHints.p50Seconds <= 5,
+      withHintsP99AtMost15s: withHints.p99Seconds <= 15,
+      lossyHintsP50AtMost5s: lossyHints.p50Seconds <= 5,
+      lossyHintsNeverLaterThanScheduleOnly: later === 0,
+      scheduleOnlyWithinOnePeriodAndACycle: scheduleOnly.maxSeconds <= bound,
+      nothingUntold: [withHints, lossyHints, scheduleOnly].every((f) => f.untold === 0),
+    },
+  };
+}
+
+/** The figures of one run as the last JSON line carries them. */
+export function latencyJson(
+  figures: LatencyFigures,
+): Pick<LatencyFigures, 'p50Seconds' | 'p90Seconds' | 'p99Seconds' | 'hintCallsPerMinute'> {
+  const { p50Seconds, p90Seconds, p99Seconds, hintCallsPerMinute } = figures;
+  return { p50Seconds, p90Seconds, p99Seconds, hintCallsPerMinute };
+}
+
+/** Prints the latency table; returns the `latency` value of the bench's last JSON line. */
+export function printLatency(report: LatencyReport): Record<LatencyRun, ReturnType<typeof latencyJson>> {
+  const runs = Object.keys(LATENCY_RUNS) as LatencyRun[];
+  const row = (label: string, pick: (f: LatencyFigures) => string): string =>
+    [label.padEnd(36), ...runs.map((r) => pick(report[r]).padStart(22))].join('');
+  console.log(
+    `\nLatency: SSM change -> event on the bus, ${report.fleet.executions} executions (${report.fleet.steps} steps) over ${report.fleet.spanSeconds} s, schedule every ${SCHEDULE_PERIOD_SECONDS} s, virtual clock with ${TICK_MS / 1000} s ticks`,
+  );
+  console.log(
+    [
+      [''.padEnd(36), ...runs.map((r) => r.padStart(22))].join(''),
+      row('p50 / p90 / p99 s', (f) => `${f.p50Seconds}/${f.p90Seconds}/${f.p99Seconds}`),
+      row('mean / max s', (f) => `${f.meanSeconds}/${f.maxSeconds}`),
+      row('changes (collapsed, untold)', (f) => `${f.changes} (${f.collapsed}, ${f.untold})`),
+      row(
+        'SSM calls / min: hinted, scheduled',
+        (f) => `${f.hintCallsPerMinute}, ${f.scheduleCallsPerMinute}`,
+      ),
+      row('cycles: scheduled, hinted', (f) => `${f.scheduledCycles}, ${f.hintedCycles}`),
+      row('hints received (retried)', (f) => `${f.hintsReceived} (${f.hintsRetried})`),
+      row('longest scheduled cycle s', (f) => String(f.longestScheduledCycleSeconds)),
+    ].join('\n'),
+  );
+  console.log(
+    `lossyHints later than scheduleOnly: ${report.lossyLaterThanScheduleOnly.changes} changes (worst +${report.lossyLaterThanScheduleOnly.worstSeconds} s); latency targets ${JSON.stringify(report.targets)}`,
+  );
+  return Object.fromEntries(runs.map((r) => [r, latencyJson(report[r])])) as Record<
+    LatencyRun,
+    ReturnType<typeof latencyJson>
+  >;
+}
+
+// `tsx bench/latency.ts` runs the latency bench alone and prints its JSON last.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  measureLatency()
+    .then((report) => {
+      const latency = printLatency(report);
+      console.log(JSON.stringify({ latency, targets: report.targets }));
+    })
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    });
+}
