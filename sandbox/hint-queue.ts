@@ -81,15 +81,18 @@ export class HintQueue {
 
   /** Adds native events, each as one message (the whole EventBridge event as its body). */
   public push(events: readonly NativeEvent[]): void {
-    for (const native of events) {
-      this.messages.push({
-        messageId: `hint-${++this.sequence}`,
-        body: JSON.stringify(native.event),
-        changedAt: native.changedAt,
-        visibleAt: native.deliverAt,
-        receives: 0,
-      });
-    }
+    for (const native of events)
+      this.pushBody(JSON.stringify(native.event), native.deliverAt, native.changedAt);
+  }
+
+  /**
+   * Adds one message with any body, e.g. one that is not an SSM event at all.
+   *
+   * @param visibleAt - epoch ms from which it can be received
+   * @param changedAt - epoch ms of the change it is about, if any @default visibleAt
+   */
+  public pushBody(body: string, visibleAt: number, changedAt: number = visibleAt): void {
+    this.messages.push({ messageId: `hint-${++this.sequence}`, body, changedAt, visibleAt, receives: 0 });
   }
 
   /** When the next batch is ready, given the messages visible at `now`; undefined when none is. */
