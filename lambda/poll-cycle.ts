@@ -1,8 +1,8 @@
 // One poll cycle, in the order of DESIGN.md: which executions, which steps, diff, record, emit.
 import { catchUp } from './core/catch-up';
 import { diffExecution } from './core/diff';
-import { buildEvents, type EventContext } from './core/events';
 import { ExecutionNotFoundError } from './core/errors';
+import { buildEvents, type EventContext } from './core/events';
 import type { CycleLogger, PollCycleDeps, PollerState, SnapshotStore, UnreadableRecord } from './core/ports';
 import { needsStepRead, planStepReads, type StepReadPlan, type StepReadStrategy } from './core/read-plan';
 import { isFailureStatus } from './core/status';

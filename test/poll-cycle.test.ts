@@ -13,8 +13,8 @@ import type {
   TrackedExecution,
   UnreadableRecord,
 } from '../lambda/core/ports';
-import { isTerminal } from '../lambda/core/status';
 import { isSettled, type StepReadStrategy } from '../lambda/core/read-plan';
+import { isTerminal } from '../lambda/core/status';
 import type { ExecutionState, ExecutionView, OutboxEvent, StepView } from '../lambda/core/types';
 import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../lambda/poll-cycle';
 import { detailOf, EPOCH, executionView, isoAt, stepView } from './helpers/builders';
@@ -78,12 +78,13 @@ class FakeSource implements ExecutionSource {
   async readStepPage(request: StepPageRequest): Promise<StepPage> {
     this.stepPageRequests.push(request);
     this.onStepPage();
-    const { startedAfter, startedBefore, stepExecutionIds } = request.query;
+    const { startedAfter, startedBefore, stepExecutionIds, stepNames } = request.query;
     const ordered = (this.steps.get(request.executionId) ?? []).filter(
       (s) =>
         (startedAfter === undefined || (s.startTime !== null && s.startTime > startedAfter)) &&
         (startedBefore === undefined || (s.startTime !== null && s.startTime < startedBefore)) &&
-        (stepExecutionIds === undefined || stepExecutionIds.includes(s.stepExecutionId)),
+        (stepExecutionIds === undefined || stepExecutionIds.includes(s.stepExecutionId)) &&
+        (stepNames === undefined || stepNames.includes(s.stepName)),
     );
     const offset = Number(request.nextToken ?? '0');
     const end = offset + PAGE_SIZE;

@@ -1,8 +1,8 @@
 // ExecutionSource over SSM's DescribeAutomationExecutions / DescribeAutomationStepExecutions.
 import {
-  AutomationExecutionNotFoundException,
   type AutomationExecutionFilter,
   type AutomationExecutionMetadata,
+  AutomationExecutionNotFoundException,
   DescribeAutomationExecutionsCommand,
   DescribeAutomationStepExecutionsCommand,
   SSMClient,
@@ -261,5 +261,6 @@ function stepFiltersOf(query: StepQuery): StepExecutionFilter[] {
     filters.push({ Key: 'StartTimeBefore', Values: [query.startedBefore] });
   if (query.stepExecutionIds !== undefined)
     filters.push({ Key: 'StepExecutionId', Values: [...query.stepExecutionIds] });
+  if (query.stepNames !== undefined) filters.push({ Key: 'StepName', Values: [...query.stepNames] });
   return filters;
 }

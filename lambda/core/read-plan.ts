@@ -18,6 +18,8 @@ export interface StepQuery {
   readonly startedBefore?: string;
   /** SSM's `StepExecutionId` filter: only these steps (at most {@link FILTER_VALUES_LIMIT}). */
   readonly stepExecutionIds?: readonly string[];
+  /** SSM's `StepName` filter: only steps of these names, started or not (at most {@link FILTER_VALUES_LIMIT}). */
+  readonly stepNames?: readonly string[];
 }
 
 /** How steps are read: the planned window (default), or every page every cycle (for comparison). */

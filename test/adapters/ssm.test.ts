@@ -1,8 +1,8 @@
 // Tests of the SSM adapter over a mocked SSMClient: paging, filters, mapping, skipped records, errors.
 import 'aws-sdk-client-mock-vitest/extend';
 import {
-  AutomationExecutionNotFoundException,
   type AutomationExecutionMetadata,
+  AutomationExecutionNotFoundException,
   DescribeAutomationExecutionsCommand,
   DescribeAutomationStepExecutionsCommand,
   SSMClient,
@@ -126,6 +126,7 @@ describe('Class: SsmExecutionSource', () => {
         startedAfter: '2026-11-25T12:00:00Z',
         startedBefore: '2026-11-25T12:05:00Z',
         stepExecutionIds: ['s-1', 's-2'],
+        stepNames: ['b'],
       },
       nextToken: 'token-1',
     });
@@ -140,6 +141,7 @@ describe('Class: SsmExecutionSource', () => {
         { Key: 'StartTimeAfter', Values: ['2026-11-25T12:00:00Z'] },
         { Key: 'StartTimeBefore', Values: ['2026-11-25T12:05:00Z'] },
         { Key: 'StepExecutionId', Values: ['s-1', 's-2'] },
+        { Key: 'StepName', Values: ['b'] },
       ],
       NextToken: 'token-1',
     });

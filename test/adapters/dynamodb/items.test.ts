@@ -222,7 +222,7 @@ describe('Function: readTracked', () => {
 
 describe('Function: executionItem, stepItem and their readers', () => {
   it('reads snapshots back as they were written', () => {
-    const execution = executionSnapshot({ alarms: ['RunAlarm'], alarmsRaised: 1 });
+    const execution = executionSnapshot({ alarms: ['RunAlarm'], alarmsRaised: 1, settledAfter: isoAt(70) });
     const step = stepSnapshot({ maxAttempts: 2 });
 
     const item = items.executionItem('s', execution, {
