@@ -94,7 +94,6 @@ export function diffExecution(input: DiffInput): DiffResult {
       stepTransitions.push(...transitions);
     }
   }
-  const changedSteps = [...touched];
 
   let executionOrdinal = previousExecution?.transitions ?? 0;
   const statusChanged = previousExecution?.status !== execution.status;
@@ -148,7 +147,7 @@ export function diffExecution(input: DiffInput): DiffResult {
   const changed =
     previousExecution === null ||
     transitions.length > 0 ||
-    changedSteps.length > 0 ||
+    touched.size > 0 ||
     // A first complete read must be stored; later reads that change nothing write nothing.
     (previousExecution.stepsReadAt === null && stepsReadAt !== null) ||
     isSettled(previousExecution) !== isSettled(nextExecution) ||
@@ -156,6 +155,12 @@ export function diffExecution(input: DiffInput): DiffResult {
     previousExecution.endTime !== nextExecution.endTime ||
     previousExecution.startTime !== nextExecution.startTime;
 
+  // Once settled, an execution's snapshots expire with its history: every step is written again so
+  // the store can give it the retention, not only the ones that changed.
+  if (isSettled(nextExecution) && !(previousExecution && isSettled(previousExecution))) {
+    for (const id of nextSteps.keys()) touched.add(id);
+  }
+  const changedSteps = [...touched];
   return { transitions, next: { execution: nextExecution, steps: nextSteps }, changedSteps, changed };
 }
 

@@ -579,4 +579,27 @@ describe('Function: diffExecution with steps not started', () => {
     expect(later.next.execution.settledAfter).toBe(isoAt(70));
     expect(later.changed).toBe(true);
   });
+
+  it('writes every step again once the execution settles, so each gets the retention', () => {
+    const first = diff({
+      steps: [
+        stepView({ stepExecutionId: 'done', stepName: 'done', status: 'Success' }),
+        stepView({ stepExecutionId: 'never', stepName: 'never', status: 'Pending', startTime: null }),
+      ],
+    });
+
+    const ended = diff({
+      execution: executionView({ status: 'Success', endTime: isoAt(5) }),
+      steps: [
+        stepView({ stepExecutionId: 'done', stepName: 'done', status: 'Success' }),
+        stepView({ stepExecutionId: 'never', stepName: 'never', status: 'Pending', startTime: null }),
+      ],
+      previous: first.next,
+      readAt: isoAt(100),
+      visibilityLagSeconds: 60,
+    });
+
+    expect(ended.transitions.map(describeTransition)).toEqual(['execution InProgress->Success']);
+    expect([...ended.changedSteps].sort()).toEqual(['done', 'never']);
+  });
 });
