@@ -1,15 +1,11 @@
 // The Lambda entry point: validates its environment once, wires the adapters, runs one cycle per invocation.
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { type PollerConfig, readConfig } from './config';
-import { DEFAULT_SERVICE_NAME } from './core/defaults';
 import { ConfigError, ServiceError, StepWatchError } from './core/errors';
-import type { CycleLogger } from './core/ports';
-import { METRIC_NAMESPACE, recordCycleMetrics } from './metrics';
+import { recordCycleMetrics } from './metrics';
 import { type CycleSummary, runPollCycle } from './poll-cycle';
 import { createPoller, type PollerClients, type ShardTarget } from './poller';
+import { cycleLoggerOf, powertoolsOf } from './powertools';
 
 /** The schedule's input: `{}` for the function's own account and region, or one shard. */
 export interface PollEvent {
@@ -60,12 +56,7 @@ export function createHandler(options: HandlerOptions = {}): PollHandler {
 
   return async (event, context) => {
     const env = options.env ?? process.env;
-    const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME });
-    const metrics = new Metrics({
-      namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRIC_NAMESPACE,
-      serviceName: env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME,
-    });
-    logger.addContext(context);
+    const { logger, metrics } = powertoolsOf(env, context);
     try {
       config ??= readConfig(env);
       const target = targetOf(event, context, env);
@@ -116,15 +107,6 @@ export function createHandler(options: HandlerOptions = {}): PollHandler {
 
 /** Runs one poll cycle for the shard in the event, configured by `process.env`. */
 export const handler: PollHandler = createHandler();
-
-function cycleLoggerOf(logger: Logger): CycleLogger {
-  // Powertools takes structured extras as LogAttributes; the cycle's extras are plain JSON.
-  return {
-    info: (message, extra) => logger.info(message, (extra ?? {}) as LogAttributes),
-    warn: (message, extra) => logger.warn(message, (extra ?? {}) as LogAttributes),
-    error: (message, extra) => logger.error(message, (extra ?? {}) as LogAttributes),
-  };
-}
 
 function targetOf(
   event: PollEvent | null | undefined,

@@ -1,18 +1,16 @@
 // The hint Lambda: SQS batches of SSM's own aws.ssm events wake one targeted cycle per shard within seconds.
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MetricsInterface } from '@aws-lambda-powertools/metrics/types';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { realTimer, type Timer } from './adapters/token-bucket';
 import { type PollerConfig, readConfig } from './config';
-import { DEFAULT_SERVICE_NAME } from './core/defaults';
 import { ConfigError, StepWatchError } from './core/errors';
 import { coalesceHints, type Hint, hintShardKey, parseHint } from './core/hints';
-import type { CycleLogger } from './core/ports';
-import { METRIC_NAMESPACE, METRICS, recordCycleMetrics } from './metrics';
+import { METRICS, recordCycleMetrics } from './metrics';
 import { type CycleSummary, runPollCycle } from './poll-cycle';
 import { createPoller, type PollerClients, type ShardTarget, shardKey } from './poller';
+import { cycleLoggerOf, powertoolsOf } from './powertools';
 
 /** The hint function's handler: one SQS batch in, the records to redeliver out. */
 export type HintHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -89,12 +87,7 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
 
   return async (event, context) => {
     const env = options.env ?? process.env;
-    const logger = new Logger({ serviceName: env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME });
-    const metrics = new Metrics({
-      namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRIC_NAMESPACE,
-      serviceName: env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME,
-    });
-    logger.addContext(context);
+    const { logger, metrics } = powertoolsOf(env, context);
     try {
       config ??= readHintConfig(env);
       const own = ownShard(context, env);
@@ -181,7 +174,7 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
     const { config, target, executionIds, records, context, logger, metrics } = input;
     const shard = shardKey(target);
     const base = { shard, executionIds: executionIds.length, records: records.length };
-    const log = shardLogger(logger, shard);
+    const log = cycleLoggerOf(logger, { shard });
     try {
       const poller = createPoller(config.poller, target, { clients: options.clients, logger: log, timer });
       const start = timer.now();
@@ -309,14 +302,4 @@ function ownShard(context: Context, env: NodeJS.ProcessEnv): { account: string; 
   }
   if (!region) throw new ConfigError('The function region is missing and AWS_REGION is not set.');
   return { account, region };
-}
-
-function shardLogger(logger: Logger, shard: string): CycleLogger {
-  // Powertools takes structured extras as LogAttributes; the cycle's extras are plain JSON.
-  const extras = (extra?: Record<string, unknown>) => ({ shard, ...(extra ?? {}) }) as LogAttributes;
-  return {
-    info: (message, extra) => logger.info(message, extras(extra)),
-    warn: (message, extra) => logger.warn(message, extras(extra)),
-    error: (message, extra) => logger.error(message, extras(extra)),
-  };
 }
