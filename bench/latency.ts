@@ -55,8 +55,9 @@ export const CALL_LATENCY_MS: Readonly<Record<'ssm' | 'dynamodb' | 'eventBridge'
  * and the targeted cycle takes the shard's lease, waiting for a running cycle to release it.
  */
 export const HINT_PATH = {
+  /** The construct's event source mapping: 1 s batching window, batches of up to 100. */
   batchingWindowMs: 1000,
-  batchSize: 10,
+  batchSize: 100,
   invokeMs: 150,
   coldStartMs: 1500,
   /** A hint invocation that finds the lease held waits this long for it (the handler's default). */
