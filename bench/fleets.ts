@@ -1,5 +1,14 @@
-// Deterministic simulated fleets for the benchmark: sandbox scenarios with fixed ids and a seeded PRNG.
-import type { Scenario, ScenarioExecution, ScenarioStep, StepTimelineEntry } from '../sandbox/scenario';
+// Deterministic simulated fleets for the benchmark, as SSM documents them: fixed ids, a seeded PRNG, future steps planned up front.
+import { rateControlRun, rateControlTargets } from '../sandbox/rate-control';
+import type {
+  ExecutionTimelineEntry,
+  Scenario,
+  ScenarioAlarm,
+  ScenarioExecution,
+  ScenarioStep,
+  StepTimelineEntry,
+} from '../sandbox/scenario';
+import { type SequentialEnding, sequentialRun } from '../sandbox/sequential-runbook';
 
 /** A simulated fleet and when to poll it. */
 export interface Fleet {
@@ -63,6 +72,10 @@ function stepIds(block: string): () => string {
   return () => benchId(block, next++);
 }
 
+/**
+ * A runbook step. With an empty timeline it is planned and never runs (listed `Pending` for good);
+ * every step is planned up front (listed `Pending` until it starts) unless `extra` says otherwise.
+ */
 function plainStep(
   id: string,
   name: string,
@@ -74,8 +87,9 @@ function plainStep(
 }
 
 /**
- * Fleet (a): 200 sequential runbooks of 100 steps, each step 5–60 s, starts staggered 3 s apart,
- * so every runbook is in flight (and 40–80 steps deep) during the measured cycles.
+ * Fleet (a): 200 sequential runbooks of 100 steps, each step 5–60 s, every step listed up front as
+ * `Pending` (so a full listing is two pages from the start); starts staggered 3 s apart. Polled from
+ * minute 10, when every runbook is in flight.
  */
 export function sequentialFleet(): Fleet {
   const random = seededRandom(0xa11ce);
@@ -109,18 +123,53 @@ export function sequentialFleet(): Fleet {
   }
   return {
     key: 'a',
-    title: '200 sequential runbooks x 100 steps (5-60 s each)',
+    title: '200 sequential runbooks x 100 planned steps (5-60 s each)',
     scenario: { name: 'bench-a-sequential', executions },
-    firstPollAt: 30 * 60,
-    cycles: 8,
+    firstPollAt: 10 * 60,
+    cycles: 4,
   };
 }
 
 /**
- * Steps of a rate-controlled runbook: `count` target steps, at most `slots` at once; a step starts
- * when a slot frees. Returns the steps in start order and when the last one ends.
+ * Fleet (b): 20 rate-control runs (`rateControlRun`) of 1,000 targets each, `MaxConcurrency` 50:
+ * the parent lists one `aws:executeAutomation` step per target up front, each target runs as a child
+ * execution of two planned steps for 30–150 s (1% fail: the child's second step stays `Pending`);
+ * parents start 2 s apart. Polled from 240 s; by the measured cycle, at 300 s, every parent's first
+ * 50 children have ended and the rest no longer start in step: each parent runs 50, starts and ends
+ * about 33 a minute and still has about 850 targets `Pending`. About 1,000 children are in flight, so
+ * a cycle is heavy (about 1,700 executions to read) and one measured cycle after the warm-up keeps
+ * the run short.
  */
-function rateControlledSteps(options: {
+export function rateControlledFleet(): Fleet {
+  const executions: ScenarioExecution[] = [];
+  for (let i = 0; i < 20; i++) {
+    executions.push(
+      ...rateControlRun({
+        parentId: benchId('eb000000', i + 1),
+        targets: rateControlTargets(1000, 0xb0b + i, { minSeconds: 30, maxSeconds: 150, failureRate: 0.01 }),
+        maxConcurrency: 50,
+        startAt: i * 2,
+        documentName: 'Bench-PatchFleetRateControlled',
+        documentVersion: '4',
+      }),
+    );
+  }
+  return {
+    key: 'b',
+    title: '20 rate-control runs x 1,000 targets (child executions), 50 concurrent (30-150 s each)',
+    scenario: { name: 'bench-b-rate-controlled', executions },
+    firstPollAt: 240,
+    cycles: 2,
+  };
+}
+
+/**
+ * Steps of a parallel runbook: `count` planned target steps, at most `slots` at once; a step starts
+ * when a slot frees. One step (`retried`, 1-based) is retried: it stays `InProgress` across its
+ * attempts (SSM keeps one record), `retryAfter` seconds longer than the others. Returns the steps in
+ * plan order and when the last one ends.
+ */
+function parallelSteps(options: {
   random: () => number;
   nextStep: () => string;
   start: number;
@@ -128,8 +177,8 @@ function rateControlledSteps(options: {
   slots: number;
   minSeconds: number;
   maxSeconds: number;
-  /** Step numbers (1-based) that fail once, wait `retryAfter` seconds, and succeed on a retry. */
-  retried?: ReadonlyMap<number, number>;
+  retried: number;
+  retryAfter: number;
 }): { steps: ScenarioStep[]; end: number } {
   const free: number[] = Array.from({ length: options.slots }, () => options.start);
   const steps: ScenarioStep[] = [];
@@ -139,81 +188,210 @@ function rateControlledSteps(options: {
     let slot = 0;
     for (let s = 1; s < free.length; s++) if ((free[s] ?? 0) < (free[slot] ?? 0)) slot = s;
     const begin = free[slot] ?? options.start;
-    const retryAfter = options.retried?.get(j + 1);
+    const retried = j + 1 === options.retried;
     let end = tenths(begin + between(options.random, options.minSeconds, options.maxSeconds));
-    const timeline: StepTimelineEntry[] = [{ at: begin, status: 'InProgress' }];
-    if (retryAfter === undefined) {
-      timeline.push({ at: end, status: 'Success' });
-    } else {
-      const retryAt = tenths(end + retryAfter);
-      timeline.push(
-        { at: end, status: 'Failed', failureMessage: 'Step timed out on the target; retrying.' },
-        { at: retryAt, status: 'InProgress', failureMessage: null },
-      );
-      end = tenths(retryAt + between(options.random, options.minSeconds, options.maxSeconds));
-      timeline.push({ at: end, status: 'Success' });
-    }
+    if (retried) end = tenths(end + options.retryAfter);
     free[slot] = end;
     last = Math.max(last, end);
     steps.push(
-      plainStep(options.nextStep(), `patchTarget`, 'aws:runCommand', timeline, {
-        maxAttempts: retryAfter === undefined ? 1 : 2,
-        onFailure: 'Continue',
-        isCritical: false,
-        inputs: { InstanceId: `i-${String(j + 1).padStart(17, '0')}` },
-      }),
+      plainStep(
+        options.nextStep(),
+        `target${j + 1}`,
+        'aws:runCommand',
+        [
+          { at: begin, status: 'InProgress' },
+          { at: end, status: 'Success' },
+        ],
+        {
+          maxAttempts: retried ? 3 : 1,
+          onFailure: 'Continue',
+          isCritical: false,
+          inputs: { InstanceId: `i-${String(j + 1).padStart(17, '0')}` },
+        },
+      ),
     );
   }
-  // SSM lists steps by start time; keep the scenario in that order too.
-  steps.sort((x, y) => (x.timeline[0]?.at ?? 0) - (y.timeline[0]?.at ?? 0));
   return { steps, end: last };
 }
 
 /**
- * Fleet (b): 20 rate-controlled runbooks of 1,000 target steps, at most 50 at once (a step starts
- * when a slot frees), each target step 30–150 s; starts staggered 20 s apart.
+ * A deployment runbook with a child: prepare ×4, `runChild` (`aws:executeAutomation`, a child of
+ * 6–10 planned steps), an `aws:loop` whose iterations are steps made while running (same name, new
+ * id, not listed before they start), `verifyDeployment` with `MaxAttempts` 3 (one record that stays
+ * `InProgress` across attempts), an approval on every fourth, then `switchTraffic` and `cleanup`, and
+ * an `onCancel` step `rollback`. Endings: every fifth fails at `switchTraffic`; every seventh fails
+ * `verifyDeployment` after its last attempt; every tenth is cancelled by an alarm during
+ * `switchTraffic` (its `rollback` runs); steps after the end stay `Pending` for good, and so does
+ * `rollback` where nothing was cancelled.
  */
-export function rateControlledFleet(): Fleet {
-  const random = seededRandom(0xb0b);
-  const nextStep = stepIds('5b000000');
-  const executions: ScenarioExecution[] = [];
-  for (let i = 0; i < 20; i++) {
-    const start = i * 20;
-    const { steps, end } = rateControlledSteps({
-      random,
-      nextStep,
-      start,
-      count: 1000,
-      slots: 50,
-      minSeconds: 30,
-      maxSeconds: 150,
-    });
-    executions.push({
-      id: benchId('eb000000', i + 1),
-      documentName: 'Bench-PatchFleetRateControlled',
-      documentVersion: '4',
-      parentId: null,
-      timeline: [
-        { at: start, status: 'InProgress' },
-        { at: end, status: 'Success' },
-      ],
-      steps,
-    });
-  }
-  return {
-    key: 'b',
-    title: '20 rate-controlled runbooks x 1,000 target steps, 50 concurrent (30-150 s each)',
-    scenario: { name: 'bench-b-rate-controlled', executions },
-    firstPollAt: 12 * 60,
-    cycles: 8,
+function deployment(
+  i: number,
+  random: () => number,
+  nextStep: () => string,
+  executionId: () => string,
+): ScenarioExecution[] {
+  const parentId = executionId();
+  const start = tenths(i * 23 + random() * 10);
+  const timeline: ExecutionTimelineEntry[] = [{ at: start, status: 'InProgress' }];
+  const steps: ScenarioStep[] = [];
+  const dynamic: ScenarioStep[] = [];
+  let t = start;
+  let ended = false;
+  const ran = (name: string, action: string, entries: StepTimelineEntry[], extra = {}): void => {
+    steps.push(plainStep(nextStep(), name, action, ended ? [] : entries, extra));
   };
+  const sequential = (name: string, min: number, max: number): void => {
+    const end = tenths(t + between(random, min, max));
+    ran(name, 'aws:executeScript', [
+      { at: t, status: 'InProgress' },
+      { at: end, status: 'Success' },
+    ]);
+    if (!ended) t = end;
+  };
+  for (let j = 0; j < 4; j++) sequential(`prepare${j + 1}`, 5, 40);
+
+  // The child execution, run by an aws:executeAutomation step that lasts as long as the child.
+  const childId = executionId();
+  const childStart = tenths(t + 1);
+  let ct = childStart;
+  const childSteps: ScenarioStep[] = [];
+  for (let j = 0; j < 6 + (i % 5); j++) {
+    const end = tenths(ct + between(random, 3, 45));
+    childSteps.push(
+      plainStep(nextStep(), `childStep${j + 1}`, 'aws:executeAwsApi', [
+        { at: ct, status: 'InProgress' },
+        { at: end, status: 'Success' },
+      ]),
+    );
+    ct = end;
+  }
+  const child: ScenarioExecution = {
+    id: childId,
+    documentName: 'Bench-ChildDeploy',
+    documentVersion: '2',
+    parentId,
+    timeline: [
+      { at: childStart, status: 'InProgress' },
+      { at: ct, status: 'Success' },
+    ],
+    steps: childSteps,
+  };
+  const childEnd = tenths(ct + 1);
+  ran('runChild', 'aws:executeAutomation', [
+    { at: t, status: 'InProgress', outputs: { ExecutionId: [childId] } },
+    { at: childEnd, status: 'Success', outputs: { ExecutionId: [childId], Status: ['Success'] } },
+  ]);
+  t = childEnd;
+
+  // aws:loop: each iteration a step made while running (same name, a new id, not listed before).
+  const iterations = 3 + (i % 6);
+  for (let k = 0; k < iterations; k++) {
+    const end = tenths(t + between(random, 4, 25));
+    dynamic.push(
+      plainStep(
+        nextStep(),
+        'checkHealth',
+        'aws:executeAwsApi',
+        [
+          { at: t, status: 'InProgress' },
+          { at: end, status: 'Success' },
+        ],
+        { plannedUpFront: false },
+      ),
+    );
+    t = end;
+  }
+
+  // MaxAttempts 3: one record, InProgress across the attempts (a wait of 5, 75 or 140 s between).
+  const attempts = tenths(between(random, 5, 30) + ([5, 75, 140][i % 3] ?? 5) + between(random, 5, 30));
+  const verifyFails = i % 7 === 5;
+  ran(
+    'verifyDeployment',
+    'aws:executeScript',
+    [
+      { at: t, status: 'InProgress' },
+      verifyFails
+        ? {
+            at: tenths(t + attempts),
+            status: 'Failed',
+            failureMessage: 'Step verifyDeployment failed maximum allowed times.',
+          }
+        : { at: tenths(t + attempts), status: 'Success' },
+    ],
+    { maxAttempts: 3 },
+  );
+  t = tenths(t + attempts);
+  if (verifyFails) {
+    timeline.push({ at: t, status: 'Failed', failureMessage: 'Step verifyDeployment failed.' });
+    ended = true;
+  }
+
+  // Every fourth runbook waits for an approval.
+  if (i % 4 === 1) {
+    const approved = tenths(t + between(random, 30, 200));
+    ran('approve', 'aws:approve', [
+      { at: t, status: 'Waiting' },
+      { at: approved, status: 'Success' },
+    ]);
+    if (!ended) {
+      timeline.push({ at: t, status: 'Waiting' }, { at: approved, status: 'InProgress' });
+      t = approved;
+    }
+  }
+
+  const alarms: ScenarioAlarm[] = [];
+  let rollback: StepTimelineEntry[] = [];
+  if (!ended && i % 5 === 3) {
+    // switchTraffic fails; the run fails, cleanup never runs.
+    const failed = tenths(t + between(random, 5, 30));
+    ran('switchTraffic', 'aws:executeAwsApi', [
+      { at: t, status: 'InProgress' },
+      { at: failed, status: 'Failed', failureMessage: 'AccessDenied on elb:ModifyListener.' },
+    ]);
+    timeline.push({ at: failed, status: 'Failed', failureMessage: 'Step switchTraffic failed.' });
+    ended = true;
+  } else if (!ended && i % 10 === 6) {
+    // An alarm goes to ALARM during switchTraffic: SSM cancels the run and its onCancel step runs.
+    const alarmAt = tenths(t + between(random, 3, 20));
+    const rolledBack = tenths(alarmAt + between(random, 10, 40));
+    alarms.push({ at: alarmAt, name: 'Bench-5xxRate', state: 'ALARM' });
+    ran('switchTraffic', 'aws:executeAwsApi', [
+      { at: t, status: 'InProgress' },
+      { at: alarmAt, status: 'Cancelled' },
+    ]);
+    rollback = [
+      { at: alarmAt, status: 'InProgress' },
+      { at: rolledBack, status: 'Success' },
+    ];
+    timeline.push({ at: alarmAt, status: 'Cancelling' }, { at: tenths(rolledBack + 1), status: 'Cancelled' });
+    ended = true;
+  } else {
+    sequential('switchTraffic', 5, 30);
+  }
+  sequential('cleanup', 5, 30);
+  if (timeline.at(-1)?.status === 'InProgress') timeline.push({ at: t, status: 'Success' });
+  steps.push(plainStep(nextStep(), 'rollback', 'aws:executeAwsApi', rollback, { onFailure: 'Continue' }));
+
+  const parent: ScenarioExecution = {
+    id: parentId,
+    documentName: 'Bench-Deploy',
+    documentVersion: '7',
+    parentId: null,
+    timeline,
+    ...(alarms.length > 0 && { alarms }),
+    // Planned steps in plan order; the loop's iterations where the loop sits (they list by start).
+    steps: [...steps.slice(0, 5), ...dynamic, ...steps.slice(5)],
+  };
+  return [parent, child];
 }
 
 /**
- * Fleet (c), mixed: 40 deployment runbooks with a child execution, an `aws:loop` (repeated step names,
- * new ids), a retried step and an approval wait, some failing; 4 parallel runbooks of 200 steps with
- * 60 at once (more open steps than one page) and a retry long after newer steps started; and 60
- * short runs, most starting and ending between two polls.
+ * Fleet (c), mixed, as SSM documents it: 40 deployment runbooks (see `deployment`: a child
+ * execution, an `aws:loop`, a retried step, approvals, failures and an alarm cancel leaving steps
+ * `Pending`); 2 parallel runbooks of 200 planned steps with 60 at once (more open steps than one
+ * page) and one step retried for minutes; 2 rate-control runs of 150 targets, 10 at once, that stop
+ * after 3 failed targets (the rest stay `Pending`); and 60 short runs of 1–3 planned steps, most
+ * starting and ending between two polls, some failing or cancelled with steps left `Pending`.
  */
 export function mixedFleet(): Fleet {
   const random = seededRandom(0xc0ffee);
@@ -222,140 +400,11 @@ export function mixedFleet(): Fleet {
   let nextExecution = 1;
   const executionId = (): string => benchId('ec000000', nextExecution++);
 
-  for (let i = 0; i < 40; i++) {
-    const parentId = executionId();
-    const start = tenths(i * 23 + random() * 10);
-    const steps: ScenarioStep[] = [];
-    const parentTimeline: { at: number; status: string; failureMessage?: string }[] = [
-      { at: start, status: 'InProgress' },
-    ];
-    let t = start;
-    const sequential = (name: string, min: number, max: number): void => {
-      const end = tenths(t + between(random, min, max));
-      steps.push(
-        plainStep(nextStep(), name, 'aws:executeScript', [
-          { at: t, status: 'InProgress' },
-          { at: end, status: 'Success' },
-        ]),
-      );
-      t = end;
-    };
-    for (let j = 0; j < 4; j++) sequential(`prepare${j + 1}`, 5, 40);
+  for (let i = 0; i < 40; i++) executions.push(...deployment(i, random, nextStep, executionId));
 
-    // A child execution, run by an aws:executeAutomation step that lasts as long as the child.
-    const childId = executionId();
-    const childStart = tenths(t + 1);
-    let ct = childStart;
-    const childSteps: ScenarioStep[] = [];
-    for (let j = 0; j < 6 + (i % 5); j++) {
-      const end = tenths(ct + between(random, 3, 45));
-      childSteps.push(
-        plainStep(nextStep(), `childStep${j + 1}`, 'aws:executeAwsApi', [
-          { at: ct, status: 'InProgress' },
-          { at: end, status: 'Success' },
-        ]),
-      );
-      ct = end;
-    }
-    executions.push({
-      id: childId,
-      documentName: 'Bench-ChildDeploy',
-      documentVersion: '2',
-      parentId,
-      timeline: [
-        { at: childStart, status: 'InProgress' },
-        { at: ct, status: 'Success' },
-      ],
-      steps: childSteps,
-    });
-    const childEnd = tenths(ct + 1);
-    steps.push(
-      plainStep(nextStep(), 'runChild', 'aws:executeAutomation', [
-        { at: t, status: 'InProgress' },
-        { at: childEnd, status: 'Success', outputs: { ExecutionId: [childId] } },
-      ]),
-    );
-    t = childEnd;
-
-    // An aws:loop: the same step name, a new step id per iteration.
-    const iterations = 3 + (i % 6);
-    for (let k = 0; k < iterations; k++) sequential('checkHealth', 4, 25);
-
-    // A retried step (MaxAttempts 3): fails, waits, runs again and succeeds.
-    const retryGap = [5, 75, 140][i % 3] ?? 5;
-    const failAt = tenths(t + between(random, 5, 30));
-    const retryAt = tenths(failAt + retryGap);
-    const doneAt = tenths(retryAt + between(random, 5, 30));
-    steps.push(
-      plainStep(
-        nextStep(),
-        'verifyDeployment',
-        'aws:executeScript',
-        [
-          { at: t, status: 'InProgress' },
-          {
-            at: failAt,
-            status: 'Failed',
-            failureMessage: 'Health check returned 503.',
-            failureDetails: { FailureStage: 'InputValidation', FailureType: 'Verification' },
-          },
-          { at: retryAt, status: 'InProgress', failureMessage: null, failureDetails: null },
-          { at: doneAt, status: 'Success' },
-        ],
-        { maxAttempts: 3 },
-      ),
-    );
-    t = doneAt;
-
-    // Every fourth runbook waits for an approval.
-    if (i % 4 === 1) {
-      const approved = tenths(t + between(random, 30, 200));
-      parentTimeline.push({ at: t, status: 'Waiting' }, { at: approved, status: 'InProgress' });
-      steps.push(
-        plainStep(nextStep(), 'approve', 'aws:approve', [
-          { at: t, status: 'Waiting' },
-          { at: approved, status: 'Success' },
-        ]),
-      );
-      t = approved;
-    }
-
-    // Every fifth runbook fails on its last step; the others finish with two more steps.
-    if (i % 5 === 3) {
-      const failed = tenths(t + between(random, 5, 30));
-      steps.push(
-        plainStep(
-          nextStep(),
-          'switchTraffic',
-          'aws:executeAwsApi',
-          [
-            { at: t, status: 'InProgress' },
-            { at: failed, status: 'Failed', failureMessage: 'AccessDenied on elb:ModifyListener.' },
-          ],
-          { alarms: [{ at: tenths(t + 1), name: 'Bench-5xxRate', state: 'ALARM' }] },
-        ),
-      );
-      parentTimeline.push({ at: failed, status: 'Failed', failureMessage: 'Step switchTraffic failed.' });
-    } else {
-      sequential('switchTraffic', 5, 30);
-      sequential('cleanup', 5, 30);
-      parentTimeline.push({ at: t, status: 'Success' });
-    }
-    executions.push({
-      id: parentId,
-      documentName: 'Bench-Deploy',
-      documentVersion: '7',
-      parentId: null,
-      timeline: parentTimeline,
-      steps,
-    });
-  }
-
-  // Parallel runbooks: 60 steps at once, so the open steps span more than one page; one target of
-  // each fails and is retried long after newer targets started.
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 2; i++) {
     const start = tenths(60 + i * 90);
-    const { steps, end } = rateControlledSteps({
+    const { steps, end } = parallelSteps({
       random,
       nextStep,
       start,
@@ -363,7 +412,8 @@ export function mixedFleet(): Fleet {
       slots: 60,
       minSeconds: 20,
       maxSeconds: 240,
-      retried: new Map([[10 + i, 150 + 30 * i]]),
+      retried: 10 + i,
+      retryAfter: 150 + 30 * i,
     });
     executions.push({
       id: executionId(),
@@ -378,38 +428,48 @@ export function mixedFleet(): Fleet {
     });
   }
 
-  // Short runs: 1–3 steps, 3–40 s in all, starting anywhere; most start and end between two polls.
+  for (let i = 0; i < 2; i++) {
+    executions.push(
+      ...rateControlRun({
+        parentId: executionId(),
+        targets: rateControlTargets(150, 0xc0c0 + i, { minSeconds: 20, maxSeconds: 240, failureRate: 0.05 }),
+        maxConcurrency: 10,
+        maxErrors: 3,
+        startAt: 150 + i * 200,
+        documentName: 'Bench-RestartFleet',
+      }),
+    );
+  }
+
+  // Short runs: 1–3 steps of 1–13 s, starting anywhere; every eleventh fails at its last step and
+  // every thirteenth is cancelled at its first (later steps stay Pending).
   for (let i = 0; i < 60; i++) {
-    const start = tenths(70 + random() * 1500);
-    let t = start;
-    const steps: ScenarioStep[] = [];
     const count = 1 + (i % 3);
-    for (let j = 0; j < count; j++) {
-      const end = tenths(t + between(random, 1, 13));
-      steps.push(
-        plainStep(nextStep(), `quick${j + 1}`, 'aws:executeAwsApi', [
-          { at: t, status: 'InProgress' },
-          { at: end, status: i % 11 === 0 && j === count - 1 ? 'Failed' : 'Success' },
-        ]),
-      );
-      t = end;
-    }
-    executions.push({
-      id: executionId(),
-      documentName: 'Bench-QuickTag',
-      documentVersion: '1',
-      parentId: null,
-      timeline: [
-        { at: start, status: 'InProgress' },
-        { at: t, status: i % 11 === 0 ? 'Failed' : 'Success' },
-      ],
-      steps,
-    });
+    const ending: SequentialEnding =
+      i % 11 === 0
+        ? { kind: 'failure', atStep: Math.max(0, count - 2) }
+        : i % 13 === 4
+          ? { kind: 'cancel', atStep: 0 }
+          : { kind: 'success' };
+    executions.push(
+      sequentialRun({
+        executionId: executionId(),
+        steps: Array.from({ length: count }, (_, j) => ({
+          name: `quick${j + 1}`,
+          action: 'aws:executeAwsApi',
+        })),
+        ending,
+        startAt: tenths(70 + random() * 1500),
+        stepSeconds: between(random, 1, 13),
+        documentName: 'Bench-QuickTag',
+      }),
+    );
   }
 
   return {
     key: 'c',
-    title: 'mixed: 40 deploys with children, loops, retries, approvals; 4 parallel x 200; 60 short runs',
+    title:
+      'mixed: 40 deploys with children, loops, retries, approvals; 2 parallel x 200; 2 rate-control x 150; 60 short runs',
     scenario: { name: 'bench-c-mixed', executions },
     firstPollAt: 60,
     cycles: 28,
