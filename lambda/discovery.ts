@@ -6,7 +6,7 @@ import type {
   SnapshotStore,
   TrackedExecution,
 } from './core/ports';
-import { FILTER_VALUES_LIMIT } from './core/read-plan';
+import { FILTER_VALUES_LIMIT, isoSecondsFloor } from './core/read-plan';
 import type { ExecutionView, StepView } from './core/types';
 
 /** Settings of discovery. */
@@ -219,8 +219,4 @@ function timeOf(iso: string | null): number {
 /** SSM's AutomationExecutionId is 36 characters. */
 function isExecutionId(value: string): boolean {
   return /^[0-9a-zA-Z-]{36}$/.test(value);
-}
-
-function isoSecondsFloor(ms: number): string {
-  return `${new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19)}Z`;
 }

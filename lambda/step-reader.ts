@@ -4,6 +4,7 @@ import {
   byIds,
   FILTER_VALUES_LIMIT,
   isNotStarted,
+  isPlannedStepKey,
   mayStillChange,
   type StepQuery,
   type StepReadPlan,
@@ -59,7 +60,7 @@ export async function readPlannedSteps(
   const listedAll = plan.queries.some(
     (q) => !q.startedAfter && !q.startedBefore && !q.stepExecutionIds && !q.stepNames,
   );
-  const unseen = new Set(alsoIds.filter((id) => !seen.has(id) && !id.startsWith('planned:')));
+  const unseen = new Set(alsoIds.filter((id) => !seen.has(id) && !isPlannedStepKey(id)));
   if (!listedAll && previous) {
     for (const step of previous.steps.values()) {
       if (mayStillChange(step) && !seen.has(step.stepExecutionId)) unseen.add(step.stepExecutionId);

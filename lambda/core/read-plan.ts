@@ -82,8 +82,15 @@ export function isNotStarted(step: { readonly status: string; readonly startTime
  * a runbook. When the step starts it gets its id and takes over this entry.
  */
 export function plannedStepKey(stepName: string): string {
-  return `planned:${stepName}`;
+  return `${PLANNED_PREFIX}${stepName}`;
 }
+
+/** Whether a key is one {@link plannedStepKey} made, not an id SSM gave (so no id filter finds it). */
+export function isPlannedStepKey(key: string): boolean {
+  return key.startsWith(PLANNED_PREFIX);
+}
+
+const PLANNED_PREFIX = 'planned:';
 
 /**
  * Whether a step, as the snapshot has it, can still change while the execution runs: it started and
@@ -234,7 +241,8 @@ function coverOlderAndTail(
   return queries;
 }
 
-function isoSecondsFloor(ms: number): string {
+/** An ISO 8601 time in whole seconds, at or before `ms`: the form SSM's start-time filters take. */
+export function isoSecondsFloor(ms: number): string {
   return `${new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19)}Z`;
 }
 
