@@ -10,15 +10,12 @@ import { SsmExecutionSource } from './adapters/ssm';
 import { type Timer, TokenBucket } from './adapters/token-bucket';
 import type { PollerConfig } from './config';
 import { ServiceError } from './core/errors';
+import type { ShardTarget } from './core/organization';
 import type { CycleLogger, PollCycleDeps } from './core/ports';
 import type { PollCycleOptions } from './poll-cycle';
 
 /** The (account, region) a poller watches; a role to assume when it is another account. */
-export interface ShardTarget {
-  readonly account: string;
-  readonly region: string;
-  readonly roleArn?: string;
-}
+export type { ShardTarget };
 
 /** A wired poller: what `runPollCycle` takes, and its call counters. */
 export interface Poller {

@@ -17,3 +17,12 @@ export const MIN_ENTRY_BYTES = 4096;
 
 /** SSM Describe calls a second the poller allows itself (`SSM_DESCRIBE_TPS`), below SSM's quota of about 3. */
 export const DEFAULT_SSM_DESCRIBE_TPS = 2;
+
+/** Name of the read-only role the poller assumes in each member account of an Organization. */
+export const DEFAULT_MEMBER_ROLE_NAME = 'ssm-step-watch-reader';
+
+/** Seconds the dispatcher keeps the Organization's account list in the table (`ACCOUNT_CACHE_SECONDS`). */
+export const DEFAULT_ACCOUNT_CACHE_SECONDS = 300;
+
+/** Seconds between two scheduled poll cycles of a shard (`POLL_PERIOD_SECONDS`): the schedule's rate. */
+export const DEFAULT_POLL_PERIOD_SECONDS = 60;

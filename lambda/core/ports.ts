@@ -1,4 +1,5 @@
 // The ports the poll cycle needs (adapters in lambda/adapters implement them), its logger and its clock.
+import type { OrgAccount, OrganizationScope } from './organization';
 import type { StepQuery } from './read-plan';
 import type { ExecutionState, ExecutionView, OutboxEvent, StepView } from './types';
 
@@ -165,4 +166,13 @@ export interface PollCycleDeps {
   /** Waits between PutEvents retries and between looks at a lease another poller holds. @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
   readonly logger?: CycleLogger;
+}
+
+/** Where the accounts of an Organization are listed (AWS Organizations). */
+export interface AccountSource {
+  /**
+   * Every account of the Organization, or of the scope's OUs (at any depth) when it names some, in
+   * any state; pages internally.
+   */
+  listAccounts(scope: OrganizationScope): Promise<OrgAccount[]>;
 }
