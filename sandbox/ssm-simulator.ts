@@ -928,14 +928,12 @@ export class SsmSimulator {
           CurrentAction: current?.action,
           FailureMessage: state.fields.failureMessage,
           TargetParameterName: execution.targetParameterName,
-          Targets: execution.targets?.map((target) => ({ Key: target.key, Values: target.values })),
-          ResolvedTargets:
-            execution.resolvedTargets === undefined
-              ? undefined
-              : {
-                  ParameterValues: execution.resolvedTargets.parameterValues,
-                  Truncated: execution.resolvedTargets.truncated,
-                },
+          // A plain run shows empty targets, as in the aws-cli example output.
+          Targets: (execution.targets ?? []).map((target) => ({ Key: target.key, Values: target.values })),
+          ResolvedTargets: {
+            ParameterValues: execution.resolvedTargets?.parameterValues ?? [],
+            Truncated: execution.resolvedTargets?.truncated ?? false,
+          },
           MaxConcurrency: execution.maxConcurrency,
           MaxErrors: execution.maxErrors,
           AutomationType: 'Local',

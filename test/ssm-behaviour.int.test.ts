@@ -710,11 +710,11 @@ describe('Switch startTimeFilter (U6: whether StartTimeAfter keeps an item that 
           .flatMap((r) => r.input.Filters?.find((f) => f.Key === 'StartTimeAfter')?.Values ?? []);
       expect(startedAfter('DescribeAutomationStepExecutions')).toContain('2026-11-25T12:01:40Z');
       expect(startedAfter('DescribeAutomationExecutions')).toContain('2026-11-25T12:01:40Z');
-      // An exclusive listing leaves execution 2 out, so it is asked for by id. Six step reads: each
-      // execution's reads, and one more for execution 2 once a late step would have shown up.
+      // An exclusive listing leaves execution 2 out, so it is asked for by id. Five step reads: each
+      // execution's reads; the read after each end lists every step started, which settles it.
       expect(h.stack.ssm.callCounts()).toEqual({
         DescribeAutomationExecutions: startTimeFilter === 'exclusive' ? 8 : 7,
-        DescribeAutomationStepExecutions: 6,
+        DescribeAutomationStepExecutions: 5,
       });
     },
   );
@@ -757,6 +757,65 @@ describe('Switch visibilityLagSeconds (U7: a step shows up late, older than step
       // Assess
       expect(transitionsOf(harness.events()).filter((t) => t.startsWith('step:0011'))).toEqual([
         'step:0011:Pending>Success',
+      ]);
+      expect(await harness.poller.deps.store.listTracked(harness.poller.options.shard)).toEqual([]);
+    },
+  );
+
+  it.each([
+    [
+      'one step per target of a rate-control run',
+      { targetParameterName: 'InstanceId', maxConcurrency: '2' },
+      { action: 'aws:executeAutomation' },
+    ],
+    ['a loop iteration', {}, { name: 'step19', action: 'aws:loop' }],
+  ] as const)(
+    'emits %s that SSM lists only once it shows up, after the end',
+    async (_what, executionExtra, lateExtra) => {
+      // Prepare: step 11 is not listed up front and shows up nearly the whole lag after its start
+      // at 185 s; the run ends at 200 s, so the read after the end cannot see it.
+      harness = await startHarness(
+        [
+          execution(
+            1,
+            [
+              [0, 'InProgress'],
+              [200, 'Success'],
+            ],
+            [
+              step(
+                19,
+                [
+                  [0, 'InProgress'],
+                  [180, 'Success'],
+                ],
+                { action: lateExtra.action },
+              ),
+              step(
+                11,
+                [
+                  [185, 'InProgress'],
+                  [199, 'Success'],
+                ],
+                { plannedUpFront: false, ...lateExtra },
+              ),
+            ],
+            executionExtra,
+          ),
+        ],
+        { behaviour: { visibilityLagSeconds: MAX_VISIBILITY_LAG_SECONDS } },
+      );
+
+      // Act
+      for (const t of [5, 100, 205, 265, 325]) {
+        harness.at(t);
+        await harness.cycle();
+      }
+
+      // Assess: the read after the end lists no step as not started, yet SSM may add steps to this
+      // run, so it waits out the lag and sees step 11.
+      expect(transitionsOf(harness.events()).filter((t) => t.startsWith('step:0011'))).toEqual([
+        'step:0011:null>Success',
       ]);
       expect(await harness.poller.deps.store.listTracked(harness.poller.options.shard)).toEqual([]);
     },

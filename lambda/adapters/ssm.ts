@@ -187,7 +187,28 @@ export function toExecutionView(raw: AutomationExecutionMetadata): ExecutionView
     endTime: isoOf(raw.ExecutionEndTime),
     failureMessage: raw.FailureMessage ?? null,
     triggeredAlarms: alarmsOf(raw.TriggeredAlarms),
+    addsSteps: addsSteps(raw),
   };
+}
+
+/**
+ * Whether SSM may add steps to this execution while it runs instead of listing them all up front:
+ * rate control (one step per target), multi-account runs, change requests and interactive runs.
+ * SSM shows a plain run with `Targets: []` and empty `ResolvedTargets` (aws-cli example output).
+ */
+function addsSteps(raw: AutomationExecutionMetadata): boolean {
+  return (
+    raw.TargetParameterName !== undefined ||
+    (raw.Targets?.length ?? 0) > 0 ||
+    (raw.TargetMaps?.length ?? 0) > 0 ||
+    (raw.ResolvedTargets?.ParameterValues?.length ?? 0) > 0 ||
+    raw.MaxConcurrency !== undefined ||
+    raw.AutomationType === 'CrossAccount' ||
+    raw.TargetLocationsURL !== undefined ||
+    raw.AutomationSubtype === 'ChangeRequest' ||
+    (raw.Runbooks?.length ?? 0) > 0 ||
+    (raw.Mode !== undefined && raw.Mode !== 'Auto')
+  );
 }
 
 /**

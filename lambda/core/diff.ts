@@ -126,7 +126,7 @@ export function diffExecution(input: DiffInput): DiffResult {
     ? null
     : previousExecution !== null && isTerminal(previousExecution.status) && previousExecution.settledAfter
       ? previousExecution.settledAfter
-      : settleTime(execution, input);
+      : settleTime(execution, input, nextSteps);
   const nextExecution: ExecutionSnapshot = {
     executionId: execution.executionId,
     documentName: execution.documentName,
@@ -239,10 +239,40 @@ function countFailures(steps: ReadonlyMap<string, StepSnapshot>): number {
  * yet at the read after it (or, for a step SSM made while running, not listed at all). Without an
  * end time from SSM, the read that saw the execution ended stands in for it.
  */
-function settleTime(execution: ExecutionView, input: DiffInput): string {
+function settleTime(
+  execution: ExecutionView,
+  input: DiffInput,
+  steps: ReadonlyMap<string, StepSnapshot>,
+): string {
   const end = Date.parse(execution.endTime ?? input.readAt);
-  return new Date(end + (input.visibilityLagSeconds ?? 0) * 1000).toISOString();
+  const lag = couldHideSteps(execution, input, steps) ? (input.visibilityLagSeconds ?? 0) : 0;
+  return new Date(end + lag * 1000).toISOString();
 }
+
+/**
+ * Whether a complete read after the end may still miss a step SSM shows late. SSM lists a runbook's
+ * future steps up front, so a step started but not yet visible still shows as not started: a read
+ * after the end that lists no step as not started has seen every step, unless SSM adds steps while
+ * the execution runs (loop iterations, one step per target of a rate-control or multi-account run),
+ * which it may list only once visible. Anything short of that proof waits out the lag.
+ */
+function couldHideSteps(
+  execution: ExecutionView,
+  input: DiffInput,
+  steps: ReadonlyMap<string, StepSnapshot>,
+): boolean {
+  if (!input.stepsComplete || execution.endTime === null || input.readAt < execution.endTime) return true;
+  if (execution.addsSteps !== false) return true;
+  const names = new Set<string>();
+  for (const step of steps.values()) {
+    if (isNotStarted(step) || names.has(step.stepName)) return true;
+    names.add(step.stepName);
+  }
+  return input.steps.some((step) => step.action === LOOP_ACTION);
+}
+
+/** The action whose iterations SSM lists as steps of their own, made while the loop runs. */
+const LOOP_ACTION = 'aws:loop';
 
 /** The snapshot of a step listed but not started: no transition counted yet. */
 function plannedSnapshot(step: StepView): StepSnapshot {

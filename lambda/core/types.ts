@@ -27,6 +27,12 @@ export interface ExecutionView {
   readonly endTime: string | null;
   readonly failureMessage: string | null;
   readonly triggeredAlarms: readonly AlarmState[];
+  /**
+   * Whether SSM may add steps while the execution runs, so not all of them are listed up front:
+   * rate control (`Targets`, `TargetMaps`, `MaxConcurrency`) or a multi-account run. Unknown
+   * (absent) counts as yes.
+   */
+  readonly addsSteps?: boolean;
 }
 
 /** One step execution as SSM describes it now. Times are ISO 8601 UTC strings. */

@@ -320,6 +320,10 @@ describe('Function: toExecutionView', () => {
       ExecutionEndTime: new Date('2026-01-01T10:05:30.250Z'),
       FailureMessage: 'Step failed',
       TriggeredAlarms: [{ Name: 'HighCPU', State: 'ALARM' }],
+      Mode: 'Auto',
+      Targets: [],
+      ResolvedTargets: { ParameterValues: [], Truncated: false },
+      AutomationType: 'Local',
     });
 
     expect(view).toEqual({
@@ -332,7 +336,29 @@ describe('Function: toExecutionView', () => {
       endTime: '2026-01-01T10:05:30.250Z',
       failureMessage: 'Step failed',
       triggeredAlarms: [{ name: 'HighCPU', state: 'ALARM' }],
+      addsSteps: false,
     });
+  });
+
+  it.each([
+    ['rate control by parameter', { TargetParameterName: 'InstanceId' }],
+    ['rate control by tags', { Targets: [{ Key: 'tag:Env', Values: ['prod'] }] }],
+    ['rate control by target maps', { TargetMaps: [{ InstanceId: ['i-1'] }] }],
+    ['resolved targets', { ResolvedTargets: { ParameterValues: ['i-1'], Truncated: false } }],
+    ['a concurrency limit', { MaxConcurrency: '10' }],
+    ['a multi-account run', { AutomationType: 'CrossAccount' as const }],
+    ['target locations', { TargetLocationsURL: 'https://example.com/locations' }],
+    ['a change request', { AutomationSubtype: 'ChangeRequest' as const }],
+    ['change request runbooks', { Runbooks: [{ DocumentName: 'AWS-RestartEC2Instance' }] }],
+    ['an interactive run', { Mode: 'Interactive' as const }],
+  ])('says SSM may add steps to an execution with %s', (_what, fields) => {
+    const view = toExecutionView({
+      AutomationExecutionId: 'e-1',
+      AutomationExecutionStatus: 'InProgress',
+      ...fields,
+    });
+
+    expect(view.addsSteps).toBe(true);
   });
 
   it('fills missing optional fields with null or empty values', () => {
@@ -346,6 +372,7 @@ describe('Function: toExecutionView', () => {
       endTime: null,
       failureMessage: null,
       triggeredAlarms: [],
+      addsSteps: false,
     });
   });
 

@@ -580,6 +580,31 @@ describe('Function: diffExecution with steps not started', () => {
     expect(later.changed).toBe(true);
   });
 
+  it('settles at once an ended execution whose read after the end lists every step started, when SSM adds none', () => {
+    const done = (id: string, name = id) =>
+      stepView({ stepExecutionId: id, stepName: name, status: 'Success', endTime: isoAt(4) });
+    const settle = (overrides: Partial<DiffInput>) =>
+      diff({
+        execution: executionView({ status: 'Success', endTime: isoAt(5), addsSteps: false }),
+        steps: [done('a'), done('b')],
+        readAt: isoAt(8),
+        visibilityLagSeconds: 60,
+        ...overrides,
+      }).next.execution.settledAfter;
+
+    expect(settle({})).toBe(isoAt(5));
+    // Each of these could hide a step that SSM shows late: wait out the lag.
+    expect(settle({ steps: [done('a'), pending()] })).toBe(isoAt(65));
+    expect(settle({ execution: executionView({ status: 'Success', endTime: isoAt(5) }) })).toBe(isoAt(65));
+    expect(
+      settle({ execution: executionView({ status: 'Success', endTime: isoAt(5), addsSteps: true }) }),
+    ).toBe(isoAt(65));
+    expect(settle({ steps: [done('a'), stepView({ ...done('b'), action: 'aws:loop' })] })).toBe(isoAt(65));
+    expect(settle({ steps: [done('a', 'loop'), done('b', 'loop')] })).toBe(isoAt(65));
+    expect(settle({ stepsComplete: false })).toBe(isoAt(65));
+    expect(settle({ readAt: isoAt(4) })).toBe(isoAt(65));
+  });
+
   it('writes every step again once the execution settles, so each gets the retention', () => {
     const first = diff({
       steps: [

@@ -250,6 +250,8 @@ describe('Class: SsmSimulator', () => {
         Mode: 'Auto',
         CurrentStepName: 'runChild',
         CurrentAction: 'aws:executeAutomation',
+        Targets: [],
+        ResolvedTargets: { ParameterValues: [], Truncated: false },
         AutomationType: 'Local',
         TriggeredAlarms: [{ Name: 'PatchHealth', State: 'UNKNOWN' }],
       });
