@@ -664,6 +664,18 @@ export class SsmSimulator {
     return this.server.stop();
   }
 
+  /**
+   * Serves one request as the simulator's own endpoint would (failures answered as SSM errors),
+   * without starting it: for one server that routes to many simulators (`sandbox/multi-account.ts`).
+   */
+  public async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      await this.serve(req, res);
+    } catch (error) {
+      if (!res.headersSent && !res.destroyed) sendFailure(res, error, 'InternalServerError');
+    }
+  }
+
   /** Replaces the scenario (same start time and clock). @throws {@link ScenarioError} */
   public setScenario(scenario: Scenario): void {
     this.currentScenario = parseScenario(scenario);
