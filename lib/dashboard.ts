@@ -2,6 +2,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS } from '../lambda/metrics';
@@ -21,7 +22,43 @@ export interface StepWatchDashboardProps {
    * @default - no dead-letter widget
    */
   readonly dlq?: IQueue;
+  /**
+   * The fan-out (organization or several shards): per-shard staleness, the work queue and the worst
+   * shards from the poll function's logs.
+   *
+   * @default - no shard widgets
+   */
+  readonly fanOut?: StepWatchDashboardFanOut;
 }
+
+/** What the dashboard shows of the fan-out. */
+export interface StepWatchDashboardFanOut {
+  /** The work queue: messages waiting and the age of the oldest. */
+  readonly queue: IQueue;
+  /** The work items that failed five times. */
+  readonly deadLetterQueue: IQueue;
+  /** The poll function's log group: each cycle logs `shard` and `stalenessSeconds`. */
+  readonly pollLogGroup: ILogGroup;
+}
+
+/**
+ * Per-shard metrics of the fan-out: the poll function records `shardStaleness` once per cycle (no
+ * shard dimension, for cost), the dispatcher the other two once per run.
+ */
+export const SHARD_METRICS = {
+  shardStaleness: 'ShardStalenessSeconds',
+  shardStalenessMax: 'ShardStalenessMaxSeconds',
+  staleShards: 'StaleShards',
+} as const;
+
+/** The Logs Insights query of the worst shards: the stalest first, by the cycles' own log lines. */
+export const WORST_SHARDS_QUERY = [
+  'fields shard, stalenessSeconds',
+  'filter ispresent(stalenessSeconds) and ispresent(shard)',
+  'stats max(stalenessSeconds) as worstSeconds, avg(stalenessSeconds) as meanSeconds, count(*) as cycles by shard',
+  'sort worstSeconds desc',
+  'limit 20',
+].join(' | ');
 
 /** Aggregation period of every widget. */
 const PERIOD = Duration.minutes(5);
@@ -125,6 +162,7 @@ export class StepWatchDashboard extends Construct {
         },
       ),
     );
+    if (props.fanOut) this.addShardWidgets(props.fanOut, metric, graph);
     if (props.dlq) {
       this.dashboard.addWidgets(
         graph('Dead letters', [
@@ -137,7 +175,65 @@ export class StepWatchDashboard extends Construct {
       );
     }
   }
+
+  /** The fan-out's row: staleness across shards, stale shards, the work queue and the worst shards. */
+  private addShardWidgets(fanOut: StepWatchDashboardFanOut, metric: MetricOf, graph: GraphOf): void {
+    const max = cloudwatch.Stats.MAXIMUM;
+    this.dashboard.addWidgets(
+      graph(
+        'Shard staleness',
+        [
+          metric(SHARD_METRICS.shardStaleness, cloudwatch.Stats.p(50), 'Staleness p50 (s)'),
+          metric(SHARD_METRICS.shardStaleness, cloudwatch.Stats.p(99), 'Staleness p99 (s)'),
+          metric(SHARD_METRICS.shardStaleness, max, 'Staleness max (s)'),
+          metric(SHARD_METRICS.shardStalenessMax, max, 'Stalest shard at dispatch (s)'),
+        ],
+        { right: [metric(SHARD_METRICS.staleShards, max, 'Shards older than two periods')] },
+      ),
+      graph(
+        'Work queue',
+        [
+          fanOut.queue.metricApproximateNumberOfMessagesVisible({
+            period: PERIOD,
+            statistic: max,
+            label: 'Work items waiting',
+          }),
+          fanOut.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: PERIOD,
+            statistic: max,
+            label: 'Work items dead-lettered',
+          }),
+        ],
+        {
+          right: [
+            fanOut.queue.metricApproximateAgeOfOldestMessage({
+              period: PERIOD,
+              statistic: max,
+              label: 'Age of oldest work item (s)',
+            }),
+          ],
+        },
+      ),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.LogQueryWidget({
+        title: 'Worst shards (stalest first)',
+        logGroupNames: [fanOut.pollLogGroup.logGroupName],
+        queryString: WORST_SHARDS_QUERY,
+        view: cloudwatch.LogQueryVisualizationType.TABLE,
+        width: 24,
+        height: 6,
+      }),
+    );
+  }
 }
+
+type MetricOf = (metricName: string, statistic: string, label: string) => cloudwatch.Metric;
+type GraphOf = (
+  title: string,
+  left: cloudwatch.IMetric[],
+  options?: Partial<cloudwatch.GraphWidgetProps>,
+) => cloudwatch.GraphWidget;
 
 function validate(props: StepWatchDashboardProps): void {
   const { namespace, serviceName } = props;

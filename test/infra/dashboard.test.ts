@@ -5,15 +5,21 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_NAMESPACE, METRICS } from '../../lambda/metrics';
-import { StepWatchDashboard, type StepWatchDashboardProps } from '../../lib/dashboard';
+import {
+  SHARD_METRICS,
+  StepWatchDashboard,
+  type StepWatchDashboardProps,
+  WORST_SHARDS_QUERY,
+} from '../../lib/dashboard';
 import { StepWatchConfigError } from '../../lib/errors';
 
 interface Widget {
   type: string;
-  properties: { title?: string; metrics?: unknown[][]; markdown?: string };
+  properties: { title?: string; metrics?: unknown[][]; markdown?: string; query?: string; view?: string };
 }
 
 /** The dashboard body with CloudFormation tokens (Fn::Join parts, Refs) written out as JSON, then parsed. */
@@ -38,7 +44,12 @@ describe('Construct: StepWatchDashboard', () => {
   });
 
   /** Synthesizes one stack in its own App (an App synthesizes once), its assembly under the temp dir. */
-  function synth(id: string, overrides: Partial<StepWatchDashboardProps> = {}, withDlq = true): Template {
+  function synth(
+    id: string,
+    overrides: Partial<StepWatchDashboardProps> = {},
+    withDlq = true,
+    withFanOut = false,
+  ): Template {
     const app = new App({ outdir: join(outdir, id) });
     const stack = new Stack(app, id);
     const fn = new lambda.Function(stack, 'Poller', {
@@ -51,6 +62,13 @@ describe('Construct: StepWatchDashboard', () => {
       namespace: METRIC_NAMESPACE,
       serviceName: 'ssm-step-watch',
       ...(withDlq && { dlq: new sqs.Queue(stack, 'Dlq') }),
+      ...(withFanOut && {
+        fanOut: {
+          queue: new sqs.Queue(stack, 'WorkQueue'),
+          deadLetterQueue: new sqs.Queue(stack, 'WorkDlq'),
+          pollLogGroup: new logs.LogGroup(stack, 'PollLogs'),
+        },
+      }),
       ...overrides,
     });
     return Template.fromStack(stack);
@@ -106,6 +124,59 @@ describe('Construct: StepWatchDashboard', () => {
     const { widgets } = bodyOf(synth('NoDlq', {}, false));
     expect(widgets.map((w) => w.properties.title)).not.toContain('Dead letters');
     expect(JSON.stringify(widgets)).not.toContain('AWS/SQS');
+  });
+
+  it('adds no shard widget without the fan-out', () => {
+    const text = JSON.stringify(bodyOf(synth('NoFanOut')));
+    for (const name of Object.values(SHARD_METRICS)) expect(text).not.toContain(name);
+    expect(text).not.toContain('"type":"log"');
+  });
+
+  it('graphs shard staleness p50, p99 and max, the stalest shard and the stale shards in the fan-out', () => {
+    // Prepare
+    const { widgets } = bodyOf(synth('FanOut', {}, true, true));
+    const staleness = widgets.find((w) => w.properties.title === 'Shard staleness');
+
+    // Assess
+    const metrics = (staleness?.properties.metrics ?? []).map((m) => [
+      m[1],
+      (m.at(-1) as { stat?: string }).stat,
+    ]);
+    expect(metrics).toEqual([
+      ['ShardStalenessSeconds', 'p50'],
+      ['ShardStalenessSeconds', 'p99'],
+      ['ShardStalenessSeconds', 'Maximum'],
+      ['ShardStalenessMaxSeconds', 'Maximum'],
+      ['StaleShards', 'Maximum'],
+    ]);
+    for (const m of staleness?.properties.metrics ?? []) {
+      expect(m.slice(0, 4)).toEqual([METRIC_NAMESPACE, m[1], 'service', 'ssm-step-watch']);
+    }
+  });
+
+  it('graphs the work queue depth, the age of its oldest item and its dead letters', () => {
+    const { widgets } = bodyOf(synth('Queue', {}, true, true));
+    const queue = widgets.find((w) => w.properties.title === 'Work queue');
+    expect(queue?.properties.metrics?.map((m) => [m[0], m[1]])).toEqual([
+      ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
+      ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
+      ['AWS/SQS', 'ApproximateAgeOfOldestMessage'],
+    ]);
+  });
+
+  it("tables the worst shards from the poll function's logs, stalest first", () => {
+    // Prepare
+    const { widgets } = bodyOf(synth('Worst', {}, true, true));
+    const log = widgets.find((w) => w.type === 'log');
+
+    // Assess
+    expect(log?.properties.title).toBe('Worst shards (stalest first)');
+    expect(log?.properties.view).toBe('table');
+    // The log group's name is a Ref to it, written out as TOKEN by bodyOf.
+    expect(log?.properties.query).toBe(`SOURCE 'TOKEN' | ${WORST_SHARDS_QUERY}`);
+    expect(WORST_SHARDS_QUERY).toMatch(
+      /stats max\(stalenessSeconds\) as worstSeconds.* by shard \| sort worstSeconds desc/,
+    );
   });
 
   it('uses the namespace and service it is given', () => {
