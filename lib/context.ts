@@ -1,7 +1,7 @@
 // Turns CDK context (cdk.json defaults, `-c key=value` overrides) into StepWatch stack props.
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { StepWatchConfigError } from './errors';
-import type { StepWatchLogLevel, StepWatchProps } from './step-watch';
+import type { StepWatchLogLevel, StepWatchOrganization, StepWatchProps } from './step-watch';
 
 /** The context keys bin/app.ts reads; docs/deploy.md has a table of them. */
 export const CONTEXT_KEYS = [
@@ -12,6 +12,13 @@ export const CONTEXT_KEYS = [
   'historyRetentionDays',
   'archiveRetentionDays',
   'regions',
+  'organization',
+  'organizationalUnits',
+  'accounts',
+  'excludeAccounts',
+  'memberRoleName',
+  'callAs',
+  'maxConcurrency',
   'ssmDescribeTps',
   'maxEntryBytes',
   'reservedConcurrency',
@@ -77,6 +84,36 @@ function optionalFlag(read: ContextReader, key: ContextKey): boolean | undefined
   throw new StepWatchConfigError(`context ${key} must be true or false; got '${value}'.`);
 }
 
+/** Keys that only mean something with `organization=true`. */
+const ORGANIZATION_KEYS = [
+  'organizationalUnits',
+  'accounts',
+  'excludeAccounts',
+  'memberRoleName',
+  'callAs',
+] as const satisfies readonly ContextKey[];
+
+/**
+ * `organization=true`: `regions` are the organization's regions, and the organization keys apply.
+ * Without it, `regions` are shards of this account and the organization keys must be empty.
+ */
+function organization(read: ContextReader, regions: string[] | undefined): StepWatchOrganization | undefined {
+  if (!flag(read, 'organization')) {
+    const stray = ORGANIZATION_KEYS.find((key) => list(read, key) !== undefined);
+    if (stray !== undefined)
+      throw new StepWatchConfigError(`context ${stray} applies only with organization=true.`);
+    return undefined;
+  }
+  return {
+    regions: regions ?? [],
+    organizationalUnits: list(read, 'organizationalUnits'),
+    accounts: list(read, 'accounts'),
+    excludeAccounts: list(read, 'excludeAccounts'),
+    memberRoleName: text(read, 'memberRoleName'),
+    callAs: text(read, 'callAs')?.toUpperCase() as StepWatchOrganization['callAs'],
+  };
+}
+
 /**
  * Builds the stack name and StepWatch props from context. Unset keys leave the construct's defaults;
  * the construct validates the values and names the prop in its message.
@@ -100,6 +137,7 @@ export function stepWatchPropsFromContext(read: ContextReader): StepWatchContext
       : undefined;
   const notify = flag(read, 'notifications') || emails !== undefined || slack !== undefined;
   const regions = list(read, 'regions');
+  const org = organization(read, regions);
 
   const props: StepWatchProps = {
     schedule: text(read, 'schedule'),
@@ -107,7 +145,9 @@ export function stepWatchPropsFromContext(read: ContextReader): StepWatchContext
     eventSource: text(read, 'eventSource'),
     historyRetention: number(read, 'historyRetentionDays'),
     archiveRetention: number(read, 'archiveRetentionDays'),
-    shards: regions?.map((region) => ({ region })),
+    shards: org ? undefined : regions?.map((region) => ({ region })),
+    organization: org,
+    maxConcurrency: number(read, 'maxConcurrency'),
     ssmDescribeTps: number(read, 'ssmDescribeTps'),
     maxEntryBytes: number(read, 'maxEntryBytes'),
     reservedConcurrency: number(read, 'reservedConcurrency'),

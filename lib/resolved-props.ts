@@ -11,6 +11,7 @@ import {
   DEFAULT_EVENT_SOURCE,
   DEFAULT_HISTORY_RETENTION_DAYS,
   DEFAULT_MAX_ENTRY_BYTES,
+  DEFAULT_MEMBER_ROLE_NAME,
   DEFAULT_SERVICE_NAME,
   DEFAULT_SSM_DESCRIBE_TPS,
   MIN_ENTRY_BYTES,
@@ -19,7 +20,7 @@ import { FAILURE_STATUSES } from '../lambda/core/status';
 import { METRIC_NAMESPACE } from '../lambda/metrics';
 import { StepWatchConfigError } from './errors';
 import type { StepWatchNotificationProps, StepWatchSlackProps } from './notifications';
-import type { StepWatchLogLevel, StepWatchProps, StepWatchShard } from './step-watch';
+import type { StepWatchLogLevel, StepWatchOrganization, StepWatchProps, StepWatchShard } from './step-watch';
 
 /** The shortest and longest schedule period the poller supports. */
 const MIN_PERIOD = Duration.minutes(1);
@@ -27,11 +28,20 @@ const MAX_PERIOD = Duration.hours(1);
 /** EventBridge's PutEvents entry limit since 2026; the classic limit is 256 KB. */
 const MAX_ENTRY_BYTES_LIMIT = 1_048_576;
 const LOG_LEVELS: readonly StepWatchLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+/** The SQS event source's `maxConcurrency` limits. */
+const MIN_MAX_CONCURRENCY = 2;
+const MAX_MAX_CONCURRENCY = 1000;
+/** Poll cycles at once in the fan-out when `maxConcurrency` is left out. */
+const DEFAULT_MAX_CONCURRENCY = 20;
+const CALL_AS: ReadonlyArray<ResolvedOrganization['callAs']> = ['SELF', 'DELEGATED_ADMIN'];
 
 const RATE_EXPRESSION = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours)\s*\)$/;
 const EVENT_BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+/** Organizations' parent ids: the root (`r-…`) or an OU (`ou-…-…`). */
+const PARENT_ID = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const SLACK_WORKSPACE_ID = /^[0-9A-Z]{1,255}$/;
 const SLACK_CHANNEL_ID = /^[A-Za-z0-9]{1,255}$/;
@@ -53,6 +63,16 @@ export interface ResolvedNotifications {
   readonly topicKey: IKey | undefined;
 }
 
+/** The organization settings after validation and defaults. */
+export interface ResolvedOrganization {
+  readonly regions: readonly string[];
+  readonly organizationalUnits: readonly string[] | undefined;
+  readonly accounts: readonly string[] | undefined;
+  readonly excludeAccounts: readonly string[] | undefined;
+  readonly memberRoleName: string;
+  readonly callAs: 'SELF' | 'DELEGATED_ADMIN';
+}
+
 /** Every StepWatch setting, validated, with its default applied. */
 export interface ResolvedStepWatchProps {
   readonly period: Duration;
@@ -63,9 +83,19 @@ export interface ResolvedStepWatchProps {
   readonly shards: readonly StepWatchShard[];
   /** True when the caller listed no shards: one schedule, input `{}`. */
   readonly ownShardOnly: boolean;
+  /** The organization to poll, when `organization` is set (`shards` is then `[]`). */
+  readonly organization: ResolvedOrganization | undefined;
+  /**
+   * True with `organization` or more than one shard: one schedule invokes a dispatcher that queues one
+   * work item per shard for the poll function.
+   */
+  readonly fanOut: boolean;
+  /** Poll cycles at once in the fan-out (the event source's `maxConcurrency`). */
+  readonly maxConcurrency: number;
   readonly ssmDescribeTps: number;
   readonly maxEntryBytes: number;
-  readonly reservedConcurrency: number;
+  /** Reserved concurrency of the function; undefined in the fan-out, which reserves nothing. */
+  readonly reservedConcurrency: number | undefined;
   readonly logRetention: RetentionDays;
   readonly logLevel: StepWatchLogLevel;
   readonly serviceName: string;
@@ -183,6 +213,82 @@ function resolveShards(
   return shards;
 }
 
+/** A literal list of strings each matching `pattern`, or the first bad item named in one sentence. */
+function checkList(
+  name: string,
+  values: readonly string[] | undefined,
+  valid: (value: string) => boolean,
+  what: string,
+  whenEmpty: string,
+): readonly string[] | undefined {
+  if (values === undefined) return undefined;
+  if (!Array.isArray(values) || values.length === 0)
+    fail(`${name} must list ${whenEmpty}; got ${show(values)}.`);
+  const seen = new Map<string, number>();
+  values.forEach((value, i) => {
+    if (typeof value !== 'string' || (isLiteral(value) && !valid(value))) {
+      fail(`${name}[${i}] must be ${what}; got ${show(value)}.`);
+    }
+    const earlier = seen.get(value);
+    if (earlier !== undefined)
+      fail(`${name} must not list one value twice; ${name}[${i}] repeats ${name}[${earlier}].`);
+    seen.set(value, i);
+  });
+  return values;
+}
+
+function resolveOrganization(props: StepWatchProps): ResolvedOrganization | undefined {
+  const organization: StepWatchOrganization | undefined = props.organization;
+  if (organization === undefined) return undefined;
+  if (props.shards !== undefined) {
+    fail(
+      'organization and shards exclude each other: the accounts and regions of the organization are the shards.',
+    );
+  }
+  const regions =
+    checkList(
+      'organization.regions',
+      organization.regions,
+      (region) => KNOWN_REGIONS.has(region),
+      "a known AWS region such as 'us-east-1'",
+      "at least one known AWS region such as 'us-east-1'",
+    ) ??
+    fail("organization.regions must list at least one known AWS region such as 'us-east-1'; got undefined.");
+  const organizationalUnits = checkList(
+    'organization.organizationalUnits',
+    organization.organizationalUnits,
+    (id) => PARENT_ID.test(id),
+    "an OU id such as 'ou-ab12-cdef3456' or the root id such as 'r-ab12'",
+    'at least one OU id, or be left out to cover the whole organization',
+  );
+  const accountId = (id: string) => ACCOUNT_ID.test(id);
+  const accounts = checkList(
+    'organization.accounts',
+    organization.accounts,
+    accountId,
+    'a 12-digit AWS account id',
+    'at least one 12-digit account id, or be left out to cover every account found',
+  );
+  const excludeAccounts = checkList(
+    'organization.excludeAccounts',
+    organization.excludeAccounts,
+    accountId,
+    'a 12-digit AWS account id',
+    'at least one 12-digit account id, or be left out to exclude none',
+  );
+  const memberRoleName = organization.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME;
+  if (typeof memberRoleName !== 'string' || !ROLE_NAME.test(memberRoleName)) {
+    fail(
+      `organization.memberRoleName must be an IAM role name of 1 to 64 letters, digits or '+=,.@_-'; got ${show(organization.memberRoleName)}.`,
+    );
+  }
+  const callAs = organization.callAs ?? 'SELF';
+  if (!CALL_AS.includes(callAs)) {
+    fail(`organization.callAs must be 'SELF' or 'DELEGATED_ADMIN'; got ${show(organization.callAs)}.`);
+  }
+  return { regions, organizationalUnits, accounts, excludeAccounts, memberRoleName, callAs };
+}
+
 function resolveSlack(slack: StepWatchSlackProps | undefined): ResolvedSlack | undefined {
   if (slack === undefined) return undefined;
   const { workspaceId, channelId, channelConfigurationName } = slack;
@@ -246,7 +352,25 @@ export function resolveStepWatchProps(scope: IConstruct, props: StepWatchProps):
     DEFAULT_HISTORY_RETENTION_DAYS,
   );
   const archiveRetention = Duration.days(resolveWholeDays('archiveRetention', props.archiveRetention, 90));
-  const shards = resolveShards(scope, props.shards);
+  const organization = resolveOrganization(props);
+  const shards = organization ? [] : resolveShards(scope, props.shards);
+  const fanOut = organization !== undefined || shards.length > 1;
+
+  const maxConcurrency = props.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+  if (
+    !isWholeNumber(maxConcurrency) ||
+    maxConcurrency < MIN_MAX_CONCURRENCY ||
+    maxConcurrency > MAX_MAX_CONCURRENCY
+  ) {
+    fail(
+      `maxConcurrency must be a whole number from ${MIN_MAX_CONCURRENCY} to ${MAX_MAX_CONCURRENCY} (the limits of an SQS event source); got ${show(props.maxConcurrency)}.`,
+    );
+  }
+  if (props.maxConcurrency !== undefined && !fanOut) {
+    fail(
+      'maxConcurrency applies only with organization or more than one shard; leave it out for a single shard.',
+    );
+  }
 
   const ssmDescribeTps = props.ssmDescribeTps ?? DEFAULT_SSM_DESCRIBE_TPS;
   if (typeof ssmDescribeTps !== 'number' || !Number.isFinite(ssmDescribeTps) || ssmDescribeTps <= 0) {
@@ -264,11 +388,14 @@ export function resolveStepWatchProps(scope: IConstruct, props: StepWatchProps):
     );
   }
 
-  const reservedConcurrency = props.reservedConcurrency ?? shards.length;
-  if (!isWholeNumber(reservedConcurrency) || reservedConcurrency < shards.length) {
+  if (fanOut && props.reservedConcurrency !== undefined) {
     fail(
-      `reservedConcurrency must be a whole number of at least ${shards.length} (one per shard); got ${show(props.reservedConcurrency)}.`,
+      'reservedConcurrency applies only to a single shard; with organization or more than one shard, maxConcurrency bounds the poll function.',
     );
+  }
+  const reservedConcurrency = fanOut ? undefined : (props.reservedConcurrency ?? 1);
+  if (reservedConcurrency !== undefined && (!isWholeNumber(reservedConcurrency) || reservedConcurrency < 1)) {
+    fail(`reservedConcurrency must be a whole number of at least 1; got ${show(props.reservedConcurrency)}.`);
   }
 
   const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
@@ -302,7 +429,10 @@ export function resolveStepWatchProps(scope: IConstruct, props: StepWatchProps):
     archiveRetention,
     historyRetentionDays,
     shards,
-    ownShardOnly: props.shards === undefined,
+    ownShardOnly: props.shards === undefined && organization === undefined,
+    organization,
+    fanOut,
+    maxConcurrency,
     ssmDescribeTps,
     maxEntryBytes,
     reservedConcurrency,

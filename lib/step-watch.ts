@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Names, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { gzipSync } from 'node:zlib';
+import { Duration, Names, type RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -27,12 +28,14 @@ import {
   SORT_KEY,
   TTL_ATTRIBUTE,
 } from '../lambda/adapters/dynamodb/schema';
+import { DEFAULT_ACCOUNT_CACHE_SECONDS } from '../lambda/core/defaults';
 import { NATIVE_DETAIL_TYPES, NATIVE_SOURCE } from '../lambda/core/hints';
 import { DETAIL_TYPES, type DetailType } from '../lambda/core/types';
 import { METRICS } from '../lambda/metrics';
 import { StepWatchDashboard } from './dashboard';
 import { StepWatchConfigError } from './errors';
 import { type StepWatchNotificationProps, StepWatchNotifications } from './notifications';
+import { StepWatchOrganizationStackSets } from './organization';
 import { type ResolvedStepWatchProps, resolveStepWatchProps } from './resolved-props';
 
 /** Powertools log levels the handler accepts (`POWERTOOLS_LOG_LEVEL`). */
@@ -62,6 +65,48 @@ export interface StepWatchShard {
    * @default - no role: the function's own credentials
    */
   readonly roleArn?: string;
+}
+
+/**
+ * A whole AWS Organization as the poller's shards: every ACTIVE account in scope times every region.
+ * The poller lists the accounts itself (cached for five minutes, so joins and leaves need no redeploy);
+ * a service-managed StackSet puts the reader role (and, with `hints`, the forwarding rule) into every
+ * member account. Deploy from the management account or a delegated administrator of StackSets.
+ */
+export interface StepWatchOrganization {
+  /** Regions read in every account; the hint forwarder StackSet deploys to each of them. */
+  readonly regions: readonly string[];
+  /**
+   * Only accounts under these OUs (or the root), at any depth; also the StackSets' deployment targets.
+   *
+   * @default - the whole organization: the root, whose id is looked up at deploy time
+   */
+  readonly organizationalUnits?: readonly string[];
+  /**
+   * Only these accounts (of those under `organizationalUnits`).
+   *
+   * @default - every account found
+   */
+  readonly accounts?: readonly string[];
+  /**
+   * Accounts left out whatever the other fields say.
+   *
+   * @default - none
+   */
+  readonly excludeAccounts?: readonly string[];
+  /**
+   * Name of the read-only role the StackSet creates in every member account and the poller assumes.
+   *
+   * @default 'ssm-step-watch-reader'
+   */
+  readonly memberRoleName?: string;
+  /**
+   * Whether this stack's account is the management account (`SELF`) or a delegated administrator
+   * of CloudFormation StackSets (`DELEGATED_ADMIN`).
+   *
+   * @default 'SELF'
+   */
+  readonly callAs?: 'SELF' | 'DELEGATED_ADMIN';
 }
 
 /** Props of {@link StepWatch}. Every prop is optional; the defaults deploy a working poller. */
@@ -101,11 +146,27 @@ export interface StepWatchProps {
    */
   readonly historyRetention?: Duration | number;
   /**
-   * The (account, region) pairs to poll, one schedule each. Regions must be known to aws-cdk-lib.
+   * The (account, region) pairs to poll. Regions must be known to aws-cdk-lib. One shard keeps one
+   * schedule invoking the function; more than one fan out: one schedule, a dispatcher, a work queue
+   * (see `maxConcurrency`).
    *
    * @default - one shard: the function's own account and region, invoked with `{}`
    */
   readonly shards?: readonly StepWatchShard[];
+  /**
+   * Poll every account of an AWS Organization (or some OUs of it) in these regions; excludes `shards`.
+   *
+   * @default - no organization: the shards of `shards`
+   */
+  readonly organization?: StepWatchOrganization;
+  /**
+   * With `organization` or more than one shard: how many poll cycles run at once (the work queue's
+   * event source `maxConcurrency`, from 2 to 1000). Shards are served by the next free worker, so a
+   * cycle of this many shards takes about (shards / maxConcurrency) x one cycle's duration.
+   *
+   * @default 20
+   */
+  readonly maxConcurrency?: number;
   /**
    * Token-bucket rate of the SSM Describe calls per shard (SSM allows about 3 a second).
    *
@@ -119,9 +180,10 @@ export interface StepWatchProps {
    */
   readonly maxEntryBytes?: number;
   /**
-   * Reserved concurrency of the function; at least one per shard.
+   * Reserved concurrency of the function with a single shard (at least 1). With `organization` or
+   * more than one shard nothing is reserved: `maxConcurrency` bounds the poll function.
    *
-   * @default - the number of shards
+   * @default 1
    */
   readonly reservedConcurrency?: number;
   /**
@@ -199,6 +261,21 @@ export interface StepWatchHints {
   readonly logGroup: logs.LogGroup;
 }
 
+/**
+ * The fan-out of `organization` or several shards: one schedule invokes the dispatcher, which queues
+ * one work item per shard; the poll function takes them from the queue, at most `maxConcurrency` at once.
+ */
+export interface StepWatchFanOut {
+  /** Lists the shards (the organization's accounts x regions, or `shards`) and queues one item each. */
+  readonly dispatcher: nodejs.NodejsFunction;
+  /** The dispatcher's log group (the worst shards are logged here each run). */
+  readonly dispatcherLogGroup: logs.LogGroup;
+  /** The encrypted work queue: one message per shard and schedule tick. */
+  readonly queue: sqs.Queue;
+  /** Work items that failed five times. */
+  readonly deadLetterQueue: sqs.Queue;
+}
+
 /** The CloudWatch alarms a StepWatch creates. */
 export interface StepWatchAlarms {
   /** The function failed at least once in 5 minutes. */
@@ -211,6 +288,10 @@ export interface StepWatchAlarms {
   readonly heartbeat: cloudwatch.Alarm;
   /** Hints wait in their dead-letter queue (only with `hints`). */
   readonly hintDeadLetters?: cloudwatch.Alarm;
+  /** The dispatcher failed (only in the fan-out). */
+  readonly dispatcherErrors?: cloudwatch.Alarm;
+  /** Work items failed five times and wait in the work dead-letter queue (only in the fan-out). */
+  readonly workDeadLetters?: cloudwatch.Alarm;
 }
 
 /** File name of each detail type's JSON Schema in the schema directory. */
@@ -235,6 +316,32 @@ const TABLE_ITEM_ACTIONS = [
 const HINT_FUNCTION_TIMEOUT = Duration.seconds(30);
 /** Receives of one hint before it goes to the dead-letter queue. */
 const HINT_MAX_RECEIVE_COUNT = 5;
+/** Receives of one work item before it goes to the work dead-letter queue. */
+const WORK_MAX_RECEIVE_COUNT = 5;
+/** Organizations calls the dispatcher makes to list the accounts; none supports resource-level permissions. */
+const ORGANIZATIONS_LIST_ACTIONS = [
+  'organizations:ListAccounts',
+  'organizations:ListAccountsForParent',
+  'organizations:ListOrganizationalUnitsForParent',
+] as const;
+/** DynamoDB actions of the dispatcher: the cached account list and the shards' poller states. */
+const DISPATCHER_TABLE_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+] as const;
+/**
+ * Above this many characters the shard list leaves the environment (Lambda allows 4 KB for all
+ * variables) for a file in the bundle, named by `SHARDS_FILE` relative to the function's directory.
+ */
+const SHARDS_ENV_MAX_CHARS = 2048;
+/** The shard list's file in the dispatcher's and the hint reader's bundles, when it is too long for `SHARDS`. */
+export const SHARDS_FILE_NAME = 'shards.json';
+/** Above this many other accounts, the hint bus policy names them in a condition rather than as principals. */
+const MAX_HINT_PRINCIPALS = 20;
+/** Above this many characters the exact shard role ARNs give way to one pattern per role name. */
+const EXACT_SHARD_ROLES_MAX_CHARS = 2048;
 
 /** SSM calls the poller makes; neither supports resource-level permissions. */
 const SSM_DESCRIBE_ACTIONS = [
@@ -290,8 +397,12 @@ export class StepWatch extends Construct {
   public readonly function: nodejs.NodejsFunction;
   /** The poller's log group (Powertools JSON logs). */
   public readonly logGroup: logs.LogGroup;
-  /** One schedule per shard. */
+  /** One schedule per shard, or the one schedule of the dispatcher in the fan-out. */
   public readonly schedules: readonly scheduler.Schedule[];
+  /** Dispatcher and work queue, with `organization` or more than one shard. */
+  public readonly fanOut?: StepWatchFanOut;
+  /** The root lookup and the member accounts' StackSets, with `organization`. */
+  public readonly organization?: StepWatchOrganizationStackSets;
   /** Undeliverable schedule ticks, failed polls and undeliverable notifications. */
   public readonly deadLetterQueue: sqs.Queue;
   /** The schema registry holding the three detail types. */
@@ -328,8 +439,26 @@ export class StepWatch extends Construct {
     this.schemaRegistry = this.registerSchemas(schemas);
     this.logGroup = new logs.LogGroup(this, 'FunctionLogs', { retention: this.settings.logRetention });
     this.function = this.createFunction();
-    this.schedules = this.createSchedules();
+    if (this.settings.fanOut) {
+      this.fanOut = this.createFanOut();
+      this.schedules = [this.createDispatchSchedule(this.fanOut.dispatcher)];
+    } else {
+      this.schedules = this.createSchedules();
+    }
     if (this.settings.hints) this.hints = this.createHints();
+    if (this.settings.organization) {
+      const readers = [this.function, ...(this.hints ? [this.hints.function] : [])].flatMap((fn) =>
+        fn.role ? [fn.role] : [],
+      );
+      this.organization = new StepWatchOrganizationStackSets(this, 'Organization', {
+        organization: this.settings.organization,
+        readers,
+        hints: this.settings.hints,
+      });
+      if (this.organization.organizationId !== undefined && this.hints) {
+        this.allowOrganizationHints(this.organization.organizationId);
+      }
+    }
     this.alarms = this.createAlarms();
 
     if (this.settings.notifications) {
@@ -348,6 +477,13 @@ export class StepWatch extends Construct {
       namespace: this.settings.metricsNamespace,
       serviceName: this.settings.serviceName,
       dlq: this.deadLetterQueue,
+      ...(this.fanOut && {
+        fanOut: {
+          queue: this.fanOut.queue,
+          deadLetterQueue: this.fanOut.deadLetterQueue,
+          pollLogGroup: this.logGroup,
+        },
+      }),
     }).dashboard;
   }
 
@@ -438,21 +574,204 @@ export class StepWatch extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
-      // End before the next tick, within Lambda's 15-minute limit.
-      timeout: Duration.seconds(Math.min(settings.period.toSeconds() - 5, 900)),
+      timeout: this.pollTimeout(),
       reservedConcurrentExecutions: settings.reservedConcurrency,
       role,
       logGroup: this.logGroup,
-      // A failed poll is not retried: the next tick polls again, and a retry would overlap it.
-      retryAttempts: 0,
-      maxEventAge: Duration.seconds(Math.max(60, settings.period.toSeconds())),
-      deadLetterQueue: this.deadLetterQueue,
-      environment: this.pollerEnvironment(),
+      // Invoked by the schedule (one shard): a failed poll is not retried, the next tick polls again
+      // and a retry would overlap it. In the fan-out the work queue invokes it instead.
+      ...(!settings.fanOut && {
+        retryAttempts: 0,
+        maxEventAge: Duration.seconds(Math.max(60, settings.period.toSeconds())),
+        deadLetterQueue: this.deadLetterQueue,
+      }),
+      environment: {
+        ...this.pollerEnvironment(),
+        ...(settings.fanOut && { POLL_PERIOD_SECONDS: String(settings.period.toSeconds()) }),
+        ...(settings.organization && { MEMBER_ROLE_NAME: settings.organization.memberRoleName }),
+      },
       bundling: BUNDLING,
     });
 
     this.grantPollerPermissions(role, this.logGroup);
     return fn;
+  }
+
+  /** End before the next tick, within Lambda's 15-minute limit. */
+  private pollTimeout(): Duration {
+    return Duration.seconds(Math.min(this.settings.period.toSeconds() - 5, 900));
+  }
+
+  /**
+   * Where the dispatcher and the hint reader find the shards: the organization's scope, or the list in
+   * `SHARDS`, or, when the list is too long for Lambda's 4 KB of environment, in a file of the bundle
+   * named by `SHARDS_FILE`.
+   */
+  private shardSource(): { environment: Record<string, string>; bundling: nodejs.BundlingOptions } {
+    const { organization, shards } = this.settings;
+    const stack = Stack.of(this);
+    if (organization) {
+      return {
+        environment: {
+          ORGANIZATION: stack.toJsonString({
+            regions: organization.regions,
+            organizationalUnits: organization.organizationalUnits,
+            accounts: organization.accounts,
+            excludeAccounts: organization.excludeAccounts,
+            memberRoleName: organization.memberRoleName,
+          }),
+          MEMBER_ROLE_NAME: organization.memberRoleName,
+        },
+        bundling: BUNDLING,
+      };
+    }
+    const json = JSON.stringify(shards);
+    if (json.length <= SHARDS_ENV_MAX_CHARS || Token.isUnresolved(json)) {
+      return { environment: { SHARDS: stack.toJsonString(shards) }, bundling: BUNDLING };
+    }
+    // Compressed, so that one shell argument (at most 128 KB) carries a thousand shards.
+    const packed = gzipSync(json).toString('base64');
+    const write = `require('node:fs').writeFileSync(process.argv[1], require('node:zlib').gunzipSync(Buffer.from(process.argv[2], 'base64')))`;
+    return {
+      environment: { SHARDS_FILE: SHARDS_FILE_NAME },
+      bundling: {
+        ...BUNDLING,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir, outputDir) => [
+            `node -e "${write}" "${join(outputDir, SHARDS_FILE_NAME)}" ${packed}`,
+          ],
+        },
+      },
+    };
+  }
+
+  /**
+   * The fan-out: a dispatcher the schedule invokes, which queues one work item per shard on an
+   * encrypted queue; the poll function takes them through an event source of at most
+   * `maxConcurrency` concurrent invocations, one item each, and reports failed items.
+   */
+  private createFanOut(): StepWatchFanOut {
+    const { settings } = this;
+    const pollTimeout = this.pollTimeout();
+    const deadLetterQueue = new sqs.Queue(this, 'WorkDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    // AWS's guidance for SQS event sources: at least six times the function timeout.
+    const visibilityTimeout = Duration.seconds(6 * pollTimeout.toSeconds());
+    const queue = new sqs.Queue(this, 'WorkQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout,
+      // A work item is worth nothing once a fresher one is queued (the poll function drops items older
+      // than two periods); the retention only has to outlast the receives before the dead-letter queue.
+      retentionPeriod: Duration.seconds(
+        Math.max(3600, visibilityTimeout.toSeconds() * (WORK_MAX_RECEIVE_COUNT + 1)),
+      ),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: WORK_MAX_RECEIVE_COUNT },
+    });
+    this.function.addEventSource(
+      new SqsEventSource(queue, {
+        // One shard per invocation: a slow or throttled shard holds one worker only.
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        // The bound of the fan-out; nothing is reserved, so no unit of concurrency per shard.
+        maxConcurrency: settings.maxConcurrency,
+      }),
+    );
+
+    const shardSource = this.shardSource();
+    const dispatcherLogGroup = new logs.LogGroup(this, 'DispatcherLogs', {
+      retention: settings.logRetention,
+    });
+    const role = new iam.Role(this, 'DispatcherRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description:
+        'ssm-step-watch dispatcher: lists the shards, queues their work items, reads their staleness',
+    });
+    const dispatcher = new nodejs.NodejsFunction(this, 'Dispatcher', {
+      description: 'Queues one ssm-step-watch poll cycle per shard and reports the stalest shards',
+      entry: join(projectRoot, 'lambda', 'dispatcher.ts'),
+      handler: 'dispatcher',
+      projectRoot,
+      depsLockFilePath: join(projectRoot, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(Math.min(settings.period.toSeconds() - 5, 300)),
+      role,
+      logGroup: dispatcherLogGroup,
+      // A failed dispatch is not retried: the next tick dispatches every shard again.
+      retryAttempts: 0,
+      maxEventAge: Duration.seconds(Math.max(60, settings.period.toSeconds())),
+      deadLetterQueue: this.deadLetterQueue,
+      environment: {
+        TABLE_NAME: this.table.tableName,
+        WORK_QUEUE_URL: queue.queueUrl,
+        ...shardSource.environment,
+        ACCOUNT_CACHE_SECONDS: String(DEFAULT_ACCOUNT_CACHE_SECONDS),
+        POLL_PERIOD_SECONDS: String(settings.period.toSeconds()),
+        POWERTOOLS_SERVICE_NAME: settings.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: settings.metricsNamespace,
+        POWERTOOLS_LOG_LEVEL: settings.logLevel,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: shardSource.bundling,
+    });
+    this.grantDispatcherPermissions(role, dispatcherLogGroup, queue);
+    return { dispatcher, dispatcherLogGroup, queue, deadLetterQueue };
+  }
+
+  /** The dispatcher's whole policy, statement by statement. */
+  private grantDispatcherPermissions(role: iam.Role, logGroup: logs.LogGroup, queue: sqs.Queue): void {
+    const { table, settings } = this;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'SendWorkItems',
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadWriteShardState',
+        actions: [...DISPATCHER_TABLE_ACTIONS],
+        resources: [table.tableArn],
+      }),
+    );
+    if (settings.tableEncryptionKey) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'UseTableKey',
+          actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          resources: [settings.tableEncryptionKey.keyArn],
+        }),
+      );
+    }
+    if (settings.organization) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ListOrganizationAccounts',
+          actions: [...ORGANIZATIONS_LIST_ACTIONS],
+          resources: ['*'],
+        }),
+      );
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'organizations:ListAccounts, ListAccountsForParent and ListOrganizationalUnitsForParent are granted on * because the account and OU ids are found at run time (accounts join and leave); they are read-only list calls.',
+      });
+    }
   }
 
   /** What both functions read: docs/internals.md lists these variables. */
@@ -494,15 +813,20 @@ export class StepWatch extends Construct {
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: HINT_MAX_RECEIVE_COUNT },
     });
 
-    // The shards' accounts and regions: SSM's own events, and those forwarded from other shards.
-    const shardAccounts = unique(settings.shards.map((shard) => shard.account ?? stack.account));
-    const shardRegions = unique(settings.shards.map((shard) => shard.region ?? stack.region));
+    // The shards' accounts and regions: SSM's own events, and those forwarded from other shards. An
+    // organization's accounts are found at run time; its bus policy admits only its own accounts.
+    const shardAccounts = settings.organization
+      ? undefined
+      : unique(settings.shards.map((shard) => shard.account ?? stack.account));
+    const shardRegions = settings.organization
+      ? [...settings.organization.regions]
+      : unique(settings.shards.map((shard) => shard.region ?? stack.region));
     const rule = new events.Rule(this, 'HintRule', {
       description: 'SSM Automation status changes of the polled shards, as hints for ssm-step-watch',
       eventPattern: {
         source: [NATIVE_SOURCE],
         detailType: Object.values(NATIVE_DETAIL_TYPES),
-        account: shardAccounts,
+        ...(shardAccounts && { account: shardAccounts }),
         region: shardRegions,
       },
     });
@@ -522,6 +846,7 @@ export class StepWatch extends Construct {
     );
     if (otherAccounts.length > 0) this.allowForwardedHints(otherAccounts);
 
+    const shardSource = this.shardSource();
     const logGroup = new logs.LogGroup(this, 'HintFunctionLogs', { retention: settings.logRetention });
     const role = new iam.Role(this, 'HintFunctionRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -543,9 +868,9 @@ export class StepWatch extends Construct {
       environment: {
         ...this.pollerEnvironment(),
         SCHEDULE_PERIOD_SECONDS: String(settings.period.toSeconds()),
-        ...(!settings.ownShardOnly && { SHARDS: stack.toJsonString(settings.shards) }),
+        ...(!settings.ownShardOnly && shardSource.environment),
       },
-      bundling: BUNDLING,
+      bundling: shardSource.bundling,
     });
     this.grantPollerPermissions(role, logGroup);
     fn.addEventSource(
@@ -566,12 +891,18 @@ export class StepWatch extends Construct {
   /** Lets the shards' other accounts forward SSM's Automation events to this account's default bus. */
   private allowForwardedHints(accounts: readonly string[]): void {
     const stack = Stack.of(this);
+    // Many accounts: their ids in a condition (15 characters each) rather than one principal ARN
+    // each (about 45), so that hundreds of accounts stay within the bus policy's size.
+    const many = accounts.length > MAX_HINT_PRINCIPALS;
     const statement = new iam.PolicyStatement({
       sid: 'StepWatchHintsFromShardAccounts',
-      principals: accounts.map((account) => new iam.AccountPrincipal(account)),
+      principals: many
+        ? [new iam.AnyPrincipal()]
+        : accounts.map((account) => new iam.AccountPrincipal(account)),
       actions: ['events:PutEvents'],
       resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
       conditions: {
+        ...(many && { StringEquals: { 'aws:PrincipalAccount': [...accounts] } }),
         'ForAllValues:StringEquals': {
           'events:source': [NATIVE_SOURCE],
           'events:detail-type': Object.values(NATIVE_DETAIL_TYPES),
@@ -583,6 +914,32 @@ export class StepWatch extends Construct {
       eventBusName: 'default',
       statementId: `ssm-step-watch-hints-${Names.uniqueId(this)}`.slice(0, 64),
       statement: statement.toStatementJson(),
+    });
+  }
+
+  /**
+   * Lets every account of the organization forward SSM's Automation events to this account's default
+   * bus: one statement on the organization id, so the policy does not grow with the accounts.
+   */
+  private allowOrganizationHints(organizationId: string): void {
+    const stack = Stack.of(this);
+    new events.CfnEventBusPolicy(this, 'HintBusPolicy', {
+      eventBusName: 'default',
+      statementId: `ssm-step-watch-hints-${Names.uniqueId(this)}`.slice(0, 64),
+      statement: {
+        Sid: 'StepWatchHintsFromOrganization',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 'events:PutEvents',
+        Resource: stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' }),
+        Condition: {
+          StringEquals: { 'aws:PrincipalOrgID': organizationId },
+          'ForAllValues:StringEquals': {
+            'events:source': [NATIVE_SOURCE],
+            'events:detail-type': Object.values(NATIVE_DETAIL_TYPES),
+          },
+        },
+      },
     });
   }
 
@@ -636,16 +993,7 @@ export class StepWatch extends Construct {
         }),
       );
     }
-    const shardRoles = settings.shards.flatMap((shard) => (shard.roleArn ? [shard.roleArn] : []));
-    if (shardRoles.length > 0) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'AssumeShardRoles',
-          actions: ['sts:AssumeRole'],
-          resources: shardRoles,
-        }),
-      );
-    }
+    this.grantAssumeShardRoles(role);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -653,8 +1001,52 @@ export class StepWatch extends Construct {
     });
   }
 
-  private createSchedules(): scheduler.Schedule[] {
+  /**
+   * `sts:AssumeRole` on the shards' roles, in a statement that does not grow past IAM's policy size:
+   * the organization's member role in any account of the organization; the listed shards' role ARNs
+   * while they are few, else one pattern per role name (the member roles' trust policies name the
+   * poller's role, so the pattern grants nothing a member account did not allow).
+   */
+  private grantAssumeShardRoles(role: iam.Role): void {
     const { settings } = this;
+    const stack = Stack.of(this);
+    let resources: string[];
+    let conditions: Record<string, Record<string, string>> | undefined;
+    if (settings.organization) {
+      resources = [`arn:${stack.partition}:iam::*:role/${settings.organization.memberRoleName}`];
+      // An IAM policy variable, not JavaScript: the role's account is in the poller's organization.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable syntax.
+      conditions = { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } };
+    } else {
+      const exact = unique(settings.shards.flatMap((shard) => (shard.roleArn ? [shard.roleArn] : [])));
+      resources =
+        JSON.stringify(exact).length <= EXACT_SHARD_ROLES_MAX_CHARS
+          ? exact
+          : unique(exact.map((arn) => arn.replace(/^(arn:[^:]+:iam::)\d{12}(:role\/.+)$/, '$1*$2')));
+    }
+    if (resources.length === 0) return;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AssumeShardRoles',
+        actions: ['sts:AssumeRole'],
+        resources,
+        ...(conditions && { conditions }),
+      }),
+    );
+    for (const resource of resources.filter((arn) => arn.includes('::*:'))) {
+      // cdk-nag writes the partition token as <AWS::Partition>.
+      const shown = settings.organization
+        ? `arn:<AWS::Partition>:iam::*:role/${settings.organization.memberRoleName}`
+        : resource;
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${shown}]`,
+        reason: `sts:AssumeRole on every account's role of this name (${resource.split('/').pop()}): the accounts are too many to list within IAM's policy size${settings.organization ? ', and limited to the organization by aws:ResourceOrgID' : ''}; each member role's trust policy names the poller's role.`,
+      });
+    }
+  }
+
+  /** The scheduler's role: invokes `fn` and dead-letters failed ticks. */
+  private createSchedulerRole(fn: lambda.IFunction): iam.Role {
     const stack = Stack.of(this);
     const role = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -662,12 +1054,34 @@ export class StepWatch extends Construct {
       }),
       description: 'Lets EventBridge Scheduler invoke the ssm-step-watch poller and dead-letter failed ticks',
     });
-    const functionLogicalId = stack.getLogicalId(this.function.node.defaultChild as lambda.CfnFunction);
+    const functionLogicalId = stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
       reason:
         "The Scheduler Lambda target grants lambda:InvokeFunction on the function and its versions (ARN:*); it is this poller's function only.",
     });
+    return role;
+  }
+
+  /** The fan-out's one schedule: it invokes the dispatcher, whatever the number of shards. */
+  private createDispatchSchedule(dispatcher: nodejs.NodejsFunction): scheduler.Schedule {
+    const { settings } = this;
+    return new scheduler.Schedule(this, 'Schedule', {
+      description: 'Runs the ssm-step-watch dispatcher, which queues one poll cycle per shard',
+      schedule: scheduler.ScheduleExpression.rate(settings.period),
+      target: new schedulerTargets.LambdaInvoke(dispatcher, {
+        role: this.createSchedulerRole(dispatcher),
+        input: scheduler.ScheduleTargetInput.fromObject({}),
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 2,
+        maxEventAge: Duration.seconds(Math.max(60, settings.period.toSeconds())),
+      }),
+    });
+  }
+
+  private createSchedules(): scheduler.Schedule[] {
+    const { settings } = this;
+    const role = this.createSchedulerRole(this.function);
 
     return settings.shards.map((shard) => {
       const input = settings.ownShardOnly ? {} : { shard: { ...shard } };
@@ -689,7 +1103,7 @@ export class StepWatch extends Construct {
   }
 
   private createAlarms(): StepWatchAlarms {
-    const { settings, hints } = this;
+    const { settings, hints, fanOut } = this;
     const fiveMinutes = Duration.minutes(5);
     const periodSeconds = settings.period.toSeconds();
     const alarm = (id: string, props: cloudwatch.AlarmProps) => new cloudwatch.Alarm(this, id, props);
@@ -745,6 +1159,28 @@ export class StepWatch extends Construct {
           alarmDescription:
             'ssm-step-watch: hints failed five times or could not be delivered (the schedule still reads their executions)',
           metric: hints.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: fiveMinutes,
+            statistic: cloudwatch.Stats.MAXIMUM,
+          }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      }),
+      ...(fanOut && {
+        dispatcherErrors: alarm('DispatcherErrorsAlarm', {
+          alarmDescription: 'ssm-step-watch: the dispatcher failed (no shard was queued by that tick)',
+          metric: fanOut.dispatcher.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+        workDeadLetters: alarm('WorkDeadLettersAlarm', {
+          alarmDescription:
+            'ssm-step-watch: work items failed five times (their shards are polled again on the next tick)',
+          metric: fanOut.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
             period: fiveMinutes,
             statistic: cloudwatch.Stats.MAXIMUM,
           }),

@@ -12,7 +12,7 @@ interface Acknowledgement {
   readonly reason: string;
 }
 
-let fixture: InfraFixture<'defaults' | 'everything'>;
+let fixture: InfraFixture<'defaults' | 'everything' | 'organization'>;
 
 beforeAll(() => {
   fixture = createInfraFixture({
@@ -27,6 +27,10 @@ beforeAll(() => {
         emails: ['ops@example.com'],
         slack: { workspaceId: 'T0123ABCD', channelId: 'C0123ABCD' },
       },
+    },
+    organization: {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      organization: { regions: ['eu-west-1', 'us-east-1'] },
     },
   });
 });
@@ -57,16 +61,19 @@ function allFindings(root: IConstruct): PolicyValidationPluginReport {
 }
 
 describe('cdk-nag AwsSolutions', () => {
-  it.each(['defaults', 'everything'] as const)('finds no unacknowledged violation on the %s stack', (key) => {
-    // Act
-    const report = new AwsSolutionsChecks().validateScope(fixture.stacks[key]);
+  it.each(['defaults', 'everything', 'organization'] as const)(
+    'finds no unacknowledged violation on the %s stack',
+    (key) => {
+      // Act
+      const report = new AwsSolutionsChecks().validateScope(fixture.stacks[key]);
 
-    // Assess
-    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
-    expect(report.success).toBe(true);
-  });
+      // Assess
+      expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
+      expect(report.success).toBe(true);
+    },
+  );
 
-  it.each(['defaults', 'everything'] as const)(
+  it.each(['defaults', 'everything', 'organization'] as const)(
     'acknowledges only findings that exist on the %s stack',
     (key) => {
       // Prepare
@@ -92,6 +99,27 @@ describe('cdk-nag AwsSolutions', () => {
     for (const { id, path, reason } of acknowledgements) {
       expect(reason.trim().length, `${id} at ${path}`).toBeGreaterThanOrEqual(40);
     }
+  });
+
+  it('acknowledges the wildcards of organization mode only where the actions have no resource-level permissions', () => {
+    // Prepare
+    const wildcards = acknowledgementsUnder(fixture.stacks.organization).filter((acknowledgement) =>
+      acknowledgement.id.startsWith('AwsSolutions-IAM5'),
+    );
+
+    // Assess
+    expect(wildcards.map(({ path, id }) => [path, id])).toEqual(
+      expect.arrayContaining([
+        ['organization/StepWatch/DispatcherRole', 'AwsSolutions-IAM5[Resource::*]'],
+        ['organization/StepWatch/Organization/Root', 'AwsSolutions-IAM5[Resource::*]'],
+        [
+          'organization/StepWatch/FunctionRole',
+          'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/ssm-step-watch-reader]',
+        ],
+      ]),
+    );
+    const dispatcher = wildcards.find(({ path }) => path.endsWith('DispatcherRole'));
+    expect(dispatcher?.reason).toMatch(/organizations:ListAccounts.*found at run time/);
   });
 
   it('acknowledges the SSM wildcard only on the two poller roles, because Describe has no resource-level permissions', () => {

@@ -16,7 +16,7 @@ import { createInfraFixture, type InfraFixture } from './fixture';
 const SHARD_ROLE = 'arn:aws:iam::111122223333:role/StepWatchReader';
 const TABLE_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab';
 
-type StackKey = 'defaults' | 'full' | 'emailOnly' | 'hourly';
+type StackKey = 'defaults' | 'full' | 'emailOnly' | 'hourly' | 'oneShard';
 
 let fixture: InfraFixture<StackKey>;
 
@@ -36,7 +36,6 @@ beforeAll(() => {
       ],
       ssmDescribeTps: 1,
       maxEntryBytes: 1_048_576,
-      reservedConcurrency: 3,
       logRetention: RetentionDays.ONE_WEEK,
       logLevel: 'DEBUG',
       tableEncryptionKey: kms.Key.fromKeyArn(new Stack(app, 'Imports'), 'TableKey', TABLE_KEY),
@@ -53,6 +52,12 @@ beforeAll(() => {
       notifications: { statuses: ['Failed'], emails: ['a@example.com', 'b@example.com'] },
     },
     hourly: { schedule: 'rate(1 hour)' },
+    oneShard: {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      shards: [{ account: '111122223333', region: 'us-east-1', roleArn: SHARD_ROLE }],
+      reservedConcurrency: 2,
+      hints: false,
+    },
   }));
 });
 
@@ -168,8 +173,9 @@ describe('Class: StepWatch', () => {
 
     it('passes the configured values through the environment', () => {
       fixture.templates.full.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.handler',
         Timeout: 295,
-        ReservedConcurrentExecutions: 3,
+        ReservedConcurrentExecutions: Match.absent(),
         Environment: {
           Variables: Match.objectLike({
             EVENT_BUS_NAME: 'platform-events',
@@ -363,20 +369,33 @@ describe('Class: StepWatch', () => {
       });
     });
 
-    it('has one schedule per shard, each with its shard as input', () => {
-      fixture.templates.full.resourceCountIs('AWS::Scheduler::Schedule', 2);
-      for (const shard of [
-        { region: 'eu-west-1' },
-        { account: '111122223333', region: 'us-east-1', roleArn: SHARD_ROLE },
-      ]) {
-        fixture.templates.full.hasResourceProperties('AWS::Scheduler::Schedule', {
-          ScheduleExpression: 'rate(5 minutes)',
-          Target: {
-            Input: JSON.stringify({ shard }),
-            RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
-          },
-        });
-      }
+    it('invokes the function with its one explicit shard as input, under the reserved concurrency', () => {
+      const shard = { account: '111122223333', region: 'us-east-1', roleArn: SHARD_ROLE };
+      fixture.templates.oneShard.resourceCountIs('AWS::Scheduler::Schedule', 1);
+      fixture.templates.oneShard.hasResourceProperties('AWS::Scheduler::Schedule', {
+        Target: {
+          Arn: resolve('oneShard', fixture.stacks.oneShard.stepWatch.function.functionArn),
+          Input: JSON.stringify({ shard }),
+        },
+      });
+      fixture.templates.oneShard.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.handler',
+        ReservedConcurrentExecutions: 2,
+      });
+      fixture.templates.oneShard.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+    });
+
+    it('has one schedule for several shards, invoking the dispatcher with {}', () => {
+      const { fanOut } = fixture.stacks.full.stepWatch;
+      fixture.templates.full.resourceCountIs('AWS::Scheduler::Schedule', 1);
+      fixture.templates.full.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'rate(5 minutes)',
+        Target: {
+          Arn: resolve('full', fanOut?.dispatcher.functionArn),
+          Input: '{}',
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+        },
+      });
     });
   });
 
@@ -514,8 +533,9 @@ describe('Class: StepWatch', () => {
     it('publishes every alarm to the topic when notifications are on, and nowhere otherwise', () => {
       const topicArn = resolve('full', fixture.stacks.full.stepWatch.topic?.topicArn);
       const alarms = fixture.templates.full.findResources('AWS::CloudWatch::Alarm');
+      // Five alarms plus the fan-out's two (dispatcher errors, work dead letters).
       expect(Object.values(alarms).map((alarm) => alarm.Properties.AlarmActions)).toEqual(
-        Array(5).fill([topicArn]),
+        Array(7).fill([topicArn]),
       );
       fixture.templates.defaults.resourceCountIs('AWS::CloudWatch::Alarm', 5);
       fixture.templates.defaults.allResourcesProperties('AWS::CloudWatch::Alarm', {

@@ -129,9 +129,84 @@ describe('Class: StepWatch (validation)', () => {
       "maxEntryBytes must be a whole number from 4096 to 1048576 (EventBridge's entry size limit); got 2000000.",
     ],
     [
-      'less reserved concurrency than shards',
-      { shards: [{ region: 'eu-west-1' }, { region: 'us-east-1' }], reservedConcurrency: 1 },
-      'reservedConcurrency must be a whole number of at least 2 (one per shard); got 1.',
+      'reserved concurrency with several shards',
+      { shards: [{ region: 'eu-west-1' }, { region: 'us-east-1' }], reservedConcurrency: 2 },
+      'reservedConcurrency applies only to a single shard; with organization or more than one shard, maxConcurrency bounds the poll function.',
+    ],
+    [
+      'reserved concurrency of 0',
+      { reservedConcurrency: 0 },
+      'reservedConcurrency must be a whole number of at least 1; got 0.',
+    ],
+    [
+      'a maxConcurrency of 1',
+      { shards: [{ region: 'eu-west-1' }, { region: 'us-east-1' }], maxConcurrency: 1 },
+      'maxConcurrency must be a whole number from 2 to 1000 (the limits of an SQS event source); got 1.',
+    ],
+    [
+      'a maxConcurrency above 1000',
+      { organization: { regions: ['eu-west-1'] }, maxConcurrency: 1001 },
+      'maxConcurrency must be a whole number from 2 to 1000 (the limits of an SQS event source); got 1001.',
+    ],
+    [
+      'a maxConcurrency for a single shard',
+      { maxConcurrency: 10 },
+      'maxConcurrency applies only with organization or more than one shard; leave it out for a single shard.',
+    ],
+    [
+      'an organization together with shards',
+      { organization: { regions: ['eu-west-1'] }, shards: [{ region: 'eu-west-1' }] },
+      'organization and shards exclude each other: the accounts and regions of the organization are the shards.',
+    ],
+    [
+      'an organization without regions',
+      { organization: { regions: [] } },
+      `organization.regions must list at least one known AWS region such as 'us-east-1'; got [].`,
+    ],
+    [
+      'an organization region aws-cdk-lib does not know',
+      { organization: { regions: ['eu-west-1', 'eu-north-9'] } },
+      `organization.regions[1] must be a known AWS region such as 'us-east-1'; got "eu-north-9".`,
+    ],
+    [
+      'an organization region listed twice',
+      { organization: { regions: ['eu-west-1', 'us-east-1', 'eu-west-1'] } },
+      'organization.regions must not list one value twice; organization.regions[2] repeats organization.regions[0].',
+    ],
+    [
+      'an OU id that is an account id',
+      { organization: { regions: ['eu-west-1'], organizationalUnits: ['ou-ab12-cdef3456', '111122223333'] } },
+      `organization.organizationalUnits[1] must be an OU id such as 'ou-ab12-cdef3456' or the root id such as 'r-ab12'; got "111122223333".`,
+    ],
+    [
+      'an empty OU list',
+      { organization: { regions: ['eu-west-1'], organizationalUnits: [] } },
+      'organization.organizationalUnits must list at least one OU id, or be left out to cover the whole organization; got [].',
+    ],
+    [
+      'an organization account that is not 12 digits',
+      { organization: { regions: ['eu-west-1'], accounts: ['12345'] } },
+      'organization.accounts[0] must be a 12-digit AWS account id; got "12345".',
+    ],
+    [
+      'an excluded account that is not 12 digits',
+      { organization: { regions: ['eu-west-1'], excludeAccounts: ['111122223333', 'dev'] } },
+      'organization.excludeAccounts[1] must be a 12-digit AWS account id; got "dev".',
+    ],
+    [
+      'a member role name with a slash',
+      { organization: { regions: ['eu-west-1'], memberRoleName: 'team/reader' } },
+      `organization.memberRoleName must be an IAM role name of 1 to 64 letters, digits or '+=,.@_-'; got "team/reader".`,
+    ],
+    [
+      'an unknown callAs',
+      {
+        organization: {
+          regions: ['eu-west-1'],
+          callAs: 'ADMIN' as unknown as 'SELF',
+        },
+      },
+      `organization.callAs must be 'SELF' or 'DELEGATED_ADMIN'; got "ADMIN".`,
     ],
     [
       'a log retention CloudWatch does not offer',
@@ -280,6 +355,53 @@ describe('Function: stepWatchPropsFromContext', () => {
       channelId: 'C0123ABCD',
       channelConfigurationName: undefined,
     });
+  });
+
+  it('turns organization=true and regions into the organization prop, without shards', () => {
+    // Act
+    const { props } = stepWatchPropsFromContext(
+      reader({
+        organization: 'true',
+        regions: 'eu-west-1,us-east-1',
+        organizationalUnits: 'ou-ab12-cdef3456, ou-ab12-aaaa1111',
+        accounts: '',
+        excludeAccounts: '111122223333',
+        memberRoleName: '',
+        callAs: 'delegated_admin',
+        maxConcurrency: '50',
+      }),
+    );
+
+    // Assess
+    expect(props.shards).toBeUndefined();
+    expect(props.maxConcurrency).toBe(50);
+    expect(props.organization).toEqual({
+      regions: ['eu-west-1', 'us-east-1'],
+      organizationalUnits: ['ou-ab12-cdef3456', 'ou-ab12-aaaa1111'],
+      accounts: undefined,
+      excludeAccounts: ['111122223333'],
+      memberRoleName: undefined,
+      callAs: 'DELEGATED_ADMIN',
+    });
+  });
+
+  it('passes organization=true without regions on, for the construct to name the missing regions', () => {
+    const { props } = stepWatchPropsFromContext(reader({ organization: true }));
+    expect(props.organization?.regions).toEqual([]);
+  });
+
+  it('leaves the organization out when organization is false, whatever the regions', () => {
+    const { props } = stepWatchPropsFromContext(
+      reader({ organization: false, regions: 'eu-west-1', organizationalUnits: '' }),
+    );
+    expect(props.organization).toBeUndefined();
+    expect(props.shards).toEqual([{ region: 'eu-west-1' }]);
+  });
+
+  it('rejects an organization key without organization=true', () => {
+    expect(() => stepWatchPropsFromContext(reader({ organizationalUnits: 'ou-ab12-cdef3456' }))).toThrow(
+      new StepWatchConfigError('context organizationalUnits applies only with organization=true.'),
+    );
   });
 
   it('rejects a number key that is not a number', () => {
