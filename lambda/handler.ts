@@ -1,11 +1,12 @@
 // The Lambda entry point: validates its environment once, wires the adapters, runs one cycle per invocation.
-import type { Context } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type PollerConfig, readConfig } from './config';
 import { ConfigError, ServiceError, StepWatchError } from './core/errors';
 import { recordCycleMetrics } from './metrics';
 import { type CycleSummary, runPollCycle } from './poll-cycle';
 import { createPoller, type PollerClients, type ShardTarget } from './poller';
 import { cycleLoggerOf, powertoolsOf } from './powertools';
+import { isSqsEvent, serveWorkItems } from './work-item-handler';
 
 /** The schedule's input: `{}` for the function's own account and region, or one shard. */
 export interface PollEvent {
@@ -19,8 +20,14 @@ export interface PollResult extends CycleSummary {
   readonly skippedRecords: number;
 }
 
-/** The Lambda handler: runs one poll cycle for the shard in the event. */
-export type PollHandler = (event: PollEvent | null | undefined, context: Context) => Promise<PollResult>;
+/**
+ * The Lambda handler: one poll cycle for the shard in the event (the schedule's form), or, for a batch
+ * of work items from the work queue, one cycle per distinct shard and the failed items back.
+ */
+export interface PollHandler {
+  (event: SQSEvent, context: Context): Promise<SQSBatchResponse>;
+  (event: PollEvent | null | undefined, context: Context): Promise<PollResult>;
+}
 
 /** Options of {@link createHandler}. */
 export interface HandlerOptions {
@@ -54,7 +61,7 @@ export function createHandler(options: HandlerOptions = {}): PollHandler {
   const clients = options.clients ?? {};
   let config: PollerConfig | undefined;
 
-  return async (event, context) => {
+  const single = async (event: PollEvent | null | undefined, context: Context): Promise<PollResult> => {
     const env = options.env ?? process.env;
     const { logger, metrics } = powertoolsOf(env, context);
     try {
@@ -103,6 +110,16 @@ export function createHandler(options: HandlerOptions = {}): PollHandler {
       metrics.publishStoredMetrics();
     }
   };
+
+  const handle = (event: PollEvent | SQSEvent | null | undefined, context: Context) =>
+    isSqsEvent(event)
+      ? serveWorkItems(event, context, {
+          env: options.env ?? process.env,
+          now: Date.now,
+          cycle: (shard, ctx) => single({ shard }, ctx),
+        })
+      : single(event, context);
+  return handle as PollHandler;
 }
 
 /** Runs one poll cycle for the shard in the event, configured by `process.env`. */

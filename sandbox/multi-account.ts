@@ -1,5 +1,5 @@
 // One local endpoint for a whole Organization: SSM per (account, region), STS AssumeRole and Organizations' List calls.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_MEMBER_ROLE_NAME } from '../lambda/core/defaults';
 import { SandboxError } from './errors';
@@ -63,8 +63,9 @@ const CREDENTIALS_TTL_MS = 3_600_000;
  * access key id (`ASIA<account>XXXX`; any other key signs as the management account). STS
  * `AssumeRole` (query protocol, XML) hands out credentials naming the role's account, and
  * Organizations' List calls (JSON 1.1) answer from the {@link OrganizationModel}, whose accounts may
- * join and leave while it runs. Point every client (`ssm`, `sts`, `organizations`) at
- * {@link MultiAccountSandbox.endpoint}.
+ * join and leave while it runs. SQS `SendMessage` / `SendMessageBatch` (JSON 1.0) land in
+ * {@link MultiAccountSandbox.queue}s, the fan-out's work queue. Point every client (`ssm`, `sts`,
+ * `organizations`, `sqs`) at {@link MultiAccountSandbox.endpoint}.
  *
  * @example
  * ```ts
@@ -79,6 +80,8 @@ export class MultiAccountSandbox {
   readonly #memberRoleName: string;
   readonly #simulators = new Map<string, SsmSimulator>();
   readonly #counts = new Map<string, number>();
+  readonly #queues = new Map<string, SandboxQueue>();
+  readonly #gates = new Map<string, { promise: Promise<void> }>();
   readonly #server: LocalHttpServer;
 
   constructor(options: MultiAccountSandboxOptions) {
@@ -140,6 +143,23 @@ export class MultiAccountSandbox {
     this.simulator(account, region).addExecution(execution);
   }
 
+  /**
+   * Holds every SSM request to (account, region) until the returned function is called, as a shard
+   * whose SSM answers slowly: a test shows the other shards do not wait for it.
+   */
+  hold(account: string, region: string): () => void {
+    let release = (): void => {};
+    const promise = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const key = `${account}#${region}`;
+    this.#gates.set(key, { promise });
+    return () => {
+      this.#gates.delete(key);
+      release();
+    };
+  }
+
   /** The (account, region) pairs with a simulator, as `account#region`, sorted. */
   shards(): string[] {
     return [...this.#simulators.keys()].sort();
@@ -161,7 +181,10 @@ export class MultiAccountSandbox {
     }
     const [, accessKeyId = '', region = '', service = ''] = scope;
     const caller = ACCESS_KEY_ID.exec(accessKeyId)?.[1] ?? this.organization.managementAccount;
-    if (service === 'ssm') return this.simulator(caller, region).handle(req, res);
+    if (service === 'ssm') {
+      await this.#gates.get(`${caller}#${region}`)?.promise;
+      return this.simulator(caller, region).handle(req, res);
+    }
     if (service === 'sts') return this.#sts(req, res, caller);
     if (service === 'organizations') {
       const operation = targetOperation(req, ORGANIZATIONS_TARGET_PREFIX) ?? '(unknown)';
@@ -170,7 +193,69 @@ export class MultiAccountSandbox {
       sendJson(res, 200, this.organization.serve(operation, input, caller));
       return;
     }
+    if (service === 'sqs') return this.#sqs(req, res);
     throw new WireError(400, 'UnknownServiceException', `The sandbox does not serve ${service}.`);
+  }
+
+  /**
+   * An SQS queue of this endpoint (made on first use): `SendMessage` and `SendMessageBatch` of a real
+   * `SQSClient` to {@link SandboxQueue.url} land in it; a test takes the messages out as SQS records.
+   */
+  queue(name: string): SandboxQueue {
+    let queue = this.#queues.get(name);
+    if (queue === undefined) {
+      queue = new SandboxQueue(() => `${this.endpoint}/${this.organization.managementAccount}/${name}`);
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async #sqs(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const operation = targetOperation(req, 'AmazonSQS') ?? '(unknown)';
+    this.#count(`sqs:${operation}`);
+    const input = parseJsonBody(await readBody(req, 1024 * 1024));
+    const name = typeof input.QueueUrl === 'string' ? input.QueueUrl.split('/').pop() : undefined;
+    const queue = name === undefined ? undefined : this.#queues.get(name);
+    const send = (status: number, body: unknown): void => {
+      const payload = Buffer.from(JSON.stringify(body), 'utf8');
+      res.writeHead(status, {
+        'Content-Type': 'application/x-amz-json-1.0',
+        'Content-Length': payload.length,
+      });
+      res.end(payload);
+    };
+    if (queue === undefined) {
+      return send(400, {
+        __type: 'com.amazonaws.sqs#QueueDoesNotExist',
+        message: 'The specified queue does not exist.',
+      });
+    }
+    if (operation === 'SendMessage') {
+      return send(200, queue.accept(String(input.MessageBody ?? '')));
+    }
+    if (operation !== 'SendMessageBatch') {
+      return send(400, {
+        __type: 'com.amazonaws.sqs#UnsupportedOperation',
+        message: `${operation} is not served.`,
+      });
+    }
+    const entries = Array.isArray(input.Entries) ? (input.Entries as Record<string, unknown>[]) : [];
+    const successful: unknown[] = [];
+    const failed: unknown[] = [];
+    for (const entry of entries) {
+      const id = String(entry.Id ?? '');
+      if (queue.takeFailure()) {
+        failed.push({
+          Id: id,
+          Code: 'InternalError',
+          Message: 'Injected entry failure.',
+          SenderFault: false,
+        });
+      } else {
+        successful.push({ Id: id, ...queue.accept(String(entry.MessageBody ?? '')) });
+      }
+    }
+    send(200, { Successful: successful, Failed: failed });
   }
 
   async #sts(req: IncomingMessage, res: ServerResponse, caller: string): Promise<void> {
@@ -222,6 +307,67 @@ export class MultiAccountSandbox {
 
   #count(name: string): void {
     this.#counts.set(name, (this.#counts.get(name) ?? 0) + 1);
+  }
+}
+
+/** One message as an SQS event source hands it to a function (the fields the poller reads). */
+export interface SandboxQueueRecord {
+  readonly messageId: string;
+  readonly body: string;
+  readonly eventSource: 'aws:sqs';
+  readonly attributes: { readonly SentTimestamp: string; readonly ApproximateReceiveCount: string };
+}
+
+/** A queue of the sandbox's SQS: messages in order, and entry failures to inject. */
+export class SandboxQueue {
+  readonly #url: () => string;
+  #messages: SandboxQueueRecord[] = [];
+  #failures = 0;
+
+  /** @param url - the queue URL, once the endpoint is known */
+  constructor(url: () => string) {
+    this.#url = url;
+  }
+
+  /** The `QueueUrl` to send to. */
+  get url(): string {
+    return this.#url();
+  }
+
+  /** Messages waiting. */
+  get depth(): number {
+    return this.#messages.length;
+  }
+
+  /** Makes the next `count` batch entries fail (`InternalError`), as SQS may for some entries of a batch. */
+  failNextEntries(count: number): void {
+    this.#failures += count;
+  }
+
+  /** Removes and returns every message waiting, oldest first. */
+  takeAll(): SandboxQueueRecord[] {
+    const taken = this.#messages;
+    this.#messages = [];
+    return taken;
+  }
+
+  /** @internal Stores one message; answers its id and body digest as SQS does. */
+  accept(body: string): { MessageId: string; MD5OfMessageBody: string } {
+    const messageId = randomUUID();
+    this.#messages.push({
+      messageId,
+      body,
+      eventSource: 'aws:sqs',
+      attributes: { SentTimestamp: String(Date.now()), ApproximateReceiveCount: '1' },
+    });
+    return { MessageId: messageId, MD5OfMessageBody: createHash('md5').update(body, 'utf8').digest('hex') };
+  }
+
+  /** @internal Whether the next entry fails. */
+  takeFailure(): boolean {
+    if (this.#failures === 0) return false;
+    this.#failures -= 1;
+    return true;
   }
 }
 

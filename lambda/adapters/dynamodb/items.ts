@@ -2,6 +2,7 @@
 import { UnreadableDetailError } from '../../core/errors';
 import { parseEventDetail } from '../../core/events';
 import { type ExecutionListing, type TransitionRecord, transitionKindOf } from '../../core/history';
+import type { OrgAccount } from '../../core/organization';
 import type { PollerState, TrackedExecution } from '../../core/ports';
 import type {
   DetailType,
@@ -50,6 +51,49 @@ export function readPollerState(item: Item | undefined, onCorrupt: CorruptItemHa
     leaseUntil: stringOr(item?.leaseUntil, null),
     reportedRecords: stringList(item?.reportedRecords),
     version: typeof item?.version === 'number' ? item.version : 0,
+  };
+}
+
+/** The Organization's accounts as one listing found them, and when (ISO). */
+export interface AccountList {
+  readonly accounts: readonly OrgAccount[];
+  readonly listedAt: string;
+}
+
+/** The cached account-list item of one listing; it expires (TTL) at `expiresAt` (epoch seconds). */
+export function accountListItem(listing: string, list: AccountList, expiresAt: number): Item {
+  return {
+    pk: KEYS.organization,
+    sk: KEYS.accountList(listing),
+    accounts: list.accounts.map(({ id, state }) => ({ id, state })),
+    listedAt: list.listedAt,
+    expiresAt,
+  };
+}
+
+/** The account list an item holds; null without an item, or (reported) when unreadable. */
+export function readAccountList(item: Item | undefined, onCorrupt: CorruptItemHandler): AccountList | null {
+  if (item === undefined) return null;
+  const accounts = Array.isArray(item.accounts) ? item.accounts : null;
+  const readable = accounts?.every(
+    (a: unknown) =>
+      typeof a === 'object' &&
+      a !== null &&
+      typeof (a as Item).id === 'string' &&
+      typeof (a as Item).state === 'string',
+  );
+  if (
+    !accounts ||
+    !readable ||
+    typeof item.listedAt !== 'string' ||
+    Number.isNaN(Date.parse(item.listedAt))
+  ) {
+    onCorrupt(keyOf(item), 'account list without accounts or listedAt; it will be listed again');
+    return null;
+  }
+  return {
+    accounts: accounts.map((a: Item) => ({ id: a.id as string, state: a.state as string })),
+    listedAt: item.listedAt,
   };
 }
 

@@ -46,6 +46,10 @@ export const KEYS = {
   poller: (shard: string) => `POLLER#${shard}`,
   /** `sk` of the poller state. */
   pollerState: 'STATE#POLLER',
+  /** `pk` of the Organization's cached account list (the dispatcher's, read by the hint reader too). */
+  organization: 'ORGANIZATION',
+  /** `sk` of the cached account list of one listing (the whole Organization, or a set of OUs). */
+  accountList: (listing: string) => `ACCOUNTS#${listing}`,
   /** `listShard` of every execution snapshot: the one partition of the byStart index. */
   listShard: 'EXEC',
 } as const;
