@@ -5,6 +5,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { FAN_OUT_METRICS } from '../lambda/fan-out-metrics';
 import { METRICS } from '../lambda/metrics';
 import { StepWatchConfigError } from './errors';
 
@@ -40,16 +41,6 @@ export interface StepWatchDashboardFanOut {
   /** The poll function's log group: each cycle logs `shard` and `stalenessSeconds`. */
   readonly pollLogGroup: ILogGroup;
 }
-
-/**
- * Per-shard metrics of the fan-out: the poll function records `shardStaleness` once per cycle (no
- * shard dimension, for cost), the dispatcher the other two once per run.
- */
-export const SHARD_METRICS = {
-  shardStaleness: 'ShardStalenessSeconds',
-  shardStalenessMax: 'ShardStalenessMaxSeconds',
-  staleShards: 'StaleShards',
-} as const;
 
 /** The Logs Insights query of the worst shards: the stalest first, by the cycles' own log lines. */
 export const WORST_SHARDS_QUERY = [
@@ -183,12 +174,12 @@ export class StepWatchDashboard extends Construct {
       graph(
         'Shard staleness',
         [
-          metric(SHARD_METRICS.shardStaleness, cloudwatch.Stats.p(50), 'Staleness p50 (s)'),
-          metric(SHARD_METRICS.shardStaleness, cloudwatch.Stats.p(99), 'Staleness p99 (s)'),
-          metric(SHARD_METRICS.shardStaleness, max, 'Staleness max (s)'),
-          metric(SHARD_METRICS.shardStalenessMax, max, 'Stalest shard at dispatch (s)'),
+          metric(FAN_OUT_METRICS.shardStaleness, cloudwatch.Stats.p(50), 'Staleness p50 (s)'),
+          metric(FAN_OUT_METRICS.shardStaleness, cloudwatch.Stats.p(99), 'Staleness p99 (s)'),
+          metric(FAN_OUT_METRICS.shardStaleness, max, 'Staleness max (s)'),
+          metric(FAN_OUT_METRICS.shardStalenessMax, max, 'Stalest shard at dispatch (s)'),
         ],
-        { right: [metric(SHARD_METRICS.staleShards, max, 'Shards older than two periods')] },
+        { right: [metric(FAN_OUT_METRICS.staleShards, max, 'Shards older than two periods')] },
       ),
       graph(
         'Work queue',

@@ -8,13 +8,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAN_OUT_METRICS } from '../../lambda/fan-out-metrics';
 import { METRIC_NAMESPACE, METRICS } from '../../lambda/metrics';
-import {
-  SHARD_METRICS,
-  StepWatchDashboard,
-  type StepWatchDashboardProps,
-  WORST_SHARDS_QUERY,
-} from '../../lib/dashboard';
+import { StepWatchDashboard, type StepWatchDashboardProps, WORST_SHARDS_QUERY } from '../../lib/dashboard';
 import { StepWatchConfigError } from '../../lib/errors';
 
 interface Widget {
@@ -128,7 +124,7 @@ describe('Construct: StepWatchDashboard', () => {
 
   it('adds no shard widget without the fan-out', () => {
     const text = JSON.stringify(bodyOf(synth('NoFanOut')));
-    for (const name of Object.values(SHARD_METRICS)) expect(text).not.toContain(name);
+    for (const name of Object.values(FAN_OUT_METRICS)) expect(text).not.toContain(name);
     expect(text).not.toContain('"type":"log"');
   });
 
