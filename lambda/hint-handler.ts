@@ -3,10 +3,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MetricsInterface } from '@aws-lambda-powertools/metrics/types';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { DynamoFanOutStore, listingOf } from './adapters/dynamodb/fan-out-store';
 import { realTimer, type Timer } from './adapters/token-bucket';
 import { type PollerConfig, readConfig } from './config';
 import { ConfigError, StepWatchError } from './core/errors';
 import { coalesceHints, type Hint, hintShardKey, parseHint } from './core/hints';
+import { type OrganizationScope, parseOrganizationScope, shardsOf } from './core/organization';
 import { METRICS, recordCycleMetrics } from './metrics';
 import { type CycleSummary, runPollCycle } from './poll-cycle';
 import { createPoller, type PollerClients, type ShardTarget, shardKey } from './poller';
@@ -48,6 +50,8 @@ interface HintConfig {
   readonly shards: readonly ShardSpec[] | null;
   /** Period of the scheduled cycle, which targeted cycles give way to; undefined: never. */
   readonly schedulePeriodSeconds: number | undefined;
+  /** `ORGANIZATION`: the shards are the accounts the dispatcher last listed, in scope; null: `SHARDS`. */
+  readonly organization: OrganizationScope | null;
 }
 
 /** What one shard's part of a batch came to, for the log line (a type, so it is a log attribute). */
@@ -91,16 +95,18 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
     try {
       config ??= readHintConfig(env);
       const own = ownShard(context, env);
-      const targets = new Map(
-        (config.shards ?? [{}]).map((spec) => {
-          const target: ShardTarget = {
-            account: spec.account ?? own.account,
-            region: spec.region ?? own.region,
-            ...(spec.roleArn && { roleArn: spec.roleArn }),
-          };
-          return [shardKey(target), target] as const;
-        }),
-      );
+      const targets = config.organization
+        ? await organizationTargets(config, config.organization, context, own.account, options.clients)
+        : new Map(
+            (config.shards ?? [{}]).map((spec) => {
+              const target: ShardTarget = {
+                account: spec.account ?? own.account,
+                region: spec.region ?? own.region,
+                ...(spec.roleArn && { roleArn: spec.roleArn }),
+              };
+              return [shardKey(target), target] as const;
+            }),
+          );
 
       const hints: Hint[] = [];
       const recordsByShard = new Map<string, string[]>();
@@ -249,8 +255,39 @@ function readHintConfig(env: NodeJS.ProcessEnv): HintConfig {
     if (!Number.isFinite(schedulePeriodSeconds) || schedulePeriodSeconds <= 0)
       problems.push(`SCHEDULE_PERIOD_SECONDS must be a positive number, got "${rawPeriod}"`);
   }
+  let organization: OrganizationScope | null = null;
+  if (env.ORGANIZATION?.trim()) {
+    try {
+      organization = parseOrganizationScope(env.ORGANIZATION);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(error.message.replace(/^Invalid configuration: /, '').replace(/\.$/, ''));
+    }
+  }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}.`);
-  return { poller, shards, schedulePeriodSeconds };
+  return { poller, shards, schedulePeriodSeconds, organization };
+}
+
+/**
+ * Organization mode: the shards of the accounts the dispatcher last listed (its cached list in the
+ * table) in scope, each with the member role; until the dispatcher has listed them, the function's
+ * own account only.
+ */
+async function organizationTargets(
+  config: HintConfig,
+  scope: OrganizationScope,
+  context: Context,
+  homeAccount: string,
+  clients: PollerClients | undefined,
+): Promise<Map<string, ShardTarget>> {
+  const store = new DynamoFanOutStore({
+    tableName: config.poller.tableName,
+    ...(clients?.dynamodb !== undefined && { client: clients.dynamodb }),
+  });
+  const list = await store.loadAccounts(listingOf(scope));
+  const partition = context.invokedFunctionArn.split(':')[1] || 'aws';
+  const accounts = list?.accounts ?? [{ id: homeAccount, state: 'ACTIVE' }];
+  return new Map(shardsOf(accounts, scope, { homeAccount, partition }).map((t) => [shardKey(t), t]));
 }
 
 /** `SHARDS`: a JSON array of `{ account?, region?, roleArn? }`; absent or empty means the own shard. */

@@ -28,6 +28,9 @@ export interface OrganizationRig {
   readonly recorder: EventBridgeRecorder;
   readonly queue: SandboxQueue;
   readonly dynamodb: DynamoDBClient;
+  /** STS and EventBridge clients of the home account, for functions built by a test. */
+  readonly sts: STSClient;
+  readonly eventBridge: EventBridgeClient;
   readonly tableName: string;
   /** The dispatcher, on `now` (epoch ms) when given. */
   dispatcher(env?: Record<string, string>, now?: () => number): DispatchHandler;
@@ -95,6 +98,8 @@ export async function startOrganization(options: {
     recorder,
     queue,
     dynamodb,
+    sts: clients.sts,
+    eventBridge: clients.eventBridge,
     tableName: TABLE,
     dispatcher: (env = {}, now) =>
       createDispatcher({
