@@ -160,6 +160,26 @@ export class MultiAccountSandbox {
     };
   }
 
+  /**
+   * A multi-account, multi-Region run as SSM shows it: the parent, of `AutomationType: CrossAccount`,
+   * in the central (account, region); one child per target (account, region), in that shard's own
+   * listing, naming the parent (`ParentAutomationExecutionId`). See docs/ssm-behaviour.md.
+   * @throws {@link ScenarioError} for an invalid execution or a duplicate id in a shard
+   */
+  addCrossAccountRun(
+    parent: { account: string; region: string; execution: ScenarioExecution },
+    children: readonly { account: string; region: string; execution: ScenarioExecution }[],
+  ): void {
+    this.addExecution(parent.account, parent.region, { ...parent.execution, automationType: 'CrossAccount' });
+    for (const child of children) {
+      this.addExecution(child.account, child.region, {
+        ...child.execution,
+        parentId: parent.execution.id,
+        parentLocation: { account: parent.account, region: parent.region },
+      });
+    }
+  }
+
   /** The (account, region) pairs with a simulator, as `account#region`, sorted. */
   shards(): string[] {
     return [...this.#simulators.keys()].sort();

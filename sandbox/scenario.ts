@@ -117,14 +117,32 @@ export interface ScenarioResolvedTargets {
   readonly truncated: boolean;
 }
 
+/** The (account, region) a parent execution runs in, when it is not in the same file. */
+export interface ScenarioParentLocation {
+  /** 12 digits. */
+  readonly account: string;
+  readonly region: string;
+}
+
 /** One automation execution. */
 export interface ScenarioExecution {
   /** `AutomationExecutionId`, 36 characters, unique in the file. */
   readonly id: string;
   readonly documentName: string;
   readonly documentVersion?: string;
-  /** Id of the parent execution (another execution of the same file), or `null`. */
+  /**
+   * Id of the parent execution (another execution of the same file, unless `parentLocation` says it
+   * runs elsewhere), or `null`.
+   */
   readonly parentId?: string | null;
+  /**
+   * Where the parent runs when it is not in this file: the (account, region) of a `CrossAccount`
+   * parent that started this execution in a target account and Region.
+   * @default the parent is in this file
+   */
+  readonly parentLocation?: ScenarioParentLocation;
+  /** `AutomationType`: `Local`, or `CrossAccount` for a parent run in several accounts and Regions. @default 'Local' */
+  readonly automationType?: string;
   /** Non-empty, `at` non-decreasing; the execution is invisible before the first entry. */
   readonly timeline: readonly ExecutionTimelineEntry[];
   /** Execution-level alarms. */
@@ -467,6 +485,14 @@ function parseExecutionExtras(obj: JsonObject, path: string): Partial<ScenarioEx
   };
 }
 
+function parseParentLocation(value: unknown, path: string): ScenarioParentLocation {
+  const obj = expectObject(value, path);
+  rejectUnknownKeys(obj, path, ['account', 'region']);
+  const account = requireString(obj, 'account', path);
+  if (!/^\d{12}$/.test(account)) fail(join(path, 'account'), 'must be 12 digits');
+  return { account, region: requireString(obj, 'region', path) };
+}
+
 function parseExecution(raw: unknown, path: string, ids: Map<string, string>): ScenarioExecution {
   const obj = expectObject(raw, path);
   rejectUnknownKeys(obj, path, [
@@ -483,6 +509,8 @@ function parseExecution(raw: unknown, path: string, ids: Map<string, string>): S
     'resolvedTargets',
     'maxConcurrency',
     'maxErrors',
+    'automationType',
+    'parentLocation',
   ]);
   const id = parseId(obj, path, ids);
   const documentName = requireString(obj, 'documentName', path);
@@ -495,11 +523,21 @@ function parseExecution(raw: unknown, path: string, ids: Map<string, string>): S
   const steps = requireArray(obj, 'steps', path, false).map((step, i) =>
     parseStep(step, `${stepsPath}[${i}]`, ids),
   );
+  const automationType = optionalString(obj, 'automationType', path);
+  const parentLocation =
+    obj.parentLocation === undefined
+      ? undefined
+      : parseParentLocation(obj.parentLocation, join(path, 'parentLocation'));
+  if (parentLocation !== undefined && (parentId === null || parentId === undefined)) {
+    fail(join(path, 'parentLocation'), 'needs a parentId');
+  }
   return {
     id,
     documentName,
     ...(documentVersion === undefined ? {} : { documentVersion }),
     parentId: parentId ?? null,
+    ...(parentLocation === undefined ? {} : { parentLocation }),
+    ...(automationType === undefined ? {} : { automationType }),
     timeline,
     ...(alarms === undefined ? {} : { alarms }),
     steps,
@@ -512,7 +550,7 @@ function parseExecution(raw: unknown, path: string, ids: Map<string, string>): S
  * every level, so typos surface; ids must be 36 characters and unique across executions and steps;
  * timelines have `at` numbers >= 0 that never go back and are non-empty, except that of a step
  * planned up front (empty: it never starts); a `parentId` must name another execution of the same
- * file.
+ * file unless a `parentLocation` puts the parent in another (account, region).
  *
  * @param json - the document, e.g. the result of `JSON.parse`
  * @returns the validated scenario (`parentId` is always present, `null` when absent in the input)
@@ -531,6 +569,7 @@ export function parseScenario(json: unknown): Scenario {
     if (
       execution.parentId !== null &&
       execution.parentId !== undefined &&
+      execution.parentLocation === undefined &&
       !executionIds.has(execution.parentId)
     ) {
       fail(

@@ -284,6 +284,7 @@ interface ExecutionView extends Listed {
   readonly startMs: number;
   readonly documentName: string;
   readonly parentId: string | null;
+  readonly automationType: string;
   readonly currentAction: string | undefined;
 }
 
@@ -923,6 +924,7 @@ export class SsmSimulator {
         startMs: state.startMs,
         documentName: execution.documentName,
         parentId: execution.parentId ?? null,
+        automationType: execution.automationType ?? 'Local',
         currentAction: current?.action,
         // Newest start first, like SSM; the scenario order breaks ties.
         sortKey: [-state.startMs, index],
@@ -948,7 +950,7 @@ export class SsmSimulator {
           },
           MaxConcurrency: execution.maxConcurrency,
           MaxErrors: execution.maxErrors,
-          AutomationType: 'Local',
+          AutomationType: execution.automationType ?? 'Local',
           TriggeredAlarms: nonEmpty(this.alarmsShown(execution.alarms, now)),
         }),
       });
@@ -1013,7 +1015,7 @@ export class SsmSimulator {
       ExecutionId: equals((view) => view.id),
       ParentExecutionId: equals((view) => view.parentId),
       CurrentAction: equals((view) => view.currentAction),
-      AutomationType: equals(() => 'Local'),
+      AutomationType: equals((view) => view.automationType),
       DocumentNamePrefix: (values) => (view) => values.some((prefix) => view.documentName.startsWith(prefix)),
       StartTimeAfter: startTimeFilter('after', inclusive),
       StartTimeBefore: startTimeFilter('before', inclusive),

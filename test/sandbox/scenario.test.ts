@@ -571,3 +571,38 @@ describe('File: scenarios/demo.json', () => {
     ]);
   });
 });
+
+describe('Function: parseScenario (CrossAccount)', () => {
+  const id = (n: number) => `cccccccc-0000-4000-8000-${String(n).padStart(12, '0')}`;
+  const run = (extra: Record<string, unknown>) => ({
+    name: 'member',
+    executions: [
+      { id: id(1), documentName: 'Doc', timeline: [{ at: 0, status: 'InProgress' }], steps: [], ...extra },
+    ],
+  });
+
+  it('keeps a parent in another account and Region, and the automation type', () => {
+    const scenario = parseScenario(
+      run({
+        parentId: id(9),
+        parentLocation: { account: '999999999999', region: 'eu-west-1' },
+        automationType: 'Local',
+      }),
+    );
+
+    expect(scenario.executions[0]).toMatchObject({
+      parentId: id(9),
+      parentLocation: { account: '999999999999', region: 'eu-west-1' },
+      automationType: 'Local',
+    });
+  });
+
+  it('refuses a parentLocation without parentId, or with a bad account', () => {
+    expect(() =>
+      parseScenario(run({ parentLocation: { account: '999999999999', region: 'eu-west-1' } })),
+    ).toThrow('executions[0].parentLocation: needs a parentId');
+    expect(() =>
+      parseScenario(run({ parentId: id(9), parentLocation: { account: '9', region: 'eu-west-1' } })),
+    ).toThrow('executions[0].parentLocation.account: must be 12 digits');
+  });
+});
