@@ -31,6 +31,12 @@ export class StepWatchStack extends Stack {
       description: 'Failed schedule ticks, polls and notifications',
       value: this.stepWatch.deadLetterQueue.queueUrl,
     });
+    if (this.stepWatch.fanOut) {
+      new CfnOutput(this, 'WorkDeadLetterQueueUrl', {
+        description: 'Work items (one shard, one period) that failed five times',
+        value: this.stepWatch.fanOut.deadLetterQueue.queueUrl,
+      });
+    }
     if (this.stepWatch.hints) {
       new CfnOutput(this, 'HintDeadLetterQueueUrl', {
         description: 'Hints that failed five times (the schedule still reads their executions)',

@@ -148,6 +148,15 @@ describe('Class: StepWatch (organization)', () => {
       }
     });
 
+    it("outputs the work dead-letter queue's URL", () => {
+      fixture.templates.organization.hasOutput('WorkDeadLetterQueueUrl', {
+        Value: resolve(
+          'organization',
+          fixture.stacks.organization.stepWatch.fanOut?.deadLetterQueue.queueUrl,
+        ),
+      });
+    });
+
     it('tells the poll function the member role name and the period', () => {
       fixture.templates.organization.hasResourceProperties('AWS::Lambda::Function', {
         Handler: 'index.handler',
