@@ -6,7 +6,7 @@ import type {
   SnapshotStore,
   TrackedExecution,
 } from './core/ports';
-import { FILTER_VALUES_LIMIT, isoSecondsFloor } from './core/read-plan';
+import { endedViewOf, FILTER_VALUES_LIMIT, isoSecondsFloor } from './core/read-plan';
 import type { ExecutionView, StepView } from './core/types';
 
 /** Settings of discovery. */
@@ -31,10 +31,11 @@ interface Wanted {
  *
  * SSM may or may not list child executions without a `ParentExecutionId` or `ExecutionId` filter
  * (the console hides them behind "Show child automations"). So besides the two listings, tracked
- * executions the listings left out are asked for by id, or, for many children of one parent, by
- * that parent; and once a parent's steps are read, the children its steps name (the `ExecutionId`
- * output of `aws:executeAutomation`) are asked for the same way. An execution SSM no longer knows
- * (its history expired) is untracked with one warning.
+ * executions the listings left out are asked for by id, ten a call, or, for many children of one
+ * parent, by that parent (ended ones waiting to settle are not asked for again); and once a
+ * parent's steps are read, the children its steps name (the `ExecutionId` output of
+ * `aws:executeAutomation`) are asked for the same way. An execution SSM no longer knows (its
+ * history expired) is untracked with one warning.
  */
 export class ExecutionFinder {
   readonly #source: ExecutionSource;
@@ -71,11 +72,15 @@ export class ExecutionFinder {
     const now: TrackedExecution[] = [];
     for (const execution of tracked) {
       if (found.has(execution.executionId)) continue;
-      const parent = execution.parentExecutionId;
-      // A hidden child of a parent served this cycle is looked for after the parent's steps are
-      // read, together with the children those steps name: one request for both.
-      if (parent !== null && found.has(parent)) this.#hide(parent, execution);
-      else now.push(execution);
+      // Ended and waiting to settle: SSM cannot show it any different, only its steps are read.
+      const ended = execution.snapshot ? endedViewOf(execution.snapshot) : null;
+      if (ended !== null) {
+        found.set(ended.executionId, ended);
+        continue;
+      }
+      // The rest are asked for together, ten a call whoever their parent (children SSM lists only
+      // on request included).
+      now.push(execution);
     }
     const leftOver = poller.cursor
       .filter((id) => !found.has(id) && !trackedIds.has(id))
@@ -92,9 +97,8 @@ export class ExecutionFinder {
 
   /**
    * A targeted cycle's executions: only those named, asked for by id (ten a call). Their tracked
-   * children are looked for once the parent is served, with the children its steps name, as in
-   * {@link ExecutionFinder.discover}. An id SSM does not show is left out and stays tracked: the
-   * scheduled cycle decides what SSM forgot.
+   * children are looked for once the parent is served, with the children its steps name. An id SSM
+   * does not show is left out and stays tracked: the scheduled cycle decides what SSM forgot.
    */
   async discoverTargets(shard: string, executionIds: readonly string[]): Promise<ExecutionView[]> {
     const wanted = [...new Set(executionIds)];

@@ -821,6 +821,53 @@ describe('Switch visibilityLagSeconds (U7: a step shows up late, older than step
     },
   );
 
+  it('reads only the steps of an ended execution waiting out the lag, not the execution again', async () => {
+    // Prepare: step 2 never runs, so the read after the end (at 430 s) cannot prove that no step
+    // shows up late; the execution started long before the listings' window.
+    const h = await start(
+      [
+        execution(
+          1,
+          [
+            [0, 'InProgress'],
+            [400, 'Failed'],
+          ],
+          [
+            step(1, [
+              [0, 'InProgress'],
+              [399, 'Failed'],
+            ]),
+            step(2, []),
+          ],
+        ),
+      ],
+      { visibilityLagSeconds: MAX_VISIBILITY_LAG_SECONDS },
+    );
+    const reads = recordStepReads(h);
+
+    // Act
+    const perCycle = await transitionsPerCycle(h, [5, 300, 430, 470]);
+
+    // Assess
+    // Step 1 shows up late (its lag), so its start is told at 300 s.
+    expect(perCycle).toEqual([
+      ['execution:0001:null>InProgress'],
+      ['step:0001:Pending>InProgress'],
+      ['step:0001:InProgress>Failed', 'execution:0001:InProgress>Failed'],
+      [],
+    ]);
+    const byId = reads.requests.filter(
+      (r) =>
+        r.operation === 'DescribeAutomationExecutions' &&
+        (r.input.Filters ?? []).some((f) => f.Key === 'ExecutionId'),
+    );
+    // Asked for by id once, when the listings left it out and its snapshot said it runs (430 s).
+    expect(byId).toHaveLength(1);
+    // The read at 470 s comes the lag after the end: it settles the execution.
+    expect(reads.pages(idOf('e', 1))).toBe(4);
+    expect(await h.poller.deps.store.listTracked(h.poller.options.shard)).toEqual([]);
+  });
+
   const LAGS = [0, 30, MAX_VISIBILITY_LAG_SECONDS];
   // Step 11's id gives it nearly the whole lag, step 19's almost none (stepVisibilityLagMs).
   const late = idOf('s', 11);

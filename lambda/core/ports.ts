@@ -1,7 +1,7 @@
 // The ports the poll cycle needs (adapters in lambda/adapters implement them), its logger and its clock.
 import type { OrgAccount, OrganizationScope } from './organization';
 import type { StepQuery } from './read-plan';
-import type { ExecutionState, ExecutionView, OutboxEvent, StepView } from './types';
+import type { ExecutionSnapshot, ExecutionState, ExecutionView, OutboxEvent, StepView } from './types';
 
 /** One page of step executions. */
 export interface StepPage {
@@ -84,6 +84,8 @@ export interface TrackedExecution {
   readonly parentExecutionId: string | null;
   /** When it started (ISO), or null when its snapshot has no start time. */
   readonly startTime: string | null;
+  /** Its stored snapshot, when readable: an ended one need not be asked of SSM again. */
+  readonly snapshot?: ExecutionSnapshot;
 }
 
 /** Result of recording events in the outbox. */

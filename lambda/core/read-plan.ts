@@ -58,6 +58,27 @@ export function isSettled(snapshot: ExecutionSnapshot): boolean {
 }
 
 /**
+ * The view of an ended execution as its snapshot has it, or null while it runs. An ended execution
+ * cannot change any more (only a step SSM shows late can still appear), so a cycle that waits for
+ * it to settle need not ask SSM for it again.
+ */
+export function endedViewOf(snapshot: ExecutionSnapshot): ExecutionView | null {
+  if (!isTerminal(snapshot.status)) return null;
+  return {
+    executionId: snapshot.executionId,
+    documentName: snapshot.documentName,
+    documentVersion: snapshot.documentVersion,
+    status: snapshot.status,
+    parentExecutionId: snapshot.parentExecutionId,
+    startTime: snapshot.startTime,
+    endTime: snapshot.endTime,
+    failureMessage: null,
+    // The alarms it raised are in the snapshot already; none is new.
+    triggeredAlarms: [],
+  };
+}
+
+/**
  * Whether an execution's steps need reading at all: not when its final status is stored and it is
  * settled ({@link isSettled}), and SSM shows no later end.
  */

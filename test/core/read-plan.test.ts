@@ -1,6 +1,7 @@
 // Tests of the step-read plan: full reads where they are due, filtered windows in between.
 import { describe, expect, it } from 'vitest';
 import {
+  endedViewOf,
   isNotStarted,
   isSettled,
   mayStillChange,
@@ -9,7 +10,7 @@ import {
   type StepPlanOptions,
 } from '../../lambda/core/read-plan';
 import type { StepSnapshot } from '../../lambda/core/types';
-import { executionState, executionView, isoAt, stepSnapshot } from '../helpers/builders';
+import { executionSnapshot, executionState, executionView, isoAt, stepSnapshot } from '../helpers/builders';
 
 const WINDOW: StepPlanOptions = { strategy: 'window', visibilityLagSeconds: 60 };
 
@@ -85,6 +86,33 @@ describe('Function: needsStepRead', () => {
 
     expect(isSettled(previous.execution)).toBe(true);
     expect(isSettled({ ...previous.execution, status: 'InProgress' })).toBe(false);
+  });
+});
+
+describe('Function: endedViewOf', () => {
+  it('gives an ended execution the view its snapshot has, with no alarm to raise again', () => {
+    const snapshot = executionSnapshot({
+      status: 'Failed',
+      parentExecutionId: 'parent-1',
+      endTime: isoAt(50),
+      alarms: ['HighCPU'],
+    });
+
+    expect(endedViewOf(snapshot)).toEqual({
+      executionId: 'exec-1',
+      documentName: snapshot.documentName,
+      documentVersion: snapshot.documentVersion,
+      status: 'Failed',
+      parentExecutionId: 'parent-1',
+      startTime: snapshot.startTime,
+      endTime: isoAt(50),
+      failureMessage: null,
+      triggeredAlarms: [],
+    });
+  });
+
+  it('gives none for an execution that still runs', () => {
+    expect(endedViewOf(executionSnapshot({ status: 'Waiting' }))).toBeNull();
   });
 });
 

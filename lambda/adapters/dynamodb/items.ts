@@ -103,11 +103,14 @@ export function readTracked(item: Item, onCorrupt: CorruptItemHandler): TrackedE
     onCorrupt(keyOf(item), 'tracked execution without executionId or trackedAt');
     return null;
   }
+  // The index projects the whole item; an unreadable snapshot is reported when it is loaded.
+  const snapshot = readExecution(item, () => {});
   return {
     executionId: item.executionId,
     trackedAt: item.trackedAt,
     parentExecutionId: stringOr(item.parentExecutionId, null),
     startTime: stringOr(item.startTime, null),
+    ...(snapshot && { snapshot }),
   };
 }
 

@@ -200,13 +200,14 @@ describe('Function: pollerStateItem and readPollerState', () => {
 });
 
 describe('Function: readTracked', () => {
-  it('reads the parent and start time of a tracked execution, null when absent', () => {
+  it('reads the parent, start time and snapshot of a tracked execution, null when absent', () => {
     const child = executionSnapshot({
       executionId: 'child',
       parentExecutionId: 'exec-1',
       startTime: isoAt(3),
+      settledAfter: null,
     });
-    const orphan = executionSnapshot({ executionId: 'top', startTime: null });
+    const orphan = executionSnapshot({ executionId: 'top', startTime: null, settledAfter: null });
     const options = { version: 1, inFlight: true, now: isoAt(4), expiresAt: 99 };
 
     const read = [child, orphan].map((s) =>
@@ -214,9 +215,35 @@ describe('Function: readTracked', () => {
     );
 
     expect(read).toEqual([
-      { executionId: 'child', trackedAt: isoAt(4), parentExecutionId: 'exec-1', startTime: isoAt(3) },
-      { executionId: 'top', trackedAt: isoAt(4), parentExecutionId: null, startTime: null },
+      {
+        executionId: 'child',
+        trackedAt: isoAt(4),
+        parentExecutionId: 'exec-1',
+        startTime: isoAt(3),
+        snapshot: child,
+      },
+      { executionId: 'top', trackedAt: isoAt(4), parentExecutionId: null, startTime: null, snapshot: orphan },
     ]);
+  });
+
+  it('leaves the snapshot out of a tracked execution whose snapshot is unreadable', () => {
+    const item = items.executionItem('s', executionSnapshot(), {
+      version: 1,
+      inFlight: true,
+      now: isoAt(4),
+      expiresAt: 9,
+    });
+    const onCorrupt = vi.fn();
+
+    const read = items.readTracked(stored({ ...item, version: 'one' }), onCorrupt);
+
+    expect(read).toEqual({
+      executionId: 'exec-1',
+      trackedAt: isoAt(4),
+      parentExecutionId: null,
+      startTime: isoAt(0),
+    });
+    expect(onCorrupt).not.toHaveBeenCalled();
   });
 });
 

@@ -103,9 +103,25 @@ describe('Class: DynamoSnapshotStore', () => {
 
     const tracked = await s.listTracked(SHARD);
 
-    expect(tracked.sort((a, b) => a.executionId.localeCompare(b.executionId))).toEqual([
-      { executionId: 'child-1', trackedAt: isoAt(30), parentExecutionId: 'exec-1', startTime: isoAt(5) },
-      { executionId: 'exec-1', trackedAt: isoAt(30), parentExecutionId: null, startTime: isoAt(2) },
+    expect(
+      tracked
+        .sort((a, b) => a.executionId.localeCompare(b.executionId))
+        .map(({ snapshot, ...rest }) => ({ ...rest, status: snapshot?.status })),
+    ).toEqual([
+      {
+        executionId: 'child-1',
+        trackedAt: isoAt(30),
+        parentExecutionId: 'exec-1',
+        startTime: isoAt(5),
+        status: 'InProgress',
+      },
+      {
+        executionId: 'exec-1',
+        trackedAt: isoAt(30),
+        parentExecutionId: null,
+        startTime: isoAt(2),
+        status: 'InProgress',
+      },
     ]);
   });
 
