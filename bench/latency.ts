@@ -1,21 +1,16 @@
 // Latency from an SSM change to its event on the bus: hints (SSM's own events) vs the one-minute schedule, on a virtual clock.
 //
 // Three runs of one fleet over the real local stack: every hint delivered, 10% of hints lost, no
-// hints. The Lambda, SQS and network parts around the real poller code are modelled on a virtual
-// clock (see HINT_PATH and CALL_LATENCY_MS, and docs/scaling.md "Latency"); nothing sleeps.
+// hints. The real scheduled and hint handlers run concurrently on a virtual clock (bench/virtual-clock.ts);
+// the Lambda, SQS and network parts around them are modelled (see HINT_PATH and CALL_LATENCY_MS, and
+// docs/scaling.md "Latency"); nothing sleeps.
 import { pathToFileURL } from 'node:url';
-import type { Timer } from '../lambda/adapters/token-bucket';
-import {
-  DEFAULT_EVENT_SOURCE,
-  DEFAULT_MAX_ENTRY_BYTES,
-  DEFAULT_SSM_DESCRIBE_TPS,
-} from '../lambda/core/defaults';
+import { DEFAULT_SSM_DESCRIBE_TPS } from '../lambda/core/defaults';
 import { DETAIL_TYPES } from '../lambda/core/types';
+import { createHandler } from '../lambda/handler';
 import { createHintHandler } from '../lambda/hint-handler';
-import { runPollCycle, SCHEDULE_LEAD_SECONDS } from '../lambda/poll-cycle';
-import { createPoller } from '../lambda/poller';
 import type { RecordedEvent } from '../sandbox/event-recorder';
-import { HintQueue, lambdaContext } from '../sandbox/hint-queue';
+import { type HintBatch, HintQueue, lambdaContext } from '../sandbox/hint-queue';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalStack, startLocalStack } from '../sandbox/local-stack';
 import type { NativeEventOptions } from '../sandbox/native-events';
 import { rateControlRun, rateControlTargets } from '../sandbox/rate-control';
@@ -23,6 +18,7 @@ import { type Scenario, type ScenarioExecution, type ScenarioStep, scenarioEnd }
 import type { GroundTruthEntry } from '../sandbox/ssm-simulator';
 import { BenchError } from './errors';
 import { benchId, seededRandom } from './fleets';
+import { VirtualClock } from './virtual-clock';
 
 /** Epoch ms of the fleet's `at: 0`. */
 const LATENCY_T0 = Date.parse('2026-11-25T06:00:00.000Z');
@@ -51,17 +47,16 @@ export const CALL_LATENCY_MS: Readonly<Record<'ssm' | 'dynamodb' | 'eventBridge'
  * The modelled parts of the hint path and of the scheduled invocation, in ms (docs/scaling.md,
  * "Latency"). SSM → default bus → rule → queue is the native events' own delay (the simulator's
  * `delaySeconds`, 0–5 s here); then the event source mapping gathers a batch for its batching
- * window (or until `batchSize` messages), the function is invoked (a cold start the first time),
- * and the targeted cycle takes the shard's lease, waiting for a running cycle to release it.
+ * window (or until `batchSize` messages), the function is invoked (a cold start on a new
+ * execution environment); what follows (lease, hand-off, reads) is the handlers' own code.
  */
 export const HINT_PATH = {
-  /** The construct's event source mapping: 1 s batching window, batches of up to 100. */
+  /** The construct's event source mapping: 1 s batching window, batches of up to 100, two at once. */
   batchingWindowMs: 1000,
   batchSize: 100,
+  maxConcurrency: 2,
   invokeMs: 150,
   coldStartMs: 1500,
-  /** A hint invocation that finds the lease held waits this long for it (the handler's default). */
-  leaseWaitMs: 10_000,
   /** Function timeout of the hint function: the lease it takes lasts this long. */
   timeoutMs: 30_000,
   /** A record returned as a batch item failure is received again after this (6 x the timeout, as AWS advises). */
@@ -69,8 +64,6 @@ export const HINT_PATH = {
   /** The scheduled invocation: EventBridge Scheduler's start, then the function's own. */
   scheduledInvokeMs: 300,
   scheduledTimeoutMs: 55_000,
-  /** Kept back from the scheduled function's timeout to publish and save (as the handler does). */
-  deadlineReserveMs: 10_000,
 } as const;
 
 /** The three runs the issue asks for. */
@@ -102,6 +95,10 @@ export interface LatencyFigures {
   readonly scheduleCallsPerMinute: number;
   readonly scheduledCycles: number;
   readonly hintedCycles: number;
+  /** Hint invocations (a batch each); those without a targeted cycle handed over or gave back. */
+  readonly hintInvocations: number;
+  /** Executions the cycles holding the lease read because a hint invocation handed them over. */
+  readonly inboxExecutions: number;
   /** Native events taken from the queue (duplicates included), and batch items returned for retry. */
   readonly hintsReceived: number;
   readonly hintsRetried: number;
@@ -198,181 +195,177 @@ function round1(n: number): number {
   return Math.round(n * 10) / 10;
 }
 
-/** SDK middleware that adds `ms` of virtual time to each call, before it goes out. */
-function callLatency(ms: number, advance: (ms: number) => void) {
+/**
+ * SDK middleware that waits `ms` of virtual time in each call before it goes out, then makes the
+ * call as tracked I/O (the clock stands still meanwhile).
+ */
+function callLatency(ms: number, clock: VirtualClock) {
   return <A, R>(next: (args: A) => Promise<R>) =>
     async (args: A): Promise<R> => {
-      advance(ms);
+      await clock.sleep(ms);
+      return clock.track(() => next(args));
+    };
+}
+
+/** SDK middleware that counts SSM Describe calls by the kind of actor making them, and by actor. */
+function countDescribes(clock: VirtualClock, counts: Map<string | number, number>) {
+  return <A, R>(next: (args: A) => Promise<R>, context: { commandName?: string }) =>
+    async (args: A): Promise<R> => {
+      if (DESCRIBE_COMMANDS.has(context.commandName ?? '')) {
+        for (const key of [clock.kind ?? 'other', clock.actor ?? 0])
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
       return next(args);
     };
 }
 
 /** Where {@link callLatency} goes in a client's middleware stack. */
 const CALL_LATENCY_STEP = { step: 'initialize', name: 'virtualCallLatency' } as const;
+const DESCRIBE_COMMANDS = new Set([
+  'DescribeAutomationExecutionsCommand',
+  'DescribeAutomationStepExecutionsCommand',
+]);
 
-const DESCRIBE_OPERATIONS = ['DescribeAutomationExecutions', 'DescribeAutomationStepExecutions'];
-const describeCalls = (counts: Readonly<Record<string, number>>): number =>
-  DESCRIBE_OPERATIONS.reduce((n, op) => n + (counts[op] ?? 0), 0);
-
-/** The timing of one run and what its cycles did. */
+/** The timing of one run and what its invocations did. */
 interface RunLog {
   scheduledCycles: number;
+  /** Hint invocations, and those that read SSM themselves (the rest handed over or gave back). */
+  hintInvocations: number;
   hintedCycles: number;
   hintsReceived: number;
   hintsRetried: number;
+  /** Executions the cycles holding the lease read because a hint invocation handed them over. */
+  inboxExecutions: number;
   longestScheduledCycleMs: number;
   scheduledCalls: number;
   hintCalls: number;
 }
 
+/** Warm execution environments of one function: an invocation without a free one starts cold. */
+class Environments {
+  #idle = 0;
+  /** Takes an environment; true when it is a cold start. */
+  take(): boolean {
+    if (this.#idle === 0) return true;
+    this.#idle--;
+    return false;
+  }
+  give(): void {
+    this.#idle++;
+  }
+}
+
 /**
- * Plays the fleet on the virtual clock: a scheduled cycle every minute, and, with hints, the queue
- * of native events consumed in batches by the real hint handler. Native events are taken once a
- * virtual second. Jobs run one at a time, as the shard lease makes the two functions take turns: a
- * job starts at its due time (invocation included) or, when the other held the lease then, at its
- * first once-a-second retry after that one ended; a hinted batch due from shortly before the
- * scheduled cycle (`SCHEDULE_LEAD_SECONDS`) waits for it, as the targeted cycle gives it way; a
- * hinted batch that would wait longer than the handler's lease wait goes back to the queue.
+ * Plays the fleet on a virtual clock shared by concurrent invocations, as Lambda runs them: the
+ * real scheduled handler (`createHandler`) invoked every minute, and, with hints, the real hint
+ * handler (`createHintHandler`) invoked by the modelled event source mapping with each batch of the
+ * queue, at most {@link HINT_PATH}`.maxConcurrency` at once. They run at the same time; the shard
+ * lease, the lease waits, the schedule's turn and the hint inbox are the handlers' own code.
  */
-async function play(
-  stack: LocalStack,
-  clock: { now: number },
-  hints: boolean,
-  endsAt: number,
-): Promise<RunLog> {
+async function play(stack: LocalStack, clock: VirtualClock, hints: boolean, endsAt: number): Promise<RunLog> {
   const log: RunLog = {
     scheduledCycles: 0,
+    hintInvocations: 0,
     hintedCycles: 0,
     hintsReceived: 0,
     hintsRetried: 0,
+    inboxExecutions: 0,
     longestScheduledCycleMs: 0,
     scheduledCalls: 0,
     hintCalls: 0,
   };
-  const timer: Timer = {
-    now: () => clock.now,
-    sleep: async (ms) => {
-      clock.now += ms;
-    },
+  const env = {
+    TABLE_NAME: stack.tableName,
+    EVENT_BUS_NAME: LATENCY_BUS,
+    SSM_DESCRIBE_TPS: String(DEFAULT_SSM_DESCRIBE_TPS),
+    SCHEDULE_PERIOD_SECONDS: String(SCHEDULE_PERIOD_SECONDS),
+    AWS_REGION: LOCAL_REGION,
   };
-  const config = {
-    tableName: stack.tableName,
-    eventBusName: LATENCY_BUS,
-    eventSource: DEFAULT_EVENT_SOURCE,
-    historyRetentionDays: 30,
-    maxEntryBytes: DEFAULT_MAX_ENTRY_BYTES,
-    ssmDescribeTps: DEFAULT_SSM_DESCRIBE_TPS,
-  };
-  const target = { account: LOCAL_ACCOUNT, region: LOCAL_REGION };
-  const handler = createHintHandler({
-    env: {
-      TABLE_NAME: stack.tableName,
-      EVENT_BUS_NAME: LATENCY_BUS,
-      SCHEDULE_PERIOD_SECONDS: String(SCHEDULE_PERIOD_SECONDS),
-      AWS_REGION: LOCAL_REGION,
-    },
-    clients: stack.clients,
-    timer,
-    leaseWaitMs: HINT_PATH.leaseWaitMs,
-  });
+  const scheduled = createHandler({ env, clients: stack.clients, timer: clock.timer });
+  const hinted = createHintHandler({ env, clients: stack.clients, timer: clock.timer });
   const queue = new HintQueue({
     batchingWindowMs: HINT_PATH.batchingWindowMs,
     batchSize: HINT_PATH.batchSize,
     visibilityTimeoutMs: HINT_PATH.visibilityTimeoutMs,
   });
-  const calls = (): number => describeCalls(stack.ssm.callCounts());
-  let nextSchedule = LATENCY_T0 + FIRST_SCHEDULE_SECONDS * 1000;
-  let scheduledCold = true;
-  let hintCold = true;
-  let lastJobEnd = LATENCY_T0;
-  let lastScheduledStart: number | undefined;
+  const calls = new Map<string | number, number>();
+  stack.clients.ssm.middlewareStack.add(countDescribes(clock, calls), {
+    step: 'initialize',
+    name: 'countDescribes',
+  });
+  const scheduledEnvs = new Environments();
+  const hintEnvs = new Environments();
+  let running = 0;
+  let hintsRunning = 0;
   let invocations = 0;
-  /** When a job due at `due` gets the lease: at once, or at a retry after the last job ended. */
-  const leaseFreeFrom = (due: number): number =>
-    lastJobEnd <= due ? due : due + Math.ceil((lastJobEnd - due) / 1000) * 1000;
 
-  while (clock.now < endsAt) {
-    if (hints) queue.push(stack.ssm.takeNativeEvents(clock.now));
-    const scheduledDue =
-      nextSchedule + HINT_PATH.scheduledInvokeMs + (scheduledCold ? HINT_PATH.coldStartMs : 0);
-    const scheduledStart = leaseFreeFrom(scheduledDue);
-    const readyAt = queue.readyAt(clock.now);
-    const hintInvokedAt =
-      readyAt === undefined
-        ? undefined
-        : readyAt + HINT_PATH.invokeMs + (hintCold ? HINT_PATH.coldStartMs : 0);
-    const hintStart = hintInvokedAt === undefined ? undefined : leaseFreeFrom(hintInvokedAt);
-    // From shortly before the next scheduled cycle is due (the last one's start plus the period, as the
-    // targeted cycle reckons it) until that one ran, a targeted cycle gives it way.
-    const hintYields =
-      hintStart !== undefined &&
-      lastScheduledStart !== undefined &&
-      hintStart >= lastScheduledStart + (SCHEDULE_PERIOD_SECONDS - SCHEDULE_LEAD_SECONDS) * 1000;
-
-    if (
-      scheduledStart <= clock.now &&
-      (hintStart === undefined || hintYields || scheduledStart <= hintStart)
-    ) {
-      scheduledCold = false;
-      clock.now = scheduledStart;
-      lastScheduledStart = scheduledStart;
-      const before = calls();
-      const end = scheduledStart + HINT_PATH.scheduledTimeoutMs;
-      // As the scheduled function: a poller per invocation, the lease until its timeout.
-      const poller = createPoller(config, target, { clients: stack.clients, timer });
-      await runPollCycle(poller.deps, {
-        ...poller.options,
-        deadline: end - HINT_PATH.deadlineReserveMs,
-        leaseUntil: end,
-      });
-      log.scheduledCalls += calls() - before;
-      log.scheduledCycles++;
-      log.longestScheduledCycleMs = Math.max(log.longestScheduledCycleMs, clock.now - nextSchedule);
-      lastJobEnd = clock.now;
-      nextSchedule += SCHEDULE_PERIOD_SECONDS * 1000;
-      continue;
-    }
-    if (
-      readyAt !== undefined &&
-      hintInvokedAt !== undefined &&
-      hintStart !== undefined &&
-      !hintYields &&
-      hintStart <= clock.now
-    ) {
-      hintCold = false;
-      const batch = queue.take(readyAt);
-      if (batch === undefined) throw new BenchError('latency: a ready hint batch could not be taken');
-      log.hintsReceived += batch.messages.length;
-      if (hintStart - hintInvokedAt > HINT_PATH.leaseWaitMs) {
-        // The handler would have stood down after its lease wait: the records go back to the queue.
-        const failures = batch.messages.map((m) => ({ itemIdentifier: m.messageId }));
-        log.hintsRetried += queue.settle(
-          batch,
-          { batchItemFailures: failures },
-          hintInvokedAt + HINT_PATH.leaseWaitMs,
-        ).length;
-        continue;
-      }
-      clock.now = hintStart;
-      const before = calls();
-      const context = lambdaContext({
-        functionName: 'step-watch-hints',
-        account: LOCAL_ACCOUNT,
-        region: LOCAL_REGION,
-        timeoutMs: HINT_PATH.timeoutMs,
-        invokedAt: hintInvokedAt,
-        clock: () => clock.now,
-        requestId: `latency-${++invocations}`,
-      });
-      const response = await handler(batch.event, context);
-      log.hintCalls += calls() - before;
-      log.hintedCycles++;
+  const context = (functionName: string, timeoutMs: number) =>
+    lambdaContext({
+      functionName,
+      account: LOCAL_ACCOUNT,
+      region: LOCAL_REGION,
+      timeoutMs,
+      invokedAt: clock.now,
+      clock: () => clock.now,
+      requestId: `latency-${++invocations}`,
+    });
+  const invokeScheduled = (due: number): void => {
+    running++;
+    void clock.spawn('scheduled', async () => {
+      const cold = scheduledEnvs.take();
+      await clock.sleep(HINT_PATH.scheduledInvokeMs + (cold ? HINT_PATH.coldStartMs : 0));
+      const result = await scheduled({}, context('step-watch-poller', HINT_PATH.scheduledTimeoutMs));
+      log.scheduledCycles += result.leaseHeldElsewhere ? 0 : 1;
+      log.inboxExecutions += result.inboxExecutions;
+      log.longestScheduledCycleMs = Math.max(log.longestScheduledCycleMs, clock.now - due);
+      scheduledEnvs.give();
+      running--;
+    });
+  };
+  const invokeHints = (batch: HintBatch): void => {
+    running++;
+    hintsRunning++;
+    log.hintsReceived += batch.messages.length;
+    void clock.spawn('hint', async () => {
+      const cold = hintEnvs.take();
+      await clock.sleep(HINT_PATH.invokeMs + (cold ? HINT_PATH.coldStartMs : 0));
+      const response = await hinted(batch.event, context('step-watch-hints', HINT_PATH.timeoutMs));
+      log.hintInvocations++;
+      if ((calls.get(clock.actor ?? 0) ?? 0) > 0) log.hintedCycles++;
       log.hintsRetried += queue.settle(batch, response, clock.now).length;
-      lastJobEnd = clock.now;
-      continue;
+      hintEnvs.give();
+      hintsRunning--;
+      running--;
+    });
+  };
+
+  await clock.spawn('driver', async () => {
+    let nextSchedule = LATENCY_T0 + FIRST_SCHEDULE_SECONDS * 1000;
+    while (clock.now < endsAt || running > 0) {
+      if (clock.now < endsAt && clock.now >= nextSchedule) {
+        invokeScheduled(nextSchedule);
+        nextSchedule += SCHEDULE_PERIOD_SECONDS * 1000;
+      }
+      if (hints && clock.now < endsAt) {
+        queue.push(stack.ssm.takeNativeEvents(clock.now));
+        while (hintsRunning < HINT_PATH.maxConcurrency) {
+          const batch = queue.take(clock.now);
+          if (batch === undefined) break;
+          invokeHints(batch);
+        }
+      }
+      // The next moment anything can start: a tick (native events are taken once a virtual
+      // second), a batch getting ready, the next schedule.
+      const ready = hints ? queue.readyAt(clock.now) : undefined;
+      const wakes = [(Math.floor(clock.now / TICK_MS) + 1) * TICK_MS];
+      if (clock.now < endsAt) wakes.push(nextSchedule);
+      if (ready !== undefined && ready > clock.now && hintsRunning < HINT_PATH.maxConcurrency)
+        wakes.push(ready);
+      await clock.sleep(Math.min(...wakes) - clock.now);
     }
-    clock.now = (Math.floor(clock.now / TICK_MS) + 1) * TICK_MS;
-  }
+  });
+  log.scheduledCalls = calls.get('scheduled') ?? 0;
+  log.hintCalls = calls.get('hint') ?? 0;
   return log;
 }
 
@@ -460,7 +453,7 @@ export async function measureLatencyRun(
   scenario: Scenario,
   nativeEvents: NativeEventOptions | undefined,
 ): Promise<LatencyFigures> {
-  const clock = { now: LATENCY_T0 };
+  const clock = new VirtualClock(LATENCY_T0);
   const stack = await startLocalStack({
     scenario,
     startEpochMs: LATENCY_T0,
@@ -469,16 +462,13 @@ export async function measureLatencyRun(
     ...(nativeEvents !== undefined && { nativeEvents }),
   });
   try {
-    const advance = (ms: number): void => {
-      clock.now += ms;
-    };
-    stack.clients.ssm.middlewareStack.add(callLatency(CALL_LATENCY_MS.ssm, advance), CALL_LATENCY_STEP);
+    stack.clients.ssm.middlewareStack.add(callLatency(CALL_LATENCY_MS.ssm, clock), CALL_LATENCY_STEP);
     stack.clients.dynamodb.middlewareStack.add(
-      callLatency(CALL_LATENCY_MS.dynamodb, advance),
+      callLatency(CALL_LATENCY_MS.dynamodb, clock),
       CALL_LATENCY_STEP,
     );
     stack.clients.eventBridge.middlewareStack.add(
-      callLatency(CALL_LATENCY_MS.eventBridge, advance),
+      callLatency(CALL_LATENCY_MS.eventBridge, clock),
       CALL_LATENCY_STEP,
     );
     const endsAt = LATENCY_T0 + (scenarioEnd(scenario) + SETTLE_SECONDS) * 1000;
@@ -503,6 +493,8 @@ export async function measureLatencyRun(
       scheduleCallsPerMinute: round2(log.scheduledCalls / minutes),
       scheduledCycles: log.scheduledCycles,
       hintedCycles: log.hintedCycles,
+      hintInvocations: log.hintInvocations,
+      inboxExecutions: log.inboxExecutions,
       hintsReceived: log.hintsReceived,
       hintsRetried: log.hintsRetried,
       longestScheduledCycleSeconds: round2(log.longestScheduledCycleMs / 1000),
@@ -598,6 +590,7 @@ export function printLatency(report: LatencyReport): Record<LatencyRun, ReturnTy
         (f) => `${f.hintCallsPerMinute}, ${f.scheduleCallsPerMinute}`,
       ),
       row('cycles: scheduled, hinted', (f) => `${f.scheduledCycles}, ${f.hintedCycles}`),
+      row('hint invocations, inbox reads', (f) => `${f.hintInvocations}, ${f.inboxExecutions}`),
       row('hints received (retried)', (f) => `${f.hintsReceived} (${f.hintsRetried})`),
       row('longest scheduled cycle s', (f) => String(f.longestScheduledCycleSeconds)),
     ].join('\n'),

@@ -124,6 +124,25 @@ export class ExecutionFinder {
   }
 
   /**
+   * Fresh views of executions a hint named while this cycle runs (ids handed to it through the hint
+   * inbox), asked for by id; they count as known from now on. Their children follow as their steps
+   * name them ({@link ExecutionFinder.childrenOf}).
+   */
+  async refresh(executionIds: readonly string[]): Promise<ExecutionView[]> {
+    const wanted = [...new Set(executionIds)];
+    if (wanted.length === 0) return [];
+    const views = await this.#source.describeExecutions(wanted);
+    for (const view of views) this.#known.add(view.executionId);
+    if (views.length < wanted.length) {
+      const found = new Set(views.map((view) => view.executionId));
+      this.#logger.info('SSM does not show hinted executions (yet); the schedule will', {
+        executionIds: wanted.filter((id) => !found.has(id)),
+      });
+    }
+    return views;
+  }
+
+  /**
    * The children of a served parent this cycle does not have yet: its tracked children the listings
    * left out, and the ones its steps name that were never recorded. A step is not trusted to name
    * its child only when it changes: SSM may have left its outputs out then.

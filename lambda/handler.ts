@@ -1,5 +1,6 @@
 // The Lambda entry point: validates its environment once, wires the adapters, runs one cycle per invocation.
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { realTimer, type Timer } from './adapters/token-bucket';
 import { type PollerConfig, readConfig } from './config';
 import { ConfigError, ServiceError, StepWatchError } from './core/errors';
 import { recordCycleMetrics } from './metrics';
@@ -39,6 +40,8 @@ export interface HandlerOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** SDK clients to use instead of building them. @default clients built for each shard */
   readonly clients?: PollerClients;
+  /** Clock and sleep of the cycles (virtual time in the benchmark). @default the real ones */
+  readonly timer?: Timer;
 }
 
 /** Time kept back from the Lambda deadline to publish and save state. */
@@ -59,6 +62,7 @@ const LEASE_WAIT_MS = 10_000;
  */
 export function createHandler(options: HandlerOptions = {}): PollHandler {
   const clients = options.clients ?? {};
+  const timer = options.timer ?? realTimer;
   let config: PollerConfig | undefined;
 
   const single = async (event: PollEvent | null | undefined, context: Context): Promise<PollResult> => {
@@ -68,8 +72,8 @@ export function createHandler(options: HandlerOptions = {}): PollHandler {
       config ??= readConfig(env);
       const target = targetOf(event, context, env);
       logger.appendKeys({ shard: `${target.account}#${target.region}` });
-      const poller = createPoller(config, target, { clients, logger: cycleLoggerOf(logger) });
-      const start = Date.now();
+      const poller = createPoller(config, target, { clients, logger: cycleLoggerOf(logger), timer });
+      const start = timer.now();
       const end = start + context.getRemainingTimeInMillis();
       // The lease lasts until the function's timeout, when this process is gone for sure.
       const summary = await runPollCycle(poller.deps, {

@@ -9,7 +9,7 @@ import { type PollerConfig, readConfig } from './config';
 import { ConfigError, StepWatchError } from './core/errors';
 import { coalesceHints, type Hint, hintShardKey, parseHint } from './core/hints';
 import { type OrganizationScope, parseOrganizationScope, shardsOf } from './core/organization';
-import { METRICS, recordCycleMetrics } from './metrics';
+import { METRICS, recordCycleMetrics, recordHintMetrics } from './metrics';
 import { type CycleSummary, runPollCycle } from './poll-cycle';
 import { createPoller, type PollerClients, type ShardTarget, shardKey } from './poller';
 import { cycleLoggerOf, powertoolsOf } from './powertools';
@@ -59,7 +59,7 @@ type ShardOutcome = {
   readonly shard: string;
   readonly executionIds: number;
   readonly records: number;
-  readonly outcome: 'read' | 'lease held' | 'failed';
+  readonly outcome: 'read' | 'handed off' | 'lease held' | 'failed';
   readonly transitions?: number;
   readonly eventsEmitted?: number;
   readonly executionsDeferred?: number;
@@ -76,9 +76,11 @@ const SCHEDULED_ONLY_METRICS: ReadonlySet<string> = new Set([METRICS.staleness, 
  * Builds the hint handler. Each batch is parsed and coalesced (one read per execution however many
  * events named it); hints for shards this deployment does not poll are dropped with one log line,
  * malformed records are logged and acknowledged. Each shard then gets one targeted cycle under its
- * lease; when the scheduled cycle holds the lease past the wait (or is about to run), that shard's
- * records are returned as batch item failures for SQS to deliver again later. A lost or failed hint
- * costs latency only: the schedule reads every execution anyway.
+ * lease. When another cycle holds the lease and takes hints (its hint inbox is open), or the
+ * scheduled cycle is about to take it, the executions are handed to that cycle, which reads them
+ * next, and the records are acknowledged; when the lease stays held past the wait otherwise, that
+ * shard's records are returned as batch item failures for SQS to deliver again later. A lost or
+ * failed hint costs latency only: the schedule reads every execution anyway.
  *
  * @example
  * const handle = createHintHandler({ env: { TABLE_NAME: 'table', EVENT_BUS_NAME: 'bus' }, clients });
@@ -110,6 +112,7 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
 
       const hints: Hint[] = [];
       const recordsByShard = new Map<string, string[]>();
+      const sentAt = new Map<string, number>();
       const malformed: string[] = [];
       const foreign = new Map<string, number>();
       for (const record of event.Records ?? []) {
@@ -125,6 +128,8 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
         }
         hints.push(hint);
         recordsByShard.set(key, [...(recordsByShard.get(key) ?? []), record.messageId]);
+        const sent = Number(record.attributes?.SentTimestamp);
+        if (Number.isFinite(sent)) sentAt.set(record.messageId, sent);
       }
       if (malformed.length > 0) {
         logger.warn('acknowledged records that are not SSM Automation events', { messageIds: malformed });
@@ -150,10 +155,29 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
         ),
       );
       const failed = outcomes.flatMap(({ failedRecords }) => failedRecords);
+      const malformedCount = malformed.length;
+      const otherShard = [...foreign.values()].reduce((a, b) => a + b, 0);
+      recordHintMetrics(metrics, {
+        received: event.Records?.length ?? 0,
+        malformed: malformedCount,
+        otherShard,
+        redelivered: failed.length,
+        handedOff: outcomes.reduce(
+          (n, { outcome }) => n + (outcome.outcome === 'handed off' ? outcome.executionIds : 0),
+          0,
+        ),
+        hintedCycles: outcomes.filter(({ outcome }) => outcome.outcome === 'read').length,
+        agesSeconds: outcomes.flatMap(({ servedAt, servedRecords }) =>
+          servedRecords.flatMap((id) => {
+            const sent = sentAt.get(id);
+            return sent === undefined ? [] : [Math.max(0, (servedAt - sent) / 1000)];
+          }),
+        ),
+      });
       logger.info('hints handled', {
         records: event.Records?.length ?? 0,
-        malformed: malformed.length,
-        foreign: [...foreign.values()].reduce((a, b) => a + b, 0),
+        malformed: malformedCount,
+        foreign: otherShard,
         shards: outcomes.map(({ outcome }) => outcome),
         redelivered: failed.length,
       });
@@ -176,11 +200,18 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
     context: Context;
     logger: Logger;
     metrics: Metrics;
-  }): Promise<{ outcome: ShardOutcome; failedRecords: readonly string[] }> {
+  }): Promise<{
+    outcome: ShardOutcome;
+    failedRecords: readonly string[];
+    /** Records whose executions were read or handed over, and when (epoch ms). */
+    servedRecords: readonly string[];
+    servedAt: number;
+  }> {
     const { config, target, executionIds, records, context, logger, metrics } = input;
     const shard = shardKey(target);
     const base = { shard, executionIds: executionIds.length, records: records.length };
     const log = cycleLoggerOf(logger, { shard });
+    const unserved = { failedRecords: records, servedRecords: [], servedAt: 0 };
     try {
       const poller = createPoller(config.poller, target, { clients: options.clients, logger: log, timer });
       const start = timer.now();
@@ -197,10 +228,20 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
           schedulePeriodSeconds: config.schedulePeriodSeconds,
         }),
       });
-      if (summary.leaseHeldElsewhere)
-        return { outcome: { ...base, outcome: 'lease held' }, failedRecords: records };
+      if (summary.handedOff) {
+        // The cycle holding the lease (or the scheduled one about to) reads them next.
+        return {
+          outcome: { ...base, outcome: 'handed off' },
+          failedRecords: [],
+          servedRecords: records,
+          servedAt: timer.now(),
+        };
+      }
+      if (summary.leaseHeldElsewhere) return { ...unserved, outcome: { ...base, outcome: 'lease held' } };
       recordHintedMetrics(metrics, summary, poller);
       return {
+        servedRecords: records,
+        servedAt: timer.now(),
         outcome: {
           ...base,
           outcome: 'read',
@@ -217,7 +258,7 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
       } else {
         log.error('targeted cycle failed unexpectedly', { error: String(error) });
       }
-      return { outcome: { ...base, outcome: 'failed' }, failedRecords: records };
+      return { ...unserved, outcome: { ...base, outcome: 'failed' } };
     }
   }
 }

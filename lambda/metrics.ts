@@ -20,6 +20,21 @@ export const METRICS = {
   ssmCalls: 'SsmDescribeCalls',
   throttles: 'SsmThrottleWaitMs',
   skippedRecords: 'SkippedRecords',
+  /** Executions a cycle holding the lease read because a hint handed them to it (hint inbox). */
+  inboxExecutions: 'InboxExecutionsRead',
+} as const;
+
+/** Metric names of the hint function's invocations (besides the cycle metrics of its targeted cycles). */
+export const HINT_METRICS = {
+  hintsReceived: 'HintsReceived',
+  hintsMalformed: 'HintsMalformed',
+  hintsOtherShard: 'HintsOtherShard',
+  hintsRedelivered: 'HintsRedelivered',
+  /** Executions a hint invocation handed to the cycle holding the lease instead of reading them. */
+  hintsHandedOff: 'HintsHandedOff',
+  hintedCycles: 'HintedCycles',
+  /** Seconds from a hint entering the queue to its execution being read or handed to the reading cycle. */
+  hintAge: 'HintAgeSeconds',
 } as const;
 
 /** What one invocation measured: the cycle's summary and the poller's own counters. */
@@ -59,4 +74,39 @@ export function recordCycleMetrics(
   metrics.addMetric(METRICS.skippedRecords, 'Count', measured.skippedRecords);
   metrics.addMetric(METRICS.ssmCalls, 'Count', measured.ssmDescribeCalls);
   metrics.addMetric(METRICS.throttles, 'Milliseconds', measured.throttleWaitMs);
+  metrics.addMetric(METRICS.inboxExecutions, 'Count', summary.inboxExecutions);
+}
+
+/** What one hint invocation did with its batch, for {@link recordHintMetrics}. */
+export interface HintMeasurements {
+  /** Records in the batch. */
+  readonly received: number;
+  /** Records that are not SSM Automation events (acknowledged). */
+  readonly malformed: number;
+  /** Hints for shards this deployment does not poll (acknowledged). */
+  readonly otherShard: number;
+  /** Records returned as batch item failures (SQS delivers them again). */
+  readonly redelivered: number;
+  /** Executions handed to the cycle holding the lease. */
+  readonly handedOff: number;
+  /** Targeted cycles run. */
+  readonly hintedCycles: number;
+  /** Per served record, seconds from entering the queue to being read or handed over. */
+  readonly agesSeconds: readonly number[];
+}
+
+/** Adds the hint metrics of one hint invocation; the caller publishes them. */
+export function recordHintMetrics(
+  metrics: Pick<MetricsInterface, 'addMetric'>,
+  measured: HintMeasurements,
+): void {
+  metrics.addMetric(HINT_METRICS.hintsReceived, 'Count', measured.received);
+  metrics.addMetric(HINT_METRICS.hintsMalformed, 'Count', measured.malformed);
+  metrics.addMetric(HINT_METRICS.hintsOtherShard, 'Count', measured.otherShard);
+  metrics.addMetric(HINT_METRICS.hintsRedelivered, 'Count', measured.redelivered);
+  metrics.addMetric(HINT_METRICS.hintsHandedOff, 'Count', measured.handedOff);
+  metrics.addMetric(HINT_METRICS.hintedCycles, 'Count', measured.hintedCycles);
+  // One value per invocation (the oldest served record), so the metric's percentiles are per batch.
+  if (measured.agesSeconds.length > 0)
+    metrics.addMetric(HINT_METRICS.hintAge, 'Seconds', Math.max(...measured.agesSeconds));
 }

@@ -8,6 +8,7 @@ import { needsStepRead, planStepReads, type StepReadPlan, type StepReadStrategy 
 import { isFailureStatus } from './core/status';
 import type { ExecutionView, OutboxEvent, Transition } from './core/types';
 import { ExecutionFinder } from './discovery';
+import { InboxReader, queueHinted } from './hinted-reads';
 import { OrderedPublisher } from './ordered-publisher';
 import { readPlannedSteps } from './step-reader';
 
@@ -103,6 +104,13 @@ export interface CycleSummary {
   leaseHeldElsewhere: boolean;
   /** Records SSM returned that could not be used (each is logged once, the first cycle it shows up). */
   unreadableRecords: number;
+  /**
+   * A targeted cycle that found the lease held by a cycle taking hints, or the scheduled cycle about
+   * to take it, handed its executions over through the hint inbox instead of reading them itself.
+   */
+  handedOff: boolean;
+  /** Executions handed to this cycle through the hint inbox while it held the lease. */
+  inboxExecutions: number;
 }
 
 /** Most fingerprints of reported unreadable records the poller state keeps. */
@@ -129,22 +137,24 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     failureTransitions: 0,
     leaseHeldElsewhere: false,
     unreadableRecords: 0,
+    handedOff: false,
+    inboxExecutions: 0,
   };
   const publisher = new OrderedPublisher({ ...deps, logger }, options.publishAttempts ?? 3);
   const targeted = options.executionIds !== undefined;
   const taken = await acquire(deps, options, cycleStart);
   if ('standDown' in taken) {
     const { loaded } = taken;
-    logger.warn(
-      taken.standDown === 'lease'
-        ? 'another poller holds the shard lease; standing down'
-        : 'the scheduled cycle is due; the targeted cycle stands down',
-      { shard: options.shard, leaseUntil: loaded.leaseUntil ?? null, watermark: loaded.watermark },
-    );
+    logger[taken.standDown === 'handed off' ? 'info' : 'warn'](STAND_DOWN_MESSAGES[taken.standDown], {
+      shard: options.shard,
+      leaseUntil: loaded.leaseUntil ?? null,
+      watermark: loaded.watermark,
+    });
     return {
       ...summary,
       complete: false,
       leaseHeldElsewhere: true,
+      handedOff: taken.standDown === 'handed off',
       stalenessSeconds: stalenessSeconds(now(), cycleStart, loaded.lastCompleteAt, false),
     };
   }
@@ -181,11 +191,28 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
         cycleStart,
       );
   const queue = orderForService(discovered, poller.cursor);
+  // Holding the lease, the cycle takes the executions hinted meanwhile and reads them next.
+  const inbox =
+    deps.inbox && options.leaseUntil !== undefined
+      ? await InboxReader.open(deps.inbox, options.shard, finder, now, limits.deadline ?? options.leaseUntil)
+      : undefined;
 
   const claimed: OutboxEvent[] = [];
   const deferred: string[] = [];
   let sequence = 0;
-  for (let next = 0; next < queue.length; next++) {
+  // Executions taken from the hint inbox are read first, in the order handed over, up to `hintedEnd`.
+  // What was recorded goes out once they are read, or when more are taken, so a hinted change does
+  // not wait for the end of a long cycle.
+  let hintedEnd = 0;
+  for (let next = 0; ; next++) {
+    if (inbox) {
+      const late = (): boolean => outOfTime(deps, limits, summary.executionsPolled);
+      const views = await inbox.next(next < queue.length, late);
+      if ((views.length > 0 || next === hintedEnd) && claimed.length > 0)
+        summary.eventsEmitted += await publisher.publish(claimed.splice(0));
+      hintedEnd = queueHinted(queue, next, hintedEnd, views);
+    }
+    if (next >= queue.length) break;
     const execution = queue[next] as ExecutionView;
     if (outOfTime(deps, limits, summary.executionsPolled)) {
       deferred.push(execution.executionId);
@@ -282,8 +309,9 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     }
   }
   summary.executionsSeen = queue.length;
+  summary.inboxExecutions = inbox?.taken ?? 0;
 
-  summary.eventsEmitted = await publisher.publish(claimed);
+  summary.eventsEmitted += await publisher.publish(claimed);
   const unreached = new Set(deferred);
   await publisher.markSentHeld((event) => !unreached.has(event.executionId));
   summary.deliveredByType = publisher.deliveredByType;
@@ -316,14 +344,26 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   return summary;
 }
 
-/** Why a cycle did nothing: another poller's lease, or (targeted) the scheduled cycle's turn. */
+/**
+ * Why a cycle did nothing: another poller's lease, or (targeted) the scheduled cycle's turn, or
+ * (targeted) its executions went to the cycle holding the lease through the hint inbox.
+ */
 type Acquired =
   | { readonly poller: PollerState }
-  | { readonly standDown: 'lease' | 'schedule'; readonly loaded: PollerState };
+  | { readonly standDown: 'lease' | 'schedule' | 'handed off'; readonly loaded: PollerState };
+
+const STAND_DOWN_MESSAGES = {
+  lease: 'another poller holds the shard lease; standing down',
+  schedule: 'the scheduled cycle is due; the targeted cycle stands down',
+  'handed off': 'handed the hinted executions to the cycle holding the shard lease',
+} as const;
 
 /**
  * Loads the poller state and takes the lease (when `leaseUntil` is set), looking again every second
- * until `leaseWaitUntil` while another poller holds it or the scheduled cycle has priority.
+ * until `leaseWaitUntil` while another poller holds it or the scheduled cycle has priority. A
+ * targeted cycle with a hint inbox that cannot take the lease hands its executions to the holder
+ * when the holder has the inbox open, or parks them there when the lease is free but the scheduled
+ * cycle is about to take it (which reads them first): either way a holder reads them within seconds.
  */
 async function acquire(
   deps: PollCycleDeps,
@@ -344,6 +384,15 @@ async function acquire(
       if (options.leaseUntil === undefined) return { poller: loaded };
       const poller = await takeLease(store, options, loaded, at);
       if (poller) return { poller };
+    }
+    const ids = options.executionIds;
+    if (deps.inbox && ids && options.leaseUntil !== undefined) {
+      if (await deps.inbox.handOff(options.shard, ids, at)) return { standDown: 'handed off', loaded };
+      const leaseFree = !loaded.leaseUntil || Date.parse(loaded.leaseUntil) <= at;
+      if (scheduleTurn && leaseFree) {
+        await deps.inbox.park(options.shard, ids);
+        return { standDown: 'handed off', loaded };
+      }
     }
     if (attempt >= tries || now() + LEASE_RETRY_MS > waitUntil) {
       return { standDown: scheduleTurn ? 'schedule' : 'lease', loaded };

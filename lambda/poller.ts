@@ -4,6 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { CallCounter } from './adapters/call-counter';
+import { DynamoHintInbox } from './adapters/dynamodb/hint-inbox';
 import { DynamoSnapshotStore } from './adapters/dynamodb/snapshot-store';
 import { EventBridgePublisher } from './adapters/event-bus';
 import { SsmExecutionSource } from './adapters/ssm';
@@ -39,7 +40,8 @@ export function shardKey(target: ShardTarget): string {
 }
 
 /**
- * Wires SSM (paced by a token bucket, adaptive retry), DynamoDB and EventBridge adapters for one shard.
+ * Wires SSM (paced by a token bucket, adaptive retry), DynamoDB (store and hint inbox) and
+ * EventBridge adapters for one shard.
  * The table and bus are in the poller's own account; SSM is read in the shard's account and region.
  */
 export function createPoller(
@@ -71,9 +73,10 @@ export function createPoller(
     calls,
   });
   const now = extras.timer ? () => extras.timer?.now() ?? Date.now() : Date.now;
+  const dynamodb = extras.clients?.dynamodb ?? new DynamoDBClient(home);
   const store = new DynamoSnapshotStore({
     tableName: config.tableName,
-    client: extras.clients?.dynamodb ?? new DynamoDBClient(home),
+    client: dynamodb,
     retentionDays: config.historyRetentionDays,
     calls,
     now,
@@ -96,6 +99,7 @@ export function createPoller(
       now,
       sleep: extras.timer?.sleep,
       logger: extras.logger,
+      inbox: new DynamoHintInbox({ tableName: config.tableName, client: dynamodb, calls }),
     },
     options: {
       shard: shardKey(target),

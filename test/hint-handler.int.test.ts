@@ -362,6 +362,7 @@ describe('Function: createHintHandler over the wire', () => {
     let message = 0;
     const failures: string[] = [];
     let sentByHints = 0;
+    let readFromInbox = 0;
 
     // Act
     for (let t = 1; t <= 200; t++) {
@@ -380,7 +381,8 @@ describe('Function: createHintHandler over the wire', () => {
       const hinted = bodies.length > 0 && t % 2 === 0 ? handle(batch, context) : undefined;
       const scheduled = t % 60 === 0 ? h.cycle({ leaseUntil: h.now() + 55_000 }) : undefined;
       const before = h.events().length;
-      const [response] = await Promise.all([hinted, scheduled]);
+      const [response, summary] = await Promise.all([hinted, scheduled]);
+      readFromInbox += summary?.inboxExecutions ?? 0;
       if (hinted && !scheduled) sentByHints += h.events().length - before;
       if (!hinted && bodies.length > 0) redeliver.push({ at: t + 1, bodies });
       if (response && response.batchItemFailures.length > 0) {
@@ -395,10 +397,11 @@ describe('Function: createHintHandler over the wire', () => {
     h.at(260);
     await h.cycle({ leaseUntil: h.now() + 55_000 });
 
-    // Assess: hints did the sending mostly, and some met the scheduled cycle's lease or turn.
+    // Assess: hints did the sending mostly, and some met the scheduled cycle's lease or turn (handed
+    // to it through the hint inbox, or returned).
     const events = h.events();
     expect(sentByHints).toBeGreaterThan(events.length / 2);
-    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.length + readFromInbox).toBeGreaterThan(0);
     const ids = events.map((e) => (e.detail as { eventId: string }).eventId);
     expect(new Set(ids).size).toBe(ids.length);
     const truth = h.stack.ssm.groundTruth();

@@ -22,6 +22,8 @@ const SUMMARY: CycleSummary = {
   failureTransitions: 4,
   leaseHeldElsewhere: false,
   unreadableRecords: 0,
+  handedOff: false,
+  inboxExecutions: 3,
 };
 
 /** The EMF document of one cycle's metrics over SUMMARY and some poller counters. */

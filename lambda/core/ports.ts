@@ -138,6 +138,30 @@ export interface SnapshotStore {
   ): Promise<boolean>;
 }
 
+/**
+ * Where a hinted invocation hands its execution ids to the cycle that holds the shard's lease, so a
+ * hint is read within a second by the cycle already running rather than after it (one item per
+ * shard beside the poller state). A holder opens it while it reads, takes what was handed to it at
+ * most once a second and serves those executions next, and closes it before it publishes, only
+ * once it is empty. Ids handed over while it is closed (`park`) wait for the next holder, which takes
+ * them as soon as it opens it. Losing ids here costs latency only: the schedule reads every
+ * execution anyway.
+ */
+export interface HintInbox {
+  /** Opens the inbox to hand-offs until `until` (epoch ms), when the holder stops reading for sure. */
+  open(shard: string, until: number): Promise<void>;
+  /** Adds ids if a holder has the inbox open at `now` (epoch ms); false when none does. */
+  handOff(shard: string, executionIds: readonly string[], now: number): Promise<boolean>;
+  /** Adds ids whether or not the inbox is open: the next holder takes them when it opens it. */
+  park(shard: string, executionIds: readonly string[]): Promise<void>;
+  /** Removes and returns the ids waiting (exactly those it read, so none added meanwhile is lost). */
+  take(shard: string): Promise<string[]>;
+  /** Closes the inbox if no id waits; false when ids wait (take and serve them, then close again). */
+  close(shard: string): Promise<boolean>;
+  /** Closes the inbox whatever waits: a holder out of time leaves the ids to the next one. */
+  forceClose(shard: string): Promise<void>;
+}
+
 /** A failed entry of one PutEvents call. */
 export interface PublishFailure {
   readonly eventId: string;
@@ -168,6 +192,11 @@ export interface PollCycleDeps {
   /** Waits between PutEvents retries and between looks at a lease another poller holds. @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
   readonly logger?: CycleLogger;
+  /**
+   * The shard's hint inbox; a cycle that holds the lease serves the ids handed to it. @default none:
+   * hints are not handed over, every hinted invocation waits for the lease
+   */
+  readonly inbox?: HintInbox;
 }
 
 /** Where the accounts of an Organization are listed (AWS Organizations). */

@@ -329,6 +329,7 @@ describe('Property: hinted and scheduled cycles under hint faults', () => {
         });
         observations.push(...scheduledSsm.end(summary.complete));
         if (summary.leaseHeldElsewhere) count('scheduledStoodDown');
+        count('readFromInbox', summary.inboxExecutions);
       } catch (error) {
         scheduledSsm.end(false);
         errors.push(`scheduled cycle: ${String(error)}`);
@@ -416,7 +417,7 @@ describe('Property: hinted and scheduled cycles under hint faults', () => {
       'foreign',
       'unknown',
       'hintBatches',
-      'redelivered',
+      'readFromInbox',
     ];
     expect(kinds.filter((name) => (exercised[name] ?? 0) === 0)).toEqual([]);
     expect(exercised.transitions ?? 0).toBeGreaterThan(100);

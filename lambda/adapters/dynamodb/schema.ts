@@ -46,6 +46,8 @@ export const KEYS = {
   poller: (shard: string) => `POLLER#${shard}`,
   /** `sk` of the poller state. */
   pollerState: 'STATE#POLLER',
+  /** `sk` of the shard's hint inbox: execution ids handed to the cycle holding the lease. */
+  hintInbox: 'HINTS#POLLER',
   /** `pk` of the Organization's cached account list (the dispatcher's, read by the hint reader too). */
   organization: 'ORGANIZATION',
   /** `sk` of the cached account list of one listing (the whole Organization, or a set of OUs). */
