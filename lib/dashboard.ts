@@ -6,7 +6,7 @@ import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FAN_OUT_METRICS } from '../lambda/fan-out-metrics';
-import { METRICS } from '../lambda/metrics';
+import { HINT_METRICS, METRICS } from '../lambda/metrics';
 import { StepWatchConfigError } from './errors';
 
 /** Props of {@link StepWatchDashboard}. */
@@ -30,6 +30,23 @@ export interface StepWatchDashboardProps {
    * @default - no shard widgets
    */
   readonly fanOut?: StepWatchDashboardFanOut;
+  /**
+   * The hint path (SSM's own events waking targeted reads): hints received, dropped and malformed,
+   * hinted cycles and hand-offs, how long a hint waited to be read, and its queues.
+   *
+   * @default - no hint widgets
+   */
+  readonly hints?: StepWatchDashboardHints;
+}
+
+/** What the dashboard shows of the hint path. */
+export interface StepWatchDashboardHints {
+  /** The queue the rule feeds: hints waiting and the age of the oldest. */
+  readonly queue: IQueue;
+  /** Hints that failed five times or could not be delivered. */
+  readonly deadLetterQueue: IQueue;
+  /** The hint reader, for its invocations and errors. */
+  readonly function: IFunction;
 }
 
 /** What the dashboard shows of the fan-out. */
@@ -154,6 +171,7 @@ export class StepWatchDashboard extends Construct {
       ),
     );
     if (props.fanOut) this.addShardWidgets(props.fanOut, metric, graph);
+    if (props.hints) this.addHintWidgets(props.hints, metric, graph);
     if (props.dlq) {
       this.dashboard.addWidgets(
         graph('Dead letters', [
@@ -165,6 +183,87 @@ export class StepWatchDashboard extends Construct {
         ]),
       );
     }
+  }
+
+  /**
+   * The hint path's rows: what became of the hints (read by a hinted cycle, handed to the cycle
+   * holding the lease, dropped as another shard's, malformed, returned to the queue), how long a hint
+   * waited from the queue to its read, and the queue, its dead letters and the reader's health.
+   */
+  private addHintWidgets(hints: StepWatchDashboardHints, metric: MetricOf, graph: GraphOf): void {
+    const sum = cloudwatch.Stats.SUM;
+    const max = cloudwatch.Stats.MAXIMUM;
+    this.dashboard.addWidgets(
+      graph(
+        'Hints',
+        [
+          metric(HINT_METRICS.hintsReceived, sum, 'Hints received'),
+          metric(HINT_METRICS.hintsOtherShard, sum, 'Dropped: other shard'),
+          metric(HINT_METRICS.hintsMalformed, sum, 'Malformed (acknowledged)'),
+          metric(HINT_METRICS.hintsRedelivered, sum, 'Returned to the queue'),
+        ],
+        {
+          right: [
+            metric(HINT_METRICS.hintedCycles, sum, 'Hinted cycles'),
+            metric(HINT_METRICS.hintsHandedOff, sum, 'Executions handed to the running cycle'),
+            metric(METRICS.inboxExecutions, sum, 'Executions read from the hint inbox'),
+          ],
+        },
+      ),
+      graph(
+        'Hint to read',
+        [
+          metric(HINT_METRICS.hintAge, cloudwatch.Stats.p(50), 'Queue to read p50 (s)'),
+          metric(HINT_METRICS.hintAge, cloudwatch.Stats.p(99), 'Queue to read p99 (s)'),
+          metric(HINT_METRICS.hintAge, max, 'Queue to read max (s)'),
+        ],
+        { leftYAxis: { label: 's', showUnits: false } },
+      ),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Hint queue',
+        [
+          hints.queue.metricApproximateNumberOfMessagesVisible({
+            period: PERIOD,
+            statistic: max,
+            label: 'Hints waiting',
+          }),
+          hints.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: PERIOD,
+            statistic: max,
+            label: 'Hints dead-lettered (DLQ depth)',
+          }),
+        ],
+        {
+          right: [
+            hints.queue.metricApproximateAgeOfOldestMessage({
+              period: PERIOD,
+              statistic: max,
+              label: 'Age of oldest hint (s)',
+            }),
+          ],
+        },
+      ),
+      graph(
+        'Hint reader function',
+        [
+          hints.function.metricInvocations({ period: PERIOD, statistic: sum, label: 'Invocations' }),
+          hints.function.metricErrors({ period: PERIOD, statistic: sum, label: 'Errors' }),
+        ],
+        {
+          right: [
+            hints.function.metricDuration({
+              period: PERIOD,
+              statistic: cloudwatch.Stats.p(50),
+              label: 'Duration p50',
+            }),
+            hints.function.metricDuration({ period: PERIOD, statistic: max, label: 'Duration max' }),
+          ],
+          rightYAxis: { label: 'ms', showUnits: false },
+        },
+      ),
+    );
   }
 
   /** The fan-out's row: staleness across shards, stale shards, the work queue and the worst shards. */

@@ -484,6 +484,13 @@ export class StepWatch extends Construct {
           pollLogGroup: this.logGroup,
         },
       }),
+      ...(this.hints && {
+        hints: {
+          queue: this.hints.queue,
+          deadLetterQueue: this.hints.deadLetterQueue,
+          function: this.hints.function,
+        },
+      }),
     }).dashboard;
   }
 

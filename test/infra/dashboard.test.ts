@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAN_OUT_METRICS } from '../../lambda/fan-out-metrics';
-import { METRIC_NAMESPACE, METRICS } from '../../lambda/metrics';
+import { HINT_METRICS, METRIC_NAMESPACE, METRICS } from '../../lambda/metrics';
 import { StepWatchDashboard, type StepWatchDashboardProps, WORST_SHARDS_QUERY } from '../../lib/dashboard';
 import { StepWatchConfigError } from '../../lib/errors';
 
@@ -45,6 +45,7 @@ describe('Construct: StepWatchDashboard', () => {
     overrides: Partial<StepWatchDashboardProps> = {},
     withDlq = true,
     withFanOut = false,
+    withHints = false,
   ): Template {
     const app = new App({ outdir: join(outdir, id) });
     const stack = new Stack(app, id);
@@ -63,6 +64,17 @@ describe('Construct: StepWatchDashboard', () => {
           queue: new sqs.Queue(stack, 'WorkQueue'),
           deadLetterQueue: new sqs.Queue(stack, 'WorkDlq'),
           pollLogGroup: new logs.LogGroup(stack, 'PollLogs'),
+        },
+      }),
+      ...(withHints && {
+        hints: {
+          queue: new sqs.Queue(stack, 'HintQueue'),
+          deadLetterQueue: new sqs.Queue(stack, 'HintDlq'),
+          function: new lambda.Function(stack, 'HintReader', {
+            runtime: lambda.Runtime.NODEJS_22_X,
+            handler: 'index.handler',
+            code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
+          }),
         },
       }),
       ...overrides,
@@ -173,6 +185,63 @@ describe('Construct: StepWatchDashboard', () => {
     expect(WORST_SHARDS_QUERY).toMatch(
       /stats max\(stalenessSeconds\) as worstSeconds.* by shard \| sort worstSeconds desc/,
     );
+  });
+
+  it('graphs hints received, dropped, malformed and returned, hinted cycles and hand-offs', () => {
+    // Prepare
+    const { widgets } = bodyOf(synth('Hints', {}, true, false, true));
+    const hints = widgets.find((w) => w.properties.title === 'Hints');
+
+    // Assess
+    expect(hints?.properties.metrics?.map((m) => m[1])).toEqual([
+      HINT_METRICS.hintsReceived,
+      HINT_METRICS.hintsOtherShard,
+      HINT_METRICS.hintsMalformed,
+      HINT_METRICS.hintsRedelivered,
+      HINT_METRICS.hintedCycles,
+      HINT_METRICS.hintsHandedOff,
+      METRICS.inboxExecutions,
+    ]);
+    for (const m of hints?.properties.metrics ?? []) {
+      expect(m.slice(0, 4)).toEqual([METRIC_NAMESPACE, m[1], 'service', 'ssm-step-watch']);
+    }
+  });
+
+  it('graphs how long a hint waited from the queue to its read, p50, p99 and max', () => {
+    const { widgets } = bodyOf(synth('HintAge', {}, true, false, true));
+    const age = widgets.find((w) => w.properties.title === 'Hint to read');
+    expect(age?.properties.metrics?.map((m) => [m[1], (m.at(-1) as { stat?: string }).stat])).toEqual([
+      [HINT_METRICS.hintAge, 'p50'],
+      [HINT_METRICS.hintAge, 'p99'],
+      [HINT_METRICS.hintAge, 'Maximum'],
+    ]);
+  });
+
+  it("graphs the hint queue, its dead-letter queue's depth and the hint reader's health", () => {
+    // Prepare
+    const { widgets } = bodyOf(synth('HintQueue', {}, true, false, true));
+    const queue = widgets.find((w) => w.properties.title === 'Hint queue');
+    const reader = widgets.find((w) => w.properties.title === 'Hint reader function');
+
+    // Assess
+    expect(queue?.properties.metrics?.map((m) => [m[0], m[1]])).toEqual([
+      ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
+      ['AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
+      ['AWS/SQS', 'ApproximateAgeOfOldestMessage'],
+    ]);
+    expect(reader?.properties.metrics?.map((m) => [m[0], m[1]])).toEqual([
+      ['AWS/Lambda', 'Invocations'],
+      ['AWS/Lambda', 'Errors'],
+      ['AWS/Lambda', 'Duration'],
+      ['AWS/Lambda', 'Duration'],
+    ]);
+  });
+
+  it('adds no hint widget without hints', () => {
+    const { widgets } = bodyOf(synth('NoHints'));
+    const text = JSON.stringify(widgets);
+    for (const name of Object.values(HINT_METRICS)) expect(text).not.toContain(name);
+    expect(widgets.map((w) => w.properties.title)).not.toContain('Hint queue');
   });
 
   it('uses the namespace and service it is given', () => {
