@@ -19,6 +19,7 @@ import {
   type Placement,
   type RunFigures,
 } from './measure';
+import { measureOrganization, type OrganizationReport, printOrganization } from './organization';
 
 /** SSM's Describe quota, per API, account and region. */
 const QUOTA_TPS = 3;
@@ -230,6 +231,36 @@ function runWorker(
   });
 }
 
+/** Runs the organization bench (bench/organization.ts) in a child process and returns its report. */
+function runOrganizationWorker(): Promise<OrganizationReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), '--organization'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) {
+        reject(new BenchError(`organization bench exited with ${code}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '') as OrganizationReport);
+      } catch (error) {
+        reject(new BenchError('organization bench printed no result', { cause: error }));
+      }
+    });
+  });
+}
+
 /** Runs the jobs, `parallel` at a time, in order. */
 async function runPool<T>(jobs: readonly (() => Promise<T>)[], parallel: number): Promise<T[]> {
   const results: T[] = new Array(jobs.length);
@@ -324,6 +355,7 @@ function parseArgs(argv: readonly string[]): {
   fleets?: string[];
   strategies: StepReadStrategy[];
   placements?: Placement[];
+  organization: boolean;
 } {
   const value = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
@@ -341,6 +373,7 @@ function parseArgs(argv: readonly string[]): {
     ...(value('--fleets') !== undefined && { fleets: value('--fleets')?.split(',') }),
     strategies,
     ...(placements !== undefined && { placements }),
+    organization: !argv.includes('--no-organization'),
   };
 }
 
@@ -359,6 +392,10 @@ async function worker(
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv[0] === '--organization') {
+    process.stdout.write(`${JSON.stringify(await measureOrganization())}\n`);
+    return;
+  }
   if (argv[0] === '--worker') {
     await worker(
       argv[1] ?? '',
@@ -417,8 +454,12 @@ async function main(): Promise<void> {
       `${QUOTA_TPS} TPS x ${STALENESS_SECONDS} s / list calls per execution read)); each Describe API has its own quota.\n` +
       `Default bucket: floor(${DEFAULT_BUCKET_TPS} TPS x ${DEFAULT_USABLE_SECONDS} s / (step + list calls per execution read)), one bucket for both APIs.`,
   );
+  // Issue 13: 500 shards through the fan-out (bench/organization.ts), in a child process beside the latency runs.
+  const organizationRun = args.organization ? runOrganizationWorker() : Promise.resolve(null);
   // Issue 12: SSM change -> event on the bus, with hints and on the schedule alone (bench/latency.ts).
   const latency = printLatency(await measureLatency());
+  const organization = await organizationRun;
+  if (organization) printOrganization(organization);
 
   const within = (key: string, placements: readonly Placement[]): boolean | null => {
     const window = reports[key]?.window;
@@ -440,6 +481,7 @@ async function main(): Promise<void> {
         : (within('b', ['childrenOnRequest']) ?? within('c', ['childrenOnRequest'])),
     noLostNoDuplicates: allRuns.every((f) => f.lost === 0 && f.duplicates === 0),
     coreCpuUnder1s: core.coldCpuMs < 1000,
+    organizationStalenessP99AtMost90s: organization ? organization.targets.stalenessP99AtMost90s : null,
   };
   console.log(
     `Targets: ${JSON.stringify(targets)}; bench wall time ${Math.round((performance.now() - started) / 1000)} s`,
@@ -455,6 +497,7 @@ async function main(): Promise<void> {
       core,
       targets,
       latency,
+      organization,
     }),
   );
 }

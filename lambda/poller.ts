@@ -1,7 +1,7 @@
 // Builds the adapters of one shard's poller from configuration: the wiring the handler and CLI share.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { CallCounter } from './adapters/call-counter';
 import { DynamoHintInbox } from './adapters/dynamodb/hint-inbox';
@@ -32,6 +32,12 @@ export interface PollerClients {
   readonly dynamodb?: DynamoDBClient;
   readonly eventBridge?: EventBridgeClient;
   readonly sts?: STSClient;
+  /**
+   * Builds a shard's SSM client from the configuration the poller chose (region, retries, the member
+   * role's credentials) when `ssm` is not given: a benchmark adds its own middleware this way.
+   * @default `new SSMClient(config)`
+   */
+  readonly ssmFor?: (config: SSMClientConfig) => SSMClient;
 }
 
 /** Shard key of a target: one poller state and outbox per (account, region). */
@@ -57,16 +63,15 @@ export function createPoller(
 ): Poller {
   const home = extras.homeRegion ? { region: extras.homeRegion } : {};
   const calls = new CallCounter();
-  const ssmClient =
-    extras.clients?.ssm ??
-    new SSMClient({
-      region: target.region,
-      retryMode: 'adaptive',
-      maxAttempts: 8,
-      ...(target.roleArn && {
-        credentials: assumeRoleCredentials(target.roleArn, extras.clients?.sts ?? new STSClient({})),
-      }),
-    });
+  const ssmConfig: SSMClientConfig = {
+    region: target.region,
+    retryMode: 'adaptive',
+    maxAttempts: 8,
+    ...(target.roleArn && {
+      credentials: assumeRoleCredentials(target.roleArn, extras.clients?.sts ?? new STSClient({})),
+    }),
+  };
+  const ssmClient = extras.clients?.ssm ?? extras.clients?.ssmFor?.(ssmConfig) ?? new SSMClient(ssmConfig);
   const ssm = new SsmExecutionSource({
     client: ssmClient,
     bucket: new TokenBucket({ ratePerSecond: config.ssmDescribeTps, timer: extras.timer }),

@@ -60,7 +60,7 @@ export interface LocalStack {
   /** The three endpoints, as the SDK's `AWS_ENDPOINT_URL_*` variables. */
   readonly env: Readonly<Record<string, string>>;
   /** Real SDK clients pointed at the stack. */
-  readonly clients: Required<Omit<PollerClients, 'sts'>>;
+  readonly clients: Required<Omit<PollerClients, 'sts' | 'ssmFor'>>;
   stop(): Promise<void>;
 }
 
