@@ -20,7 +20,7 @@ import { type StalenessReport, stalenessReport } from './core/work-items';
 import { recordDispatchMetrics } from './fan-out-metrics';
 import { shardKey } from './poller';
 import { cycleLoggerOf, powertoolsOf } from './powertools';
-import { readShardList, type ShardSpec, shardsOfList } from './shard-list';
+import { readShardSource, type ShardSpec, shardsOfList } from './shard-list';
 
 /** SDK clients to use instead of the ones the dispatcher builds. */
 export interface DispatcherClients {
@@ -33,7 +33,8 @@ export interface DispatcherClients {
 export interface DispatcherOptions {
   /**
    * The environment the configuration (read once, on the first invocation) comes from: `TABLE_NAME`,
-   * `WORK_QUEUE_URL`, `ORGANIZATION` (JSON scope) or `SHARDS` (JSON list), `ACCOUNT_CACHE_SECONDS`,
+   * `WORK_QUEUE_URL`, `ORGANIZATION` (JSON scope) or `SHARDS` (JSON list; or `SHARDS_FILE`, a file of
+   * the bundle holding it), `ACCOUNT_CACHE_SECONDS`,
    * `POLL_PERIOD_SECONDS`, `POWERTOOLS_*`.
    * @default process.env
    */
@@ -247,9 +248,10 @@ function readDispatcherConfig(env: NodeJS.ProcessEnv): DispatcherConfig {
       if (!(error instanceof ConfigError)) throw error;
       problems.push(error.message.replace(/^Invalid configuration: /, '').replace(/\.$/, ''));
     }
-    if (env.SHARDS?.trim()) problems.push('ORGANIZATION and SHARDS cannot both be set');
+    if (env.SHARDS?.trim() || env.SHARDS_FILE?.trim())
+      problems.push('ORGANIZATION and SHARDS (or SHARDS_FILE) cannot both be set');
   }
-  const shards = readShardList(env.SHARDS, problems);
+  const shards = scope === null ? readShardSource(env, problems) : null;
   const config: DispatcherConfig = {
     tableName,
     workQueueUrl,

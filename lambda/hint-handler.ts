@@ -13,6 +13,7 @@ import { METRICS, recordCycleMetrics, recordHintMetrics } from './metrics';
 import { type CycleSummary, runPollCycle } from './poll-cycle';
 import { createPoller, type PollerClients, type ShardTarget, shardKey } from './poller';
 import { cycleLoggerOf, powertoolsOf } from './powertools';
+import { readShardSource, type ShardSpec } from './shard-list';
 
 /** The hint function's handler: one SQS batch in, the records to redeliver out. */
 export type HintHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -21,7 +22,10 @@ export type HintHandler = (event: SQSEvent, context: Context) => Promise<SQSBatc
 export interface HintHandlerOptions {
   /**
    * The environment the configuration (read once, on the first invocation) comes from: what the
-   * poller reads (`TABLE_NAME`, `EVENT_BUS_NAME`, …) plus `SHARDS` and `SCHEDULE_PERIOD_SECONDS`.
+   * poller reads (`TABLE_NAME`, `EVENT_BUS_NAME`, …) plus `SCHEDULE_PERIOD_SECONDS` and the shards
+   * it serves: `ORGANIZATION` (JSON scope: the accounts the dispatcher last listed, times its
+   * regions, each with `MEMBER_ROLE_NAME`), else `SHARDS` (JSON list) or `SHARDS_FILE` (a file of the
+   * bundle holding that list), else the function's own account and region.
    * @default process.env
    */
   readonly env?: NodeJS.ProcessEnv;
@@ -34,13 +38,6 @@ export interface HintHandlerOptions {
    * to the queue. @default 10000
    */
   readonly leaseWaitMs?: number;
-}
-
-/** One shard as the `SHARDS` variable lists it; a missing account or region is the function's own. */
-interface ShardSpec {
-  readonly account?: string;
-  readonly region?: string;
-  readonly roleArn?: string;
 }
 
 /** The hint function's validated configuration. */
@@ -288,7 +285,7 @@ function recordHintedMetrics(
 function readHintConfig(env: NodeJS.ProcessEnv): HintConfig {
   const poller = readConfig(env);
   const problems: string[] = [];
-  const shards = readShards(env.SHARDS, problems);
+  const shards = readShardSource(env, problems);
   const rawPeriod = env.SCHEDULE_PERIOD_SECONDS?.trim();
   let schedulePeriodSeconds: number | undefined;
   if (rawPeriod) {
@@ -329,44 +326,6 @@ async function organizationTargets(
   const partition = context.invokedFunctionArn.split(':')[1] || 'aws';
   const accounts = list?.accounts ?? [{ id: homeAccount, state: 'ACTIVE' }];
   return new Map(shardsOf(accounts, scope, { homeAccount, partition }).map((t) => [shardKey(t), t]));
-}
-
-/** `SHARDS`: a JSON array of `{ account?, region?, roleArn? }`; absent or empty means the own shard. */
-function readShards(raw: string | undefined, problems: string[]): ShardSpec[] | null {
-  if (raw === undefined || raw.trim() === '') return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    problems.push('SHARDS must be a JSON array of { account, region, roleArn } objects');
-    return null;
-  }
-  if (!Array.isArray(parsed) || parsed.length === 0) {
-    problems.push('SHARDS must be a non-empty JSON array of { account, region, roleArn } objects');
-    return null;
-  }
-  return parsed.flatMap((entry: unknown, i): ShardSpec[] => {
-    const spec = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
-    const text = (key: string): string | undefined => {
-      const value = spec[key];
-      if (value === undefined || value === null) return undefined;
-      if (typeof value !== 'string' || value.trim() === '') {
-        problems.push(`SHARDS[${i}].${key} must be a non-empty string`);
-        return undefined;
-      }
-      return value;
-    };
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-      problems.push(`SHARDS[${i}] must be an object`);
-      return [];
-    }
-    const account = text('account');
-    if (account !== undefined && !ACCOUNT_ID.test(account))
-      problems.push(`SHARDS[${i}].account must be 12 digits, got "${account}"`);
-    const region = text('region');
-    const roleArn = text('roleArn');
-    return [{ ...(account && { account }), ...(region && { region }), ...(roleArn && { roleArn }) }];
-  });
 }
 
 /** The function's own account (from its ARN) and region: the shard of `{}`. */

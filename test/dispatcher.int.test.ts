@@ -1,4 +1,7 @@
 // Over-the-wire tests of the fan-out: the dispatcher finds an Organization's accounts, queues work items, and the poll function reads each (account, region) through AssumeRole.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseWorkItem } from '../lambda/core/work-items';
@@ -113,6 +116,27 @@ describe('Function: createDispatcher (over the wire)', () => {
     expect(retried).toMatchObject({ shards: 2, sent: 2, unsent: 0, accountsFrom: 'static' });
     expect(refused).toMatchObject({ shards: 2, sent: 1, unsent: 1 });
     expect(queuedShards()).toHaveLength(1);
+  });
+
+  it('queues the shards of the bundle file SHARDS_FILE names when SHARDS is absent', async () => {
+    // Prepare: the construct writes the list into the bundle when it is too long for the environment.
+    const bundle = mkdtempSync(join(tmpdir(), 'dispatcher-bundle-'));
+    writeFileSync(
+      join(bundle, 'shards.json'),
+      JSON.stringify([{ account: DEV, region: 'eu-west-1', roleArn: READER(DEV) }, { region: 'us-east-1' }]),
+    );
+    const dispatch = rig.dispatcher({ SHARDS_FILE: 'shards.json', LAMBDA_TASK_ROOT: bundle });
+
+    try {
+      // Act
+      const result = await dispatch({}, contextOf('dispatcher'));
+
+      // Assess
+      expect(result).toMatchObject({ shards: 2, sent: 2, unsent: 0, accountsFrom: 'static' });
+      expect(queuedShards()).toEqual([`${DEV}#eu-west-1#${READER(DEV)}`, `${HOME}#us-east-1#home`]);
+    } finally {
+      rmSync(bundle, { recursive: true, force: true });
+    }
   });
 
   it('has each work item read its (account, region) through AssumeRole and emit its events', async () => {

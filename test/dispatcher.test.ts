@@ -30,9 +30,32 @@ describe('Function: createDispatcher', () => {
     await expect(run).rejects.toThrow(ConfigError);
     await expect(run).rejects.toThrow(
       'Invalid configuration: TABLE_NAME is required; WORK_QUEUE_URL is required; ORGANIZATION.regions must ' +
-        'be a non-empty array of region names; ORGANIZATION and SHARDS cannot both be set; SHARDS[0].account ' +
+        'be a non-empty array of region names; ORGANIZATION and SHARDS (or SHARDS_FILE) cannot both be set; SHARDS[0].account ' +
         'must be 12 digits, got "1"; ACCOUNT_CACHE_SECONDS must be a number >= 0, got "-1"; POLL_PERIOD_SECONDS ' +
         'must be a number >= 1, got "soon".',
+    );
+    vi.unstubAllEnvs();
+  });
+
+  it('fails with one ConfigError naming a SHARDS_FILE that is not in the bundle', async () => {
+    // Prepare
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+    const dispatch = createDispatcher({
+      env: {
+        TABLE_NAME: 'table',
+        WORK_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/999999999999/work',
+        SHARDS_FILE: 'shards.json',
+        LAMBDA_TASK_ROOT: '/nonexistent-bundle',
+      },
+    });
+
+    // Act
+    const run = dispatch({}, context);
+
+    // Assess
+    await expect(run).rejects.toThrow(ConfigError);
+    await expect(run).rejects.toThrow(
+      'Invalid configuration: SHARDS_FILE names /nonexistent-bundle/shards.json, which cannot be read (ENOENT).',
     );
     vi.unstubAllEnvs();
   });

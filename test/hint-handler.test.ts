@@ -226,6 +226,19 @@ describe('Function: createHintHandler', () => {
     expect((error as Error).message).toBe(`Invalid configuration: ${problem}.`);
   });
 
+  it('rejects a SHARDS_FILE missing from the bundle with a ConfigError naming it', async () => {
+    const handler = createHintHandler({
+      env: { ...ENV, SHARDS_FILE: 'shards.json', LAMBDA_TASK_ROOT: '/nonexistent-bundle' },
+    });
+
+    const error = await handler(sqsEvent([]), context).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(
+      'Invalid configuration: SHARDS_FILE names /nonexistent-bundle/shards.json, which cannot be read (ENOENT).',
+    );
+  });
+
   it('rejects a SCHEDULE_PERIOD_SECONDS that is not a positive number', async () => {
     const handler = createHintHandler({ env: { ...ENV, SCHEDULE_PERIOD_SECONDS: '-60' } });
 
