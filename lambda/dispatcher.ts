@@ -91,6 +91,8 @@ export function createDispatcher(options: DispatcherOptions = {}): DispatchHandl
   const now = options.now ?? Date.now;
   let config: DispatcherConfig | undefined;
   let wiring: { store: DynamoFanOutStore; queue: SqsWorkQueue; accounts: AccountSource } | undefined;
+  /** The management account this instance last said it skips (logged once, not every run). */
+  let skippedManagement: string | undefined;
 
   return async (_event, context) => {
     const env = options.env ?? process.env;
@@ -124,10 +126,27 @@ export function createDispatcher(options: DispatcherOptions = {}): DispatchHandl
       } else {
         const listed = await accountList(cfg, cfg.scope, store, accounts, started, cycleLoggerOf(logger));
         accountsFrom = listed.from;
-        shards = shardsOf(listed.list.accounts, cfg.scope, {
-          homeAccount: own.account,
-          partition: own.partition,
-        });
+        // Service-managed StackSets never deploy to the management account, so from a delegated
+        // administrator it has no member role to assume; the home account is read without one.
+        const management = listed.list.managementAccount;
+        const skip = management !== undefined && management !== own.account ? management : undefined;
+        if (skip !== undefined && skip !== skippedManagement) {
+          logger.info(
+            'not polling the management account: service-managed StackSets put no member role there',
+            {
+              managementAccount: skip,
+            },
+          );
+        }
+        skippedManagement = skip;
+        shards = shardsOf(
+          listed.list.accounts.filter((account) => account.id !== skip),
+          cfg.scope,
+          {
+            homeAccount: own.account,
+            partition: own.partition,
+          },
+        );
       }
 
       const { sent, unsent } = await queue.sendAll(shards.map((shard) => ({ shard, dispatchedAt: started })));
@@ -212,7 +231,20 @@ async function accountList(
     });
     return { list: cached, from: 'stale cache' };
   }
-  const list: AccountList = { accounts, listedAt: new Date(now).toISOString() };
+  let managementAccount: string | undefined;
+  try {
+    managementAccount = await source.managementAccount();
+  } catch (error) {
+    // Without it every account is dispatched, the management account's items failing their AssumeRole.
+    logger.warn('could not read the management account; listing it like the others', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+  const list: AccountList = {
+    accounts,
+    listedAt: new Date(now).toISOString(),
+    ...(managementAccount !== undefined && { managementAccount }),
+  };
   await store.saveAccounts(
     listing,
     list,

@@ -24,8 +24,8 @@ export interface HintHandlerOptions {
    * The environment the configuration (read once, on the first invocation) comes from: what the
    * poller reads (`TABLE_NAME`, `EVENT_BUS_NAME`, …) plus `SCHEDULE_PERIOD_SECONDS` and the shards
    * it serves: `ORGANIZATION` (JSON scope: the accounts the dispatcher last listed, times its
-   * regions, each with `MEMBER_ROLE_NAME`), else `SHARDS` (JSON list) or `SHARDS_FILE` (a file of the
-   * bundle holding that list), else the function's own account and region.
+   * regions, each with the scope's `memberRoleName`), else `SHARDS` (JSON list) or `SHARDS_FILE`
+   * (a file of the bundle holding that list), else the function's own account and region.
    * @default process.env
    */
   readonly env?: NodeJS.ProcessEnv;

@@ -51,8 +51,9 @@ export interface OrganizationModelOptions {
 
 type Json = Record<string, unknown>;
 
-/** The List operations the model answers (target prefix `AWSOrganizationsV20161128`). */
+/** The operations the model answers (target prefix `AWSOrganizationsV20161128`). */
 export const ORGANIZATIONS_OPERATIONS = [
+  'DescribeOrganization',
   'ListAccounts',
   'ListAccountsForParent',
   'ListOrganizationalUnitsForParent',
@@ -170,6 +171,8 @@ export class OrganizationModel {
     if (!(ORGANIZATIONS_OPERATIONS as readonly string[]).includes(operation)) {
       throw new WireError(400, 'UnknownOperationException', `The sandbox does not implement ${operation}.`);
     }
+    // Any account of the Organization may describe it (botocore model: "from any account in a organization").
+    if (operation === 'DescribeOrganization') return this.#describe(caller);
     if (!this.mayList(caller)) {
       throw new WireError(
         400,
@@ -242,6 +245,28 @@ export class OrganizationModel {
           operation,
         );
     }
+  }
+
+  #describe(caller: string): Json {
+    const member = this.#accounts.get(caller);
+    if (member === undefined || member.state !== 'ACTIVE') {
+      throw new WireError(
+        400,
+        'AWSOrganizationsNotInUseException',
+        'Your account is not a member of an organization.',
+      );
+    }
+    return {
+      Organization: {
+        Id: this.organizationId,
+        Arn: `arn:aws:organizations::${this.managementAccount}:organization/${this.organizationId}`,
+        FeatureSet: 'ALL',
+        MasterAccountArn: `arn:aws:organizations::${this.managementAccount}:account/${this.organizationId}/${this.managementAccount}`,
+        MasterAccountId: this.managementAccount,
+        MasterAccountEmail: `management@${this.organizationId}.example`,
+        AvailablePolicyTypes: [],
+      },
+    };
   }
 
   #requireParent(id: string): void {

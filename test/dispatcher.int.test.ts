@@ -101,6 +101,32 @@ describe('Function: createDispatcher (over the wire)', () => {
     expect(rig.sandbox.callCounts()['organizations:ListAccounts']).toBe(2);
   });
 
+  it('skips the management account when it runs in a delegated administrator account', async () => {
+    // Prepare: the dispatcher runs in DEV; the Organization's management account is HOME.
+    const dispatch = rig.dispatcher({ ORGANIZATION: ORGANIZATION });
+    const delegated = {
+      ...contextOf('dispatcher'),
+      invokedFunctionArn: `arn:aws:lambda:${HOME_REGION}:${DEV}:function:dispatcher`,
+    };
+
+    // Act: the second run reads the cached list, management account included.
+    const first = await dispatch({}, delegated);
+    const firstShards = queuedShards();
+    const second = await dispatch({}, delegated);
+
+    // Assess
+    expect(first).toMatchObject({ shards: 4, sent: 4, accountsFrom: 'organizations' });
+    expect(second).toMatchObject({ shards: 4, sent: 4, accountsFrom: 'cache' });
+    expect(firstShards).toEqual([
+      `${DEV}#eu-west-1#home`,
+      `${DEV}#us-east-1#home`,
+      `${PROD}#eu-west-1#${READER(PROD)}`,
+      `${PROD}#us-east-1#${READER(PROD)}`,
+    ]);
+    expect(queuedShards()).toEqual(firstShards);
+    expect(rig.sandbox.callCounts()['organizations:DescribeOrganization']).toBe(1);
+  });
+
   it('sends a refused entry once more, and reports one refused twice', async () => {
     const dispatch = rig.dispatcher({
       SHARDS: JSON.stringify([{ account: DEV, region: 'eu-west-1', roleArn: READER(DEV) }, {}]),

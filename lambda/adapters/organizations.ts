@@ -1,6 +1,7 @@
 // AccountSource over AWS Organizations: the whole Organization's accounts, or those under some OUs.
 import {
   type Account,
+  DescribeOrganizationCommand,
   ListAccountsCommand,
   ListAccountsForParentCommand,
   ListOrganizationalUnitsForParentCommand,
@@ -73,6 +74,19 @@ export class OrganizationsAccountSource implements AccountSource {
       });
     }
     return [...found.values()];
+  }
+
+  /** The management account, from `DescribeOrganization` (any account of the Organization may call it). */
+  async managementAccount(): Promise<string> {
+    this.calls.count('DescribeOrganization');
+    let id: string | undefined;
+    try {
+      id = (await this.#client.send(new DescribeOrganizationCommand({}))).Organization?.MasterAccountId;
+    } catch (error) {
+      throw ServiceError.of('Organizations DescribeOrganization', error);
+    }
+    if (!id) throw new ServiceError('Organizations DescribeOrganization returned no MasterAccountId.');
+    return id;
   }
 
   /** Calls `read` with each page's token until a page has none; wraps failures in a ServiceError. */

@@ -206,4 +206,6 @@ export interface AccountSource {
    * any state; pages internally.
    */
   listAccounts(scope: OrganizationScope): Promise<OrgAccount[]>;
+  /** The Organization's management account (which service-managed StackSets never deploy to). */
+  managementAccount(): Promise<string>;
 }

@@ -2,6 +2,7 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import {
   AccessDeniedException,
+  DescribeOrganizationCommand,
   ListAccountsCommand,
   ListAccountsForParentCommand,
   ListOrganizationalUnitsForParentCommand,
@@ -97,6 +98,24 @@ describe('Class: OrganizationsAccountSource', () => {
     await expect(listing).rejects.toThrow(ServiceError);
     await expect(listing).rejects.toThrow(
       'Organizations ListAccounts failed: AccessDeniedException: not the management account',
+    );
+  });
+
+  it('reads the management account from DescribeOrganization', async () => {
+    organizations
+      .on(DescribeOrganizationCommand)
+      .resolves({ Organization: { Id: 'o-example', MasterAccountId: '999999999999' } });
+    const source = new OrganizationsAccountSource({ client });
+
+    await expect(source.managementAccount()).resolves.toBe('999999999999');
+    expect(source.calls.toJSON()).toEqual({ DescribeOrganization: 1 });
+  });
+
+  it('fails with a ServiceError when DescribeOrganization names no management account', async () => {
+    organizations.on(DescribeOrganizationCommand).resolves({ Organization: { Id: 'o-example' } });
+
+    await expect(new OrganizationsAccountSource({ client }).managementAccount()).rejects.toThrow(
+      'Organizations DescribeOrganization returned no MasterAccountId.',
     );
   });
 });

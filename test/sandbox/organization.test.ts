@@ -127,6 +127,22 @@ describe('Class: OrganizationModel', () => {
     expect(() => org.serve('CreateAccount', {}, MANAGEMENT)).toThrow(WireError);
   });
 
+  it('describes the Organization to any active member, naming its management account', () => {
+    const org = organization();
+    org.addAccount({ id: '111111111111' });
+    org.addAccount({ id: '222222222222', state: 'SUSPENDED' });
+
+    expect(org.serve('DescribeOrganization', {}, '111111111111')).toMatchObject({
+      Organization: { Id: 'o-sandbox001', FeatureSet: 'ALL', MasterAccountId: MANAGEMENT },
+    });
+    expect(() => org.serve('DescribeOrganization', {}, '222222222222')).toThrow(
+      expect.objectContaining({ type: 'AWSOrganizationsNotInUseException' }),
+    );
+    expect(() => org.serve('DescribeOrganization', {}, '333333333333')).toThrow(
+      expect.objectContaining({ type: 'AWSOrganizationsNotInUseException' }),
+    );
+  });
+
   it('refuses bad ids and unknown accounts with a SandboxError', () => {
     const org = organization();
 

@@ -58,6 +58,8 @@ export function readPollerState(item: Item | undefined, onCorrupt: CorruptItemHa
 export interface AccountList {
   readonly accounts: readonly OrgAccount[];
   readonly listedAt: string;
+  /** The Organization's management account, when it was known at listing time. */
+  readonly managementAccount?: string;
 }
 
 /** The cached account-list item of one listing; it expires (TTL) at `expiresAt` (epoch seconds). */
@@ -67,6 +69,7 @@ export function accountListItem(listing: string, list: AccountList, expiresAt: n
     sk: KEYS.accountList(listing),
     accounts: list.accounts.map(({ id, state }) => ({ id, state })),
     listedAt: list.listedAt,
+    ...(list.managementAccount !== undefined && { managementAccount: list.managementAccount }),
     expiresAt,
   };
 }
@@ -94,6 +97,7 @@ export function readAccountList(item: Item | undefined, onCorrupt: CorruptItemHa
   return {
     accounts: accounts.map((a: Item) => ({ id: a.id as string, state: a.state as string })),
     listedAt: item.listedAt,
+    ...(typeof item.managementAccount === 'string' && { managementAccount: item.managementAccount }),
   };
 }
 
