@@ -1,4 +1,4 @@
-// The Lambda entry point: validates its environment once, wires the adapters, runs one cycle per invocation.
+// The poll function's entry point: validates its environment once, wires the adapters, runs one cycle per shard (the schedule's event, or each work item).
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { realTimer, type Timer } from './adapters/token-bucket';
 import { type PollerConfig, readConfig } from './config';
