@@ -611,7 +611,7 @@ export class SsmSimulator {
   private readonly rules: SsmBehaviour;
   private readonly forgotten = new Set<string>();
   private readonly lags = new Map<string, number>();
-  private readonly nativeFeed: NativeEventFeed | undefined;
+  private nativeFeed: NativeEventFeed | undefined;
 
   /** @throws {@link ScenarioError} for an invalid scenario, {@link SandboxError} for bad options */
   public constructor(options: SsmSimulatorOptions) {
@@ -675,6 +675,14 @@ export class SsmSimulator {
     } catch (error) {
       if (!res.headersSent && !res.destroyed) sendFailure(res, error, 'InternalServerError');
     }
+  }
+
+  /**
+   * Replaces the native events' settings (a simulator reused for another run); none: no native
+   * events. What was taken before is forgotten. @throws {@link SandboxError} for bad options
+   */
+  public setNativeEvents(options?: NativeEventOptions): void {
+    this.nativeFeed = options === undefined ? undefined : new NativeEventFeed(options);
   }
 
   /** Replaces the scenario (same start time and clock). @throws {@link ScenarioError} */

@@ -11,7 +11,8 @@ import {
   parseBehaviourLabel,
   type SsmBehaviour,
 } from '../../sandbox/ssm-behaviour';
-import { behaviourArb, type FaultCase, faultCaseArbFor } from './generators';
+import { behaviourArb, type FaultCase, faultCaseArbFor, HINTED_EVERY, hintPlanFor } from './generators';
+import { HINT_ACTIVITY, HINT_FAULT_UNITS, type HintFaultName } from './hint-driver';
 import { violationsOf } from './invariants';
 import { FAULT_NAMES, FAULT_UNITS, FaultRunner } from './runner';
 
@@ -39,6 +40,8 @@ interface Totals {
   readonly all: Figures;
   /** By behaviour label. */
   readonly byCombination: Record<string, Figures>;
+  /** Scenarios run with hints, by hint fault that took effect in them (`hints` for all of them). */
+  readonly byHintFault: Record<string, Figures>;
   readonly faults: Record<string, number>;
   /** Failing scenarios, described for replay. */
   readonly failures: string[];
@@ -78,6 +81,7 @@ function emptyTotals(): Totals {
   return {
     all: emptyFigures(),
     byCombination: {},
+    byHintFault: {},
     faults: Object.fromEntries(FAULT_NAMES.map((name) => [name, 0])),
     failures: [],
   };
@@ -102,7 +106,9 @@ function caseAt(combos: Combos, seed: number, index: number): FaultCase {
     combos === 'drawn' ? behaviourArb : (list[index % list.length] as SsmBehaviour);
   const [faultCase] = fc.sample(faultCaseArbFor(behaviour), { seed: seed + index, numRuns: 1 });
   if (faultCase === undefined) throw new RangeError(`no case for index ${index}`);
-  return faultCase;
+  // One scenario in HINTED_EVERY also feeds SSM's own events, with hint faults, to the hint handler.
+  const hints = hintPlanFor(seed, index);
+  return hints ? { ...faultCase, hints } : faultCase;
 }
 
 /** Plays the global indexes `indexes`, on one local stack. */
@@ -142,6 +148,15 @@ async function work(
       totals.byCombination[result.behaviourLabel] = combination;
       for (const [name, n] of Object.entries(result.faults))
         totals.faults[name] = (totals.faults[name] ?? 0) + n;
+      if (faultCase.hints) {
+        for (const name of ['hints', ...HINT_FAULT_NAMES].filter(
+          (n) => n === 'hints' || (result.faults[n] ?? 0) > 0,
+        )) {
+          const row = totals.byHintFault[name] ?? emptyFigures();
+          addFigures(row, figures);
+          totals.byHintFault[name] = row;
+        }
+      }
       const violations = violationsOf(r);
       if (violations.length > 0 || result.errors.length > 0) {
         const file = `test-artifacts/chaos-${seed}-${index}.json`;
@@ -171,6 +186,11 @@ function addTotals(into: Totals, from: Totals): void {
     into.byCombination[label] = combination;
   }
   for (const [name, n] of Object.entries(from.faults)) into.faults[name] = (into.faults[name] ?? 0) + n;
+  for (const [name, figures] of Object.entries(from.byHintFault)) {
+    const row = into.byHintFault[name] ?? emptyFigures();
+    addFigures(row, figures);
+    into.byHintFault[name] = row;
+  }
   into.failures.push(...from.failures);
 }
 
@@ -178,6 +198,8 @@ function addTotals(into: Totals, from: Totals): void {
 function shortLabel(label: string): string {
   return label.replace(/,history=[^,]*$/, '');
 }
+
+const HINT_FAULT_NAMES = Object.keys(HINT_FAULT_UNITS) as HintFaultName[];
 
 const COLUMNS = [
   'scenarios',
@@ -335,7 +357,10 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
 
   const f = totals.all;
-  const neverInjected = FAULT_NAMES.filter((name) => (totals.faults[name] ?? 0) === 0);
+  const hinted = (totals.byHintFault.hints?.scenarios ?? 0) > 0;
+  const neverInjected = [...FAULT_NAMES, ...(hinted ? HINT_FAULT_NAMES : [])].filter(
+    (name) => (totals.faults[name] ?? 0) === 0,
+  );
   const combinations = Object.entries(totals.byCombination).sort(([a], [b]) => a.localeCompare(b));
   const clean = combinations.filter(([, figures]) => violationCount(figures) === 0 && figures.errors === 0);
   const lines = [
@@ -359,6 +384,26 @@ async function main(): Promise<void> {
       (name) => `  ${name.padEnd(18)} ${String(totals.faults[name] ?? 0).padStart(6)}  ${FAULT_UNITS[name]}`,
     ),
     `  ${'(resulting)'.padEnd(18)} ${String(f.conditionalCheckFailed).padStart(6)}  ConditionalCheckFailed answers from DynamoDB`,
+    ...(hinted
+      ? [
+          `hint faults (one scenario in ${HINTED_EVERY} feeds SSM's own events to the real hint handler between its cycles):`,
+          ...HINT_FAULT_NAMES.map(
+            (name) =>
+              `  ${name.padEnd(18)} ${String(totals.faults[name] ?? 0).padStart(6)}  ${HINT_FAULT_UNITS[name]}`,
+          ),
+          `  hint path: ${HINT_ACTIVITY.map((name) => `${name} ${totals.faults[name] ?? 0}`).join(', ')}`,
+          '',
+          'scenarios with hints, per hint fault that took effect in them:',
+          ...table(
+            'hint fault',
+            ['hints', ...HINT_FAULT_NAMES].flatMap((name): [string, Figures][] => {
+              const row = totals.byHintFault[name];
+              return row ? [[name === 'hints' ? 'any (all hinted)' : name, row]] : [];
+            }),
+          ),
+          '',
+        ]
+      : []),
     `transitions: ${f.transitions} delivered (distinct eventIds); ${f.groundTruthChanges} in ground truth; ${f.observed} observed by committed reads`,
     `lost: ${f.lost}`,
     `phantom: ${f.phantom}`,

@@ -56,6 +56,47 @@ export interface FaultCase {
   readonly faults: readonly (readonly CycleFault[])[];
   /** Seconds between the clean cycles that follow the schedule. */
   readonly intervalSeconds: number;
+  /** SSM's own events as hints to the real hint handler, with their faults. @default no hints */
+  readonly hints?: HintPlan;
+}
+
+/**
+ * How the hints of a run go wrong: SSM's own events delivered 0–5 s after each change, then, drawn per
+ * event from `seed`, lost, duplicated, late (6–150 s more), malformed; plus copies addressed to
+ * another account or region, and hints naming executions SSM does not know. A rate or count of 0
+ * leaves that fault out.
+ */
+export interface HintPlan {
+  readonly seed: number;
+  readonly lossRate: number;
+  readonly duplicateRate: number;
+  readonly lateRate: number;
+  readonly malformedRate: number;
+  /** Hints about this shard's executions but from another account or region. */
+  readonly otherShard: number;
+  /** Hints naming executions SSM does not know in this shard. */
+  readonly unknown: number;
+}
+
+/** Every this-many-th chaos scenario (by index) runs with hints. */
+export const HINTED_EVERY = 3;
+
+/** The hint plan of the chaos scenario of global index `index`: one in {@link HINTED_EVERY}, else none. */
+export function hintPlanFor(seed: number, index: number): HintPlan | undefined {
+  if (index % HINTED_EVERY !== 0) return undefined;
+  // Which faults strike varies over the hinted scenarios (six bits, spread), so each fault has
+  // scenarios with and without it.
+  const mask = (Math.floor(index / HINTED_EVERY) * 37) % 64;
+  const on = (bit: number): boolean => ((mask >> bit) & 1) === 1;
+  return {
+    seed: seed + index,
+    lossRate: on(0) ? 0.15 : 0,
+    duplicateRate: on(1) ? 0.2 : 0,
+    lateRate: on(2) ? 0.15 : 0,
+    malformedRate: on(3) ? 0.1 : 0,
+    otherShard: on(4) ? 1 + (index % 3) : 0,
+    unknown: on(5) ? 1 + (index % 2) : 0,
+  };
 }
 
 /** The visibility lags, in seconds, {@link behaviourArb} draws from. */

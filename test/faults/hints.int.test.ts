@@ -1,5 +1,4 @@
 // Property test over the wire, fixed seed: hinted cycles fed faulty hints interleave with scheduled cycles and keep the delivery guarantee.
-import { SSMClient } from '@aws-sdk/client-ssm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTable } from '../../lambda/adapters/dynamodb/create-table';
@@ -14,6 +13,7 @@ import { type ScenarioExecution, scenarioEnd } from '../../sandbox/scenario';
 import { type SequentialEnding, sequentialRun } from '../../sandbox/sequential-runbook';
 import { idFromSeed } from '../../sandbox/ssm-behaviour';
 import { checkDelivery, type Observation, violationsOf } from './invariants';
+import { ObservingClient } from './observing-client';
 
 const SEED = 20261212;
 const RUNS = 24;
@@ -121,87 +121,6 @@ function malformed(native: NativeEvent, how: Malformation): string {
       });
     case 'noDetail':
       return JSON.stringify({ ...event, detail: null });
-  }
-}
-
-/** Records what each SSM answer showed, as the checker's observations, per invocation of a poller. */
-class ObservingClient {
-  readonly client: SSMClient;
-  #pending: { steps: Observation[]; executions: Map<string, Observation> } | undefined;
-
-  constructor(endpoint: string, clock: () => number, order: { next: number }) {
-    this.client = new SSMClient({
-      endpoint,
-      region: LOCAL_REGION,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 3,
-    });
-    this.client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = await next(args);
-        const pending = this.#pending;
-        if (pending === undefined) return result;
-        const at = clock();
-        const input = args.input as { AutomationExecutionId?: string };
-        const output = result.output as {
-          StepExecutions?: {
-            StepExecutionId?: string;
-            StepStatus?: string;
-            ExecutionStartTime?: Date;
-            TriggeredAlarms?: { Name?: string; State?: string }[];
-          }[];
-          AutomationExecutionMetadataList?: {
-            AutomationExecutionId?: string;
-            AutomationExecutionStatus?: string;
-            TriggeredAlarms?: { Name?: string; State?: string }[];
-          }[];
-        };
-        const alarms = (list: { Name?: string; State?: string }[] | undefined): string[] =>
-          (list ?? []).filter((a) => a.State === 'ALARM').map((a) => a.Name ?? '');
-        if (context.commandName === 'DescribeAutomationStepExecutionsCommand') {
-          for (const step of output.StepExecutions ?? []) {
-            pending.steps.push({
-              kind: 'step',
-              executionId: input.AutomationExecutionId ?? '',
-              stepExecutionId: step.StepExecutionId ?? '',
-              startTime: step.ExecutionStartTime?.toISOString() ?? null,
-              status: step.StepStatus ?? '',
-              alarms: alarms(step.TriggeredAlarms),
-              at,
-              order: order.next++,
-            });
-          }
-        } else {
-          // The cycle keeps the last view it got of an execution; so do we.
-          for (const view of output.AutomationExecutionMetadataList ?? []) {
-            const id = view.AutomationExecutionId ?? '';
-            pending.executions.set(id, {
-              kind: 'execution',
-              executionId: id,
-              status: view.AutomationExecutionStatus ?? '',
-              alarms: alarms(view.TriggeredAlarms),
-              at,
-              order: order.next++,
-            });
-          }
-        }
-        return result;
-      },
-      { step: 'initialize', name: 'observeAnswers' },
-    );
-  }
-
-  /** Starts collecting the answers of one invocation. */
-  begin(): void {
-    this.#pending = { steps: [], executions: new Map() };
-  }
-
-  /** Ends the invocation: its reads, when it committed them, else none. */
-  end(committed: boolean): Observation[] {
-    const pending = this.#pending;
-    this.#pending = undefined;
-    if (!pending || !committed) return [];
-    return [...pending.executions.values(), ...pending.steps];
   }
 }
 

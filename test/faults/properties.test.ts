@@ -2,7 +2,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BEHAVIOUR_PAIRWISE, behaviourLabel } from '../../sandbox/ssm-behaviour';
-import { faultCaseArbFor } from './generators';
+import { faultCaseArbFor, hintPlanFor } from './generators';
+import { HINT_FAULT_UNITS } from './hint-driver';
 import { violationsOf } from './invariants';
 import { FAULT_NAMES, FaultRunner } from './runner';
 
@@ -50,5 +51,31 @@ describe('Property: runPollCycle under generated faults, per SSM switch combinat
     expect(failures).toEqual([]);
     // The fixed seeds must keep exercising every fault kind.
     expect(FAULT_NAMES.filter((name) => (injected[name] ?? 0) === 0)).toEqual([]);
+  });
+
+  it('keeps the guarantee with SSM’s own events as hints, lost, duplicated, late, malformed, for other shards', async () => {
+    // Prepare: three chaos indexes whose hint plans together strike every hint fault.
+    const injected: Record<string, number> = {};
+    const problems: string[] = [];
+
+    // Act
+    for (const index of [3, 6, 12]) {
+      const behaviour = BEHAVIOUR_PAIRWISE[index % BEHAVIOUR_PAIRWISE.length];
+      if (behaviour === undefined) throw new Error('no pairwise combination');
+      const [faultCase] = fc.sample(faultCaseArbFor(behaviour), { seed: SEED + index, numRuns: 1 });
+      const hints = hintPlanFor(SEED, index);
+      if (faultCase === undefined || hints === undefined) throw new Error(`no hinted case at ${index}`);
+      const result = await runner.run({ ...faultCase, hints });
+      for (const [name, n] of Object.entries(result.faults)) injected[name] = (injected[name] ?? 0) + n;
+      problems.push(
+        ...violationsOf(result.report).map((v) => `${index}: ${v.invariant}: ${v.entity}: ${v.message}`),
+        ...result.errors.map((e) => `${index}: error: ${e.split('\n')[0]}`),
+      );
+    }
+
+    // Assess
+    expect(problems).toEqual([]);
+    expect(Object.keys(HINT_FAULT_UNITS).filter((name) => (injected[name] ?? 0) === 0)).toEqual([]);
+    expect(injected['hint.batches'] ?? 0).toBeGreaterThan(0);
   });
 });

@@ -32,6 +32,7 @@ import {
   runWithRival,
 } from './fault-layer';
 import { type CycleFault, type FaultCase, lastChange } from './generators';
+import { HintDriver } from './hint-driver';
 import { checkDelivery, type DeliveryReport, type Observation, type StepAlias } from './invariants';
 
 /** Scenario start of every run. */
@@ -190,6 +191,17 @@ export class FaultRunner {
     await createTable(admin, tableName);
     const ssm = await this.#ssmFor(faultCase.behaviour);
     ssm.sim.setScenario(faultCase.scenario);
+    const plan = faultCase.hints;
+    ssm.sim.setNativeEvents(
+      plan && {
+        delaySeconds: [0, 5],
+        lossRate: plan.lossRate,
+        duplicateRate: plan.duplicateRate,
+        seed: plan.seed,
+        account: LOCAL_ACCOUNT,
+        region: LOCAL_REGION,
+      },
+    );
     ssm.sim.clearFaults();
     this.#stack.recorder.reset();
     this.#proxy.clearFaults();
@@ -215,8 +227,30 @@ export class FaultRunner {
       },
       faultCase.intervalSeconds * LEASE_SHARE * 1000,
     );
-    for (const [index, seconds] of faultCase.pollSeconds.entries()) {
+    // With hints, SSM's own events reach the real hint handler between the cycles, second by second.
+    const hints =
+      plan &&
+      new HintDriver({
+        sim: ssm.sim,
+        plan,
+        clock: this.#clock,
+        tableName,
+        busName,
+        maxEntryBytes: MAX_ENTRY_BYTES,
+        intervalSeconds: faultCase.intervalSeconds,
+        clients: this.#clients.main,
+        observe: (observations) => run.observations.add(observations),
+        count: (name, by = 1) => {
+          run.faults[name] = (run.faults[name] ?? 0) + by;
+        },
+        error: (message) => run.errors.push(message),
+      });
+    const advance = async (seconds: number): Promise<void> => {
+      if (hints) await hints.until(FAULT_T0 + Math.round(seconds * 1000));
       this.#advanceTo(seconds);
+    };
+    for (const [index, seconds] of faultCase.pollSeconds.entries()) {
+      await advance(seconds);
       await run.scheduledCycle(faultCase.faults[index] ?? [], seconds);
     }
     // Faults stop; clean cycles run once the scenario's last change is visible (its lag past) until
@@ -226,12 +260,13 @@ export class FaultRunner {
     let settled = false;
     for (let i = 0; i < MAX_CLEAN_CYCLES && !settled; i++) {
       seconds += faultCase.intervalSeconds;
-      this.#advanceTo(seconds);
+      await advance(seconds);
       settled = await run.cleanCycle(seconds);
     }
     if (!settled) run.errors.push(`no quiet cycle within ${MAX_CLEAN_CYCLES} clean cycles`);
 
     const groundTruth = ssm.sim.groundTruth();
+    hints?.finish(groundTruth.filter((entry) => entry.kind !== 'alarm').length);
     const report = checkDelivery({
       groundTruth,
       delivered: this.#stack.recorder.events().filter((e) => e.eventBusName === busName),
@@ -468,6 +503,7 @@ class FaultRun {
     const tracked = this.observations.track(deps);
     const summary = await runPollCycle(tracked.deps, options);
     if (summary.complete) tracked.commit();
+    if (summary.inboxExecutions > 0) this.#count('hint.inboxReads', summary.inboxExecutions);
     if (summary.leaseHeldElsewhere) this.standDowns++;
     return summary;
   }
@@ -541,6 +577,11 @@ class ObservationLog {
 
   constructor(clock: () => number) {
     this.#clock = clock;
+  }
+
+  /** Keeps reads observed elsewhere (a hint invocation's), in the order they come. */
+  add(observations: readonly Observation[]): void {
+    for (const observation of observations) this.committed.push({ ...observation, order: this.#order++ });
   }
 
   /** Wraps a cycle's source; `commit()` keeps its reads once the cycle returned complete. */
