@@ -40,7 +40,17 @@ export interface MultiAccountSandboxOptions {
    * @default DEFAULT_MEMBER_ROLE_NAME
    */
   readonly memberRoleName?: string;
+  /**
+   * Whether a child of a CrossAccount run, listed in its own (account, region), names its parent
+   * (`ParentAutomationExecutionId`): `parentId`, the parent's id in the central account; or
+   * `absent`. SSM does not document it (docs/ssm-behaviour.md, C4).
+   * @default 'parentId'
+   */
+  readonly crossAccountParentLink?: CrossAccountParentLink;
 }
+
+/** The values of {@link MultiAccountSandboxOptions.crossAccountParentLink}. */
+export type CrossAccountParentLink = 'parentId' | 'absent';
 
 /** Static credentials that sign as one account of the sandbox. */
 export interface SandboxCredentials {
@@ -163,7 +173,8 @@ export class MultiAccountSandbox {
   /**
    * A multi-account, multi-Region run as SSM shows it: the parent, of `AutomationType: CrossAccount`,
    * in the central (account, region); one child per target (account, region), in that shard's own
-   * listing, naming the parent (`ParentAutomationExecutionId`). See docs/ssm-behaviour.md.
+   * listing, naming the parent (`ParentAutomationExecutionId`) unless `crossAccountParentLink` is
+   * `absent`. See docs/ssm-behaviour.md.
    * @throws {@link ScenarioError} for an invalid execution or a duplicate id in a shard
    */
   addCrossAccountRun(
@@ -171,12 +182,19 @@ export class MultiAccountSandbox {
     children: readonly { account: string; region: string; execution: ScenarioExecution }[],
   ): void {
     this.addExecution(parent.account, parent.region, { ...parent.execution, automationType: 'CrossAccount' });
+    const linked = (this.#options.crossAccountParentLink ?? 'parentId') === 'parentId';
     for (const child of children) {
-      this.addExecution(child.account, child.region, {
-        ...child.execution,
-        parentId: parent.execution.id,
-        parentLocation: { account: parent.account, region: parent.region },
-      });
+      this.addExecution(
+        child.account,
+        child.region,
+        linked
+          ? {
+              ...child.execution,
+              parentId: parent.execution.id,
+              parentLocation: { account: parent.account, region: parent.region },
+            }
+          : { ...child.execution, parentId: null },
+      );
     }
   }
 

@@ -11,7 +11,12 @@ import { createDispatcher, type DispatchHandler } from '../../lambda/dispatcher'
 import { createHandler, type PollHandler } from '../../lambda/handler';
 import { startDynamo } from '../../sandbox/dynamo';
 import { EventBridgeRecorder } from '../../sandbox/event-recorder';
-import { MultiAccountSandbox, type SandboxQueue, type SandboxQueueRecord } from '../../sandbox/multi-account';
+import {
+  type CrossAccountParentLink,
+  MultiAccountSandbox,
+  type SandboxQueue,
+  type SandboxQueueRecord,
+} from '../../sandbox/multi-account';
 import { OrganizationModel } from '../../sandbox/organization';
 import type { SsmBehaviour } from '../../sandbox/ssm-behaviour';
 
@@ -59,6 +64,7 @@ export function contextOf(name: string): Context {
 export async function startOrganization(options: {
   behaviour: Partial<SsmBehaviour>;
   throttleTps?: number;
+  crossAccountParentLink?: CrossAccountParentLink;
 }): Promise<OrganizationRig> {
   const organization = new OrganizationModel({ managementAccount: HOME });
   const sandbox = new MultiAccountSandbox({
@@ -66,6 +72,9 @@ export async function startOrganization(options: {
     startEpochMs: Date.now(),
     behaviour: options.behaviour,
     ...(options.throttleTps !== undefined && { throttleTps: options.throttleTps }),
+    ...(options.crossAccountParentLink !== undefined && {
+      crossAccountParentLink: options.crossAccountParentLink,
+    }),
   });
   const recorder = new EventBridgeRecorder();
   const dynamo = await startDynamo({ fresh: true });
