@@ -584,7 +584,7 @@ export async function measureOrganization(): Promise<OrganizationReport> {
       sqsCalls: round(sqsDispatcher / runs, 1),
       organizationsCalls: round(
         [...dispatcherTally.calls]
-          .filter(([name]) => name.startsWith('List'))
+          .filter(([name]) => /^(List|DescribeOrganization)/.test(name))
           .reduce((n, [, calls]) => n + calls, 0) / runs,
         2,
       ),
