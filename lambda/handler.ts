@@ -119,7 +119,7 @@ export function createHandler(options: HandlerOptions = {}): PollHandler {
     isSqsEvent(event)
       ? serveWorkItems(event, context, {
           env: options.env ?? process.env,
-          now: Date.now,
+          now: () => timer.now(),
           cycle: (shard, ctx) => single({ shard }, ctx),
         })
       : single(event, context);
