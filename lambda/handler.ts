@@ -1,6 +1,7 @@
 // The poll function's entry point: validates its environment once, wires the adapters, runs one cycle per shard (the schedule's event, or each work item).
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { realTimer, type Timer } from './adapters/token-bucket';
+import { ClientCache } from './client-cache';
 import { type PollerConfig, readConfig } from './config';
 import { ConfigError, ServiceError, StepWatchError } from './core/errors';
 import { recordCycleMetrics } from './metrics';
@@ -38,7 +39,7 @@ export interface HandlerOptions {
    * @default process.env
    */
   readonly env?: NodeJS.ProcessEnv;
-  /** SDK clients to use instead of building them. @default clients built for each shard */
+  /** SDK clients to use instead of building them. @default clients built once, an SSM client per shard */
   readonly clients?: PollerClients;
   /** Clock and sleep of the cycles (virtual time in the benchmark). @default the real ones */
   readonly timer?: Timer;
@@ -61,7 +62,7 @@ const LEASE_WAIT_MS = 10_000;
  * const result = await run({}, context);
  */
 export function createHandler(options: HandlerOptions = {}): PollHandler {
-  const clients = options.clients ?? {};
+  const clients = new ClientCache(options.clients);
   const timer = options.timer ?? realTimer;
   let config: PollerConfig | undefined;
 
@@ -72,7 +73,11 @@ export function createHandler(options: HandlerOptions = {}): PollHandler {
       config ??= readConfig(env);
       const target = targetOf(event, context, env);
       logger.appendKeys({ shard: `${target.account}#${target.region}` });
-      const poller = createPoller(config, target, { clients, logger: cycleLoggerOf(logger), timer });
+      const poller = createPoller(config, target, {
+        clients: clients.for(target),
+        logger: cycleLoggerOf(logger),
+        timer,
+      });
       const start = timer.now();
       const end = start + context.getRemainingTimeInMillis();
       // The lease lasts until the function's timeout, when this process is gone for sure.

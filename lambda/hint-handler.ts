@@ -5,6 +5,7 @@ import type { MetricsInterface } from '@aws-lambda-powertools/metrics/types';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoFanOutStore, listingOf } from './adapters/dynamodb/fan-out-store';
 import { realTimer, type Timer } from './adapters/token-bucket';
+import { ClientCache } from './client-cache';
 import { type PollerConfig, readConfig } from './config';
 import { ConfigError, StepWatchError } from './core/errors';
 import { coalesceHints, type Hint, hintShardKey, parseHint } from './core/hints';
@@ -87,6 +88,7 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
   const timer = options.timer ?? realTimer;
   const leaseWaitMs = options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS;
   let config: HintConfig | undefined;
+  const clients = new ClientCache(options.clients);
 
   return async (event, context) => {
     const env = options.env ?? process.env;
@@ -210,7 +212,11 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
     const log = cycleLoggerOf(logger, { shard });
     const unserved = { failedRecords: records, servedRecords: [], servedAt: 0 };
     try {
-      const poller = createPoller(config.poller, target, { clients: options.clients, logger: log, timer });
+      const poller = createPoller(config.poller, target, {
+        clients: clients.for(target),
+        logger: log,
+        timer,
+      });
       const start = timer.now();
       // The lease lasts until the function's timeout, when this process is gone for sure.
       const end = start + context.getRemainingTimeInMillis();

@@ -206,6 +206,30 @@ describe('Function: createDispatcher (over the wire)', () => {
     expect(report.staleness?.worst).toHaveLength(6);
   });
 
+  it('assumes each member role once for the life of a warm poll function, not once a cycle', async () => {
+    // Prepare
+    rig.sandbox.addExecution(
+      DEV,
+      'eu-west-1',
+      execution(1, [[0, 'InProgress']], [step(1, [[0, 'InProgress']])]),
+    );
+    const dispatch = rig.dispatcher({ ORGANIZATION: ORGANIZATION });
+    const poll = rig.pollFunction({ MEMBER_ROLE_NAME: 'ssm-step-watch-reader' });
+    await dispatch({}, contextOf('dispatcher'));
+    await rig.deliver(poll);
+    const first = rig.sandbox.callCounts()['sts:AssumeRole'];
+
+    // Act: three more rounds on the same (warm) function
+    for (let round = 0; round < 3; round++) {
+      await dispatch({}, contextOf('dispatcher'));
+      await rig.deliver(poll);
+    }
+
+    // Assess: the four member shards, one role each, never assumed again
+    expect(first).toBe(4);
+    expect(rig.sandbox.callCounts()['sts:AssumeRole']).toBe(4);
+  });
+
   it('does not make the other shards wait for a shard whose SSM hangs', async () => {
     // Prepare
     rig.sandbox.addExecution(DEV, 'eu-west-1', execution(3, [[0, 'InProgress']], []));
