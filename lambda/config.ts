@@ -16,6 +16,11 @@ export interface PollerConfig {
   readonly historyRetentionDays: number;
   readonly maxEntryBytes: number;
   readonly ssmDescribeTps: number;
+  /**
+   * Whether a hint reader may hand execution ids to a running cycle (`HINTS`, `on` or `off`): with
+   * hints off nobody hands any over, so a cycle does not open the hint inbox. @default true
+   */
+  readonly hints?: boolean;
 }
 
 /**
@@ -40,6 +45,13 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): P
     return value;
   };
 
+  const onOff = (name: string, fallback: boolean): boolean => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    if (raw !== 'on' && raw !== 'off') problems.push(`${name} must be "on" or "off", got "${raw}"`);
+    return raw === 'on';
+  };
+
   const eventSource = env.EVENT_SOURCE?.trim() || DEFAULT_EVENT_SOURCE;
   const sourceProblem = validateEventSource(eventSource);
   if (sourceProblem) problems.push(`EVENT_SOURCE ${sourceProblem}`);
@@ -50,6 +62,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): P
     historyRetentionDays: positive('HISTORY_RETENTION_DAYS', DEFAULT_HISTORY_RETENTION_DAYS),
     maxEntryBytes: positive('MAX_ENTRY_BYTES', DEFAULT_MAX_ENTRY_BYTES),
     ssmDescribeTps: positive('SSM_DESCRIBE_TPS', DEFAULT_SSM_DESCRIBE_TPS),
+    hints: onOff('HINTS', true),
   };
   if (config.maxEntryBytes < MIN_ENTRY_BYTES)
     problems.push(`MAX_ENTRY_BYTES must be at least ${MIN_ENTRY_BYTES}`);

@@ -104,7 +104,9 @@ export function createPoller(
       now,
       sleep: extras.timer?.sleep,
       logger: extras.logger,
-      inbox: new DynamoHintInbox({ tableName: config.tableName, client: dynamodb, calls }),
+      ...(config.hints !== false && {
+        inbox: new DynamoHintInbox({ tableName: config.tableName, client: dynamodb, calls }),
+      }),
     },
     options: {
       shard: shardKey(target),

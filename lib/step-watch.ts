@@ -791,6 +791,7 @@ export class StepWatch extends Construct {
       HISTORY_RETENTION_DAYS: String(settings.historyRetentionDays),
       MAX_ENTRY_BYTES: String(settings.maxEntryBytes),
       SSM_DESCRIBE_TPS: String(settings.ssmDescribeTps),
+      HINTS: settings.hints ? 'on' : 'off',
       POWERTOOLS_SERVICE_NAME: settings.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: settings.metricsNamespace,
       POWERTOOLS_LOG_LEVEL: settings.logLevel,

@@ -26,6 +26,7 @@ describe('Function: readConfig', () => {
       historyRetentionDays: 365,
       maxEntryBytes: 262_144,
       ssmDescribeTps: 2,
+      hints: true,
     });
     expect(DEFAULT_EVENT_SOURCE).toBe('ssm-step-watch');
   });
@@ -38,6 +39,7 @@ describe('Function: readConfig', () => {
       HISTORY_RETENTION_DAYS: '30',
       MAX_ENTRY_BYTES: '1048576',
       SSM_DESCRIBE_TPS: '1.5',
+      HINTS: ' off ',
     });
 
     expect(config).toEqual({
@@ -47,7 +49,15 @@ describe('Function: readConfig', () => {
       historyRetentionDays: 30,
       maxEntryBytes: 1_048_576,
       ssmDescribeTps: 1.5,
+      hints: false,
     });
+  });
+
+  it('takes HINTS "on" or "off" only', () => {
+    expect(readConfig({ ...minimal, HINTS: 'on' }).hints).toBe(true);
+    expect(problemsOf({ ...minimal, HINTS: 'yes' }).message).toMatch(
+      /HINTS must be "on" or "off", got "yes"/,
+    );
   });
 
   it('names every missing required variable in one ConfigError', () => {

@@ -1,6 +1,8 @@
 // Over the wire: executions handed through the hint inbox to the cycle holding the shard lease, on dynalite.
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoHintInbox } from '../lambda/adapters/dynamodb/hint-inbox';
+import { KEYS } from '../lambda/adapters/dynamodb/schema';
 import {
   execution,
   type Harness,
@@ -129,5 +131,38 @@ describe('Function: runPollCycle with the hint inbox, over the wire', () => {
     const fresh = transitionsOf(harness.events().slice(before));
     expect(fresh.length).toBeGreaterThan(0);
     expect(await inboxOf(harness).handOff(shard, [idOf('e', 1)], harness.now())).toBe(false);
+  });
+});
+
+describe('Function: createPoller with hints off', () => {
+  it('runs its cycles without opening or reading the hint inbox', async () => {
+    // Prepare
+    harness = await startHarness([execution(1, [[0, 'InProgress']], sequentialSteps(10, 2, 0, 20))], {
+      behaviour: {},
+      config: { hints: false },
+    });
+
+    // Act
+    harness.at(5);
+    await harness.cycle({ leaseUntil: harness.now() + 55_000 });
+    harness.at(65);
+    await harness.cycle({ leaseUntil: harness.now() + 55_000 });
+
+    // Assess: the events went out, and the table holds no inbox item for the shard
+    expect(transitionsOf(harness.events())).toEqual([
+      'execution:0001:null>InProgress',
+      'step:0010:null>InProgress',
+      'step:0010:InProgress>Success',
+      'step:0011:Pending>Success',
+    ]);
+    expect(harness.poller.deps.inbox).toBeUndefined();
+    const item = await harness.stack.clients.dynamodb.send(
+      new GetItemCommand({
+        TableName: harness.stack.tableName,
+        Key: { pk: { S: KEYS.poller(harness.poller.options.shard) }, sk: { S: KEYS.hintInbox } },
+        ConsistentRead: true,
+      }),
+    );
+    expect(item.Item).toBeUndefined();
   });
 });

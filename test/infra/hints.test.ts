@@ -176,6 +176,7 @@ describe('Class: StepWatch (hints)', () => {
             HISTORY_RETENTION_DAYS: '365',
             MAX_ENTRY_BYTES: '262144',
             SSM_DESCRIBE_TPS: '2',
+            HINTS: 'on',
             POWERTOOLS_SERVICE_NAME: 'ssm-step-watch',
             POWERTOOLS_METRICS_NAMESPACE: 'SsmStepWatch',
             POWERTOOLS_LOG_LEVEL: 'INFO',

@@ -162,12 +162,20 @@ describe('Class: StepWatch', () => {
             HISTORY_RETENTION_DAYS: '365',
             MAX_ENTRY_BYTES: '262144',
             SSM_DESCRIBE_TPS: '2',
+            HINTS: 'on',
             POWERTOOLS_SERVICE_NAME: 'ssm-step-watch',
             POWERTOOLS_METRICS_NAMESPACE: 'SsmStepWatch',
             POWERTOOLS_LOG_LEVEL: 'INFO',
             NODE_OPTIONS: '--enable-source-maps',
           }),
         },
+      });
+    });
+
+    it('tells the poll function when hints are off, so its cycles leave the hint inbox alone', () => {
+      fixture.templates.oneShard.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.handler',
+        Environment: { Variables: Match.objectLike({ HINTS: 'off' }) },
       });
     });
 
