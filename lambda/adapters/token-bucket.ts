@@ -44,7 +44,8 @@ export class TokenBucket {
   async take(): Promise<void> {
     this.#refill();
     if (this.#tokens < 1) {
-      const wait = Math.ceil(((1 - this.#tokens) / this.#rate) * 1000);
+      // Whole milliseconds, rounded up, but not past float noise: 363.0000001 ms is 363, not 364.
+      const wait = Math.ceil(((1 - this.#tokens) / this.#rate) * 1000 - 1e-6);
       this.#waitedMs += wait;
       await this.#timer.sleep(wait);
       this.#refill();

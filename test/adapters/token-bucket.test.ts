@@ -53,6 +53,24 @@ describe('Class: TokenBucket', () => {
     expect(bucket.waitedMs).toBe(timer.now());
   });
 
+  it('hands out the next token on its millisecond whatever the work between takes, not one later for float noise', async () => {
+    // Prepare: 2 a second; the caller works 86 ms and 1 ms between takes.
+    const timer = new FakeTimer();
+    const bucket = new TokenBucket({ ratePerSecond: 2, burst: 2, timer });
+    await takeTimes(bucket, timer, 2);
+
+    // Act
+    const times: number[] = [];
+    for (const work of [86, 1, 86, 1]) {
+      timer.time += work;
+      await bucket.take();
+      times.push(timer.now());
+    }
+
+    // Assess: tokens come every 500 ms from the start.
+    expect(times).toEqual([500, 1000, 1500, 2000]);
+  });
+
   it('refills while idle, but never beyond the burst', async () => {
     // Prepare
     const timer = new FakeTimer();
