@@ -8,7 +8,7 @@ import { needsStepRead, planStepReads, type StepReadPlan, type StepReadStrategy 
 import { isFailureStatus } from './core/status';
 import type { ExecutionView, OutboxEvent, Transition } from './core/types';
 import { ExecutionFinder } from './discovery';
-import { InboxReader, queueHinted } from './hinted-reads';
+import { HintedWork, InboxReader } from './hinted-reads';
 import { OrderedPublisher } from './ordered-publisher';
 import { readPlannedSteps } from './step-reader';
 
@@ -191,33 +191,41 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
         cycleStart,
       );
   const queue = orderForService(discovered, poller.cursor);
-  // Holding the lease, the cycle takes the executions hinted meanwhile and reads them next.
+  // Holding the lease, the cycle takes the executions hinted meanwhile; none moves ahead of its queue.
   const inbox =
     deps.inbox && options.leaseUntil !== undefined
-      ? await InboxReader.open(deps.inbox, options.shard, finder, now, limits.deadline ?? options.leaseUntil)
+      ? await InboxReader.open(deps.inbox, options.shard, now, limits.deadline ?? options.leaseUntil)
       : undefined;
+  const hinted = new HintedWork();
+  const late = (): boolean => outOfTime(deps, limits, summary.executionsPolled);
 
   const claimed: OutboxEvent[] = [];
   const deferred: string[] = [];
   let sequence = 0;
-  // Executions taken from the hint inbox are read first, in the order handed over, up to `hintedEnd`.
-  // What was recorded goes out once they are read, or when more are taken, so a hinted change does
-  // not wait for the end of a long cycle.
-  let hintedEnd = 0;
-  for (let next = 0; ; next++) {
-    if (inbox) {
-      const late = (): boolean => outOfTime(deps, limits, summary.executionsPolled);
-      const views = await inbox.next(next < queue.length, late);
-      if ((views.length > 0 || next === hintedEnd) && claimed.length > 0)
-        summary.eventsEmitted += await publisher.publish(claimed.splice(0));
-      hintedEnd = queueHinted(queue, next, hintedEnd, views);
+  // Each execution's events go out once it is read, so a change does not wait for the end of the cycle.
+  for (let next = 0; ; ) {
+    if (inbox && next < queue.length) hinted.note(await inbox.look(late), queue, next);
+    if (next >= queue.length) {
+      // The queue is done: only now what hints asked for beyond it, so hints never delay the queue.
+      if (!inbox) break;
+      if (late()) {
+        deferred.push(...hinted.extra());
+        hinted.clear();
+        await inbox.stop();
+        break;
+      }
+      if (hinted.owed().length === 0) hinted.note(await inbox.drain(late), queue, next);
+      const owed = hinted.owed();
+      if (owed.length === 0) break;
+      queue.push(...hinted.select(await finder.refresh(owed)));
+      continue;
     }
-    if (next >= queue.length) break;
-    const execution = queue[next] as ExecutionView;
+    const execution = queue[next++] as ExecutionView;
     if (outOfTime(deps, limits, summary.executionsPolled)) {
       deferred.push(execution.executionId);
       continue;
     }
+    hinted.served(execution);
     const stored = await store.loadExecution(execution.executionId);
     const caught = catchUp(stored, execution, pending);
     const previous = caught.state;
@@ -307,6 +315,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
         executionId: execution.executionId,
       });
     }
+    if (claimed.length > 0) summary.eventsEmitted += await publisher.publish(claimed.splice(0));
   }
   summary.executionsSeen = queue.length;
   summary.inboxExecutions = inbox?.taken ?? 0;

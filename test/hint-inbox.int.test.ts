@@ -109,7 +109,7 @@ describe('Function: runPollCycle with the hint inbox, over the wire', () => {
     expect(await inbox.take(shard)).toEqual([idOf('e', 2)]);
   });
 
-  it('parks them for the scheduled cycle on its turn, which reads them first and closes its inbox', async () => {
+  it('parks them for the scheduled cycle on its turn, which reads them in turn and closes its inbox', async () => {
     // Prepare: the scheduled cycle (started at 5 s, period 60 s) is due at 65 s; a hint comes at 62 s.
     harness = await fourRuns();
     const shard = harness.poller.options.shard;
@@ -125,7 +125,7 @@ describe('Function: runPollCycle with the hint inbox, over the wire', () => {
     // Act
     const scheduled = await harness.cycle({ leaseUntil: harness.now() + 55_000 });
 
-    // Assess: parked, then read by the scheduled cycle, which also read the others; the inbox is closed.
+    // Assess: parked, then read in its place by the scheduled cycle, with the others, once; the inbox is closed.
     expect(hinted).toMatchObject({ handedOff: true, executionsPolled: 0 });
     expect(scheduled).toMatchObject({ inboxExecutions: 1, executionsPolled: 4, complete: true });
     const fresh = transitionsOf(harness.events().slice(before));

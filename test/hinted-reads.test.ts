@@ -1,9 +1,8 @@
-// Tests of the lease holder's side of the hint inbox: the queue order of hinted executions, and when the inbox is looked into and closed.
+// Tests of the lease holder's side of the hint inbox: what a cycle owes hinted executions without delaying its queue, and when the inbox is looked into and closed.
 import { describe, expect, it } from 'vitest';
-import type { ExecutionSource, HintInbox, SnapshotStore } from '../lambda/core/ports';
+import type { HintInbox } from '../lambda/core/ports';
 import type { ExecutionView } from '../lambda/core/types';
-import { ExecutionFinder } from '../lambda/discovery';
-import { InboxReader, queueHinted } from '../lambda/hinted-reads';
+import { HintedWork, InboxReader } from '../lambda/hinted-reads';
 import { executionView } from './helpers/builders';
 
 const SHARD = '123456789012#us-east-1';
@@ -12,29 +11,49 @@ const view = (n: number, status = 'InProgress'): ExecutionView =>
   executionView({ executionId: id(n), status });
 const ids = (queue: readonly ExecutionView[]): string[] => queue.map((v) => v.executionId.slice(-2));
 
-describe('Function: queueHinted', () => {
-  it('queues hinted executions before the rest, in the order handed over', () => {
-    const queue = [view(1), view(2), view(3), view(4)];
-    const end = queueHinted(queue, 1, 1, [view(10), view(11)]);
-    const later = queueHinted(queue, 2, end, [view(12)]);
-    expect(ids(queue)).toEqual(['01', '10', '11', '12', '02', '03', '04']);
-    expect([end, later]).toEqual([3, 4]);
-  });
-
-  it('gives a hinted execution still waiting the fresher view in place, and drops its older listing entry', () => {
+describe('Class: HintedWork', () => {
+  it('leaves a hinted execution still ahead in the queue in its place, owing nothing once read with an unchanged status', () => {
     const queue = [view(1), view(2), view(3)];
-    const end = queueHinted(queue, 0, 0, [view(3), view(9)]);
-    const again = queueHinted(queue, 1, end, [view(9, 'Success'), view(2)]);
-    expect(ids(queue)).toEqual(['03', '09', '02', '01']);
-    expect(queue[1]?.status).toBe('Success');
-    expect([end, again]).toEqual([2, 3]);
+    const work = new HintedWork();
+    work.note([id(3)], queue, 1);
+    work.served(view(2));
+    work.served(view(3));
+    expect(work.owed()).toEqual([id(3)]);
+    expect(ids(work.select([view(3)]))).toEqual([]);
+    expect(work.owed()).toEqual([]);
   });
 
-  it('reads an execution again that this cycle read before it changed', () => {
+  it('reads again an execution read in turn whose status moved since its queued view', () => {
     const queue = [view(1), view(2)];
-    const end = queueHinted(queue, 2, 0, [view(1, 'Success')]);
-    expect(ids(queue)).toEqual(['01', '02', '01']);
-    expect(end).toBe(3);
+    const work = new HintedWork();
+    work.note([id(2)], queue, 0);
+    work.served(view(2));
+    expect(ids(work.select([view(2, 'Success')]))).toEqual(['02']);
+  });
+
+  it('owes an execution already read this cycle, or not in the queue, as extra work', () => {
+    const queue = [view(1), view(2)];
+    const work = new HintedWork();
+    work.note([id(1), id(9)], queue, 1);
+    expect(work.extra().sort()).toEqual([id(1), id(9)]);
+    expect(ids(work.select([view(1), view(9)]))).toEqual(['01', '09']);
+  });
+
+  it('turns a hint for an execution read in turn into extra work when it comes after that read', () => {
+    const queue = [view(1), view(2)];
+    const work = new HintedWork();
+    work.note([id(1)], queue, 0);
+    work.served(view(1));
+    work.note([id(1)], queue, 1);
+    expect(work.extra()).toEqual([id(1)]);
+    expect(ids(work.select([view(1)]))).toEqual(['01']);
+  });
+
+  it('forgets what it owes when cleared', () => {
+    const work = new HintedWork();
+    work.note([id(5)], [view(1)], 1);
+    work.clear();
+    expect(work.owed()).toEqual([]);
   });
 });
 
@@ -71,47 +90,47 @@ class MemoryInbox implements HintInbox {
   }
 }
 
-function finderOver(known: readonly number[]): ExecutionFinder {
-  const source = {
-    describeExecutions: async (wanted: readonly string[]) =>
-      known.map((n) => view(n)).filter((v) => wanted.includes(v.executionId)),
-  } as unknown as ExecutionSource;
-  return new ExecutionFinder(source, {} as SnapshotStore, { info() {}, warn() {}, error() {} });
-}
-
 describe('Class: InboxReader', () => {
   it('looks into the inbox at most once a second while executions are queued', async () => {
     const inbox = new MemoryInbox();
     let now = 0;
-    const reader = await InboxReader.open(inbox, SHARD, finderOver([1, 2]), () => now, 30_000);
+    const reader = await InboxReader.open(inbox, SHARD, () => now, 30_000);
     inbox.waiting.push(id(1));
-    const first = await reader.next(true, () => false);
+    const first = await reader.look(() => false);
     inbox.waiting.push(id(2));
     now = 999;
-    const tooSoon = await reader.next(true, () => false);
+    const tooSoon = await reader.look(() => false);
     now = 1000;
-    const second = await reader.next(true, () => false);
-    expect([first, tooSoon, second].map(ids)).toEqual([['01'], [], ['02']]);
+    const second = await reader.look(() => false);
+    expect([first, tooSoon, second]).toEqual([[id(1)], [], [id(2)]]);
     expect(reader.taken).toBe(2);
     expect(inbox.calls).toEqual(['open', 'take', 'take']);
   });
 
+  it('does not look into the inbox out of time', async () => {
+    const inbox = new MemoryInbox();
+    const reader = await InboxReader.open(inbox, SHARD, () => 0, 30_000);
+    inbox.waiting.push(id(1));
+    expect(await reader.look(() => true)).toEqual([]);
+    expect(inbox.calls).toEqual(['open']);
+  });
+
   it('at the end of the queue takes what still waits before it closes, then closes once', async () => {
     const inbox = new MemoryInbox();
-    const reader = await InboxReader.open(inbox, SHARD, finderOver([3]), () => 0, 30_000);
+    const reader = await InboxReader.open(inbox, SHARD, () => 0, 30_000);
     inbox.waiting.push(id(3));
-    const waiting = await reader.next(false, () => false);
-    const done = await reader.next(false, () => false);
-    const after = await reader.next(false, () => false);
-    expect([waiting, done, after].map(ids)).toEqual([['03'], [], []]);
+    const waiting = await reader.drain(() => false);
+    const done = await reader.drain(() => false);
+    const after = await reader.drain(() => false);
+    expect([waiting, done, after]).toEqual([[id(3)], [], []]);
     expect(inbox.calls).toEqual(['open', 'close', 'take', 'close']);
   });
 
   it('out of time closes the inbox whatever waits, leaving it to the next holder', async () => {
     const inbox = new MemoryInbox();
-    const reader = await InboxReader.open(inbox, SHARD, finderOver([4]), () => 0, 30_000);
+    const reader = await InboxReader.open(inbox, SHARD, () => 0, 30_000);
     inbox.waiting.push(id(4));
-    const late = await reader.next(false, () => true);
+    const late = await reader.drain(() => true);
     expect(late).toEqual([]);
     expect(inbox.waiting).toEqual([id(4)]);
     expect(inbox.calls).toEqual(['open', 'forceClose']);
