@@ -372,7 +372,8 @@ const STAND_DOWN_MESSAGES = {
  * until `leaseWaitUntil` while another poller holds it or the scheduled cycle has priority. A
  * targeted cycle with a hint inbox that cannot take the lease hands its executions to the holder
  * when the holder has the inbox open, or parks them there when the lease is free but the scheduled
- * cycle is about to take it (which reads them in their place in its queue): either way a holder reads them within seconds.
+ * cycle is about to take it (which reads them in their place in its queue): either way a holder
+ * reads them within seconds.
  */
 async function acquire(
   deps: PollCycleDeps,
