@@ -43,6 +43,8 @@ export async function serveWorkItems(
   const period =
     Number(env.POLL_PERIOD_SECONDS) > 0 ? Number(env.POLL_PERIOD_SECONDS) : DEFAULT_POLL_PERIOD_SECONDS;
   const memberRoleName = env.MEMBER_ROLE_NAME?.trim() || undefined;
+  // arn:<partition>:lambda:<region>:<account>:function:<name>
+  const homeAccount = context.invokedFunctionArn.split(':')[4];
   const byShard = new Map<string, { shard: ShardTarget; records: SQSRecord[] }>();
   let dropped = 0;
   try {
@@ -63,7 +65,7 @@ export async function serveWorkItems(
         dropped += 1;
         continue;
       }
-      const problem = roleProblem(item.shard, memberRoleName);
+      const problem = roleProblem(item.shard, memberRoleName, homeAccount);
       if (problem !== null) {
         logger.error('refused a work item naming a role it may not', {
           shard,

@@ -2,8 +2,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KEYS } from '../lambda/adapters/dynamodb/schema';
 import { parseWorkItem } from '../lambda/core/work-items';
 import { DOCUMENTED_BEHAVIOUR } from '../sandbox/ssm-behaviour';
 import { execution, idOf, step } from './helpers/harness';
@@ -263,7 +265,7 @@ describe('Function: createDispatcher (over the wire)', () => {
     expect(rig.recorder.events()).toHaveLength(2);
   });
 
-  it('acknowledges stale, foreign-role and malformed items without a cycle', async () => {
+  it('acknowledges stale, foreign-role, roleless and malformed items without a cycle', async () => {
     // Prepare
     const poll = rig.pollFunction({ MEMBER_ROLE_NAME: 'ssm-step-watch-reader', POLL_PERIOD_SECONDS: '60' });
     rig.sandbox.addExecution(DEV, 'eu-west-1', execution(5, [[0, 'InProgress']], []));
@@ -274,6 +276,10 @@ describe('Function: createDispatcher (over the wire)', () => {
       Records: [
         record('stale', body(READER(DEV), Date.now() - 121_000)),
         record('foreign', body('arn:aws:iam::111111111111:role/Admin', Date.now())),
+        record(
+          'roleless',
+          JSON.stringify({ shard: { account: DEV, region: 'eu-west-1' }, dispatchedAt: Date.now() }),
+        ),
         record('malformed', 'not a work item'),
       ],
     } as unknown as SQSEvent;
@@ -285,6 +291,15 @@ describe('Function: createDispatcher (over the wire)', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     expect(rig.recorder.events()).toEqual([]);
     expect(rig.sandbox.callCounts()['sts:AssumeRole']).toBeUndefined();
+    // No cycle ran for the shard: it has no poller state.
+    const state = await rig.dynamodb.send(
+      new GetItemCommand({
+        TableName: rig.tableName,
+        Key: { pk: { S: KEYS.poller(`${DEV}#eu-west-1`) }, sk: { S: KEYS.pollerState } },
+        ConsistentRead: true,
+      }),
+    );
+    expect(state.Item).toBeUndefined();
   });
 
   it('returns the items of a shard whose role cannot be assumed, for SQS to deliver again', async () => {

@@ -67,10 +67,20 @@ export function isStaleWorkItem(item: WorkItem, now: number, periodSeconds: numb
 /**
  * Why a work item's role may not be assumed, or null when it may: with a member role name configured,
  * the role must be `arn:<partition>:iam::<the shard's account>:role/<that name>`, so a forged item
- * cannot make the poller assume another role.
+ * cannot make the poller assume another role, and a shard of an account other than the poller's own
+ * (`homeAccount`) must name one, so the poller's own account is never read as another's.
  */
-export function roleProblem(shard: ShardTarget, memberRoleName: string | undefined): string | null {
-  if (shard.roleArn === undefined || memberRoleName === undefined) return null;
+export function roleProblem(
+  shard: ShardTarget,
+  memberRoleName: string | undefined,
+  homeAccount?: string,
+): string | null {
+  if (memberRoleName === undefined) return null;
+  if (shard.roleArn === undefined) {
+    return homeAccount === undefined || shard.account === homeAccount
+      ? null
+      : `no roleArn for account ${shard.account}, which is not this account (${homeAccount})`;
+  }
   const match = ROLE_ARN.exec(shard.roleArn);
   if (match === null) return 'roleArn is not an IAM role ARN';
   if (match[2] !== shard.account)

@@ -59,6 +59,14 @@ describe('Function: roleProblem', () => {
     expect(roleProblem(item.shard, 'reader')).toBeNull();
     expect(roleProblem(item.shard, undefined)).toBeNull();
     expect(roleProblem({ account: MEMBER, region: 'eu-west-1' }, 'reader')).toBeNull();
+    expect(roleProblem({ account: MEMBER, region: 'eu-west-1' }, 'reader', MEMBER)).toBeNull();
+  });
+
+  it("refuses a shard of another account without a role: the poller's own account is never read as another's", () => {
+    expect(roleProblem({ account: MEMBER, region: 'eu-west-1' }, 'reader', '999999999999')).toBe(
+      `no roleArn for account ${MEMBER}, which is not this account (999999999999)`,
+    );
+    expect(roleProblem({ account: MEMBER, region: 'eu-west-1' }, undefined, '999999999999')).toBeNull();
   });
 
   it('names what is wrong with a foreign role', () => {
