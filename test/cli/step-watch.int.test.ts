@@ -62,7 +62,8 @@ describe('Command: step-watch poll', () => {
       executionsSeen: 2,
       stepsRead: 3,
       eventsEmitted: 5,
-      apiCalls: { DescribeAutomationExecutions: 2, DescribeAutomationStepExecutions: 2, PutEvents: 1 },
+      // One PutEvents per execution read: its events go out as soon as it is read.
+      apiCalls: { DescribeAutomationExecutions: 2, DescribeAutomationStepExecutions: 2, PutEvents: 2 },
     });
     expect(transitionsOf(stack.recorder.events()).sort()).toEqual(
       [
