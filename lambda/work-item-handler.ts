@@ -27,7 +27,7 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
 
 /**
  * Serves a batch of work items: each record is read as a work item; malformed ones, ones older than
- * two periods (`POLL_PERIOD_SECONDS`; a fresher one is queued) and ones whose roleArn is not the
+ * two periods on their first delivery (`POLL_PERIOD_SECONDS`; a fresher one is queued) and ones whose roleArn is not the
  * member role (`MEMBER_ROLE_NAME`, when set) of the shard's account are logged and acknowledged. Each
  * distinct shard then gets one cycle; a cycle that finds the lease held is acknowledged and logged as
  * skipped (the next period's item comes), a cycle that fails returns its shard's records as batch
@@ -56,7 +56,9 @@ export async function serveWorkItems(
         continue;
       }
       const shard = shardKey(item.shard);
-      if (isStaleWorkItem(item, now(), period)) {
+      // A redelivered item (its cycle failed) is served however old, so one that keeps failing ends
+      // in the dead-letter queue instead of being dropped as stale.
+      if (isStaleWorkItem(item, now(), period) && receiveCount(record) <= 1) {
         logger.info('dropped a stale work item; a fresher one is queued', {
           shard,
           messageId: record.messageId,
@@ -99,4 +101,10 @@ export async function serveWorkItems(
   } finally {
     metrics.publishStoredMetrics();
   }
+}
+
+/** How many times SQS has delivered the record (1 on its first delivery). */
+function receiveCount(record: SQSRecord): number {
+  const count = Number(record.attributes?.ApproximateReceiveCount);
+  return Number.isFinite(count) && count > 0 ? count : 1;
 }

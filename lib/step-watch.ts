@@ -323,14 +323,10 @@ const ORGANIZATIONS_LIST_ACTIONS = [
   'organizations:ListAccounts',
   'organizations:ListAccountsForParent',
   'organizations:ListOrganizationalUnitsForParent',
+  'organizations:DescribeOrganization',
 ] as const;
 /** DynamoDB actions of the dispatcher: the cached account list and the shards' poller states. */
-const DISPATCHER_TABLE_ACTIONS = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-] as const;
+const DISPATCHER_TABLE_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'] as const;
 /**
  * Above this many characters the shard list leaves the environment (Lambda allows 4 KB for all
  * variables) for a file in the bundle, named by `SHARDS_FILE` relative to the function's directory.
@@ -776,7 +772,7 @@ export class StepWatch extends Construct {
       Validations.of(role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'organizations:ListAccounts, ListAccountsForParent and ListOrganizationalUnitsForParent are granted on * because the account and OU ids are found at run time (accounts join and leave); they are read-only list calls.',
+          'organizations:ListAccounts, ListAccountsForParent, ListOrganizationalUnitsForParent and DescribeOrganization are granted on * because the account and OU ids are found at run time (accounts join and leave); they are read-only calls.',
       });
     }
   }

@@ -319,11 +319,23 @@ describe('Function: createDispatcher (over the wire)', () => {
           eventSource: 'aws:sqs',
           body: JSON.stringify({ shard: { account: HOME, region: HOME_REGION }, dispatchedAt: Date.now() }),
         },
+        {
+          // Delivered again, older than two periods: served, not dropped, so it can reach the DLQ.
+          messageId: 'gone-again',
+          eventSource: 'aws:sqs',
+          attributes: { ApproximateReceiveCount: '3' },
+          body: JSON.stringify({
+            shard: { account: NEW, region: 'us-east-1', roleArn: READER(NEW) },
+            dispatchedAt: Date.now() - 600_000,
+          }),
+        },
       ],
     } as unknown as SQSEvent;
 
     const response = await poll(event, contextOf('poller'));
 
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'gone' }] });
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'gone' }, { itemIdentifier: 'gone-again' }],
+    });
   });
 });

@@ -65,17 +65,17 @@ export function isStaleWorkItem(item: WorkItem, now: number, periodSeconds: numb
 }
 
 /**
- * Why a work item's role may not be assumed, or null when it may: with a member role name configured,
- * the role must be `arn:<partition>:iam::<the shard's account>:role/<that name>`, so a forged item
- * cannot make the poller assume another role, and a shard of an account other than the poller's own
- * (`homeAccount`) must name one, so the poller's own account is never read as another's.
+ * Why a work item's role may not be assumed, or null when it may. A role must be in the shard's own
+ * account, and, with a member role name configured, be that role
+ * (`arn:<partition>:iam::<the shard's account>:role/<name>`); a shard of an account other than the
+ * poller's own (`homeAccount`) must name one. So a forged item can neither make the poller assume
+ * another role nor have one account read as another's.
  */
 export function roleProblem(
   shard: ShardTarget,
   memberRoleName: string | undefined,
   homeAccount?: string,
 ): string | null {
-  if (memberRoleName === undefined) return null;
   if (shard.roleArn === undefined) {
     return homeAccount === undefined || shard.account === homeAccount
       ? null
@@ -85,7 +85,8 @@ export function roleProblem(
   if (match === null) return 'roleArn is not an IAM role ARN';
   if (match[2] !== shard.account)
     return `roleArn is in account ${match[2]}, not the shard's ${shard.account}`;
-  if (match[3] !== memberRoleName) return `roleArn names role ${match[3]}, not ${memberRoleName}`;
+  if (memberRoleName !== undefined && match[3] !== memberRoleName)
+    return `roleArn names role ${match[3]}, not ${memberRoleName}`;
   return null;
 }
 

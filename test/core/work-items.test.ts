@@ -55,7 +55,7 @@ describe('Function: isStaleWorkItem', () => {
 });
 
 describe('Function: roleProblem', () => {
-  it('accepts the member role of the shard account, and any role without a member role name', () => {
+  it("accepts the member role of the shard account, and any role of the shard's account without a member role name", () => {
     expect(roleProblem(item.shard, 'reader')).toBeNull();
     expect(roleProblem(item.shard, undefined)).toBeNull();
     expect(roleProblem({ account: MEMBER, region: 'eu-west-1' }, 'reader')).toBeNull();
@@ -66,7 +66,9 @@ describe('Function: roleProblem', () => {
     expect(roleProblem({ account: MEMBER, region: 'eu-west-1' }, 'reader', '999999999999')).toBe(
       `no roleArn for account ${MEMBER}, which is not this account (999999999999)`,
     );
-    expect(roleProblem({ account: MEMBER, region: 'eu-west-1' }, undefined, '999999999999')).toBeNull();
+    expect(roleProblem({ account: MEMBER, region: 'eu-west-1' }, undefined, '999999999999')).toBe(
+      `no roleArn for account ${MEMBER}, which is not this account (999999999999)`,
+    );
   });
 
   it('names what is wrong with a foreign role', () => {
@@ -79,6 +81,11 @@ describe('Function: roleProblem', () => {
       'roleArn names role Admin, not reader',
     );
     expect(roleProblem(shard('reader'), 'reader')).toBe('roleArn is not an IAM role ARN');
+    // Without a member role name (static shards), the role must still be in the shard's account.
+    expect(roleProblem(shard('arn:aws:iam::222222222222:role/Admin'), undefined)).toBe(
+      `roleArn is in account 222222222222, not the shard's ${MEMBER}`,
+    );
+    expect(roleProblem(shard(`arn:aws:iam::${MEMBER}:role/AnyReader`), undefined)).toBeNull();
   });
 });
 

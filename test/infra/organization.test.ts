@@ -198,12 +198,7 @@ describe('Class: StepWatch (organization)', () => {
             Match.objectEquals({
               Sid: 'ReadWriteShardState',
               Effect: 'Allow',
-              Action: [
-                'dynamodb:BatchGetItem',
-                'dynamodb:GetItem',
-                'dynamodb:PutItem',
-                'dynamodb:UpdateItem',
-              ],
+              Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
               Resource: resolve('organization', stepWatch.table.tableArn),
             }),
             Match.objectEquals({
@@ -213,6 +208,7 @@ describe('Class: StepWatch (organization)', () => {
                 'organizations:ListAccounts',
                 'organizations:ListAccountsForParent',
                 'organizations:ListOrganizationalUnitsForParent',
+                'organizations:DescribeOrganization',
               ],
               Resource: '*',
             }),
