@@ -97,7 +97,7 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
       config ??= readHintConfig(env);
       const own = ownShard(context, env);
       const targets = config.organization
-        ? await organizationTargets(config, config.organization, context, own.account, options.clients)
+        ? await organizationTargets(config, config.organization, context, own.account, clients.for(own))
         : new Map(
             (config.shards ?? [{}]).map((spec) => {
               const target: ShardTarget = {
@@ -322,15 +322,19 @@ async function organizationTargets(
   scope: OrganizationScope,
   context: Context,
   homeAccount: string,
-  clients: PollerClients | undefined,
+  clients: PollerClients,
 ): Promise<Map<string, ShardTarget>> {
   const store = new DynamoFanOutStore({
     tableName: config.poller.tableName,
-    ...(clients?.dynamodb !== undefined && { client: clients.dynamodb }),
+    ...(clients.dynamodb !== undefined && { client: clients.dynamodb }),
   });
   const list = await store.loadAccounts(listingOf(scope));
   const partition = context.invokedFunctionArn.split(':')[1] || 'aws';
-  const accounts = list?.accounts ?? [{ id: homeAccount, state: 'ACTIVE' }];
+  // As the dispatcher: from a delegated administrator, the management account has no member role.
+  const management = list?.managementAccount;
+  const accounts = (list?.accounts ?? [{ id: homeAccount, state: 'ACTIVE' }]).filter(
+    (account) => account.id === homeAccount || account.id !== management,
+  );
   return new Map(shardsOf(accounts, scope, { homeAccount, partition }).map((t) => [shardKey(t), t]));
 }
 

@@ -203,121 +203,131 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   const deferred: string[] = [];
   let sequence = 0;
   // Each execution's events go out once it is read, so a change does not wait for the end of the cycle.
-  for (let next = 0; ; ) {
-    if (inbox && next < queue.length) hinted.note(await inbox.look(late), queue, next);
-    if (next >= queue.length) {
-      // The queue is done: only now what hints asked for beyond it, so hints never delay the queue.
-      if (!inbox) break;
-      if (late()) {
-        deferred.push(...hinted.extra());
-        hinted.clear();
-        await inbox.stop();
-        break;
+  try {
+    for (let next = 0; ; ) {
+      if (inbox && next < queue.length) hinted.note(await inbox.look(late), queue, next);
+      if (next >= queue.length) {
+        // The queue is done: only now what hints asked for beyond it, so hints never delay the queue.
+        if (!inbox) break;
+        if (late()) {
+          deferred.push(...hinted.extra());
+          hinted.clear();
+          await inbox.stop();
+          break;
+        }
+        if (hinted.owed().length === 0) hinted.note(await inbox.drain(late), queue, next);
+        const owed = hinted.owed();
+        if (owed.length === 0) break;
+        queue.push(...hinted.select(await finder.refresh(owed)));
+        continue;
       }
-      if (hinted.owed().length === 0) hinted.note(await inbox.drain(late), queue, next);
-      const owed = hinted.owed();
-      if (owed.length === 0) break;
-      queue.push(...hinted.select(await finder.refresh(owed)));
-      continue;
-    }
-    const execution = queue[next++] as ExecutionView;
-    if (outOfTime(deps, limits, summary.executionsPolled)) {
-      deferred.push(execution.executionId);
-      continue;
-    }
-    hinted.served(execution);
-    const stored = await store.loadExecution(execution.executionId);
-    const caught = catchUp(stored, execution, pending);
-    const previous = caught.state;
-    // Steps with transitions recorded but not sent yet are read again: a cycle that died after
-    // saving a parent but before serving the children its steps named must name them again.
-    const unsent = unsentStepsOf(pending, execution.executionId);
-    const mustRead = caught.changed || needsStepRead(previous, execution);
-    if (!mustRead && unsent.size === 0) {
-      queue.push(...(await finder.childrenOf(execution, [])));
-      continue;
-    }
+      const execution = queue[next++] as ExecutionView;
+      if (outOfTime(deps, limits, summary.executionsPolled)) {
+        deferred.push(execution.executionId);
+        continue;
+      }
+      hinted.served(execution);
+      const stored = await store.loadExecution(execution.executionId);
+      const caught = catchUp(stored, execution, pending);
+      const previous = caught.state;
+      // Steps with transitions recorded but not sent yet are read again: a cycle that died after
+      // saving a parent but before serving the children its steps named must name them again.
+      const unsent = unsentStepsOf(pending, execution.executionId);
+      const mustRead = caught.changed || needsStepRead(previous, execution);
+      if (!mustRead && unsent.size === 0) {
+        queue.push(...(await finder.childrenOf(execution, [])));
+        continue;
+      }
 
-    // 2. Which steps: what can have changed, planned so that no read depends on where SSM sorts
-    // steps that have not started.
-    const visibilityLagSeconds = options.stepVisibilityLagSeconds ?? 60;
-    const plan: StepReadPlan = mustRead
-      ? planStepReads(previous, execution, { strategy: options.strategy ?? 'window', visibilityLagSeconds })
-      : { complete: false, queries: [] };
-    let read: Awaited<ReturnType<typeof readPlannedSteps>>;
-    try {
-      read = await readPlannedSteps(
-        source,
-        execution.executionId,
-        plan,
+      // 2. Which steps: what can have changed, planned so that no read depends on where SSM sorts
+      // steps that have not started.
+      const visibilityLagSeconds = options.stepVisibilityLagSeconds ?? 60;
+      const plan: StepReadPlan = mustRead
+        ? planStepReads(previous, execution, { strategy: options.strategy ?? 'window', visibilityLagSeconds })
+        : { complete: false, queries: [] };
+      let read: Awaited<ReturnType<typeof readPlannedSteps>>;
+      try {
+        read = await readPlannedSteps(
+          source,
+          execution.executionId,
+          plan,
+          previous,
+          () => outOfTime(deps, limits, summary.executionsPolled),
+          [...unsent],
+        );
+      } catch (error) {
+        // SSM forgot it between the listing and the read: the others go on.
+        if (!(error instanceof ExecutionNotFoundError)) throw error;
+        await finder.forget(execution.executionId);
+        continue;
+      }
+      if (!read) {
+        deferred.push(execution.executionId);
+        continue;
+      }
+      summary.executionsPolled++;
+      summary.stepsRead += read.steps.length;
+      summary.stepPages += read.pages;
+
+      // 3. Diff.
+      const readAt = new Date(now()).toISOString();
+      const diff = diffExecution({
+        execution,
+        steps: read.steps,
         previous,
-        () => outOfTime(deps, limits, summary.executionsPolled),
-        [...unsent],
+        stepsComplete: read.complete,
+        readAt,
+        visibilityLagSeconds,
+      });
+      queue.push(...(await finder.childrenOf(execution, read.steps)));
+      if (!diff.changed && !caught.changed) continue;
+
+      // 4. Record the transitions (the outbox), then the snapshot; its events are sent right after.
+      const context: EventContext = {
+        account: options.account,
+        region: options.region,
+        partition: options.partition ?? 'aws',
+        source: options.eventSource,
+        observedAt: readAt,
+        maxEntryBytes: options.maxEntryBytes,
+      };
+      const events = buildEvents(execution, diff.transitions, context, sequence);
+      sequence += events.length;
+      summary.transitions += events.length;
+      summary.failureTransitions += diff.transitions.filter((t) => isFailure(t, execution)).length;
+      if (events.length > 0) {
+        const recorded = await store.recordEvents(options.shard, events);
+        claimed.push(...recorded.claimed);
+        if (recorded.alreadyRecorded.length > 0) {
+          logger.info('transitions already recorded by an earlier or rival cycle', {
+            executionId: execution.executionId,
+            eventIds: recorded.alreadyRecorded.map((e) => e.eventId),
+          });
+        }
+      }
+      const saved = await store.saveExecution(
+        options.shard,
+        diff.next,
+        [...new Set([...diff.changedSteps, ...caught.changedSteps])],
+        stored ? stored.execution.version : null,
       );
-    } catch (error) {
-      // SSM forgot it between the listing and the read: the others go on.
-      if (!(error instanceof ExecutionNotFoundError)) throw error;
-      await finder.forget(execution.executionId);
-      continue;
-    }
-    if (!read) {
-      deferred.push(execution.executionId);
-      continue;
-    }
-    summary.executionsPolled++;
-    summary.stepsRead += read.steps.length;
-    summary.stepPages += read.pages;
-
-    // 3. Diff.
-    const readAt = new Date(now()).toISOString();
-    const diff = diffExecution({
-      execution,
-      steps: read.steps,
-      previous,
-      stepsComplete: read.complete,
-      readAt,
-      visibilityLagSeconds,
-    });
-    queue.push(...(await finder.childrenOf(execution, read.steps)));
-    if (!diff.changed && !caught.changed) continue;
-
-    // 4. Record the transitions (the outbox), then the snapshot; sending follows for the whole cycle.
-    const context: EventContext = {
-      account: options.account,
-      region: options.region,
-      partition: options.partition ?? 'aws',
-      source: options.eventSource,
-      observedAt: readAt,
-      maxEntryBytes: options.maxEntryBytes,
-    };
-    const events = buildEvents(execution, diff.transitions, context, sequence);
-    sequence += events.length;
-    summary.transitions += events.length;
-    summary.failureTransitions += diff.transitions.filter((t) => isFailure(t, execution)).length;
-    if (events.length > 0) {
-      const recorded = await store.recordEvents(options.shard, events);
-      claimed.push(...recorded.claimed);
-      if (recorded.alreadyRecorded.length > 0) {
-        logger.info('transitions already recorded by an earlier or rival cycle', {
+      if (!saved) {
+        logger.warn('snapshot moved by a rival poller; keeping its version', {
           executionId: execution.executionId,
-          eventIds: recorded.alreadyRecorded.map((e) => e.eventId),
         });
       }
+      if (claimed.length > 0) summary.eventsEmitted += await publisher.publish(claimed.splice(0));
     }
-    const saved = await store.saveExecution(
-      options.shard,
-      diff.next,
-      [...new Set([...diff.changedSteps, ...caught.changedSteps])],
-      stored ? stored.execution.version : null,
-    );
-    if (!saved) {
-      logger.warn('snapshot moved by a rival poller; keeping its version', {
-        executionId: execution.executionId,
-      });
-    }
-    if (claimed.length > 0) summary.eventsEmitted += await publisher.publish(claimed.splice(0));
+  } catch (error) {
+    // A cycle that fails must not leave the inbox open: hint readers would hand ids to nobody.
+    await inbox
+      ?.stop()
+      .catch((closeError: unknown) =>
+        logger.warn('could not close the hint inbox', { shard: options.shard, error: String(closeError) }),
+      );
+    throw error;
   }
-  summary.executionsSeen = queue.length;
+  summary.executionsSeen = new Set(queue.map((execution) => execution.executionId)).size;
   summary.inboxExecutions = inbox?.taken ?? 0;
 
   summary.eventsEmitted += await publisher.publish(claimed);

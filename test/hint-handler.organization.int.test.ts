@@ -4,7 +4,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHintHandler } from '../lambda/hint-handler';
 import { DOCUMENTED_BEHAVIOUR } from '../sandbox/ssm-behaviour';
 import { execution, idOf } from './helpers/harness';
-import { contextOf, HOME_REGION, type OrganizationRig, startOrganization } from './helpers/organization';
+import {
+  contextOf,
+  HOME,
+  HOME_REGION,
+  type OrganizationRig,
+  startOrganization,
+} from './helpers/organization';
 
 const DEV = '111111111111';
 const LATE = '333333333333';
@@ -80,5 +86,33 @@ describe('Function: createHintHandler (organization)', () => {
       }),
     ).toEqual([`${DEV}#eu-west-1#${idOf('e', 1)}`]);
     expect(rig.sandbox.callCounts()['sts:AssumeRole']).toBe(1);
+  });
+
+  it('drops hints from the management account when it runs in a delegated administrator account', async () => {
+    // Prepare: the dispatcher and the hint reader run in DEV; the management account is HOME.
+    const delegated = (name: string) => ({
+      ...contextOf(name),
+      invokedFunctionArn: `arn:aws:lambda:${HOME_REGION}:${DEV}:function:${name}`,
+    });
+    await rig.dispatcher({ ORGANIZATION })({}, delegated('dispatcher'));
+    rig.sandbox.addExecution(HOME, 'eu-west-1', execution(4, [[0, 'InProgress']], []));
+    const handle = createHintHandler({
+      env: {
+        TABLE_NAME: rig.tableName,
+        EVENT_BUS_NAME: 'step-watch',
+        AWS_REGION: HOME_REGION,
+        ORGANIZATION,
+        MEMBER_ROLE_NAME: 'ssm-step-watch-reader',
+      },
+      clients: { dynamodb: rig.dynamodb, sts: rig.sts, eventBridge: rig.eventBridge },
+    });
+
+    // Act
+    const response = await handle(batchOf([hint(HOME, 'eu-west-1', idOf('e', 4))]), delegated('hints'));
+
+    // Assess: no role was assumed in the management account and nothing was read there.
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(rig.recorder.events()).toEqual([]);
+    expect(rig.sandbox.callCounts()['sts:AssumeRole']).toBeUndefined();
   });
 });

@@ -166,3 +166,26 @@ describe('Function: createPoller with hints off', () => {
     expect(item.Item).toBeUndefined();
   });
 });
+
+describe('Function: runPollCycle with the hint inbox', () => {
+  it('closes the inbox when the cycle fails, so no hint reader hands ids to a cycle that is gone', async () => {
+    // Prepare: the store fails while the cycle reads
+    harness = await startHarness([execution(1, [[0, 'InProgress']], sequentialSteps(10, 2, 0, 20))], {
+      behaviour: {},
+    });
+    const store = harness.poller.deps.store;
+    store.saveExecution = async () => {
+      throw new Error('DynamoDB is down');
+    };
+    harness.at(5);
+
+    // Act
+    const cycle = harness.cycle({ leaseUntil: harness.now() + 55_000 });
+
+    // Assess
+    await expect(cycle).rejects.toThrow('DynamoDB is down');
+    expect(await inboxOf(harness).handOff(harness.poller.options.shard, [idOf('e', 1)], harness.now())).toBe(
+      false,
+    );
+  });
+});

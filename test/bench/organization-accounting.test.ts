@@ -1,3 +1,4 @@
+// The 500-shard bench's accounting: percentiles, staleness samples and the monthly cost per shard.
 import { describe, expect, it } from 'vitest';
 import {
   LIST_PRICES,
