@@ -37,6 +37,20 @@ function batchOf(bodies: readonly string[]): SQSEvent {
   } as unknown as SQSEvent;
 }
 
+/** The hint reader in organization mode, on the rig's table, STS and bus. */
+function hintReaderOf(rig: OrganizationRig) {
+  return createHintHandler({
+    env: {
+      TABLE_NAME: rig.tableName,
+      EVENT_BUS_NAME: 'step-watch',
+      AWS_REGION: HOME_REGION,
+      ORGANIZATION,
+      MEMBER_ROLE_NAME: 'ssm-step-watch-reader',
+    },
+    clients: { dynamodb: rig.dynamodb, sts: rig.sts, eventBridge: rig.eventBridge },
+  });
+}
+
 describe('Function: createHintHandler (organization)', () => {
   let rig: OrganizationRig;
 
@@ -56,16 +70,7 @@ describe('Function: createHintHandler (organization)', () => {
     rig.sandbox.addExecution(DEV, 'eu-west-1', execution(1, [[0, 'InProgress']], []));
     rig.sandbox.addExecution(DEV, 'ap-south-1', execution(2, [[0, 'InProgress']], []));
     rig.sandbox.addExecution(LATE, 'eu-west-1', execution(3, [[0, 'InProgress']], []));
-    const handle = createHintHandler({
-      env: {
-        TABLE_NAME: rig.tableName,
-        EVENT_BUS_NAME: 'step-watch',
-        AWS_REGION: HOME_REGION,
-        ORGANIZATION,
-        MEMBER_ROLE_NAME: 'ssm-step-watch-reader',
-      },
-      clients: { dynamodb: rig.dynamodb, sts: rig.sts, eventBridge: rig.eventBridge },
-    });
+    const handle = hintReaderOf(rig);
 
     // Act
     const response = await handle(
@@ -96,16 +101,7 @@ describe('Function: createHintHandler (organization)', () => {
     });
     await rig.dispatcher({ ORGANIZATION })({}, delegated('dispatcher'));
     rig.sandbox.addExecution(HOME, 'eu-west-1', execution(4, [[0, 'InProgress']], []));
-    const handle = createHintHandler({
-      env: {
-        TABLE_NAME: rig.tableName,
-        EVENT_BUS_NAME: 'step-watch',
-        AWS_REGION: HOME_REGION,
-        ORGANIZATION,
-        MEMBER_ROLE_NAME: 'ssm-step-watch-reader',
-      },
-      clients: { dynamodb: rig.dynamodb, sts: rig.sts, eventBridge: rig.eventBridge },
-    });
+    const handle = hintReaderOf(rig);
 
     // Act
     const response = await handle(batchOf([hint(HOME, 'eu-west-1', idOf('e', 4))]), delegated('hints'));
