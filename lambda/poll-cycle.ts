@@ -170,40 +170,42 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
         : Math.min(options.deadline ?? Number.POSITIVE_INFINITY, yieldAt),
   };
 
-  // 0. What an earlier cycle recorded but could not send goes first, so per-step order holds. It is
-  // marked sent only once its execution's snapshot has caught up with it (below), so a snapshot left
-  // behind by a save that died can still catch up next cycle if this one dies too.
-  const pending = await store.listPending(options.shard);
-  summary.eventsResent = await publisher.publish(pending, { markSentLater: true });
-
-  // 1. Which executions: in flight ∪ started since the watermark ∪ still tracked as in flight (a
-  // targeted cycle: the hinted ones); their children join the queue as their parents name them.
-  const finder = new ExecutionFinder(source, store, logger);
-  const discovered = options.executionIds
-    ? await finder.discoverTargets(options.shard, options.executionIds)
-    : await finder.discover(
-        {
-          shard: options.shard,
-          watermarkOverlapSeconds: options.watermarkOverlapSeconds ?? 60,
-          initialLookbackSeconds: options.initialLookbackSeconds ?? 900,
-        },
-        poller,
-        cycleStart,
-      );
-  const queue = orderForService(discovered, poller.cursor);
-  // Holding the lease, the cycle takes the executions hinted meanwhile; none moves ahead of its queue.
+  // Holding the lease, the cycle opens the hint inbox at once, so a hint reader can hand it the
+  // executions hinted while it resends and discovers; none moves ahead of its queue.
   const inbox =
     deps.inbox && options.leaseUntil !== undefined
       ? await InboxReader.open(deps.inbox, options.shard, now, limits.deadline ?? options.leaseUntil)
       : undefined;
   const hinted = new HintedWork();
   const late = (): boolean => outOfTime(deps, limits, summary.executionsPolled);
-
   const claimed: OutboxEvent[] = [];
   const deferred: string[] = [];
   let sequence = 0;
-  // Each execution's events go out once it is read, so a change does not wait for the end of the cycle.
+  let queue: ExecutionView[] = [];
   try {
+    // 0. What an earlier cycle recorded but could not send goes first, so per-step order holds. It is
+    // marked sent only once its execution's snapshot has caught up with it (below), so a snapshot left
+    // behind by a save that died can still catch up next cycle if this one dies too.
+    const pending = await store.listPending(options.shard);
+    summary.eventsResent = await publisher.publish(pending, { markSentLater: true });
+
+    // 1. Which executions: in flight ∪ started since the watermark ∪ still tracked as in flight (a
+    // targeted cycle: the hinted ones); their children join the queue as their parents name them.
+    const finder = new ExecutionFinder(source, store, logger);
+    const discovered = options.executionIds
+      ? await finder.discoverTargets(options.shard, options.executionIds)
+      : await finder.discover(
+          {
+            shard: options.shard,
+            watermarkOverlapSeconds: options.watermarkOverlapSeconds ?? 60,
+            initialLookbackSeconds: options.initialLookbackSeconds ?? 900,
+          },
+          poller,
+          cycleStart,
+        );
+    queue = orderForService(discovered, poller.cursor);
+
+    // Each execution's events go out once it is read, so a change does not wait for the end of the cycle.
     for (let next = 0; ; ) {
       if (inbox && next < queue.length) hinted.note(await inbox.look(late), queue, next);
       if (next >= queue.length) {

@@ -189,3 +189,29 @@ describe('Function: runPollCycle with the hint inbox', () => {
     );
   });
 });
+
+describe('Function: runPollCycle opening the hint inbox', () => {
+  it('takes hand-offs from the moment it holds the lease, before it resends and discovers', async () => {
+    // Prepare: a hint reader hands an execution over while the cycle lists its pending events.
+    harness = await startHarness([execution(1, [[0, 'InProgress']], sequentialSteps(10, 2, 0, 20))], {
+      behaviour: {},
+    });
+    const h = harness;
+    const store = h.poller.deps.store;
+    const listPending = store.listPending.bind(store);
+    let handedOff: boolean | undefined;
+    store.listPending = async (shard) => {
+      handedOff = await inboxOf(h).handOff(shard, [idOf('e', 1)], h.now());
+      return listPending(shard);
+    };
+    h.at(5);
+
+    // Act
+    const summary = await h.cycle({ leaseUntil: h.now() + 55_000 });
+
+    // Assess
+    expect(handedOff).toBe(true);
+    expect(summary.inboxExecutions).toBe(1);
+    expect(transitionsOf(h.events())).toContain('execution:0001:null>InProgress');
+  });
+});
