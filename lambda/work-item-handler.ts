@@ -1,6 +1,7 @@
 // The poll function's SQS form: work items from the dispatcher, one cycle per distinct shard, failed items back to the queue.
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DEFAULT_POLL_PERIOD_SECONDS } from './core/defaults';
+import { ConfigError } from './core/errors';
 import type { ShardTarget } from './core/organization';
 import { isStaleWorkItem, parseWorkItem, roleProblem } from './core/work-items';
 import { FAN_OUT_METRICS } from './fan-out-metrics';
@@ -40,8 +41,16 @@ export async function serveWorkItems(
 ): Promise<SQSBatchResponse> {
   const { env, now, cycle } = options;
   const { logger, metrics } = powertoolsOf(env, context);
-  const period =
-    Number(env.POLL_PERIOD_SECONDS) > 0 ? Number(env.POLL_PERIOD_SECONDS) : DEFAULT_POLL_PERIOD_SECONDS;
+  const period = pollPeriodOf(env.POLL_PERIOD_SECONDS);
+  if (period === null) {
+    // A bad environment will not fix itself on retry; say so once and fail the invocation.
+    const error = new ConfigError(
+      `Invalid configuration: POLL_PERIOD_SECONDS must be a positive number, got "${env.POLL_PERIOD_SECONDS}".`,
+    );
+    logger.error('invalid configuration', { error: error.message });
+    metrics.publishStoredMetrics();
+    throw error;
+  }
   const memberRoleName = env.MEMBER_ROLE_NAME?.trim() || undefined;
   // arn:<partition>:lambda:<region>:<account>:function:<name>
   const homeAccount = context.invokedFunctionArn.split(':')[4];
@@ -107,4 +116,11 @@ export async function serveWorkItems(
 function receiveCount(record: SQSRecord): number {
   const count = Number(record.attributes?.ApproximateReceiveCount);
   return Number.isFinite(count) && count > 0 ? count : 1;
+}
+
+/** The schedule's period in seconds (`POLL_PERIOD_SECONDS`, default one minute); null when it is not a positive number. */
+function pollPeriodOf(raw: string | undefined): number | null {
+  if (raw === undefined || raw.trim() === '') return DEFAULT_POLL_PERIOD_SECONDS;
+  const value = Number(raw);
+  return Number.isFinite(value) && value > 0 ? value : null;
 }

@@ -623,7 +623,6 @@ export class StepWatch extends Construct {
             excludeAccounts: organization.excludeAccounts,
             memberRoleName: organization.memberRoleName,
           }),
-          MEMBER_ROLE_NAME: organization.memberRoleName,
         },
         bundling: BUNDLING,
       };

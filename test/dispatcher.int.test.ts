@@ -6,6 +6,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KEYS } from '../lambda/adapters/dynamodb/schema';
+import { ConfigError } from '../lambda/core/errors';
 import { parseWorkItem } from '../lambda/core/work-items';
 import { DOCUMENTED_BEHAVIOUR } from '../sandbox/ssm-behaviour';
 import { execution, idOf, step } from './helpers/harness';
@@ -300,6 +301,26 @@ describe('Function: createDispatcher (over the wire)', () => {
       }),
     );
     expect(state.Item).toBeUndefined();
+  });
+
+  it('fails the invocation with one ConfigError when POLL_PERIOD_SECONDS is not a positive number', async () => {
+    const poll = rig.pollFunction({ POLL_PERIOD_SECONDS: 'a minute' });
+    const event = {
+      Records: [
+        {
+          messageId: 'home',
+          eventSource: 'aws:sqs',
+          body: JSON.stringify({ shard: { account: HOME, region: HOME_REGION }, dispatchedAt: Date.now() }),
+        },
+      ],
+    } as unknown as SQSEvent;
+
+    await expect(poll(event, contextOf('poller'))).rejects.toThrowError(
+      new ConfigError(
+        'Invalid configuration: POLL_PERIOD_SECONDS must be a positive number, got "a minute".',
+      ),
+    );
+    expect(rig.recorder.events()).toEqual([]);
   });
 
   it('returns the items of a shard whose role cannot be assumed, for SQS to deliver again', async () => {
