@@ -18,6 +18,7 @@ import {
 import type { AccountSource, CycleLogger } from './core/ports';
 import { type StalenessReport, stalenessReport } from './core/work-items';
 import { recordDispatchMetrics } from './fan-out-metrics';
+import { ownShard } from './own-shard';
 import { shardKey } from './poller';
 import { cycleLoggerOf, powertoolsOf } from './powertools';
 import { readShardSource, type ShardSpec, shardsOfList } from './shard-list';
@@ -294,19 +295,4 @@ function readDispatcherConfig(env: NodeJS.ProcessEnv): DispatcherConfig {
   };
   if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}.`);
   return config;
-}
-
-/** The function's own account, region and partition (from its ARN): the home shard. */
-function ownShard(
-  context: Context,
-  env: NodeJS.ProcessEnv,
-): { account: string; region: string; partition: string } {
-  // arn:<partition>:lambda:<region>:<account>:function:<name>
-  const [, partition = 'aws', , arnRegion, account] = context.invokedFunctionArn.split(':');
-  const region = env.AWS_REGION ?? arnRegion;
-  if (!account || !/^\d{12}$/.test(account)) {
-    throw new ConfigError(`The function's own account must be 12 digits, got "${account ?? ''}".`);
-  }
-  if (!region) throw new ConfigError('The function region is missing and AWS_REGION is not set.');
-  return { account, region, partition };
 }

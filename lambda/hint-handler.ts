@@ -11,6 +11,7 @@ import { ConfigError, StepWatchError } from './core/errors';
 import { coalesceHints, type Hint, hintShardKey, parseHint } from './core/hints';
 import { type OrganizationScope, parseOrganizationScope, shardsOf } from './core/organization';
 import { METRICS, recordCycleMetrics, recordHintMetrics } from './metrics';
+import { type OwnShard, ownShard } from './own-shard';
 import { type CycleSummary, runPollCycle } from './poll-cycle';
 import { createPoller, type PollerClients, type ShardTarget, shardKey } from './poller';
 import { cycleLoggerOf, powertoolsOf } from './powertools';
@@ -66,7 +67,6 @@ type ShardOutcome = {
 /** Time kept back from the Lambda deadline to publish and save state. */
 const DEADLINE_RESERVE_MS = 5000;
 const DEFAULT_LEASE_WAIT_MS = 10_000;
-const ACCOUNT_ID = /^\d{12}$/;
 /** Metrics about the whole fleet that only the scheduled cycle measures. */
 const SCHEDULED_ONLY_METRICS: ReadonlySet<string> = new Set([METRICS.staleness, METRICS.executionsDeferred]);
 
@@ -97,7 +97,7 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
       config ??= readHintConfig(env);
       const own = ownShard(context, env);
       const targets = config.organization
-        ? await organizationTargets(config, config.organization, context, own.account, clients.for(own))
+        ? await organizationTargets(config, config.organization, own, clients.for(own))
         : new Map(
             (config.shards ?? [{}]).map((spec) => {
               const target: ShardTarget = {
@@ -320,33 +320,21 @@ function readHintConfig(env: NodeJS.ProcessEnv): HintConfig {
 async function organizationTargets(
   config: HintConfig,
   scope: OrganizationScope,
-  context: Context,
-  homeAccount: string,
+  own: OwnShard,
   clients: PollerClients,
 ): Promise<Map<string, ShardTarget>> {
+  const homeAccount = own.account;
   const store = new DynamoFanOutStore({
     tableName: config.poller.tableName,
     ...(clients.dynamodb !== undefined && { client: clients.dynamodb }),
   });
   const list = await store.loadAccounts(listingOf(scope));
-  const partition = context.invokedFunctionArn.split(':')[1] || 'aws';
   // As the dispatcher: from a delegated administrator, the management account has no member role.
   const management = list?.managementAccount;
   const accounts = (list?.accounts ?? [{ id: homeAccount, state: 'ACTIVE' }]).filter(
     (account) => account.id === homeAccount || account.id !== management,
   );
-  return new Map(shardsOf(accounts, scope, { homeAccount, partition }).map((t) => [shardKey(t), t]));
-}
-
-/** The function's own account (from its ARN) and region: the shard of `{}`. */
-function ownShard(context: Context, env: NodeJS.ProcessEnv): { account: string; region: string } {
-  // arn:aws:lambda:<region>:<account>:function:<name>
-  const arnParts = context.invokedFunctionArn.split(':');
-  const account = arnParts[4];
-  const region = env.AWS_REGION ?? arnParts[3];
-  if (!account || !ACCOUNT_ID.test(account)) {
-    throw new ConfigError(`The function's own account must be 12 digits, got "${account ?? ''}".`);
-  }
-  if (!region) throw new ConfigError('The function region is missing and AWS_REGION is not set.');
-  return { account, region };
+  return new Map(
+    shardsOf(accounts, scope, { homeAccount, partition: own.partition }).map((t) => [shardKey(t), t]),
+  );
 }
