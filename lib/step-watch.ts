@@ -730,13 +730,7 @@ export class StepWatch extends Construct {
   /** The dispatcher's whole policy, statement by statement. */
   private grantDispatcherPermissions(role: iam.Role, logGroup: logs.LogGroup, queue: sqs.Queue): void {
     const { table, settings } = this;
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
+    grantOwnLogs(role, logGroup);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'SendWorkItems',
@@ -751,15 +745,7 @@ export class StepWatch extends Construct {
         resources: [table.tableArn],
       }),
     );
-    if (settings.tableEncryptionKey) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'UseTableKey',
-          actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
-          resources: [settings.tableEncryptionKey.keyArn],
-        }),
-      );
-    }
+    this.grantTableKey(role);
     if (settings.organization) {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
@@ -946,19 +932,26 @@ export class StepWatch extends Construct {
     });
   }
 
+  /** The table's customer-managed key, when there is one: what DynamoDB needs of it for reads and writes. */
+  private grantTableKey(role: iam.Role): void {
+    const key = this.settings.tableEncryptionKey;
+    if (!key) return;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'UseTableKey',
+        actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        resources: [key.keyArn],
+      }),
+    );
+  }
+
   /**
    * A poller's whole policy (the scheduled one's and the hint reader's), written out statement by
    * statement so tests can assert it exactly.
    */
   private grantPollerPermissions(role: iam.Role, logGroup: logs.LogGroup): void {
-    const { table, settings } = this;
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
+    const { table } = this;
+    grantOwnLogs(role, logGroup);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'DescribeAutomations',
@@ -987,15 +980,7 @@ export class StepWatch extends Construct {
         resources: [this.bus.eventBusArn],
       }),
     );
-    if (settings.tableEncryptionKey) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'UseTableKey',
-          actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
-          resources: [settings.tableEncryptionKey.keyArn],
-        }),
-      );
-    }
+    this.grantTableKey(role);
     this.grantAssumeShardRoles(role);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -1195,4 +1180,15 @@ export class StepWatch extends Construct {
       }),
     };
   }
+}
+
+/** A function's own log group: the only logs it may write. */
+function grantOwnLogs(role: iam.Role, logGroup: logs.LogGroup): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logGroup.logGroupArn],
+    }),
+  );
 }
