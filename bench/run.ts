@@ -193,55 +193,24 @@ function runWorker(
   placement: Placement,
   cycles: number,
 ): Promise<RunFigures> {
-  const label = `${fleet}/${strategy}/${placement}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        ...process.execArgv,
-        fileURLToPath(import.meta.url),
-        '--worker',
-        fleet,
-        strategy,
-        placement,
-        String(cycles),
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const last = out.trim().split('\n').at(-1) ?? '';
-      if (code !== 0) {
-        reject(new BenchError(`bench worker ${label} exited with ${code}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(last) as RunFigures);
-      } catch (error) {
-        reject(new BenchError(`bench worker ${label} printed no result`, { cause: error }));
-      }
-    });
-  });
+  return runChild<RunFigures>(
+    ['--worker', fleet, strategy, placement, String(cycles)],
+    `bench worker ${fleet}/${strategy}/${placement}`,
+  );
 }
 
 /** Runs the organization bench (bench/organization.ts) in a child process and returns its report. */
 function runOrganizationWorker(): Promise<OrganizationReport> {
+  return runChild<OrganizationReport>(['--organization'], 'organization bench');
+}
+
+/** Runs this script again with `args` in a child process; its last line of output is its result, as JSON. */
+function runChild<T>(args: readonly string[], label: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [...process.execArgv, fileURLToPath(import.meta.url), '--organization'],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      },
-    );
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
@@ -249,13 +218,13 @@ function runOrganizationWorker(): Promise<OrganizationReport> {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) {
-        reject(new BenchError(`organization bench exited with ${code}`));
+        reject(new BenchError(`${label} exited with ${code}`));
         return;
       }
       try {
-        resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '') as OrganizationReport);
+        resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '') as T);
       } catch (error) {
-        reject(new BenchError('organization bench printed no result', { cause: error }));
+        reject(new BenchError(`${label} printed no result`, { cause: error }));
       }
     });
   });
