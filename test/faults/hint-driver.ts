@@ -28,7 +28,16 @@ export type HintFaultName = keyof typeof HINT_FAULT_UNITS;
 /** What the hint path did in a run (not faults): batches handled, records returned, inbox reads. */
 export const HINT_ACTIVITY = ['hint.batches', 'hint.redelivered', 'hint.inboxReads'] as const;
 
-const MALFORMATIONS = ['notJson', 'otherSource', 'otherDetailType', 'badExecutionId', 'noDetail'] as const;
+/** The ways a hint's body can be broken. */
+export const MALFORMATIONS = [
+  'notJson',
+  'otherSource',
+  'otherDetailType',
+  'badExecutionId',
+  'noDetail',
+] as const;
+/** One way a hint's body can be broken. */
+export type Malformation = (typeof MALFORMATIONS)[number];
 
 /** Options of {@link HintDriver}. */
 export interface HintDriverOptions {
@@ -172,7 +181,7 @@ export class HintDriver {
 }
 
 /** A native event's body broken one way. */
-function malformed(native: NativeEvent, how: (typeof MALFORMATIONS)[number]): string {
+export function malformed(native: NativeEvent, how: Malformation): string {
   const event = native.event;
   const detail = event.detail as Record<string, unknown>;
   switch (how) {

@@ -12,6 +12,7 @@ import type { NativeEvent } from '../../sandbox/native-events';
 import { type ScenarioExecution, scenarioEnd } from '../../sandbox/scenario';
 import { type SequentialEnding, sequentialRun } from '../../sandbox/sequential-runbook';
 import { idFromSeed } from '../../sandbox/ssm-behaviour';
+import { MALFORMATIONS, type Malformation, malformed } from './hint-driver';
 import { checkDelivery, type Observation, violationsOf } from './invariants';
 import { ObservingClient } from './observing-client';
 
@@ -27,7 +28,6 @@ const DRAWN_HINTS = 48;
 /** What happens to one native event on its way to the hint handler. */
 type HintFault = 'deliver' | 'lose' | 'duplicate' | 'late' | 'malformed';
 /** How a malformed hint is broken. */
-type Malformation = 'notJson' | 'otherSource' | 'otherDetailType' | 'badExecutionId' | 'noDetail';
 
 interface RunSpec {
   readonly steps: number;
@@ -95,34 +95,13 @@ const hintCaseArb: fc.Arbitrary<HintCase> = fc.record({
     { minLength: DRAWN_HINTS, maxLength: DRAWN_HINTS },
   ),
   lateSeconds: fc.array(fc.integer({ min: 6, max: 150 }), { minLength: DRAWN_HINTS, maxLength: DRAWN_HINTS }),
-  malformations: fc.array(
-    fc.constantFrom<Malformation>('notJson', 'otherSource', 'otherDetailType', 'badExecutionId', 'noDetail'),
-    { minLength: DRAWN_HINTS, maxLength: DRAWN_HINTS },
-  ),
+  malformations: fc.array(fc.constantFrom<Malformation>(...MALFORMATIONS), {
+    minLength: DRAWN_HINTS,
+    maxLength: DRAWN_HINTS,
+  }),
   foreignHints: fc.integer({ min: 0, max: 3 }),
   unknownHints: fc.integer({ min: 0, max: 3 }),
 });
-
-/** A native event's body broken one way. */
-function malformed(native: NativeEvent, how: Malformation): string {
-  const event = native.event;
-  const detail = event.detail as Record<string, unknown>;
-  switch (how) {
-    case 'notJson':
-      return `{"source": "aws.ssm", "detail": ${JSON.stringify(detail).slice(0, 20)}`;
-    case 'otherSource':
-      return JSON.stringify({ ...event, source: 'aws.ec2' });
-    case 'otherDetailType':
-      return JSON.stringify({ ...event, 'detail-type': 'EC2 Command Status-change Notification' });
-    case 'badExecutionId':
-      return JSON.stringify({
-        ...event,
-        detail: { ...detail, ExecutionId: String(detail.ExecutionId).slice(0, 20) },
-      });
-    case 'noDetail':
-      return JSON.stringify({ ...event, detail: null });
-  }
-}
 
 describe('Property: hinted and scheduled cycles under hint faults', () => {
   let stack: LocalStack;
