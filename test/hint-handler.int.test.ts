@@ -131,6 +131,14 @@ async function twoRuns(nativeEvents: NativeEventOptions): Promise<Harness> {
   );
 }
 
+/** Stands for a scheduled cycle still running: the shard's lease held until `until` (epoch ms). */
+async function holdLeaseUntil(h: Harness, until: number): Promise<void> {
+  const store = h.poller.deps.store;
+  const shard = h.poller.options.shard;
+  const state = await store.loadPollerState(shard);
+  await store.savePollerState(shard, { ...state, leaseUntil: new Date(until).toISOString() }, state);
+}
+
 describe('Function: createHintHandler over the wire', () => {
   it('sends a hinted execution’s new transitions within the hinted call', async () => {
     // Prepare: a scheduled cycle at 1 s; SSM's events of the changes at 10 s arrive by 12 s.
@@ -256,10 +264,7 @@ describe('Function: createHintHandler over the wire', () => {
     const handle = hintHandlerOn(harness, { leaseWaitMs: 5000 });
     harness.at(1);
     await harness.cycle();
-    const store = harness.poller.deps.store;
-    const shard = harness.poller.options.shard;
-    const state = await store.loadPollerState(shard);
-    await store.savePollerState(shard, { ...state, leaseUntil: new Date(T0 + 65_000).toISOString() }, state);
+    await holdLeaseUntil(harness, T0 + 65_000);
     harness.at(12);
     const bodies = [...bodiesOf(take()), 'not an event'];
     const before = harness.events().length;
@@ -285,10 +290,7 @@ describe('Function: createHintHandler over the wire', () => {
     const handle = hintHandlerOn(harness, { leaseWaitMs: 5000 });
     harness.at(1);
     await harness.cycle();
-    const store = harness.poller.deps.store;
-    const shard = harness.poller.options.shard;
-    const state = await store.loadPollerState(shard);
-    await store.savePollerState(shard, { ...state, leaseUntil: new Date(T0 + 14_000).toISOString() }, state);
+    await holdLeaseUntil(harness, T0 + 14_000);
     harness.at(12);
     const before = harness.events().length;
 
