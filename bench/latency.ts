@@ -7,8 +7,8 @@
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_SSM_DESCRIBE_TPS } from '../lambda/core/defaults';
 import { DETAIL_TYPES } from '../lambda/core/types';
-import { createHandler } from '../lambda/handler';
-import { createHintHandler } from '../lambda/hint-handler';
+import { createHintHandler } from '../lambda/handlers/hints';
+import { createHandler } from '../lambda/handlers/poll';
 import type { RecordedEvent } from '../sandbox/event-recorder';
 import { type HintBatch, HintQueue, lambdaContext } from '../sandbox/hint-queue';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalStack, startLocalStack } from '../sandbox/local-stack';

@@ -8,8 +8,8 @@ import type { Timer } from '../lambda/adapters/token-bucket';
 import { DEFAULT_EVENT_SOURCE, DEFAULT_MAX_ENTRY_BYTES } from '../lambda/core/defaults';
 import type { ExecutionSource, StepPage, StepPageRequest } from '../lambda/core/ports';
 import type { StepQuery, StepReadStrategy } from '../lambda/core/read-plan';
-import { runPollCycle } from '../lambda/poll-cycle';
-import { createPoller } from '../lambda/poller';
+import { runPollCycle } from '../lambda/cycle/poll-cycle';
+import { createPoller } from '../lambda/runtime/poller';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalStack, startLocalStack } from '../sandbox/local-stack';
 import type { SsmBehaviour } from '../sandbox/ssm-behaviour';
 import {

@@ -5,8 +5,8 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FAN_OUT_METRICS } from '../lambda/fan-out-metrics';
-import { HINT_METRICS, METRICS } from '../lambda/metrics';
+import { FAN_OUT_METRICS } from '../lambda/runtime/fan-out-metrics';
+import { HINT_METRICS, METRICS } from '../lambda/runtime/metrics';
 import { StepWatchConfigError } from './errors';
 
 /** Props of {@link StepWatchDashboard}. */
@@ -73,7 +73,7 @@ const PERIOD = Duration.minutes(5);
 
 /**
  * One CloudWatch dashboard for a StepWatch poller. The poller's own metrics (names in
- * `lambda/metrics.ts`) are read in `namespace` with the `service` dimension Powertools adds.
+ * `lambda/runtime/metrics.ts`) are read in `namespace` with the `service` dimension Powertools adds.
  *
  * @example
  * ```ts

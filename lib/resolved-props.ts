@@ -6,7 +6,6 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { IConstruct } from 'constructs';
-import { validateEventSource } from '../lambda/config';
 import {
   DEFAULT_EVENT_SOURCE,
   DEFAULT_HISTORY_RETENTION_DAYS,
@@ -17,7 +16,8 @@ import {
   MIN_ENTRY_BYTES,
 } from '../lambda/core/defaults';
 import { FAILURE_STATUSES } from '../lambda/core/status';
-import { METRIC_NAMESPACE } from '../lambda/metrics';
+import { validateEventSource } from '../lambda/runtime/config';
+import { METRIC_NAMESPACE } from '../lambda/runtime/metrics';
 import { StepWatchConfigError } from './errors';
 import type { StepWatchNotificationProps, StepWatchSlackProps } from './notifications';
 import type { StepWatchLogLevel, StepWatchOrganization, StepWatchProps, StepWatchShard } from './step-watch';

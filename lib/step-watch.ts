@@ -31,7 +31,7 @@ import {
 import { DEFAULT_ACCOUNT_CACHE_SECONDS } from '../lambda/core/defaults';
 import { NATIVE_DETAIL_TYPES, NATIVE_SOURCE } from '../lambda/core/hints';
 import { DETAIL_TYPES, type DetailType } from '../lambda/core/types';
-import { METRICS } from '../lambda/metrics';
+import { METRICS } from '../lambda/runtime/metrics';
 import { StepWatchDashboard } from './dashboard';
 import { StepWatchConfigError } from './errors';
 import { type StepWatchNotificationProps, StepWatchNotifications } from './notifications';
@@ -570,7 +570,7 @@ export class StepWatch extends Construct {
 
     const fn = new nodejs.NodejsFunction(this, 'Function', {
       description: 'Polls SSM Automation step executions and emits their transitions to EventBridge',
-      entry: join(projectRoot, 'lambda', 'handler.ts'),
+      entry: join(projectRoot, 'lambda', 'handlers', 'poll.ts'),
       handler: 'handler',
       projectRoot,
       depsLockFilePath: join(projectRoot, 'package-lock.json'),
@@ -696,7 +696,7 @@ export class StepWatch extends Construct {
     });
     const dispatcher = new nodejs.NodejsFunction(this, 'Dispatcher', {
       description: 'Queues one ssm-step-watch poll cycle per shard and reports the stalest shards',
-      entry: join(projectRoot, 'lambda', 'dispatcher.ts'),
+      entry: join(projectRoot, 'lambda', 'handlers', 'dispatcher.ts'),
       handler: 'dispatcher',
       projectRoot,
       depsLockFilePath: join(projectRoot, 'package-lock.json'),
@@ -844,7 +844,7 @@ export class StepWatch extends Construct {
     });
     const fn = new nodejs.NodejsFunction(this, 'HintFunction', {
       description: "Reads the SSM Automation executions SSM's own events name, within seconds",
-      entry: join(projectRoot, 'lambda', 'hint-handler.ts'),
+      entry: join(projectRoot, 'lambda', 'handlers', 'hints.ts'),
       handler: 'hintHandler',
       projectRoot,
       depsLockFilePath: join(projectRoot, 'package-lock.json'),

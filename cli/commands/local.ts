@@ -8,8 +8,8 @@ import {
 import { UnreadableDetailError } from '../../lambda/core/errors';
 import { type EventDetail, parseEventDetail } from '../../lambda/core/events';
 import { DETAIL_TYPES } from '../../lambda/core/types';
-import { runPollCycle } from '../../lambda/poll-cycle';
-import { createPoller } from '../../lambda/poller';
+import { runPollCycle } from '../../lambda/cycle/poll-cycle';
+import { createPoller } from '../../lambda/runtime/poller';
 import type { RecordedEvent } from '../../sandbox/event-recorder';
 import {
   createLocalHintPump,

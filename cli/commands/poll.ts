@@ -1,7 +1,6 @@
 // `step-watch poll`: one poll cycle against whatever the AWS SDK resolves, ending with a JSON summary line.
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { type PollerConfig, validateEventSource } from '../../lambda/config';
 import {
   DEFAULT_EVENT_SOURCE,
   DEFAULT_HISTORY_RETENTION_DAYS,
@@ -9,8 +8,9 @@ import {
   DEFAULT_SSM_DESCRIBE_TPS,
 } from '../../lambda/core/defaults';
 import { ServiceError } from '../../lambda/core/errors';
-import { runPollCycle } from '../../lambda/poll-cycle';
-import { createPoller } from '../../lambda/poller';
+import { runPollCycle } from '../../lambda/cycle/poll-cycle';
+import { type PollerConfig, validateEventSource } from '../../lambda/runtime/config';
+import { createPoller } from '../../lambda/runtime/poller';
 import { parseFlags, requireFlag } from '../args';
 import { UsageError } from '../errors';
 

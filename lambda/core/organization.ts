@@ -4,7 +4,7 @@ import { ConfigError } from './errors';
 
 /**
  * The (account, region) one poll cycle watches, and the role to assume in that account (absent for
- * the poller's own account). The poller's wiring (`lambda/poller.ts`) re-exports it.
+ * the poller's own account). The poller's wiring (`lambda/runtime/poller.ts`) re-exports it.
  */
 export interface ShardTarget {
   readonly account: string;

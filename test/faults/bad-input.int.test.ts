@@ -7,9 +7,9 @@ import { DynamoSnapshotStore } from '../../lambda/adapters/dynamodb/snapshot-sto
 import { ConfigError, ServiceError } from '../../lambda/core/errors';
 import type { CycleLogger } from '../../lambda/core/ports';
 import { DETAIL_TYPES } from '../../lambda/core/types';
-import { createHandler } from '../../lambda/handler';
-import { type CycleSummary, runPollCycle } from '../../lambda/poll-cycle';
-import { createPoller, type Poller } from '../../lambda/poller';
+import { type CycleSummary, runPollCycle } from '../../lambda/cycle/poll-cycle';
+import { createHandler } from '../../lambda/handlers/poll';
+import { createPoller, type Poller } from '../../lambda/runtime/poller';
 import type { RecordedEvent } from '../../sandbox/event-recorder';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalStack, startLocalStack } from '../../sandbox/local-stack';
 import { parseScenario, type ScenarioExecution } from '../../sandbox/scenario';

@@ -1,8 +1,8 @@
 // Over the wire: a snapshot save that dies half-way (DynamoDB faults, a crash) must not hide a later transition.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CycleSummary, runPollCycle } from '../../lambda/poll-cycle';
-import { createPoller, type Poller } from '../../lambda/poller';
+import { type CycleSummary, runPollCycle } from '../../lambda/cycle/poll-cycle';
+import { createPoller, type Poller } from '../../lambda/runtime/poller';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../sandbox/local-stack';
 import { execution, type Harness, startHarness, step, transitionsOf } from '../helpers/harness';
 import { crashAfterSideEffects, DynamoFaultProxy, InstantRetryStrategy, ProcessCrash } from './fault-layer';

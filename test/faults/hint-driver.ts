@@ -1,7 +1,7 @@
 // Drives SSM's own events of a chaos run, with hint faults, through the modelled queue to the real hint handler between cycles.
 
-import { createHintHandler, type HintHandler } from '../../lambda/hint-handler';
-import type { PollerClients } from '../../lambda/poller';
+import { createHintHandler, type HintHandler } from '../../lambda/handlers/hints';
+import type { PollerClients } from '../../lambda/runtime/poller';
 import { HintQueue, lambdaContext } from '../../sandbox/hint-queue';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../sandbox/local-stack';
 import type { NativeEvent } from '../../sandbox/native-events';

@@ -1,8 +1,8 @@
 // Over the wire: two pollers of one shard overlapping in time, and the lease that keeps per-step order.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PollCycleDeps } from '../../lambda/core/ports';
-import { runPollCycle } from '../../lambda/poll-cycle';
-import { createPoller, type Poller } from '../../lambda/poller';
+import { runPollCycle } from '../../lambda/cycle/poll-cycle';
+import { createPoller, type Poller } from '../../lambda/runtime/poller';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../sandbox/local-stack';
 import { execution, type Harness, startHarness, step, transitionsOf } from '../helpers/harness';
 import { crashAfterSideEffects, interceptPorts, ProcessCrash } from './fault-layer';

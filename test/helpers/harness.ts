@@ -1,8 +1,8 @@
 // An over-the-wire test harness: the local stack on a manual clock and a real poller wired to it.
 
-import type { PollerConfig } from '../../lambda/config';
-import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../../lambda/poll-cycle';
-import { createPoller, type Poller } from '../../lambda/poller';
+import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../../lambda/cycle/poll-cycle';
+import type { PollerConfig } from '../../lambda/runtime/config';
+import { createPoller, type Poller } from '../../lambda/runtime/poller';
 import type { RecordedEvent } from '../../sandbox/event-recorder';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalStack, startLocalStack } from '../../sandbox/local-stack';
 import type { NativeEventOptions } from '../../sandbox/native-events';

@@ -1,7 +1,7 @@
 // Watching an over-the-wire run: what a poller should emit (from the ground truth), what it asked SSM, what it logged.
 import type { CycleLogger } from '../../lambda/core/ports';
-import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../../lambda/poll-cycle';
-import { createPoller, type Poller } from '../../lambda/poller';
+import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../../lambda/cycle/poll-cycle';
+import { createPoller, type Poller } from '../../lambda/runtime/poller';
 import type { RecordedEvent } from '../../sandbox/event-recorder';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../sandbox/local-stack';
 import { stepVisibilityLagMs } from '../../sandbox/ssm-behaviour';

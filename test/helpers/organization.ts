@@ -7,8 +7,8 @@ import { STSClient } from '@aws-sdk/client-sts';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { vi } from 'vitest';
 import { createTable } from '../../lambda/adapters/dynamodb/create-table';
-import { createDispatcher, type DispatchHandler } from '../../lambda/dispatcher';
-import { createHandler, type PollHandler } from '../../lambda/handler';
+import { createDispatcher, type DispatchHandler } from '../../lambda/handlers/dispatcher';
+import { createHandler, type PollHandler } from '../../lambda/handlers/poll';
 import { startDynamo } from '../../sandbox/dynamo';
 import { EventBridgeRecorder } from '../../sandbox/event-recorder';
 import {

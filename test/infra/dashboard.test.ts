@@ -8,8 +8,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAN_OUT_METRICS } from '../../lambda/fan-out-metrics';
-import { HINT_METRICS, METRIC_NAMESPACE, METRICS } from '../../lambda/metrics';
+import { FAN_OUT_METRICS } from '../../lambda/runtime/fan-out-metrics';
+import { HINT_METRICS, METRIC_NAMESPACE, METRICS } from '../../lambda/runtime/metrics';
 import { StepWatchDashboard, type StepWatchDashboardProps, WORST_SHARDS_QUERY } from '../../lib/dashboard';
 import { StepWatchConfigError } from '../../lib/errors';
 

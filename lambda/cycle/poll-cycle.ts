@@ -1,0 +1,536 @@
+// One poll cycle, in the order of DESIGN.md: which executions, which steps, diff, record, emit.
+import { catchUp } from '../core/catch-up';
+import { diffExecution } from '../core/diff';
+import { ExecutionNotFoundError } from '../core/errors';
+import { buildEvents, type EventContext } from '../core/events';
+import type { CycleLogger, PollCycleDeps, PollerState, SnapshotStore, UnreadableRecord } from '../core/ports';
+import { needsStepRead, planStepReads, type StepReadPlan, type StepReadStrategy } from '../core/read-plan';
+import { isFailureStatus } from '../core/status';
+import type { ExecutionView, OutboxEvent, Transition } from '../core/types';
+import { ExecutionFinder } from './discovery';
+import { HintedWork, InboxReader } from './hinted-reads';
+import { OrderedPublisher } from './ordered-publisher';
+import { readPlannedSteps } from './step-reader';
+
+/** Settings of one cycle. */
+export interface PollCycleOptions {
+  /** The (account, region) shard this poller owns; keys its state and outbox. */
+  readonly shard: string;
+  readonly account: string;
+  readonly region: string;
+  /** @default 'aws' */
+  readonly partition?: string;
+  /** `source` of the events. */
+  readonly eventSource: string;
+  /** Size limit of one PutEvents entry. */
+  readonly maxEntryBytes: number;
+  /** @default 'window' */
+  readonly strategy?: StepReadStrategy;
+  /** Epoch ms by which the cycle must have stopped (the Lambda deadline less a reserve). */
+  readonly deadline?: number;
+  /**
+   * How far before the watermark `StartTimeAfter` looks: against clock skew between the poller and
+   * SSM, and an execution that shows up in the listing a little after its start. @default 60
+   */
+  readonly watermarkOverlapSeconds?: number;
+  /** On the very first cycle (no watermark yet), how far back `StartTimeAfter` looks. @default 900 */
+  readonly initialLookbackSeconds?: number;
+  /**
+   * How long after its start time a step may first show up in SSM's listing; the step-read window
+   * reaches that far back. A step later than that is still reported by the read after its execution
+   * ends. @default 60
+   */
+  readonly stepVisibilityLagSeconds?: number;
+  /** PutEvents attempts for a failing entry within one cycle. @default 3 */
+  readonly publishAttempts?: number;
+  /** At most this many executions are polled this cycle; the rest wait in the cursor. @default no limit */
+  readonly maxExecutions?: number;
+  /**
+   * Epoch ms by which this process surely ends (the Lambda's timeout). When set, the cycle first takes
+   * the shard's lease until then and stands down while another poller holds one: two overlapping
+   * pollers that read SSM at different times would otherwise send a step's statuses out of order.
+   * @default no lease
+   */
+  readonly leaseUntil?: number;
+  /**
+   * Epoch ms until which the cycle keeps trying (once a second) to take a lease another poller holds,
+   * before it stands down: hinted and scheduled cycles of one shard take turns rather than skip.
+   * @default no wait
+   */
+  readonly leaseWaitUntil?: number;
+  /**
+   * A *targeted* cycle: only these executions (asked for by id) and the children their steps name
+   * are read. It resends pending events first and takes and releases the lease like any cycle, but
+   * never moves the watermark, the cursor or `lastCompleteAt`: the scheduled cycle owns those and
+   * stays the guarantee. @default a scheduled cycle (discovery by listing)
+   */
+  readonly executionIds?: readonly string[];
+  /**
+   * For a targeted cycle: the period of the shard's scheduled cycle. A targeted cycle gives the
+   * scheduled one way: it stops reading {@link SCHEDULE_LEAD_SECONDS} before the next scheduled
+   * cycle is due (the last one's start plus the period) and does not start from then until that
+   * cycle has run, or two more periods have passed without one. @default no yielding
+   */
+  readonly schedulePeriodSeconds?: number;
+}
+
+/** How long before the scheduled cycle is due a targeted cycle stops reading (see `schedulePeriodSeconds`). */
+export const SCHEDULE_LEAD_SECONDS = 5;
+
+/** How often a cycle waiting for the lease looks again. */
+const LEASE_RETRY_MS = 1000;
+
+/** What one cycle did; the CLI prints it as one JSON line. */
+export interface CycleSummary {
+  executionsSeen: number;
+  executionsPolled: number;
+  executionsDeferred: number;
+  stepsRead: number;
+  stepPages: number;
+  transitions: number;
+  eventsEmitted: number;
+  eventsResent: number;
+  eventsPending: number;
+  stalenessSeconds: number;
+  complete: boolean;
+  /** Events delivered this cycle (new and resent), by detail type. */
+  deliveredByType: Record<string, number>;
+  /** Transitions recorded this cycle into a failure-like status (step or execution). */
+  failureTransitions: number;
+  /**
+   * True when another poller held the shard's lease (or, for a targeted cycle, the scheduled cycle
+   * was due and had priority), so this cycle did nothing.
+   */
+  leaseHeldElsewhere: boolean;
+  /** Records SSM returned that could not be used (each is logged once, the first cycle it shows up). */
+  unreadableRecords: number;
+  /**
+   * A targeted cycle that found the lease held by a cycle taking hints, or the scheduled cycle about
+   * to take it, handed its executions over through the hint inbox instead of reading them itself.
+   */
+  handedOff: boolean;
+  /** Executions handed to this cycle through the hint inbox while it held the lease. */
+  inboxExecutions: number;
+}
+
+/** Most fingerprints of reported unreadable records the poller state keeps. */
+const REPORTED_RECORDS_KEPT = 200;
+
+/** Runs one poll cycle. Throws only when the store or SSM cannot be reached at all. */
+export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOptions): Promise<CycleSummary> {
+  const { source, store, now } = deps;
+  const logger = deps.logger ?? silentLogger;
+  const cycleStart = now();
+  const summary: CycleSummary = {
+    executionsSeen: 0,
+    executionsPolled: 0,
+    executionsDeferred: 0,
+    stepsRead: 0,
+    stepPages: 0,
+    transitions: 0,
+    eventsEmitted: 0,
+    eventsResent: 0,
+    eventsPending: 0,
+    stalenessSeconds: 0,
+    complete: true,
+    deliveredByType: {},
+    failureTransitions: 0,
+    leaseHeldElsewhere: false,
+    unreadableRecords: 0,
+    handedOff: false,
+    inboxExecutions: 0,
+  };
+  const publisher = new OrderedPublisher({ ...deps, logger }, options.publishAttempts ?? 3);
+  const targeted = options.executionIds !== undefined;
+  const taken = await acquire(deps, options, cycleStart);
+  if ('standDown' in taken) {
+    const { loaded } = taken;
+    logger[taken.standDown === 'handed off' ? 'info' : 'warn'](STAND_DOWN_MESSAGES[taken.standDown], {
+      shard: options.shard,
+      leaseUntil: loaded.leaseUntil ?? null,
+      watermark: loaded.watermark,
+    });
+    return {
+      ...summary,
+      complete: false,
+      leaseHeldElsewhere: true,
+      handedOff: taken.standDown === 'handed off',
+      stalenessSeconds: stalenessSeconds(now(), cycleStart, loaded.lastCompleteAt, false),
+    };
+  }
+  const { poller } = taken;
+  // A targeted cycle stops reading before the scheduled one is due, so hints never starve it.
+  const window = scheduleWindow(options, poller);
+  const yieldAt = window && window.start > now() ? window.start : undefined;
+  const limits: CycleLimits = {
+    maxExecutions: options.maxExecutions,
+    deadline:
+      yieldAt === undefined
+        ? options.deadline
+        : Math.min(options.deadline ?? Number.POSITIVE_INFINITY, yieldAt),
+  };
+
+  // Holding the lease, the cycle opens the hint inbox at once, so a hint reader can hand it the
+  // executions hinted while it resends and discovers; none moves ahead of its queue.
+  const inbox =
+    deps.inbox && options.leaseUntil !== undefined
+      ? await InboxReader.open(deps.inbox, options.shard, now, limits.deadline ?? options.leaseUntil)
+      : undefined;
+  const hinted = new HintedWork();
+  const late = (): boolean => outOfTime(deps, limits, summary.executionsPolled);
+  const claimed: OutboxEvent[] = [];
+  const deferred: string[] = [];
+  let sequence = 0;
+  let queue: ExecutionView[] = [];
+  try {
+    // 0. What an earlier cycle recorded but could not send goes first, so per-step order holds. It is
+    // marked sent only once its execution's snapshot has caught up with it (below), so a snapshot left
+    // behind by a save that died can still catch up next cycle if this one dies too.
+    const pending = await store.listPending(options.shard);
+    summary.eventsResent = await publisher.publish(pending, { markSentLater: true });
+
+    // 1. Which executions: in flight ∪ started since the watermark ∪ still tracked as in flight (a
+    // targeted cycle: the hinted ones); their children join the queue as their parents name them.
+    const finder = new ExecutionFinder(source, store, logger);
+    const discovered = options.executionIds
+      ? await finder.discoverTargets(options.shard, options.executionIds)
+      : await finder.discover(
+          {
+            shard: options.shard,
+            watermarkOverlapSeconds: options.watermarkOverlapSeconds ?? 60,
+            initialLookbackSeconds: options.initialLookbackSeconds ?? 900,
+          },
+          poller,
+          cycleStart,
+        );
+    queue = orderForService(discovered, poller.cursor);
+
+    // Each execution's events go out once it is read, so a change does not wait for the end of the cycle.
+    for (let next = 0; ; ) {
+      if (inbox && next < queue.length) hinted.note(await inbox.look(late), queue, next);
+      if (next >= queue.length) {
+        // The queue is done: only now what hints asked for beyond it, so hints never delay the queue.
+        if (!inbox) break;
+        if (late()) {
+          deferred.push(...hinted.extra());
+          hinted.clear();
+          await inbox.stop();
+          break;
+        }
+        if (hinted.owed().length === 0) hinted.note(await inbox.drain(late), queue, next);
+        const owed = hinted.owed();
+        if (owed.length === 0) break;
+        queue.push(...hinted.select(await finder.refresh(owed)));
+        continue;
+      }
+      const execution = queue[next++] as ExecutionView;
+      if (outOfTime(deps, limits, summary.executionsPolled)) {
+        deferred.push(execution.executionId);
+        continue;
+      }
+      hinted.served(execution);
+      const stored = await store.loadExecution(execution.executionId);
+      const caught = catchUp(stored, execution, pending);
+      const previous = caught.state;
+      // Steps with transitions recorded but not sent yet are read again: a cycle that died after
+      // saving a parent but before serving the children its steps named must name them again.
+      const unsent = unsentStepsOf(pending, execution.executionId);
+      const mustRead = caught.changed || needsStepRead(previous, execution);
+      if (!mustRead && unsent.size === 0) {
+        queue.push(...(await finder.childrenOf(execution, [])));
+        continue;
+      }
+
+      // 2. Which steps: what can have changed, planned so that no read depends on where SSM sorts
+      // steps that have not started.
+      const visibilityLagSeconds = options.stepVisibilityLagSeconds ?? 60;
+      const plan: StepReadPlan = mustRead
+        ? planStepReads(previous, execution, { strategy: options.strategy ?? 'window', visibilityLagSeconds })
+        : { complete: false, queries: [] };
+      let read: Awaited<ReturnType<typeof readPlannedSteps>>;
+      try {
+        read = await readPlannedSteps(
+          source,
+          execution.executionId,
+          plan,
+          previous,
+          () => outOfTime(deps, limits, summary.executionsPolled),
+          [...unsent],
+        );
+      } catch (error) {
+        // SSM forgot it between the listing and the read: the others go on.
+        if (!(error instanceof ExecutionNotFoundError)) throw error;
+        await finder.forget(execution.executionId);
+        continue;
+      }
+      if (!read) {
+        deferred.push(execution.executionId);
+        continue;
+      }
+      summary.executionsPolled++;
+      summary.stepsRead += read.steps.length;
+      summary.stepPages += read.pages;
+
+      // 3. Diff.
+      const readAt = new Date(now()).toISOString();
+      const diff = diffExecution({
+        execution,
+        steps: read.steps,
+        previous,
+        stepsComplete: read.complete,
+        readAt,
+        visibilityLagSeconds,
+      });
+      queue.push(...(await finder.childrenOf(execution, read.steps)));
+      if (!diff.changed && !caught.changed) continue;
+
+      // 4. Record the transitions (the outbox), then the snapshot; its events are sent right after.
+      const context: EventContext = {
+        account: options.account,
+        region: options.region,
+        partition: options.partition ?? 'aws',
+        source: options.eventSource,
+        observedAt: readAt,
+        maxEntryBytes: options.maxEntryBytes,
+      };
+      const events = buildEvents(execution, diff.transitions, context, sequence);
+      sequence += events.length;
+      summary.transitions += events.length;
+      summary.failureTransitions += diff.transitions.filter((t) => isFailure(t, execution)).length;
+      if (events.length > 0) {
+        const recorded = await store.recordEvents(options.shard, events);
+        claimed.push(...recorded.claimed);
+        if (recorded.alreadyRecorded.length > 0) {
+          logger.info('transitions already recorded by an earlier or rival cycle', {
+            executionId: execution.executionId,
+            eventIds: recorded.alreadyRecorded.map((e) => e.eventId),
+          });
+        }
+      }
+      const saved = await store.saveExecution(
+        options.shard,
+        diff.next,
+        [...new Set([...diff.changedSteps, ...caught.changedSteps])],
+        stored ? stored.execution.version : null,
+      );
+      if (!saved) {
+        logger.warn('snapshot moved by a rival poller; keeping its version', {
+          executionId: execution.executionId,
+        });
+      }
+      if (claimed.length > 0) summary.eventsEmitted += await publisher.publish(claimed.splice(0));
+    }
+  } catch (error) {
+    // A cycle that fails must not leave the inbox open: hint readers would hand ids to nobody.
+    await inbox
+      ?.stop()
+      .catch((closeError: unknown) =>
+        logger.warn('could not close the hint inbox', { shard: options.shard, error: String(closeError) }),
+      );
+    throw error;
+  }
+  summary.executionsSeen = new Set(queue.map((execution) => execution.executionId)).size;
+  summary.inboxExecutions = inbox?.taken ?? 0;
+
+  summary.eventsEmitted += await publisher.publish(claimed);
+  const unreached = new Set(deferred);
+  await publisher.markSentHeld((event) => !unreached.has(event.executionId));
+  summary.deliveredByType = publisher.deliveredByType;
+  summary.eventsPending = publisher.failedCount;
+  summary.executionsDeferred = deferred.length;
+  summary.complete = deferred.length === 0;
+
+  // 5. The watermark moves to this cycle's start; unserved executions wait in the cursor; the lease ends.
+  // A targeted cycle leaves watermark, cursor and lastCompleteAt as they were: the schedule owns them.
+  const lastCompleteAt =
+    summary.complete && !targeted ? new Date(cycleStart).toISOString() : poller.lastCompleteAt;
+  summary.stalenessSeconds = stalenessSeconds(
+    now(),
+    cycleStart,
+    lastCompleteAt,
+    summary.complete && !targeted,
+  );
+  const unreadable = await source.takeUnreadable();
+  summary.unreadableRecords = new Set(unreadable.map((record) => record.fingerprint)).size;
+  const reportedRecords = reportOnce(unreadable, poller.reportedRecords, logger);
+  // Without a lease to release and nothing newly reported, a targeted cycle leaves the state alone, so
+  // that it never makes a scheduled cycle's save lose its version check.
+  if (targeted && options.leaseUntil === undefined && sameList(reportedRecords, poller.reportedRecords))
+    return summary;
+  const state = targeted
+    ? { watermark: poller.watermark, cursor: poller.cursor, lastCompleteAt, reportedRecords }
+    : { watermark: new Date(cycleStart).toISOString(), cursor: deferred, lastCompleteAt, reportedRecords };
+  const saved = await store.savePollerState(options.shard, state, poller);
+  if (!saved) logger.warn('poller state moved by a rival poller', { shard: options.shard });
+  return summary;
+}
+
+/**
+ * Why a cycle did nothing: another poller's lease, or (targeted) the scheduled cycle's turn, or
+ * (targeted) its executions went to the cycle holding the lease through the hint inbox.
+ */
+type Acquired =
+  | { readonly poller: PollerState }
+  | { readonly standDown: 'lease' | 'schedule' | 'handed off'; readonly loaded: PollerState };
+
+const STAND_DOWN_MESSAGES = {
+  lease: 'another poller holds the shard lease; standing down',
+  schedule: 'the scheduled cycle is due; the targeted cycle stands down',
+  'handed off': 'handed the hinted executions to the cycle holding the shard lease',
+} as const;
+
+/**
+ * Loads the poller state and takes the lease (when `leaseUntil` is set), looking again every second
+ * until `leaseWaitUntil` while another poller holds it or the scheduled cycle has priority. A
+ * targeted cycle with a hint inbox that cannot take the lease hands its executions to the holder
+ * when the holder has the inbox open, or parks them there when the lease is free but the scheduled
+ * cycle is about to take it (which reads them in their place in its queue): either way a holder
+ * reads them within seconds.
+ */
+async function acquire(
+  deps: PollCycleDeps,
+  options: PollCycleOptions,
+  cycleStart: number,
+): Promise<Acquired> {
+  const { store, now } = deps;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const waitUntil = options.leaseWaitUntil ?? cycleStart;
+  // Counted as well as timed, so a clock that does not move (virtual time in tests) still ends the wait.
+  const tries = Math.max(0, Math.floor((waitUntil - cycleStart) / LEASE_RETRY_MS));
+  let loaded = await store.loadPollerState(options.shard);
+  for (let attempt = 0; ; attempt++) {
+    const at = attempt === 0 ? cycleStart : now();
+    const window = scheduleWindow(options, loaded);
+    const scheduleTurn = window !== null && at >= window.start && at < window.end;
+    if (!scheduleTurn) {
+      if (options.leaseUntil === undefined) return { poller: loaded };
+      const poller = await takeLease(store, options, loaded, at);
+      if (poller) return { poller };
+    }
+    const ids = options.executionIds;
+    if (deps.inbox && ids && options.leaseUntil !== undefined) {
+      if (await deps.inbox.handOff(options.shard, ids, at)) return { standDown: 'handed off', loaded };
+      const leaseFree = !loaded.leaseUntil || Date.parse(loaded.leaseUntil) <= at;
+      if (scheduleTurn && leaseFree) {
+        await deps.inbox.park(options.shard, ids);
+        return { standDown: 'handed off', loaded };
+      }
+    }
+    if (attempt >= tries || now() + LEASE_RETRY_MS > waitUntil) {
+      return { standDown: scheduleTurn ? 'schedule' : 'lease', loaded };
+    }
+    await sleep(LEASE_RETRY_MS);
+    loaded = await store.loadPollerState(options.shard);
+  }
+}
+
+/**
+ * For a targeted cycle with a known schedule: from shortly before the next scheduled cycle is due
+ * until two periods after (the schedule looks broken then, and hints go on without it).
+ */
+function scheduleWindow(
+  options: PollCycleOptions,
+  state: PollerState,
+): { start: number; end: number } | null {
+  if (options.executionIds === undefined || options.schedulePeriodSeconds === undefined) return null;
+  if (state.watermark === null) return null;
+  const period = options.schedulePeriodSeconds * 1000;
+  const due = Date.parse(state.watermark) + period;
+  return { start: due - SCHEDULE_LEAD_SECONDS * 1000, end: due + 2 * period };
+}
+
+/** Takes the shard's lease until `options.leaseUntil`; null when another poller holds it at `at`. */
+async function takeLease(
+  store: SnapshotStore,
+  options: PollCycleOptions,
+  loaded: PollerState,
+  at: number,
+): Promise<PollerState | null> {
+  if (loaded.leaseUntil && Date.parse(loaded.leaseUntil) > at) return null;
+  const leaseUntil = new Date(options.leaseUntil ?? at).toISOString();
+  const state = {
+    watermark: loaded.watermark,
+    cursor: loaded.cursor,
+    lastCompleteAt: loaded.lastCompleteAt,
+    reportedRecords: loaded.reportedRecords,
+  };
+  // The version check makes two pollers that find the lease free at once race for it; one wins.
+  const taken = await store.savePollerState(options.shard, { ...state, leaseUntil }, loaded);
+  return taken ? { ...state, leaseUntil, version: loaded.version + 1 } : null;
+}
+
+/** Cursor first (they waited longest), then parents before children, oldest start first. */
+function orderForService(executions: readonly ExecutionView[], cursor: readonly string[]): ExecutionView[] {
+  const rank = new Map(cursor.map((id, i) => [id, i]));
+  return [...executions].sort((a, b) => {
+    const ra = rank.get(a.executionId) ?? Number.MAX_SAFE_INTEGER;
+    const rb = rank.get(b.executionId) ?? Number.MAX_SAFE_INTEGER;
+    if (ra !== rb) return ra - rb;
+    return (a.startTime ?? '').localeCompare(b.startTime ?? '') || a.executionId.localeCompare(b.executionId);
+  });
+}
+
+/** When a cycle stops serving executions: a count, a time. */
+interface CycleLimits {
+  readonly maxExecutions: number | undefined;
+  readonly deadline: number | undefined;
+}
+
+function outOfTime(deps: PollCycleDeps, limits: CycleLimits, polled: number): boolean {
+  if (limits.maxExecutions !== undefined && polled >= limits.maxExecutions) return true;
+  return limits.deadline !== undefined && deps.now() >= limits.deadline;
+}
+
+function stalenessSeconds(
+  now: number,
+  cycleStart: number,
+  lastCompleteAt: string | null,
+  complete: boolean,
+): number {
+  if (complete || lastCompleteAt === null) return Math.max(0, (now - cycleStart) / 1000);
+  return Math.max(0, (now - Date.parse(lastCompleteAt)) / 1000);
+}
+
+/** The steps of an execution with transitions recorded in the outbox but not sent yet. */
+function unsentStepsOf(pending: readonly OutboxEvent[], executionId: string): Set<string> {
+  const steps = new Set<string>();
+  for (const event of pending) {
+    if (event.executionId === executionId && event.stepExecutionId !== null) steps.add(event.stepExecutionId);
+  }
+  return steps;
+}
+
+/**
+ * Logs each unreadable record the first cycle it shows up; returns the fingerprints to keep, newest
+ * first, so a record SSM keeps returning is not reported every cycle.
+ */
+function reportOnce(
+  records: readonly UnreadableRecord[],
+  reported: readonly string[],
+  logger: CycleLogger,
+): readonly string[] {
+  const known = new Set(reported);
+  const fresh: string[] = [];
+  for (const record of records) {
+    if (known.has(record.fingerprint)) continue;
+    known.add(record.fingerprint);
+    fresh.push(record.fingerprint);
+    logger.warn('skipped a record SSM returned', {
+      operation: record.operation,
+      reason: record.reason,
+      executionId: record.executionId,
+    });
+  }
+  return [...fresh, ...reported].slice(0, REPORTED_RECORDS_KEPT);
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+function isFailure(transition: Transition, execution: ExecutionView): boolean {
+  if (transition.kind === 'step') return isFailureStatus(transition.step.status);
+  return transition.kind === 'execution' && isFailureStatus(execution.status);
+}
+
+const silentLogger: CycleLogger = { info() {}, warn() {}, error() {} };
