@@ -11,7 +11,7 @@ import {
   sendJson,
   targetOperation,
   WireError,
-} from './ssm-simulator';
+} from './http';
 
 /** Most entries one `PutEvents` call may carry. */
 export const MAX_ENTRIES_PER_CALL = 10;

@@ -3,19 +3,19 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_MEMBER_ROLE_NAME } from '../lambda/core/defaults';
 import { SandboxError } from './errors';
-import { ORGANIZATIONS_TARGET_PREFIX, type OrganizationModel } from './organization';
-import { parseScenario, type ScenarioExecution } from './scenario';
-import type { SsmBehaviour } from './ssm-behaviour';
 import {
   LocalHttpServer,
   parseJsonBody,
   readBody,
-  SsmSimulator,
   sendFailure,
   sendJson,
   targetOperation,
   WireError,
-} from './ssm-simulator';
+} from './http';
+import { ORGANIZATIONS_TARGET_PREFIX, type OrganizationModel } from './organization';
+import { parseScenario, type ScenarioExecution } from './scenario';
+import type { SsmBehaviour } from './ssm-behaviour';
+import { SsmSimulator } from './ssm-simulator';
 
 /** Options of {@link MultiAccountSandbox}. */
 export interface MultiAccountSandboxOptions {

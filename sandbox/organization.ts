@@ -1,7 +1,7 @@
 // A model of AWS Organizations for the sandbox: a root, OUs and accounts that join and leave, and its List calls.
 import { createHmac, randomBytes } from 'node:crypto';
 import { SandboxError } from './errors';
-import { WireError } from './ssm-simulator';
+import { WireError } from './http';
 
 /** `AccountState` of the Organizations model. */
 export type SandboxAccountState =

@@ -1,13 +1,20 @@
 // A local SSM Automation endpoint: plays a scenario against a clock and answers the real SSMClient's Describe calls.
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createHmac, randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { SandboxError } from './errors';
+import {
+  LocalHttpServer,
+  parseJsonBody,
+  readBody,
+  sendFailure,
+  sendJson,
+  targetOperation,
+  WireError,
+} from './http';
 import { type NativeEvent, NativeEventFeed, type NativeEventOptions } from './native-events';
 import {
   parseScenario,
-  SCENARIO_TERMINAL_STATUSES,
   type Scenario,
   type ScenarioAlarm,
   type ScenarioExecution,
@@ -20,164 +27,17 @@ import {
   type SsmBehaviour,
   stepVisibilityLagMs,
 } from './ssm-behaviour';
-
-// ---------------------------------------------------------------------------------------------
-// AWS JSON 1.1 plumbing, shared with the EventBridge recorder.
-// ---------------------------------------------------------------------------------------------
-
-/** Content type of every AWS JSON 1.1 request and answer. */
-export const AMZ_JSON_1_1 = 'application/x-amz-json-1.1';
-
-/**
- * An error answered over the wire as `{"__type": type, "message": …}` with an HTTP status.
- * Internal to the sandbox servers; callers of the SDK see it as the SDK error named `type`.
- */
-export class WireError extends SandboxError {
-  /**
-   * @param status - HTTP status (400 for client errors, 500 for faults)
-   * @param type - the `__type`, i.e. the name of the error the SDK raises
-   * @param message - the `message` of the answer
-   */
-  public constructor(
-    public readonly status: number,
-    public readonly type: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'WireError';
-  }
-}
-
-/** Answers a request with an AWS JSON 1.1 body (an object, or a string sent as is). */
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const payload = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
-  res.writeHead(status, {
-    'Content-Type': AMZ_JSON_1_1,
-    'Content-Length': payload.length,
-    'x-amzn-RequestId': randomUUID(),
-  });
-  res.end(payload);
-}
-
-/** Answers a request with an AWS JSON 1.1 error. */
-export function sendError(res: ServerResponse, error: WireError): void {
-  sendJson(res, error.status, { __type: error.type, message: error.message });
-}
-
-/** Answers a request with a 500 `type` error for a failure that was not a {@link WireError}. */
-export function sendFailure(res: ServerResponse, error: unknown, type: string): void {
-  if (error instanceof WireError) sendError(res, error);
-  else sendError(res, new WireError(500, type, error instanceof Error ? error.message : String(error)));
-}
-
-/** Reads a whole request body; bodies over `limitBytes` are refused with a 413. */
-export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limitBytes) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (size > limitBytes)
-        reject(new WireError(413, 'RequestEntityTooLarge', `Request over ${limitBytes} bytes.`));
-      else resolve(Buffer.concat(chunks));
-    });
-    req.on('error', reject);
-  });
-}
-
-/** Parses a JSON 1.1 request body into an object; an empty body counts as `{}`. */
-export function parseJsonBody(body: Buffer): Record<string, unknown> {
-  if (body.length === 0) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new WireError(400, 'SerializationException', 'Request body is not valid JSON.');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new WireError(400, 'SerializationException', 'Request body must be a JSON object.');
-  }
-  return parsed as Record<string, unknown>;
-}
-
-/** The operation named by the `X-Amz-Target: <prefix>.<Operation>` header, or `undefined`. */
-export function targetOperation(req: IncomingMessage, prefix: string): string | undefined {
-  const target = req.headers['x-amz-target'];
-  if (typeof target !== 'string' || !target.startsWith(`${prefix}.`)) return undefined;
-  return target.slice(prefix.length + 1);
-}
-
-/**
- * An HTTP server on 127.0.0.1 and a free port that tracks its sockets, so that `stop()` ends the
- * keep-alive connections SDK clients hold open instead of waiting for them.
- */
-export class LocalHttpServer {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  private url: string | undefined;
-
-  /**
-   * @param label - names the server in errors, e.g. `SsmSimulator`
-   * @param handler - serves one request; a rejection is answered by `onFailure`
-   * @param onFailure - answers a request whose handler failed before answering
-   */
-  public constructor(
-    private readonly label: string,
-    private readonly handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
-    private readonly onFailure: (res: ServerResponse, error: unknown) => void,
-  ) {}
-
-  /** The `http://127.0.0.1:<port>` URL; throws a {@link SandboxError} when not started. */
-  public get endpoint(): string {
-    if (this.url === undefined) throw new SandboxError(`${this.label} is not started; call start() first.`);
-    return this.url;
-  }
-
-  /** Starts listening; resolves to the endpoint URL. */
-  public async start(): Promise<string> {
-    if (this.server !== undefined) throw new SandboxError(`${this.label} is already started.`);
-    const server = createServer((req, res) => {
-      this.handler(req, res).catch((error: unknown) => {
-        if (!res.headersSent && !res.destroyed) this.onFailure(res, error);
-      });
-    });
-    server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    this.server = server;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (error) {
-      this.server = undefined;
-      throw new SandboxError(`${this.label} cannot listen on 127.0.0.1.`, { cause: error });
-    }
-    const { port } = server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}`;
-    return this.url;
-  }
-
-  /** Stops listening and destroys every open socket. Does nothing when not started. */
-  public async stop(): Promise<void> {
-    const server = this.server;
-    if (server === undefined) return;
-    this.server = undefined;
-    this.url = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
-    await closed;
-  }
-}
+import {
+  EXECUTION_FILTER_KEYS,
+  equalsFilter,
+  filterKeys,
+  parseFilters,
+  parseMaxResults,
+  STEP_FILTER_KEYS,
+  startTimeFilter,
+  validationError,
+} from './ssm-filters';
+import { type AlarmInfo, evaluateTimeline, latestAlarm, type TimelineState } from './timeline';
 
 // ---------------------------------------------------------------------------------------------
 // Public shapes of the simulator.
@@ -262,7 +122,7 @@ export interface GroundTruthEntry {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Evaluating the scenario at a point in time.
+// What a listing shows: views and their wire shapes.
 // ---------------------------------------------------------------------------------------------
 
 type Json = Record<string, unknown>;
@@ -298,61 +158,7 @@ interface StepView extends Listed {
   readonly startMs: number | undefined;
 }
 
-interface TimelineState {
-  readonly status: string;
-  readonly startMs: number;
-  readonly endMs: number | undefined;
-  /** Sticky optional fields; `null` means cleared. */
-  readonly fields: Readonly<Record<string, unknown>>;
-}
-
 const DAY_MS = 86_400_000;
-
-function evaluateTimeline(
-  timeline: readonly { readonly at: number; readonly status: string }[],
-  toMs: (at: number) => number,
-  now: number,
-): TimelineState | undefined {
-  const first = timeline[0];
-  if (first === undefined || toMs(first.at) > now) return undefined;
-  let status = first.status;
-  let endMs: number | undefined;
-  const fields: Record<string, unknown> = {};
-  for (const entry of timeline) {
-    const ms = toMs(entry.at);
-    if (ms > now) break;
-    status = entry.status;
-    // The end is the first terminal entry after the last non-terminal one (a retry clears it).
-    if (!SCENARIO_TERMINAL_STATUSES.has(entry.status)) endMs = undefined;
-    else if (endMs === undefined) endMs = ms;
-    for (const [key, value] of Object.entries(entry)) {
-      if (key !== 'at' && key !== 'status' && value !== undefined) fields[key] = value;
-    }
-  }
-  return { status, startMs: toMs(first.at), endMs, fields };
-}
-
-type AlarmInfo = { Name: string; State: string };
-
-/**
- * The alarm whose state changed last, alone: SSM's `TriggeredAlarms` holds at most one entry (an
- * automation has one alarm in its `AlarmConfiguration`).
- */
-function latestAlarm(
-  alarms: readonly ScenarioAlarm[] | undefined,
-  toMs: (at: number) => number,
-  now: number,
-): AlarmInfo[] {
-  const states = new Map<string, string>();
-  let latest: AlarmInfo | undefined;
-  for (const alarm of [...(alarms ?? [])].sort((a, b) => a.at - b.at)) {
-    if (toMs(alarm.at) > now) break;
-    if (states.get(alarm.name) === alarm.state) continue;
-    states.set(alarm.name, alarm.state);
-    latest = { Name: alarm.name, State: alarm.state };
-  }
-  return latest === undefined ? [] : [latest];
-}
 
 /** Drops `undefined` and `null` members: SSM omits absent fields rather than sending null. */
 function compact(obj: Json): Json {
@@ -415,157 +221,11 @@ function pendingStepWire(step: ScenarioStep, id: string | undefined): Json {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Request validation, filters and paging.
+// Listings and paging.
 // ---------------------------------------------------------------------------------------------
-
-const MAX_PAGE = 50;
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
-
-/** `AutomationExecutionFilterKey` of the SSM model. */
-const EXECUTION_FILTER_KEYS = [
-  'DocumentNamePrefix',
-  'ExecutionStatus',
-  'ExecutionId',
-  'ParentExecutionId',
-  'CurrentAction',
-  'StartTimeBefore',
-  'StartTimeAfter',
-  'AutomationType',
-  'TagKey',
-  'TargetResourceGroup',
-  'AutomationSubtype',
-  'OpsItemId',
-] as const;
-
-/** `StepExecutionFilterKey` of the SSM model. */
-const STEP_FILTER_KEYS = [
-  'StartTimeBefore',
-  'StartTimeAfter',
-  'StepExecutionStatus',
-  'StepExecutionId',
-  'StepName',
-  'Action',
-  'ParentStepExecutionId',
-  'ParentStepIteration',
-  'ParentStepIteratorValue',
-] as const;
 
 /** Filters that make an `onRequest` child listing include child executions. */
 const CHILD_REVEALING_FILTERS: readonly string[] = ['ParentExecutionId', 'ExecutionId'];
-
-type Matcher<T> = (item: T) => boolean;
-type MatcherFactory<T> = (values: readonly string[], key: string) => Matcher<T>;
-
-function validationError(message: string): WireError {
-  return new WireError(400, 'ValidationException', `1 validation error detected: ${message}`);
-}
-
-function parseTime(value: string, key: string): number {
-  const ms = ISO_8601.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms)) {
-    throw new WireError(
-      400,
-      'InvalidFilterValue',
-      `The filter value ${value} for ${key} is not a valid ISO 8601 date-time, e.g. 2026-11-25T14:00:00Z.`,
-    );
-  }
-  return ms;
-}
-
-/**
- * `StartTimeAfter` / `StartTimeBefore`: an item without start time (a step not started) never
- * matches. Time values are parsed when the filter is read, so a bad one fails even when nothing
- * would be compared to it.
- */
-function startTimeFilter<T extends { readonly startMs: number | undefined }>(
-  side: 'after' | 'before',
-  inclusive: boolean,
-): MatcherFactory<T> {
-  return (values, key) => {
-    const bounds = values.map((value) => parseTime(value, key));
-    return (item) => {
-      const start = item.startMs;
-      if (start === undefined) return false;
-      return bounds.some((bound) =>
-        side === 'after'
-          ? start > bound || (inclusive && start === bound)
-          : start < bound || (inclusive && start === bound),
-      );
-    };
-  };
-}
-
-const equals =
-  <T>(pick: (item: T) => string | null | undefined): MatcherFactory<T> =>
-  (values) =>
-  (item) => {
-    const value = pick(item);
-    return value !== null && value !== undefined && values.includes(value);
-  };
-
-function parseFilters<T>(
-  raw: unknown,
-  maxFilters: number,
-  modelKeys: readonly string[],
-  supported: Readonly<Record<string, MatcherFactory<T>>>,
-): Matcher<T>[] {
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw) || raw.length < 1 || raw.length > maxFilters) {
-    throw validationError(
-      `Value at 'filters' failed to satisfy constraint: Member must have length between 1 and ${maxFilters}`,
-    );
-  }
-  return raw.map((filter: unknown, i) => {
-    const member = `filters.${i + 1}.member`;
-    const { Key: key, Values: values } = (
-      typeof filter === 'object' && filter !== null ? filter : {}
-    ) as Json;
-    if (typeof key !== 'string') {
-      throw validationError(
-        `Value null at '${member}.key' failed to satisfy constraint: Member must not be null`,
-      );
-    }
-    if (!modelKeys.includes(key)) {
-      throw validationError(
-        `Value '${key}' at '${member}.key' failed to satisfy constraint: Member must satisfy enum value set: [${modelKeys.join(', ')}]`,
-      );
-    }
-    if (
-      !Array.isArray(values) ||
-      values.length < 1 ||
-      values.length > 10 ||
-      !values.every((value) => typeof value === 'string' && value.length >= 1 && value.length <= 150)
-    ) {
-      throw validationError(
-        `Value at '${member}.values' failed to satisfy constraint: Member must have length between 1 and 10, each value 1 to 150 characters`,
-      );
-    }
-    const factory = supported[key];
-    if (factory === undefined) {
-      throw new WireError(
-        400,
-        'InvalidFilterKey',
-        `The filter key ${key} is not supported by the simulator.`,
-      );
-    }
-    return factory(values as string[], key);
-  });
-}
-
-/** The filter keys of a request whose filters passed {@link parseFilters}. */
-function filterKeys(raw: unknown): string[] {
-  return Array.isArray(raw) ? raw.map((filter) => String((filter as Json).Key)) : [];
-}
-
-function parseMaxResults(raw: unknown): number {
-  if (raw === undefined || raw === null) return MAX_PAGE;
-  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 1 || raw > MAX_PAGE) {
-    throw validationError(
-      `Value '${String(raw)}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and ${MAX_PAGE}`,
-    );
-  }
-  return raw;
-}
 
 function compareKeys(a: SortKey, b: SortKey): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
@@ -1019,11 +679,11 @@ export class SsmSimulator {
     const maxResults = parseMaxResults(input.MaxResults);
     const inclusive = this.rules.startTimeFilter === 'inclusive';
     const matchers = parseFilters<ExecutionView>(input.Filters, 10, EXECUTION_FILTER_KEYS, {
-      ExecutionStatus: equals((view) => view.status),
-      ExecutionId: equals((view) => view.id),
-      ParentExecutionId: equals((view) => view.parentId),
-      CurrentAction: equals((view) => view.currentAction),
-      AutomationType: equals((view) => view.automationType),
+      ExecutionStatus: equalsFilter((view) => view.status),
+      ExecutionId: equalsFilter((view) => view.id),
+      ParentExecutionId: equalsFilter((view) => view.parentId),
+      CurrentAction: equalsFilter((view) => view.currentAction),
+      AutomationType: equalsFilter((view) => view.automationType),
       DocumentNamePrefix: (values) => (view) => values.some((prefix) => view.documentName.startsWith(prefix)),
       StartTimeAfter: startTimeFilter('after', inclusive),
       StartTimeBefore: startTimeFilter('before', inclusive),
@@ -1058,10 +718,10 @@ export class SsmSimulator {
     const reverse = input.ReverseOrder === true;
     const inclusive = this.rules.startTimeFilter === 'inclusive';
     const matchers = parseFilters<StepView>(input.Filters, 6, STEP_FILTER_KEYS, {
-      StepExecutionStatus: equals((view) => view.status),
-      StepExecutionId: equals((view) => view.id),
-      StepName: equals((view) => view.name),
-      Action: equals((view) => view.action),
+      StepExecutionStatus: equalsFilter((view) => view.status),
+      StepExecutionId: equalsFilter((view) => view.id),
+      StepName: equalsFilter((view) => view.name),
+      Action: equalsFilter((view) => view.action),
       StartTimeAfter: startTimeFilter('after', inclusive),
       StartTimeBefore: startTimeFilter('before', inclusive),
     });

@@ -2,7 +2,7 @@
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { PollCycleDeps } from '../../lambda/core/ports';
 import { SandboxError } from '../../sandbox/errors';
-import { LocalHttpServer, readBody, sendFailure } from '../../sandbox/ssm-simulator';
+import { LocalHttpServer, readBody, sendFailure } from '../../sandbox/http';
 
 // ---------------------------------------------------------------------------------------------
 // SDK retries without the waits.

@@ -1,8 +1,8 @@
 // Tests of the sandbox's Organizations model: the List calls' shapes, paging, OUs, joins, leaves and who may list.
 import { describe, expect, it } from 'vitest';
 import { SandboxError } from '../../sandbox/errors';
+import { WireError } from '../../sandbox/http';
 import { OrganizationModel } from '../../sandbox/organization';
-import { WireError } from '../../sandbox/ssm-simulator';
 
 const MANAGEMENT = '999999999999';
 const T = Date.parse('2026-11-25T12:00:00.000Z');
