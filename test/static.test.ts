@@ -1,4 +1,4 @@
-// The static checks STYLE.md asks for, run with the tests: the type checker and Biome.
+// The static checks the project keeps, run with the tests: the type checker and Biome.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';

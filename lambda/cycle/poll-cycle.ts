@@ -1,4 +1,4 @@
-// One poll cycle, in the order of DESIGN.md: which executions, which steps, diff, record, emit.
+// One poll cycle, in the order of docs/architecture.md: which executions, which steps, diff, record, emit.
 
 import { catchUp } from '../core/catch-up';
 import { diffExecution } from '../core/diff';
