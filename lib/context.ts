@@ -1,7 +1,7 @@
 // Turns CDK context (cdk.json defaults, `-c key=value` overrides) into StepWatch stack props.
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { StepWatchConfigError } from './errors';
-import type { StepWatchLogLevel, StepWatchOrganization, StepWatchProps } from './step-watch';
+import type { StepWatchLogLevel, StepWatchOrganization, StepWatchProps } from './props';
 
 /** The context keys bin/app.ts reads; docs/deploy.md has a table of them. */
 export const CONTEXT_KEYS = [

@@ -12,54 +12,7 @@ import { Construct } from 'constructs';
 import { DETAIL_TYPES } from '../lambda/core/types';
 import type { ResolvedNotifications } from './resolved-props';
 
-/** Slack delivery through AWS Chatbot. The workspace must be authorised in the Chatbot console first. */
-export interface StepWatchSlackProps {
-  /** Slack workspace id, as the AWS Chatbot console shows it after authorisation (e.g. `T0123ABCD`). */
-  readonly workspaceId: string;
-  /** Slack channel id (channel details in Slack, e.g. `C0123ABCD`); invite `@Amazon Q` to private channels. */
-  readonly channelId: string;
-  /**
-   * Name of the Chatbot channel configuration; unique in the account.
-   *
-   * @default - derived from the construct path
-   */
-  readonly channelConfigurationName?: string;
-  /**
-   * Guardrail policies capping what anyone in the channel can do through Chatbot.
-   *
-   * @default - the AWS managed `CloudWatchReadOnlyAccess` policy
-   */
-  readonly guardrailPolicies?: readonly iam.IManagedPolicy[];
-}
-
-/** Where failure-like transitions and alarms are announced. */
-export interface StepWatchNotificationProps {
-  /**
-   * Step and execution statuses that trigger a notification. Alarm events always notify.
-   *
-   * @default FAILURE_STATUSES (`Failed`, `TimedOut`, `Cancelled`, `CompletedWithFailure`, `Rejected`)
-   */
-  readonly statuses?: readonly string[];
-  /**
-   * E-mail addresses subscribed to the topic; each must confirm the subscription e-mail SNS sends.
-   *
-   * @default - no e-mail subscription
-   */
-  readonly emails?: readonly string[];
-  /**
-   * Slack channel to post to through AWS Chatbot.
-   *
-   * @default - no Slack channel
-   */
-  readonly slack?: StepWatchSlackProps;
-  /**
-   * Customer managed KMS key encrypting the topic. EventBridge and CloudWatch cannot publish to a topic
-   * encrypted with the AWS managed `alias/aws/sns` key, so a customer managed key is always used.
-   *
-   * @default - a new key with rotation enabled
-   */
-  readonly topicKey?: kms.IKey;
-}
+export type { StepWatchNotificationProps, StepWatchSlackProps } from './props';
 
 /** What {@link StepWatchNotifications} needs from the surrounding StepWatch. */
 export interface StepWatchNotificationsProps {

@@ -19,8 +19,14 @@ import { FAILURE_STATUSES } from '../lambda/core/status';
 import { validateEventSource } from '../lambda/runtime/config';
 import { METRIC_NAMESPACE } from '../lambda/runtime/metrics';
 import { StepWatchConfigError } from './errors';
-import type { StepWatchNotificationProps, StepWatchSlackProps } from './notifications';
-import type { StepWatchLogLevel, StepWatchOrganization, StepWatchProps, StepWatchShard } from './step-watch';
+import type {
+  StepWatchLogLevel,
+  StepWatchNotificationProps,
+  StepWatchOrganization,
+  StepWatchProps,
+  StepWatchShard,
+  StepWatchSlackProps,
+} from './props';
 
 /** The shortest and longest schedule period the poller supports. */
 const MIN_PERIOD = Duration.minutes(1);

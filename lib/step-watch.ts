@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { Duration, Names, type RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -11,7 +11,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -34,218 +33,19 @@ import { DETAIL_TYPES, type DetailType } from '../lambda/core/types';
 import { METRICS } from '../lambda/runtime/metrics';
 import { StepWatchDashboard } from './dashboard';
 import { StepWatchConfigError } from './errors';
-import { type StepWatchNotificationProps, StepWatchNotifications } from './notifications';
+import { StepWatchNotifications } from './notifications';
 import { StepWatchOrganizationStackSets } from './organization';
+import type { StepWatchProps } from './props';
 import { type ResolvedStepWatchProps, resolveStepWatchProps } from './resolved-props';
 
-/** Powertools log levels the handler accepts (`POWERTOOLS_LOG_LEVEL`). */
-export type StepWatchLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-
-/**
- * One (account, region) the poller watches. Each shard gets its own schedule and its own SSM
- * Describe quota; the function receives `{ "shard": { account, region, roleArn } }`.
- */
-export interface StepWatchShard {
-  /**
-   * Account to poll (12 digits). Another account needs `roleArn`.
-   *
-   * @default - the function's own account
-   */
-  readonly account?: string;
-  /**
-   * Region to poll.
-   *
-   * @default - the function's own region
-   */
-  readonly region?: string;
-  /**
-   * Role the function assumes to read SSM in `account`; it needs `ssm:DescribeAutomationExecutions`
-   * and `ssm:DescribeAutomationStepExecutions` and must trust the function's role.
-   *
-   * @default - no role: the function's own credentials
-   */
-  readonly roleArn?: string;
-}
-
-/**
- * A whole AWS Organization as the poller's shards: every ACTIVE account in scope times every region.
- * The poller lists the accounts itself (cached for five minutes, so joins and leaves need no redeploy);
- * a service-managed StackSet puts the reader role (and, with `hints`, the forwarding rule) into every
- * member account. Deploy from the management account or a delegated administrator of StackSets.
- */
-export interface StepWatchOrganization {
-  /** Regions read in every account; the hint forwarder StackSet deploys to each of them. */
-  readonly regions: readonly string[];
-  /**
-   * Only accounts under these OUs (or the root), at any depth; also the StackSets' deployment targets.
-   *
-   * @default - the whole organization: the root, whose id is looked up at deploy time
-   */
-  readonly organizationalUnits?: readonly string[];
-  /**
-   * Only these accounts (of those under `organizationalUnits`).
-   *
-   * @default - every account found
-   */
-  readonly accounts?: readonly string[];
-  /**
-   * Accounts left out whatever the other fields say.
-   *
-   * @default - none
-   */
-  readonly excludeAccounts?: readonly string[];
-  /**
-   * Name of the read-only role the StackSet creates in every member account and the poller assumes.
-   *
-   * @default 'ssm-step-watch-reader'
-   */
-  readonly memberRoleName?: string;
-  /**
-   * Whether this stack's account is the management account (`SELF`) or a delegated administrator
-   * of CloudFormation StackSets (`DELEGATED_ADMIN`).
-   *
-   * @default 'SELF'
-   */
-  readonly callAs?: 'SELF' | 'DELEGATED_ADMIN';
-}
-
-/** Props of {@link StepWatch}. Every prop is optional; the defaults deploy a working poller. */
-export interface StepWatchProps {
-  /**
-   * How often each shard is polled: a rate expression (`rate(1 minute)`, `rate(5 minutes)`, `rate(1 hour)`)
-   * or a Duration, in whole minutes from 1 minute to 1 hour. The function's timeout is the period minus
-   * 5 seconds (at most 15 minutes), so one run ends before the next begins.
-   *
-   * @default 'rate(1 minute)'
-   */
-  readonly schedule?: string | Duration;
-  /**
-   * Name of an existing event bus to publish to.
-   *
-   * @default - a new event bus
-   */
-  readonly eventBusName?: string;
-  /**
-   * `source` of every emitted event; must not start with `aws.`.
-   *
-   * @default 'ssm-step-watch'
-   */
-  readonly eventSource?: string;
-  /**
-   * How long the bus archive keeps this poller's events for replay: a Duration of whole days or a
-   * number of days, greater than 0.
-   *
-   * @default 90 days
-   */
-  readonly archiveRetention?: Duration | number;
-  /**
-   * How long transition records and finished executions stay in the table (TTL): a Duration of whole
-   * days or a number of days, greater than 0.
-   *
-   * @default 365 days
-   */
-  readonly historyRetention?: Duration | number;
-  /**
-   * The (account, region) pairs to poll. Regions must be known to aws-cdk-lib. One shard keeps one
-   * schedule invoking the function; more than one fan out: one schedule, a dispatcher, a work queue
-   * (see `maxConcurrency`).
-   *
-   * @default - one shard: the function's own account and region, invoked with `{}`
-   */
-  readonly shards?: readonly StepWatchShard[];
-  /**
-   * Poll every account of an AWS Organization (or some OUs of it) in these regions; excludes `shards`.
-   *
-   * @default - no organization: the shards of `shards`
-   */
-  readonly organization?: StepWatchOrganization;
-  /**
-   * With `organization` or more than one shard: how many poll cycles run at once (the work queue's
-   * event source `maxConcurrency`, from 2 to 1000). Shards are served by the next free worker, so a
-   * cycle of this many shards takes about (shards / maxConcurrency) x one cycle's duration.
-   *
-   * @default 20
-   */
-  readonly maxConcurrency?: number;
-  /**
-   * Token-bucket rate of the SSM Describe calls per shard (SSM allows about 3 a second).
-   *
-   * @default 2
-   */
-  readonly ssmDescribeTps?: number;
-  /**
-   * Size limit of one PutEvents entry in bytes, from 4096 to 1048576; larger fields are truncated.
-   *
-   * @default 262144
-   */
-  readonly maxEntryBytes?: number;
-  /**
-   * Reserved concurrency of the function with a single shard (at least 1). With `organization` or
-   * more than one shard nothing is reserved: `maxConcurrency` bounds the poll function.
-   *
-   * @default 1
-   */
-  readonly reservedConcurrency?: number;
-  /**
-   * Retention of the function's log group.
-   *
-   * @default RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * Powertools log level.
-   *
-   * @default 'INFO'
-   */
-  readonly logLevel?: StepWatchLogLevel;
-  /**
-   * Powertools service name; also the `service` dimension of the poller's metrics.
-   *
-   * @default 'ssm-step-watch'
-   */
-  readonly serviceName?: string;
-  /**
-   * CloudWatch namespace of the poller's metrics; must not start with `AWS/`.
-   *
-   * @default 'SsmStepWatch'
-   */
-  readonly metricsNamespace?: string;
-  /**
-   * Customer managed key encrypting the table.
-   *
-   * @default - the AWS managed DynamoDB key
-   */
-  readonly tableEncryptionKey?: kms.IKey;
-  /**
-   * What happens to the table (the audit trail) when it leaves the stack.
-   *
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly tableRemovalPolicy?: RemovalPolicy;
-  /**
-   * Directory holding the detail types' JSON Schemas (draft 4), read at synth time.
-   *
-   * @default - the project's `schemas/` directory
-   */
-  readonly schemaDirectory?: string;
-  /**
-   * Announce failure-like transitions and alarms on an SNS topic, with optional e-mail and Slack.
-   * The StepWatch alarms publish to the same topic.
-   *
-   * @default - no topic, no notification
-   */
-  readonly notifications?: StepWatchNotificationProps;
-  /**
-   * Read an execution within seconds of a change: SSM's own `aws.ssm` Automation events on the
-   * account's default bus (and those a {@link StepWatchHintForwarder} sends from other shards) feed
-   * an encrypted queue, and a second function reads the executions they name, under the same shard
-   * lease and SSM rate as the schedule. The schedule stays the guarantee: a lost or late hint costs
-   * latency, never an event.
-   *
-   * @default true
-   */
-  readonly hints?: boolean;
-}
+export type {
+  StepWatchLogLevel,
+  StepWatchNotificationProps,
+  StepWatchOrganization,
+  StepWatchProps,
+  StepWatchShard,
+  StepWatchSlackProps,
+} from './props';
 
 /** The resources of `hints`: rule, queue, dead-letter queue and the function that reads them. */
 export interface StepWatchHints {
