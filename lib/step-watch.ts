@@ -1,9 +1,7 @@
 // The StepWatch construct: table, scheduled poller function, hints, bus + archive, schemas, alarms and optional notifications.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
-import { Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -11,9 +9,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -31,6 +29,7 @@ import { DEFAULT_ACCOUNT_CACHE_SECONDS } from '../lambda/core/defaults';
 import { NATIVE_DETAIL_TYPES, NATIVE_SOURCE } from '../lambda/core/hints';
 import { DETAIL_TYPES, type DetailType } from '../lambda/core/types';
 import { METRICS } from '../lambda/runtime/metrics';
+import { bundledFunction, pollerEnvironment, pollTimeout, shardSource } from './bundled-function';
 import { StepWatchDashboard } from './dashboard';
 import { StepWatchConfigError } from './errors';
 import { StepWatchNotifications } from './notifications';
@@ -38,6 +37,7 @@ import { StepWatchOrganizationStackSets } from './organization';
 import type { StepWatchProps } from './props';
 import { type ResolvedStepWatchProps, resolveStepWatchProps } from './resolved-props';
 
+export { SHARDS_FILE_NAME } from './bundled-function';
 export type {
   StepWatchLogLevel,
   StepWatchNotificationProps,
@@ -127,13 +127,6 @@ const ORGANIZATIONS_LIST_ACTIONS = [
 ] as const;
 /** DynamoDB actions of the dispatcher: the cached account list and the shards' poller states. */
 const DISPATCHER_TABLE_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'] as const;
-/**
- * Above this many characters the shard list leaves the environment (Lambda allows 4 KB for all
- * variables) for a file in the bundle, named by `SHARDS_FILE` relative to the function's directory.
- */
-const SHARDS_ENV_MAX_CHARS = 2048;
-/** The shard list's file in the dispatcher's and the hint reader's bundles, when it is too long for `SHARDS`. */
-export const SHARDS_FILE_NAME = 'shards.json';
 /** Above this many other accounts, the hint bus policy names them in a condition rather than as principals. */
 const MAX_HINT_PRINCIPALS = 20;
 /** Above this many characters the exact shard role ARNs give way to one pattern per role name. */
@@ -144,23 +137,6 @@ const SSM_DESCRIBE_ACTIONS = [
   'ssm:DescribeAutomationExecutions',
   'ssm:DescribeAutomationStepExecutions',
 ] as const;
-
-const projectRoot = fileURLToPath(new URL('..', import.meta.url));
-
-/** esbuild settings of both functions' bundles. */
-const BUNDLING: nodejs.BundlingOptions = {
-  format: nodejs.OutputFormat.ESM,
-  mainFields: ['module', 'main'],
-  // CommonJS dependencies inside an ES module bundle still call require().
-  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  minify: true,
-  // Error classes name themselves from new.target.name; minified names would make logs unreadable.
-  keepNames: true,
-  sourceMap: true,
-  sourcesContent: false,
-  // Bundle the SDK versions package-lock.json pins rather than whatever the runtime ships.
-  externalModules: [],
-};
 
 function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
@@ -368,16 +344,12 @@ export class StepWatch extends Construct {
       description: 'ssm-step-watch poller: SSM Describe calls, its table, its bus, its log group',
     });
 
-    const fn = new nodejs.NodejsFunction(this, 'Function', {
-      description: 'Polls SSM Automation step executions and emits their transitions to EventBridge',
-      entry: join(projectRoot, 'lambda', 'handlers', 'poll.ts'),
+    const fn = bundledFunction(this, 'Function', {
+      handlerFile: 'poll',
       handler: 'handler',
-      projectRoot,
-      depsLockFilePath: join(projectRoot, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      description: 'Polls SSM Automation step executions and emits their transitions to EventBridge',
       memorySize: 512,
-      timeout: this.pollTimeout(),
+      timeout: pollTimeout(settings),
       reservedConcurrentExecutions: settings.reservedConcurrency,
       role,
       logGroup: this.logGroup,
@@ -389,64 +361,14 @@ export class StepWatch extends Construct {
         deadLetterQueue: this.deadLetterQueue,
       }),
       environment: {
-        ...this.pollerEnvironment(),
+        ...pollerEnvironment(settings, this.table, this.bus),
         ...(settings.fanOut && { POLL_PERIOD_SECONDS: String(settings.period.toSeconds()) }),
         ...(settings.organization && { MEMBER_ROLE_NAME: settings.organization.memberRoleName }),
       },
-      bundling: BUNDLING,
     });
 
     this.grantPollerPermissions(role, this.logGroup);
     return fn;
-  }
-
-  /** End before the next tick, within Lambda's 15-minute limit. */
-  private pollTimeout(): Duration {
-    return Duration.seconds(Math.min(this.settings.period.toSeconds() - 5, 900));
-  }
-
-  /**
-   * Where the dispatcher and the hint reader find the shards: the organization's scope, or the list in
-   * `SHARDS`, or, when the list is too long for Lambda's 4 KB of environment, in a file of the bundle
-   * named by `SHARDS_FILE`.
-   */
-  private shardSource(): { environment: Record<string, string>; bundling: nodejs.BundlingOptions } {
-    const { organization, shards } = this.settings;
-    const stack = Stack.of(this);
-    if (organization) {
-      return {
-        environment: {
-          ORGANIZATION: stack.toJsonString({
-            regions: organization.regions,
-            organizationalUnits: organization.organizationalUnits,
-            accounts: organization.accounts,
-            excludeAccounts: organization.excludeAccounts,
-            memberRoleName: organization.memberRoleName,
-          }),
-        },
-        bundling: BUNDLING,
-      };
-    }
-    const json = JSON.stringify(shards);
-    if (json.length <= SHARDS_ENV_MAX_CHARS || Token.isUnresolved(json)) {
-      return { environment: { SHARDS: stack.toJsonString(shards) }, bundling: BUNDLING };
-    }
-    // Compressed, so that one shell argument (at most 128 KB) carries a thousand shards.
-    const packed = gzipSync(json).toString('base64');
-    const write = `require('node:fs').writeFileSync(process.argv[1], require('node:zlib').gunzipSync(Buffer.from(process.argv[2], 'base64')))`;
-    return {
-      environment: { SHARDS_FILE: SHARDS_FILE_NAME },
-      bundling: {
-        ...BUNDLING,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_inputDir, outputDir) => [
-            `node -e "${write}" "${join(outputDir, SHARDS_FILE_NAME)}" ${packed}`,
-          ],
-        },
-      },
-    };
   }
 
   /**
@@ -456,14 +378,14 @@ export class StepWatch extends Construct {
    */
   private createFanOut(): StepWatchFanOut {
     const { settings } = this;
-    const pollTimeout = this.pollTimeout();
+    const timeout = pollTimeout(settings);
     const deadLetterQueue = new sqs.Queue(this, 'WorkDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
     // AWS's guidance for SQS event sources: at least six times the function timeout.
-    const visibilityTimeout = Duration.seconds(6 * pollTimeout.toSeconds());
+    const visibilityTimeout = Duration.seconds(6 * timeout.toSeconds());
     const queue = new sqs.Queue(this, 'WorkQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -485,7 +407,7 @@ export class StepWatch extends Construct {
       }),
     );
 
-    const shardSource = this.shardSource();
+    const shards = shardSource(this, settings);
     const dispatcherLogGroup = new logs.LogGroup(this, 'DispatcherLogs', {
       retention: settings.logRetention,
     });
@@ -494,14 +416,10 @@ export class StepWatch extends Construct {
       description:
         'ssm-step-watch dispatcher: lists the shards, queues their work items, reads their staleness',
     });
-    const dispatcher = new nodejs.NodejsFunction(this, 'Dispatcher', {
-      description: 'Queues one ssm-step-watch poll cycle per shard and reports the stalest shards',
-      entry: join(projectRoot, 'lambda', 'handlers', 'dispatcher.ts'),
+    const dispatcher = bundledFunction(this, 'Dispatcher', {
+      handlerFile: 'dispatcher',
       handler: 'dispatcher',
-      projectRoot,
-      depsLockFilePath: join(projectRoot, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      description: 'Queues one ssm-step-watch poll cycle per shard and reports the stalest shards',
       memorySize: 256,
       timeout: Duration.seconds(Math.min(settings.period.toSeconds() - 5, 300)),
       role,
@@ -513,7 +431,7 @@ export class StepWatch extends Construct {
       environment: {
         TABLE_NAME: this.table.tableName,
         WORK_QUEUE_URL: queue.queueUrl,
-        ...shardSource.environment,
+        ...shards.environment,
         ACCOUNT_CACHE_SECONDS: String(DEFAULT_ACCOUNT_CACHE_SECONDS),
         POLL_PERIOD_SECONDS: String(settings.period.toSeconds()),
         POWERTOOLS_SERVICE_NAME: settings.serviceName,
@@ -521,7 +439,7 @@ export class StepWatch extends Construct {
         POWERTOOLS_LOG_LEVEL: settings.logLevel,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: shardSource.bundling,
+      commandHooks: shards.commandHooks,
     });
     this.grantDispatcherPermissions(role, dispatcherLogGroup, queue);
     return { dispatcher, dispatcherLogGroup, queue, deadLetterQueue };
@@ -560,24 +478,6 @@ export class StepWatch extends Construct {
           'organizations:ListAccounts, ListAccountsForParent, ListOrganizationalUnitsForParent and DescribeOrganization are granted on * because the account and OU ids are found at run time (accounts join and leave); they are read-only calls.',
       });
     }
-  }
-
-  /** What both functions read: docs/internals.md lists these variables. */
-  private pollerEnvironment(): Record<string, string> {
-    const { settings } = this;
-    return {
-      TABLE_NAME: this.table.tableName,
-      EVENT_BUS_NAME: this.bus.eventBusName,
-      EVENT_SOURCE: settings.eventSource,
-      HISTORY_RETENTION_DAYS: String(settings.historyRetentionDays),
-      MAX_ENTRY_BYTES: String(settings.maxEntryBytes),
-      SSM_DESCRIBE_TPS: String(settings.ssmDescribeTps),
-      HINTS: settings.hints ? 'on' : 'off',
-      POWERTOOLS_SERVICE_NAME: settings.serviceName,
-      POWERTOOLS_METRICS_NAMESPACE: settings.metricsNamespace,
-      POWERTOOLS_LOG_LEVEL: settings.logLevel,
-      NODE_OPTIONS: '--enable-source-maps',
-    };
   }
 
   /**
@@ -635,31 +535,27 @@ export class StepWatch extends Construct {
     );
     if (otherAccounts.length > 0) this.allowForwardedHints(otherAccounts);
 
-    const shardSource = this.shardSource();
+    const shards = shardSource(this, settings);
     const logGroup = new logs.LogGroup(this, 'HintFunctionLogs', { retention: settings.logRetention });
     const role = new iam.Role(this, 'HintFunctionRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description:
         'ssm-step-watch hint reader: SSM Describe calls, its table, its bus, its queue, its log group',
     });
-    const fn = new nodejs.NodejsFunction(this, 'HintFunction', {
-      description: "Reads the SSM Automation executions SSM's own events name, within seconds",
-      entry: join(projectRoot, 'lambda', 'handlers', 'hints.ts'),
+    const fn = bundledFunction(this, 'HintFunction', {
+      handlerFile: 'hints',
       handler: 'hintHandler',
-      projectRoot,
-      depsLockFilePath: join(projectRoot, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      description: "Reads the SSM Automation executions SSM's own events name, within seconds",
       memorySize: 256,
       timeout: HINT_FUNCTION_TIMEOUT,
       role,
       logGroup,
       environment: {
-        ...this.pollerEnvironment(),
+        ...pollerEnvironment(settings, this.table, this.bus),
         SCHEDULE_PERIOD_SECONDS: String(settings.period.toSeconds()),
-        ...(!settings.ownShardOnly && shardSource.environment),
+        ...(!settings.ownShardOnly && shards.environment),
       },
-      bundling: shardSource.bundling,
+      commandHooks: shards.commandHooks,
     });
     this.grantPollerPermissions(role, logGroup);
     fn.addEventSource(
