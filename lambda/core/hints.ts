@@ -1,4 +1,5 @@
 // SSM's own aws.ssm Automation events as hints: which execution of which shard to read now.
+import { shardKey } from './shard-key';
 
 /** `source` of the events SSM sends to the default bus. */
 export const NATIVE_SOURCE = 'aws.ssm';
@@ -57,7 +58,7 @@ export function parseHint(body: string): Hint | null {
 
 /** Shard key of a hint's (account, region), as the poller keys its state: `account#region`. */
 export function hintShardKey(hint: Pick<Hint, 'account' | 'region'>): string {
-  return `${hint.account}#${hint.region}`;
+  return shardKey(hint);
 }
 
 /**

@@ -7,21 +7,15 @@ import { DynamoFanOutStore, listingOf } from '../adapters/dynamodb/fan-out-store
 import type { AccountList } from '../adapters/dynamodb/items';
 import { OrganizationsAccountSource } from '../adapters/organizations';
 import { SqsWorkQueue } from '../adapters/work-queue';
-import { DEFAULT_ACCOUNT_CACHE_SECONDS, DEFAULT_POLL_PERIOD_SECONDS } from '../core/defaults';
 import { ConfigError, ServiceError, StepWatchError } from '../core/errors';
-import {
-  type OrganizationScope,
-  parseOrganizationScope,
-  type ShardTarget,
-  shardsOf,
-} from '../core/organization';
+import { type OrganizationScope, type ShardTarget, shardsOf } from '../core/organization';
 import type { AccountSource, CycleLogger } from '../core/ports';
 import { type StalenessReport, stalenessReport } from '../core/work-items';
+import { type DispatcherConfig, readDispatcherConfig } from '../runtime/config';
 import { recordDispatchMetrics } from '../runtime/fan-out-metrics';
-import { shardKey } from '../runtime/poller';
-import { cycleLoggerOf, powertoolsOf } from '../runtime/powertools';
-import { ownShard } from '../runtime/shard';
-import { readShardSource, type ShardSpec, shardsOfList } from '../runtime/shard-list';
+import { cycleLoggerOf, startInvocation } from '../runtime/powertools';
+import { ownShard, shardKey } from '../runtime/shard';
+import { shardsOfList } from '../runtime/shard-list';
 
 /** SDK clients to use instead of the ones the dispatcher builds. */
 export interface DispatcherClients {
@@ -37,7 +31,7 @@ export interface DispatcherOptions {
    * `WORK_QUEUE_URL`, `ORGANIZATION` (JSON scope) or `SHARDS` (JSON list; or `SHARDS_FILE`, a file of
    * the bundle holding it), `ACCOUNT_CACHE_SECONDS`,
    * `POLL_PERIOD_SECONDS`, `POWERTOOLS_*`.
-   * @default process.env
+   * @default the function's environment variables
    */
   readonly env?: NodeJS.ProcessEnv;
   /** @default clients built on the first invocation */
@@ -61,16 +55,6 @@ export interface DispatchResult {
 
 /** The dispatcher's handler; the schedule's input is ignored. */
 export type DispatchHandler = (event: unknown, context: Context) => Promise<DispatchResult>;
-
-/** The dispatcher's validated configuration. */
-interface DispatcherConfig {
-  readonly tableName: string;
-  readonly workQueueUrl: string;
-  readonly scope: OrganizationScope | null;
-  readonly shards: readonly ShardSpec[] | null;
-  readonly accountCacheSeconds: number;
-  readonly pollPeriodSeconds: number;
-}
 
 /** How long a cached account list stays in the table past its freshness, as a fallback. */
 const ACCOUNT_LIST_TTL_EXTRA_SECONDS = 86_400;
@@ -96,10 +80,9 @@ export function createDispatcher(options: DispatcherOptions = {}): DispatchHandl
   let skippedManagement: string | undefined;
 
   return async (_event, context) => {
-    const env = options.env ?? process.env;
-    const { logger, metrics } = powertoolsOf(env, context);
+    const { logger, metrics } = startInvocation(context, options.env);
     try {
-      config ??= readDispatcherConfig(env);
+      config ??= readDispatcherConfig(options.env);
       const cfg = config;
       wiring ??= {
         store: new DynamoFanOutStore({
@@ -117,7 +100,7 @@ export function createDispatcher(options: DispatcherOptions = {}): DispatchHandl
         ),
       };
       const { store, queue, accounts } = wiring;
-      const own = ownShard(context, env);
+      const own = ownShard(context, options.env);
       const started = now();
 
       let shards: ShardTarget[];
@@ -201,7 +184,7 @@ export function createDispatcher(options: DispatcherOptions = {}): DispatchHandl
   };
 }
 
-/** Queues one poll cycle per shard on the work queue, configured by `process.env`. */
+/** Queues one poll cycle per shard on the work queue, configured by its environment variables. */
 export const dispatcher: DispatchHandler = createDispatcher();
 
 /**
@@ -252,47 +235,4 @@ async function accountList(
     Math.floor(now / 1000) + config.accountCacheSeconds + ACCOUNT_LIST_TTL_EXTRA_SECONDS,
   );
   return { list, from: 'organizations' };
-}
-
-/** Validates the environment once, collecting every problem into one ConfigError. */
-function readDispatcherConfig(env: NodeJS.ProcessEnv): DispatcherConfig {
-  const problems: string[] = [];
-  const required = (name: string): string => {
-    const value = env[name]?.trim();
-    if (!value) problems.push(`${name} is required`);
-    return value ?? '';
-  };
-  const seconds = (name: string, fallback: number, min: number): number => {
-    const raw = env[name]?.trim();
-    if (!raw) return fallback;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < min)
-      problems.push(`${name} must be a number >= ${min}, got "${raw}"`);
-    return value;
-  };
-  const tableName = required('TABLE_NAME');
-  const workQueueUrl = required('WORK_QUEUE_URL');
-  let scope: OrganizationScope | null = null;
-  const rawScope = env.ORGANIZATION?.trim();
-  if (rawScope) {
-    try {
-      scope = parseOrganizationScope(rawScope);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      problems.push(error.message.replace(/^Invalid configuration: /, '').replace(/\.$/, ''));
-    }
-    if (env.SHARDS?.trim() || env.SHARDS_FILE?.trim())
-      problems.push('ORGANIZATION and SHARDS (or SHARDS_FILE) cannot both be set');
-  }
-  const shards = scope === null ? readShardSource(env, problems) : null;
-  const config: DispatcherConfig = {
-    tableName,
-    workQueueUrl,
-    scope,
-    shards,
-    accountCacheSeconds: seconds('ACCOUNT_CACHE_SECONDS', DEFAULT_ACCOUNT_CACHE_SECONDS, 0),
-    pollPeriodSeconds: seconds('POLL_PERIOD_SECONDS', DEFAULT_POLL_PERIOD_SECONDS, 1),
-  };
-  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}.`);
-  return config;
 }

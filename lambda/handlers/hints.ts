@@ -6,16 +6,17 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoFanOutStore, listingOf } from '../adapters/dynamodb/fan-out-store';
 import { realTimer, type Timer } from '../adapters/token-bucket';
 import { ConfigError, StepWatchError } from '../core/errors';
-import { coalesceHints, type Hint, hintShardKey, parseHint } from '../core/hints';
-import { type OrganizationScope, parseOrganizationScope, shardsOf } from '../core/organization';
+import { coalesceHints, type Hint, parseHint } from '../core/hints';
+import { type OrganizationScope, shardsOf } from '../core/organization';
 import { type CycleSummary, runPollCycle } from '../cycle/poll-cycle';
+import { HINT_DEADLINE_RESERVE_MS, invocationBudget } from '../runtime/budget';
 import { ClientCache } from '../runtime/clients';
-import { type PollerConfig, readConfig } from '../runtime/config';
-import { METRICS, recordCycleMetrics, recordHintMetrics } from '../runtime/metrics';
-import { createPoller, type PollerClients, type ShardTarget, shardKey } from '../runtime/poller';
-import { cycleLoggerOf, powertoolsOf } from '../runtime/powertools';
-import { type OwnShard, ownShard } from '../runtime/shard';
-import { readShardSource, type ShardSpec } from '../runtime/shard-list';
+import { type HintConfig, readHintConfig } from '../runtime/config';
+import { cycleMeasurementsOf, METRICS, recordCycleMetrics, recordHintMetrics } from '../runtime/metrics';
+import { createPoller, type Poller, type PollerClients, type ShardTarget } from '../runtime/poller';
+import { cycleLoggerOf, startInvocation } from '../runtime/powertools';
+import { type OwnShard, ownShard, shardKey } from '../runtime/shard';
+import { shardsOfList } from '../runtime/shard-list';
 
 /** The hint function's handler: one SQS batch in, the records to redeliver out. */
 export type HintHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -28,7 +29,7 @@ export interface HintHandlerOptions {
    * it serves: `ORGANIZATION` (JSON scope: the accounts the dispatcher last listed, times its
    * regions, each with the scope's `memberRoleName`), else `SHARDS` (JSON list) or `SHARDS_FILE`
    * (a file of the bundle holding that list), else the function's own account and region.
-   * @default process.env
+   * @default the function's environment variables
    */
   readonly env?: NodeJS.ProcessEnv;
   /** SDK clients to use instead of building them. @default clients built for each shard */
@@ -42,17 +43,6 @@ export interface HintHandlerOptions {
   readonly leaseWaitMs?: number;
 }
 
-/** The hint function's validated configuration. */
-interface HintConfig {
-  readonly poller: PollerConfig;
-  /** The shards this deployment polls; null: the function's own account and region only. */
-  readonly shards: readonly ShardSpec[] | null;
-  /** Period of the scheduled cycle, which targeted cycles give way to; undefined: never. */
-  readonly schedulePeriodSeconds: number | undefined;
-  /** `ORGANIZATION`: the shards are the accounts the dispatcher last listed, in scope; null: `SHARDS`. */
-  readonly organization: OrganizationScope | null;
-}
-
 /** What one shard's part of a batch came to, for the log line (a type, so it is a log attribute). */
 type ShardOutcome = {
   readonly shard: string;
@@ -64,8 +54,6 @@ type ShardOutcome = {
   readonly executionsDeferred?: number;
 };
 
-/** Time kept back from the Lambda deadline to publish and save state. */
-const DEADLINE_RESERVE_MS = 5000;
 const DEFAULT_LEASE_WAIT_MS = 10_000;
 /** Metrics about the whole fleet that only the scheduled cycle measures. */
 const SCHEDULED_ONLY_METRICS: ReadonlySet<string> = new Set([METRICS.staleness, METRICS.executionsDeferred]);
@@ -91,23 +79,13 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
   const clients = new ClientCache(options.clients);
 
   return async (event, context) => {
-    const env = options.env ?? process.env;
-    const { logger, metrics } = powertoolsOf(env, context);
+    const { logger, metrics } = startInvocation(context, options.env);
     try {
-      config ??= readHintConfig(env);
-      const own = ownShard(context, env);
+      config ??= readHintConfig(options.env);
+      const own = ownShard(context, options.env);
       const targets = config.organization
         ? await organizationTargets(config, config.organization, own, clients.for(own))
-        : new Map(
-            (config.shards ?? [{}]).map((spec) => {
-              const target: ShardTarget = {
-                account: spec.account ?? own.account,
-                region: spec.region ?? own.region,
-                ...(spec.roleArn && { roleArn: spec.roleArn }),
-              };
-              return [shardKey(target), target] as const;
-            }),
-          );
+        : new Map(shardsOfList(config.shards, own).map((target) => [shardKey(target), target]));
 
       const hints: Hint[] = [];
       const recordsByShard = new Map<string, string[]>();
@@ -120,7 +98,7 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
           malformed.push(record.messageId);
           continue;
         }
-        const key = hintShardKey(hint);
+        const key = shardKey(hint);
         if (!targets.has(key)) {
           foreign.set(key, (foreign.get(key) ?? 0) + 1);
           continue;
@@ -217,16 +195,16 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
         logger: log,
         timer,
       });
-      const start = timer.now();
-      // The lease lasts until the function's timeout, when this process is gone for sure.
-      const end = start + context.getRemainingTimeInMillis();
-      const deadline = end - DEADLINE_RESERVE_MS;
+      const budget = invocationBudget(context, timer.now(), {
+        reserveMs: HINT_DEADLINE_RESERVE_MS,
+        leaseWaitMs,
+      });
       const summary = await runPollCycle(poller.deps, {
         ...poller.options,
         executionIds,
-        deadline,
-        leaseUntil: end,
-        leaseWaitUntil: Math.min(start + leaseWaitMs, deadline),
+        deadline: budget.deadline,
+        leaseUntil: budget.end,
+        leaseWaitUntil: budget.leaseWaitUntil,
         ...(config.schedulePeriodSeconds !== undefined && {
           schedulePeriodSeconds: config.schedulePeriodSeconds,
         }),
@@ -266,50 +244,15 @@ export function createHintHandler(options: HintHandlerOptions = {}): HintHandler
   }
 }
 
-/** Reads hints from the SQS queue the stack feeds from the default bus, configured by `process.env`. */
+/** Reads hints from the SQS queue the stack feeds from the default bus, configured by its environment variables. */
 export const hintHandler: HintHandler = createHintHandler();
 
 /** Records a targeted cycle's metrics; staleness and deferrals describe the whole fleet, so the schedule's only. */
-function recordHintedMetrics(
-  metrics: Metrics,
-  summary: CycleSummary,
-  poller: ReturnType<typeof createPoller>,
-): void {
+function recordHintedMetrics(metrics: Metrics, summary: CycleSummary, poller: Poller): void {
   const filtered: Pick<MetricsInterface, 'addMetric'> = {
     addMetric: (...args) => (SCHEDULED_ONLY_METRICS.has(args[0]) ? metrics : metrics.addMetric(...args)),
   };
-  recordCycleMetrics(filtered, {
-    summary,
-    skippedRecords: summary.unreadableRecords,
-    ssmDescribeCalls:
-      poller.calls.get('DescribeAutomationExecutions') + poller.calls.get('DescribeAutomationStepExecutions'),
-    throttleWaitMs: poller.ssm.waitedMs,
-  });
-}
-
-/** Validates the environment once: the poller's settings plus the shards and the schedule's period. */
-function readHintConfig(env: NodeJS.ProcessEnv): HintConfig {
-  const poller = readConfig(env);
-  const problems: string[] = [];
-  const shards = readShardSource(env, problems);
-  const rawPeriod = env.SCHEDULE_PERIOD_SECONDS?.trim();
-  let schedulePeriodSeconds: number | undefined;
-  if (rawPeriod) {
-    schedulePeriodSeconds = Number(rawPeriod);
-    if (!Number.isFinite(schedulePeriodSeconds) || schedulePeriodSeconds <= 0)
-      problems.push(`SCHEDULE_PERIOD_SECONDS must be a positive number, got "${rawPeriod}"`);
-  }
-  let organization: OrganizationScope | null = null;
-  if (env.ORGANIZATION?.trim()) {
-    try {
-      organization = parseOrganizationScope(env.ORGANIZATION);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      problems.push(error.message.replace(/^Invalid configuration: /, '').replace(/\.$/, ''));
-    }
-  }
-  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}.`);
-  return { poller, shards, schedulePeriodSeconds, organization };
+  recordCycleMetrics(filtered, cycleMeasurementsOf(summary, poller));
 }
 
 /**

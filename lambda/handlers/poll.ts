@@ -1,18 +1,22 @@
-// The poll function's entry point: validates its environment once, wires the adapters, runs one cycle per shard (the schedule's event, or each work item).
+// The poll function's entry point: one cycle for the schedule's shard, or one per shard of a batch of work items.
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { realTimer, type Timer } from '../adapters/token-bucket';
 import { ConfigError, ServiceError, StepWatchError } from '../core/errors';
 import { type CycleSummary, runPollCycle } from '../cycle/poll-cycle';
+import { DEADLINE_RESERVE_MS, invocationBudget } from '../runtime/budget';
 import { ClientCache } from '../runtime/clients';
-import { type PollerConfig, readConfig } from '../runtime/config';
-import { recordCycleMetrics } from '../runtime/metrics';
-import { createPoller, type PollerClients, type ShardTarget } from '../runtime/poller';
-import { cycleLoggerOf, powertoolsOf } from '../runtime/powertools';
+import { type PollerConfig, readConfig, readWorkItemConfig, type WorkItemConfig } from '../runtime/config';
+import { cycleMeasurementsOf, recordCycleMetrics } from '../runtime/metrics';
+import { createPoller, type PollerClients } from '../runtime/poller';
+import { cycleLoggerOf, startInvocation } from '../runtime/powertools';
+import { requestedShard, type ShardRequest, shardKey } from '../runtime/shard';
 import { isSqsEvent, serveWorkItems } from './work-items';
 
 /** The schedule's input: `{}` for the function's own account and region, or one shard. */
 export interface PollEvent {
-  readonly shard?: { readonly account?: string; readonly region?: string; readonly roleArn?: string };
+  readonly shard?: ShardRequest;
 }
 
 /** What an invocation returns: the cycle summary and the API calls it made. */
@@ -36,7 +40,7 @@ export interface HandlerOptions {
   /**
    * The environment the configuration (read once, on the first invocation), the Powertools names and
    * the region fallback come from.
-   * @default process.env
+   * @default the function's environment variables
    */
   readonly env?: NodeJS.ProcessEnv;
   /** SDK clients to use instead of building them. @default clients built once, an SSM client per shard */
@@ -45,8 +49,6 @@ export interface HandlerOptions {
   readonly timer?: Timer;
 }
 
-/** Time kept back from the Lambda deadline to publish and save state. */
-const DEADLINE_RESERVE_MS = 10_000;
 /**
  * How long a scheduled cycle waits for a lease another cycle holds: a hinted cycle is short and
  * stops reading before the scheduled cycle is due, so the schedule takes its turn instead of a skip.
@@ -65,27 +67,30 @@ export function createHandler(options: HandlerOptions = {}): PollHandler {
   const clients = new ClientCache(options.clients);
   const timer = options.timer ?? realTimer;
   let config: PollerConfig | undefined;
+  let workItems: WorkItemConfig | undefined;
 
-  const single = async (event: PollEvent | null | undefined, context: Context): Promise<PollResult> => {
-    const env = options.env ?? process.env;
-    const { logger, metrics } = powertoolsOf(env, context);
+  /** One cycle of the requested shard; logs why it failed, and throws. */
+  const cycle = async (
+    requested: ShardRequest | undefined,
+    context: Context,
+    { logger, metrics }: { logger: Logger; metrics: Metrics },
+  ): Promise<PollResult> => {
+    let shard: string | undefined;
     try {
-      config ??= readConfig(env);
-      const target = targetOf(event, context, env);
-      logger.appendKeys({ shard: `${target.account}#${target.region}` });
-      const poller = createPoller(config, target, {
-        clients: clients.for(target),
-        logger: cycleLoggerOf(logger),
-        timer,
+      config ??= readConfig(options.env);
+      const target = requestedShard(requested, context, options.env);
+      shard = shardKey(target);
+      const log = cycleLoggerOf(logger, { shard });
+      const poller = createPoller(config, target, { clients: clients.for(target), logger: log, timer });
+      const budget = invocationBudget(context, timer.now(), {
+        reserveMs: DEADLINE_RESERVE_MS,
+        leaseWaitMs: LEASE_WAIT_MS,
       });
-      const start = timer.now();
-      const end = start + context.getRemainingTimeInMillis();
-      // The lease lasts until the function's timeout, when this process is gone for sure.
       const summary = await runPollCycle(poller.deps, {
         ...poller.options,
-        deadline: end - DEADLINE_RESERVE_MS,
-        leaseUntil: end,
-        leaseWaitUntil: Math.min(start + LEASE_WAIT_MS, end - DEADLINE_RESERVE_MS),
+        deadline: budget.deadline,
+        leaseUntil: budget.end,
+        leaseWaitUntil: budget.leaseWaitUntil,
       });
       const result: PollResult = {
         ...summary,
@@ -93,59 +98,53 @@ export function createHandler(options: HandlerOptions = {}): PollHandler {
         apiCalls: poller.calls.toJSON(),
         skippedRecords: summary.unreadableRecords,
       };
-      recordCycleMetrics(metrics, {
-        summary,
-        skippedRecords: summary.unreadableRecords,
-        ssmDescribeCalls:
-          poller.calls.get('DescribeAutomationExecutions') +
-          poller.calls.get('DescribeAutomationStepExecutions'),
-        throttleWaitMs: poller.ssm.waitedMs,
-      });
-      logger.info('poll cycle finished', { ...result });
+      recordCycleMetrics(metrics, cycleMeasurementsOf(summary, poller));
+      log.info('poll cycle finished', { ...result });
       return result;
     } catch (error) {
+      const keys = shard === undefined ? {} : { shard };
       if (error instanceof ConfigError) {
         // A bad environment will not fix itself on retry; say so once and fail the invocation.
-        logger.error('invalid configuration', { error: error.message });
+        logger.error('invalid configuration', { ...keys, error: error.message });
       } else if (error instanceof StepWatchError) {
-        logger.error('poll cycle failed', { error: error.message, cause: String(error.cause ?? '') });
+        logger.error('poll cycle failed', {
+          ...keys,
+          error: error.message,
+          cause: String(error.cause ?? ''),
+        });
       } else {
-        logger.error('poll cycle failed unexpectedly', error as Error);
+        logger.error('poll cycle failed unexpectedly', { ...keys, error: error as Error });
       }
       throw error instanceof StepWatchError
         ? error
         : new ServiceError('Poll cycle failed.', { cause: error });
-    } finally {
-      metrics.publishStoredMetrics();
     }
   };
 
-  const handle = (event: PollEvent | SQSEvent | null | undefined, context: Context) =>
-    isSqsEvent(event)
-      ? serveWorkItems(event, context, {
-          env: options.env ?? process.env,
-          now: () => timer.now(),
-          cycle: (shard, ctx) => single({ shard }, ctx),
-        })
-      : single(event, context);
+  const handle = async (event: PollEvent | SQSEvent | null | undefined, context: Context) => {
+    const tools = startInvocation(context, options.env);
+    try {
+      if (!isSqsEvent(event)) return await cycle(event?.shard, context, tools);
+      try {
+        workItems ??= readWorkItemConfig(options.env);
+      } catch (error) {
+        // A bad environment will not fix itself on retry; say so once and fail the invocation.
+        if (error instanceof ConfigError)
+          tools.logger.error('invalid configuration', { error: error.message });
+        throw error;
+      }
+      return await serveWorkItems(event, context, {
+        ...workItems,
+        ...tools,
+        now: () => timer.now(),
+        cycle: (shard) => cycle(shard, context, tools),
+      });
+    } finally {
+      tools.metrics.publishStoredMetrics();
+    }
+  };
   return handle as PollHandler;
 }
 
-/** Runs one poll cycle for the shard in the event, configured by `process.env`. */
+/** Runs one poll cycle for the shard in the event, configured by its environment variables. */
 export const handler: PollHandler = createHandler();
-
-function targetOf(
-  event: PollEvent | null | undefined,
-  context: Context,
-  env: NodeJS.ProcessEnv,
-): ShardTarget {
-  // arn:aws:lambda:<region>:<account>:function:<name>
-  const arnParts = context.invokedFunctionArn.split(':');
-  const account = event?.shard?.account ?? arnParts[4];
-  const region = event?.shard?.region ?? env.AWS_REGION ?? arnParts[3];
-  if (!account || !/^\d{12}$/.test(account)) {
-    throw new ConfigError(`The shard account must be 12 digits, got "${account ?? ''}".`);
-  }
-  if (!region) throw new ConfigError('The shard region is missing and AWS_REGION is not set.');
-  return { account, region, ...(event?.shard?.roleArn && { roleArn: event.shard.roleArn }) };
-}

@@ -4,6 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { ShardTarget } from '../core/organization';
+import { shardKey } from '../core/shard-key';
 import type { PollerClients } from './poller';
 
 /**
@@ -32,7 +33,7 @@ export class ClientCache {
       sts: this.#given.sts ?? new STSClient({}),
     };
     if (this.#given.ssm) return { ...this.#home, ssm: this.#given.ssm };
-    const key = `${target.account}#${target.region}#${target.roleArn ?? ''}`;
+    const key = `${shardKey(target)}#${target.roleArn ?? ''}`;
     const build = this.#given.ssmFor ?? ((config: SSMClientConfig) => new SSMClient(config));
     return {
       ...this.#home,

@@ -2,6 +2,7 @@
 import type { MetricsInterface } from '@aws-lambda-powertools/metrics/types';
 import { DETAIL_TYPES } from '../core/types';
 import type { CycleSummary } from '../cycle/poll-cycle';
+import type { Poller } from './poller';
 
 /** Default metric namespace (`POWERTOOLS_METRICS_NAMESPACE`). */
 export const METRIC_NAMESPACE = 'SsmStepWatch';
@@ -46,6 +47,23 @@ export interface CycleMeasurements {
   readonly ssmDescribeCalls: number;
   /** Milliseconds spent waiting for the SSM token bucket. */
   readonly throttleWaitMs: number;
+}
+
+/**
+ * What a poller's cycle measured: its summary, and the Describe calls and token-bucket waits its
+ * poller counted.
+ */
+export function cycleMeasurementsOf(
+  summary: CycleSummary,
+  poller: Pick<Poller, 'calls' | 'ssm'>,
+): CycleMeasurements {
+  return {
+    summary,
+    skippedRecords: summary.unreadableRecords,
+    ssmDescribeCalls:
+      poller.calls.get('DescribeAutomationExecutions') + poller.calls.get('DescribeAutomationStepExecutions'),
+    throttleWaitMs: poller.ssm.waitedMs,
+  };
 }
 
 /**

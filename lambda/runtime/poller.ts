@@ -12,6 +12,7 @@ import { type Timer, TokenBucket } from '../adapters/token-bucket';
 import { ServiceError } from '../core/errors';
 import type { ShardTarget } from '../core/organization';
 import type { CycleLogger, PollCycleDeps } from '../core/ports';
+import { shardKey } from '../core/shard-key';
 import type { PollCycleOptions } from '../cycle/poll-cycle';
 import type { PollerConfig } from './config';
 
@@ -38,11 +39,6 @@ export interface PollerClients {
    * @default `new SSMClient(config)`
    */
   readonly ssmFor?: (config: SSMClientConfig) => SSMClient;
-}
-
-/** Shard key of a target: one poller state and outbox per (account, region). */
-export function shardKey(target: ShardTarget): string {
-  return `${target.account}#${target.region}`;
 }
 
 /**

@@ -1,25 +1,47 @@
-// The Powertools logger and metrics both Lambda handlers start each invocation with, and the cycle's logger over them.
+// The Powertools logger and metrics of a container, created once and reused by every invocation, and the cycle's logger over them.
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { DEFAULT_SERVICE_NAME } from '../core/defaults';
 import type { CycleLogger } from '../core/ports';
-import { METRIC_NAMESPACE } from './metrics';
+import { type Env, readPowertoolsNames } from './config';
+
+/** The container's logger and metrics buffer. */
+export interface Powertools {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** Created on first use (so the environment is read when a function runs, not when it is imported), then kept. */
+let instruments: Powertools | undefined;
 
 /**
- * A logger (with the invocation's context) and a metrics buffer for one invocation, named by
- * `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_METRICS_NAMESPACE` when set.
+ * The container's logger and metrics, named by `POWERTOOLS_SERVICE_NAME` and
+ * `POWERTOOLS_METRICS_NAMESPACE` when set. Created on the first call and the same ones afterwards,
+ * as Powertools asks ("must always be instantiated outside the Lambda handler"): their cold-start
+ * flag is then true on a container's first invocation only.
  */
-export function powertoolsOf(env: NodeJS.ProcessEnv, context: Context): { logger: Logger; metrics: Metrics } {
-  const serviceName = env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME;
-  const logger = new Logger({ serviceName });
-  const metrics = new Metrics({
-    namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRIC_NAMESPACE,
-    serviceName,
-  });
-  logger.addContext(context);
-  return { logger, metrics };
+export function powertools(env: Env = process.env): Powertools {
+  if (instruments === undefined) {
+    const { serviceName, namespace } = readPowertoolsNames(env);
+    instruments = { logger: new Logger({ serviceName }), metrics: new Metrics({ namespace, serviceName }) };
+  }
+  return instruments;
+}
+
+/**
+ * Starts one invocation: the container's logger and metrics, the logger given this invocation's
+ * context and none of the temporary keys an earlier invocation appended.
+ *
+ * @example
+ * const { logger, metrics } = startInvocation(context, options.env);
+ * try { ... } finally { metrics.publishStoredMetrics(); }
+ */
+export function startInvocation(context: Context, env?: Env): Powertools {
+  const tools = powertools(env);
+  tools.logger.resetKeys();
+  tools.logger.addContext(context);
+  return tools;
 }
 
 /** The cycle's logger over Powertools' logger, each line carrying `keys` besides its own extras. */

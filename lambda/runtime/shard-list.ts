@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ShardTarget } from '../core/organization';
+import { shardKey } from '../core/shard-key';
+import type { Env } from './config';
 
 /** One shard as `SHARDS` lists it; a missing account or region is the function's own. */
 export interface ShardSpec {
@@ -69,7 +71,7 @@ export function readShardList(
  * const problems: string[] = [];
  * const shards = readShardSource({ SHARDS_FILE: 'shards.json', LAMBDA_TASK_ROOT: '/var/task' }, problems);
  */
-export function readShardSource(env: NodeJS.ProcessEnv, problems: string[]): ShardSpec[] | null {
+export function readShardSource(env: Env, problems: string[]): ShardSpec[] | null {
   const inline = env.SHARDS?.trim();
   if (inline) return readShardList(inline, problems);
   const file = env.SHARDS_FILE?.trim();
@@ -103,7 +105,7 @@ export function shardsOfList(
       region: spec.region ?? own.region,
       ...(spec.roleArn && { roleArn: spec.roleArn }),
     };
-    byKey.set(`${target.account}#${target.region}`, target);
+    byKey.set(shardKey(target), target);
   }
   return [...byKey.values()];
 }
