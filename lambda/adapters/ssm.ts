@@ -283,5 +283,6 @@ function stepFiltersOf(query: StepQuery): StepExecutionFilter[] {
   if (query.stepExecutionIds !== undefined)
     filters.push({ Key: 'StepExecutionId', Values: [...query.stepExecutionIds] });
   if (query.stepNames !== undefined) filters.push({ Key: 'StepName', Values: [...query.stepNames] });
+  if (query.statuses !== undefined) filters.push({ Key: 'StepExecutionStatus', Values: [...query.statuses] });
   return filters;
 }

@@ -45,6 +45,8 @@ export function catchUp(
           ...(snapshot ?? firstSnapshot(execution)),
           status: record.status,
           transitions: record.ordinal + 1,
+          // Recorded, so told: a status held back until the end of a long first read is no more.
+          announced: undefined,
         };
         break;
       }
@@ -104,13 +106,17 @@ export function catchUp(
   return { state: { execution: snapshot, steps }, changedSteps: [...changedSteps], changed };
 }
 
-/** The snapshot of an execution whose first save never happened. */
+/**
+ * The snapshot of an execution whose first save never happened. Its status is not announced until a
+ * recorded execution transition says so: a long first read records steps before the final status.
+ */
 function firstSnapshot(execution: ExecutionView): ExecutionSnapshot {
   return {
     executionId: execution.executionId,
     documentName: execution.documentName,
     documentVersion: execution.documentVersion,
     status: execution.status,
+    announced: false,
     parentExecutionId: execution.parentExecutionId,
     startTime: execution.startTime,
     endTime: execution.endTime,

@@ -26,6 +26,17 @@ export interface DiffInput {
    * settled by a complete read that long after its end. @default 0
    */
   readonly visibilityLagSeconds?: number;
+  /**
+   * The steps are one chunk of a read that goes on (a long listing read a few pages at a time): an
+   * ended execution's final status waits for the chunk that ends the read, so it still comes after
+   * every step. @default false
+   */
+  readonly holdFinalStatus?: boolean;
+  /**
+   * The complete read was a listing that spanned cycles: it cannot prove on its own that no step is
+   * shown late, so an ended execution waits out the visibility lag. @default false
+   */
+  readonly spansCycles?: boolean;
 }
 
 /** The transitions found and the state to store once they are safely recorded. */
@@ -96,12 +107,16 @@ export function diffExecution(input: DiffInput): DiffResult {
   }
 
   let executionOrdinal = previousExecution?.transitions ?? 0;
-  const statusChanged = previousExecution?.status !== execution.status;
+  const hold = input.holdFinalStatus === true && isTerminal(execution.status);
+  const announced = previousExecution !== null && previousExecution.announced !== false;
+  // The status as told so far: a held first sight was stored without being announced.
+  const announcedStatus = announced ? (previousExecution?.status ?? null) : null;
+  const statusChanged = !hold && (!announced || announcedStatus !== execution.status);
   const statusTransition: Transition | null = statusChanged
     ? {
         kind: 'execution',
         status: execution.status,
-        previousStatus: previousExecution?.status ?? null,
+        previousStatus: announcedStatus,
         ordinal: executionOrdinal++,
       }
     : null;
@@ -122,19 +137,27 @@ export function diffExecution(input: DiffInput): DiffResult {
   if (statusTransition && finalStatusLast) transitions.push(statusTransition);
 
   const stepsReadAt = input.stepsComplete ? input.readAt : (previousExecution?.stepsReadAt ?? null);
-  const settledAfter = !isTerminal(execution.status)
-    ? null
-    : previousExecution !== null && isTerminal(previousExecution.status) && previousExecution.settledAfter
-      ? previousExecution.settledAfter
-      : settleTime(execution, input, nextSteps);
+  // Held back: the snapshot keeps the status it announced, or, never announced, stores SSM's unannounced.
+  const keepStored = hold && announced && previousExecution !== null;
+  const storedStatus = keepStored ? (previousExecution as ExecutionSnapshot).status : execution.status;
+  const settledAfter =
+    hold || !isTerminal(storedStatus)
+      ? null
+      : previousExecution !== null &&
+          isTerminal(previousExecution.status) &&
+          previousExecution.announced !== false &&
+          previousExecution.settledAfter
+        ? previousExecution.settledAfter
+        : settleTime(execution, input, nextSteps);
   const nextExecution: ExecutionSnapshot = {
     executionId: execution.executionId,
     documentName: execution.documentName,
     documentVersion: execution.documentVersion,
-    status: execution.status,
+    status: storedStatus,
+    ...(hold && !keepStored && { announced: false }),
     parentExecutionId: execution.parentExecutionId,
     startTime: execution.startTime,
-    endTime: execution.endTime,
+    endTime: keepStored ? (previousExecution as ExecutionSnapshot).endTime : execution.endTime,
     transitions: executionOrdinal,
     alarms: alarmDiff.names,
     alarmsRaised: (previousExecution?.alarmsRaised ?? 0) + executionAlarms.length,
@@ -150,6 +173,7 @@ export function diffExecution(input: DiffInput): DiffResult {
     touched.size > 0 ||
     // A first complete read must be stored; later reads that change nothing write nothing.
     (previousExecution.stepsReadAt === null && stepsReadAt !== null) ||
+    (previousExecution.announced === false) !== (nextExecution.announced === false) ||
     isSettled(previousExecution) !== isSettled(nextExecution) ||
     previousExecution.documentVersion !== nextExecution.documentVersion ||
     previousExecution.endTime !== nextExecution.endTime ||
@@ -261,7 +285,13 @@ function couldHideSteps(
   input: DiffInput,
   steps: ReadonlyMap<string, StepSnapshot>,
 ): boolean {
-  if (!input.stepsComplete || execution.endTime === null || input.readAt < execution.endTime) return true;
+  if (
+    !input.stepsComplete ||
+    input.spansCycles ||
+    execution.endTime === null ||
+    input.readAt < execution.endTime
+  )
+    return true;
   if (execution.addsSteps !== false) return true;
   const names = new Set<string>();
   for (const step of steps.values()) {

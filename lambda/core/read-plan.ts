@@ -1,6 +1,6 @@
 // Plans which step pages a cycle reads: filters that return what can have changed, wherever SSM sorts steps not yet started.
 import { isTerminal } from './status';
-import type { ExecutionSnapshot, ExecutionState, ExecutionView, StepSnapshot } from './types';
+import type { ExecutionSnapshot, ExecutionState, ExecutionView, StepListing, StepSnapshot } from './types';
 
 /** Most step executions one `DescribeAutomationStepExecutions` page returns (SSM's MaxResults limit). */
 export const STEP_PAGE_SIZE = 50;
@@ -20,6 +20,19 @@ export interface StepQuery {
   readonly stepExecutionIds?: readonly string[];
   /** SSM's `StepName` filter: only steps of these names, started or not (at most {@link FILTER_VALUES_LIMIT}). */
   readonly stepNames?: readonly string[];
+  /** SSM's `StepExecutionStatus` filter: only steps in these statuses (at most {@link FILTER_VALUES_LIMIT}). */
+  readonly statuses?: readonly string[];
+}
+
+/** Whether a query has no filter, so that it lists every step, not-started ones included. */
+export function listsEverything(query: StepQuery): boolean {
+  return (
+    !query.startedAfter &&
+    !query.startedBefore &&
+    !query.stepExecutionIds &&
+    !query.stepNames &&
+    !query.statuses
+  );
 }
 
 /** How steps are read: the planned window (default), or every page every cycle (for comparison). */
@@ -30,6 +43,14 @@ export interface StepReadPlan {
   /** True when the plan lists every step (the first read, and the reconciliation after the end). */
   readonly complete: boolean;
   readonly queries: readonly StepQuery[];
+  /**
+   * For a complete listing an earlier cycle began and this one goes on with: when it began (ISO). Its
+   * steps are complete as of then, and, read over several cycles, it cannot prove on its own that
+   * no step is shown late.
+   */
+  readonly since?: string;
+  /** For such a listing: the newest start time it had read (ISO), where it goes on from. */
+  readonly after?: string | null;
 }
 
 /** Settings of {@link planStepReads}. */
@@ -85,6 +106,8 @@ export function endedViewOf(snapshot: ExecutionSnapshot): ExecutionView | null {
 export function needsStepRead(previous: ExecutionState | null, execution: ExecutionView): boolean {
   if (!previous) return true;
   const stored = previous.execution;
+  // A listing under way, names held back or a status not announced yet: the read is not over.
+  if (stored.listing || (stored.heldNames?.length ?? 0) > 0 || stored.announced === false) return true;
   if (stored.status !== execution.status || !isTerminal(execution.status)) return true;
   if (!isSettled(stored)) return true;
   return execution.endTime !== null && (stored.stepsReadAt ?? '') < execution.endTime;
@@ -138,6 +161,38 @@ export function planStepReads(
   execution: ExecutionView,
   options: StepPlanOptions,
 ): StepReadPlan {
+  const plan = planQueries(previous, execution, options);
+  const held = previous?.execution.heldNames ?? [];
+  return held.length === 0 ? plan : { ...plan, queries: [...plan.queries, ...byNames(held)] };
+}
+
+/**
+ * The rest of a complete listing that ran out of time: the steps started since the newest start it
+ * read (SSM lists steps by start time), then the ones not started yet (`Pending`; a start-time filter
+ * never lists them).
+ */
+export function resumeListing(listing: StepListing): StepReadPlan {
+  const started: StepQuery =
+    listing.after === null ? {} : { startedAfter: isoSecondsFloor(Date.parse(listing.after) - MARGIN_MS) };
+  const queries = listing.after === null ? [started] : [started, { statuses: ['Pending'] }];
+  return { complete: true, queries, since: listing.since, after: listing.after };
+}
+
+/** Queries for the steps of these names, ten names a query. */
+export function byNames(names: readonly string[]): StepQuery[] {
+  const queries: StepQuery[] = [];
+  for (let i = 0; i < names.length; i += FILTER_VALUES_LIMIT) {
+    queries.push({ stepNames: names.slice(i, i + FILTER_VALUES_LIMIT) });
+  }
+  return queries;
+}
+
+function planQueries(
+  previous: ExecutionState | null,
+  execution: ExecutionView,
+  options: StepPlanOptions,
+): StepReadPlan {
+  if (previous?.execution.listing) return resumeListing(previous.execution.listing);
   if (options.strategy === 'full' || !previous || previous.execution.stepsReadAt === null) return EVERYTHING;
   // After the end: one complete read (reconciliation), then, while a step may still show up late,
   // the window again, which then counts as complete: everything older was read after the end.

@@ -100,10 +100,38 @@ export interface ExecutionSnapshot {
    * snapshots written before it existed (the end time then counts).
    */
   readonly settledAfter?: string | null;
+  /**
+   * A complete step listing (the first read, or the read after the end) that ran out of time: where
+   * it goes on next cycle. Absent or null when none is under way.
+   */
+  readonly listing?: StepListing | null;
+  /**
+   * Names of started steps a cut read held back because they might be a step the snapshot holds as
+   * not started (see `lambda/cycle/step-reader.ts`); the next read asks for them by name.
+   */
+  readonly heldNames?: readonly string[];
+  /**
+   * False while the status stored here has not been announced yet: the first read of an execution
+   * that had already ended spans cycles, and its final status waits for the end of that read, so it
+   * comes after its steps. Absent means announced.
+   */
+  readonly announced?: boolean;
   /** Steps seen in a failure-like status, for listings. */
   readonly failedSteps: number;
   /** Alarms raised so far, execution and step level, for listings. */
   readonly alarmCount: number;
+}
+
+/**
+ * Where a complete step listing that spans cycles stands. Steps are listed by start time, so it goes on
+ * with the steps started at or after `after`, then the ones not started yet; what it read is complete
+ * as of `since`, when it began.
+ */
+export interface StepListing {
+  /** When the listing began (ISO). */
+  readonly since: string;
+  /** The newest start time it has read (ISO); null when it has read no started step yet. */
+  readonly after: string | null;
 }
 
 /** An execution's snapshot together with its steps' snapshots. */

@@ -7,12 +7,12 @@ import { buildEvents, type EventContext } from '../core/events';
 import type { CycleLogger, PollCycleDeps, UnreadableRecord } from '../core/ports';
 import { needsStepRead, planStepReads, type StepReadPlan, type StepReadStrategy } from '../core/read-plan';
 import { isFailureStatus } from '../core/status';
-import type { ExecutionView, OutboxEvent, Transition } from '../core/types';
+import type { ExecutionState, ExecutionView, OutboxEvent, StepListing, Transition } from '../core/types';
 import { ExecutionFinder } from './discovery';
 import { HintedWork, InboxReader } from './hinted-reads';
 import { acquire, STAND_DOWN_MESSAGES, scheduleWindow } from './lease';
 import { OrderedPublisher } from './ordered-publisher';
-import { readPlannedSteps } from './step-reader';
+import { type StepChunk, StepReader } from './step-reader';
 
 /** Settings of one cycle. */
 export interface PollCycleOptions {
@@ -109,6 +109,24 @@ export interface CycleSummary {
   inboxExecutions: number;
 }
 
+/** Pages an execution's read takes in the cycle's first pass; a longer read goes on in the second. */
+const SHORT_READ_PAGES = 3;
+/** Pages a long read takes between two saves. */
+const LONG_READ_CHUNK_PAGES = 20;
+
+/** An execution whose step read goes on over several chunks, and its state as last saved. */
+interface Serving {
+  readonly execution: ExecutionView;
+  readonly reader: StepReader;
+  previous: ExecutionState | null;
+  /** The snapshot's version as last saved (null: none saved yet). */
+  version: number | null;
+  /** Steps catching up changed, written with the next save. */
+  pendingChangedSteps: readonly string[];
+  /** Whether catching up changed the snapshot, so the next chunk saves it whatever it reads. */
+  mustSave: boolean;
+}
+
 /** Most fingerprints of reported unreadable records the poller state keeps. */
 const REPORTED_RECORDS_KEPT = 200;
 
@@ -175,7 +193,10 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   const hinted = new HintedWork();
   const late = (): boolean => outOfTime(deps, limits, summary.executionsPolled);
   const claimed: OutboxEvent[] = [];
+  // Executions not served at all this cycle (their snapshots may lag what was resent), and ones whose
+  // long read goes on next cycle: both wait in the cursor.
   const deferred: string[] = [];
+  const unfinished: string[] = [];
   let sequence = 0;
   let queue: ExecutionView[] = [];
   try {
@@ -201,7 +222,149 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
         );
     queue = orderForService(discovered, poller.cursor);
 
-    // Each execution's events go out once it is read, so a change does not wait for the end of the cycle.
+    const visibilityLagSeconds = options.stepVisibilityLagSeconds ?? 60;
+    const context = (observedAt: string): EventContext => ({
+      account: options.account,
+      region: options.region,
+      partition: options.partition ?? 'aws',
+      source: options.eventSource,
+      observedAt,
+      maxEntryBytes: options.maxEntryBytes,
+    });
+
+    /**
+     * Starts serving one execution: catches its snapshot up with what was recorded unsent, plans its
+     * step read, and reads a first chunk. Returns what is left to read, or null when it is served.
+     */
+    const begin = async (execution: ExecutionView, maxPages: number): Promise<Serving | null> => {
+      hinted.served(execution);
+      const stored = await store.loadExecution(execution.executionId);
+      const caught = catchUp(stored, execution, pending);
+      const previous = caught.state;
+      // Steps with transitions recorded but not sent yet are read again: a cycle that died after
+      // saving a parent but before serving the children its steps named must name them again.
+      const unsent = unsentStepsOf(pending, execution.executionId);
+      const mustRead = caught.changed || needsStepRead(previous, execution);
+      if (!mustRead && unsent.size === 0) {
+        queue.push(...(await finder.childrenOf(execution, [])));
+        return null;
+      }
+      // 2. Which steps: what can have changed, planned so that no read depends on where SSM sorts
+      // steps that have not started; a long listing goes on where an earlier cycle left it.
+      const plan: StepReadPlan = mustRead
+        ? planStepReads(previous, execution, { strategy: options.strategy ?? 'window', visibilityLagSeconds })
+        : { complete: false, queries: [] };
+      const reader = new StepReader(source, execution.executionId, plan, new Date(now()).toISOString(), [
+        ...unsent,
+      ]);
+      const serving: Serving = {
+        execution,
+        reader,
+        previous,
+        version: stored ? stored.execution.version : null,
+        pendingChangedSteps: caught.changedSteps,
+        mustSave: caught.changed,
+      };
+      const outcome = await advance(serving, maxPages);
+      if (outcome !== 'gone') summary.executionsPolled++;
+      return outcome === 'more' ? serving : null;
+    };
+
+    /**
+     * Reads the next chunk of an execution's steps and diffs, records, saves and sends what it shows
+     * (3., 4.). Says whether there is more to read, the read is done, or the execution is gone (SSM
+     * forgot it, or a rival poller moved its snapshot).
+     */
+    const advance = async (
+      serving: Serving,
+      maxPages: number,
+      until?: number,
+    ): Promise<'more' | 'done' | 'gone'> => {
+      const { execution, reader } = serving;
+      const chunkLate = until === undefined ? late : () => late() || now() >= until;
+      let chunk: StepChunk;
+      try {
+        chunk = await reader.next(maxPages, chunkLate, serving.previous);
+      } catch (error) {
+        // SSM forgot it between the listing and the read: the others go on.
+        if (!(error instanceof ExecutionNotFoundError)) throw error;
+        await finder.forget(execution.executionId);
+        return 'gone';
+      }
+      summary.stepsRead += chunk.steps.length;
+      summary.stepPages += chunk.pages;
+
+      // 3. Diff. A chunk that does not end the read holds an ended execution's final status back.
+      const observedAt = new Date(now()).toISOString();
+      const complete = chunk.done && reader.complete;
+      const oneChunk = reader.pages === chunk.pages && !reader.resumed;
+      const previous = serving.previous;
+      const diff = diffExecution({
+        execution,
+        steps: chunk.steps,
+        previous,
+        stepsComplete: complete,
+        // A listing read over several chunks is complete as of when it began.
+        readAt: complete && !oneChunk ? reader.startedAt : observedAt,
+        visibilityLagSeconds,
+        holdFinalStatus: !chunk.done,
+        spansCycles: reader.resumed,
+      });
+      queue.push(...(await finder.childrenOf(execution, chunk.steps)));
+      const listing = chunk.done ? null : reader.continuation();
+      const heldNames = chunk.done ? [] : chunk.heldNames;
+      const before = previous?.execution;
+      const progressMoved =
+        !sameListing(before?.listing ?? null, listing) || !sameList(before?.heldNames ?? [], heldNames);
+      const more = chunk.done ? 'done' : 'more';
+      if (!diff.changed && !serving.mustSave && !progressMoved) return more;
+
+      // 4. Record the transitions (the outbox), then the snapshot; its events are sent right after.
+      const events = buildEvents(execution, diff.transitions, context(observedAt), sequence);
+      sequence += events.length;
+      summary.transitions += events.length;
+      summary.failureTransitions += diff.transitions.filter((t) => isFailure(t, execution)).length;
+      if (events.length > 0) {
+        const recorded = await store.recordEvents(options.shard, events);
+        claimed.push(...recorded.claimed);
+        if (recorded.alreadyRecorded.length > 0) {
+          logger.info('transitions already recorded by an earlier or rival cycle', {
+            executionId: execution.executionId,
+            eventIds: recorded.alreadyRecorded.map((e) => e.eventId),
+          });
+        }
+      }
+      const next: ExecutionState = {
+        execution: {
+          ...diff.next.execution,
+          listing,
+          heldNames: heldNames.length > 0 ? heldNames : undefined,
+        },
+        steps: diff.next.steps,
+      };
+      const saved = await store.saveExecution(
+        options.shard,
+        next,
+        [...new Set([...diff.changedSteps, ...serving.pendingChangedSteps])],
+        serving.version,
+      );
+      if (claimed.length > 0) summary.eventsEmitted += await publisher.publish(claimed.splice(0));
+      if (!saved) {
+        logger.warn('snapshot moved by a rival poller; keeping its version', {
+          executionId: execution.executionId,
+        });
+        return 'gone';
+      }
+      serving.version = (serving.version ?? 0) + 1;
+      serving.previous = { execution: { ...next.execution, version: serving.version }, steps: next.steps };
+      serving.pendingChangedSteps = [];
+      serving.mustSave = false;
+      return more;
+    };
+
+    // Phase one: every execution gets a short read, so each one's cheap change goes out this cycle and
+    // no long listing holds the others up. Each execution's events go out once it is read.
+    const long: Serving[] = [];
     for (let next = 0; ; ) {
       if (inbox && next < queue.length) hinted.note(await inbox.look(late), queue, next);
       if (next >= queue.length) {
@@ -220,102 +383,35 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
         continue;
       }
       const execution = queue[next++] as ExecutionView;
-      if (outOfTime(deps, limits, summary.executionsPolled)) {
+      if (late()) {
         deferred.push(execution.executionId);
         continue;
       }
-      hinted.served(execution);
-      const stored = await store.loadExecution(execution.executionId);
-      const caught = catchUp(stored, execution, pending);
-      const previous = caught.state;
-      // Steps with transitions recorded but not sent yet are read again: a cycle that died after
-      // saving a parent but before serving the children its steps named must name them again.
-      const unsent = unsentStepsOf(pending, execution.executionId);
-      const mustRead = caught.changed || needsStepRead(previous, execution);
-      if (!mustRead && unsent.size === 0) {
-        queue.push(...(await finder.childrenOf(execution, [])));
-        continue;
-      }
-
-      // 2. Which steps: what can have changed, planned so that no read depends on where SSM sorts
-      // steps that have not started.
-      const visibilityLagSeconds = options.stepVisibilityLagSeconds ?? 60;
-      const plan: StepReadPlan = mustRead
-        ? planStepReads(previous, execution, { strategy: options.strategy ?? 'window', visibilityLagSeconds })
-        : { complete: false, queries: [] };
-      let read: Awaited<ReturnType<typeof readPlannedSteps>>;
-      try {
-        read = await readPlannedSteps(
-          source,
-          execution.executionId,
-          plan,
-          previous,
-          () => outOfTime(deps, limits, summary.executionsPolled),
-          [...unsent],
-        );
-      } catch (error) {
-        // SSM forgot it between the listing and the read: the others go on.
-        if (!(error instanceof ExecutionNotFoundError)) throw error;
-        await finder.forget(execution.executionId);
-        continue;
-      }
-      if (!read) {
-        deferred.push(execution.executionId);
-        continue;
-      }
-      summary.executionsPolled++;
-      summary.stepsRead += read.steps.length;
-      summary.stepPages += read.pages;
-
-      // 3. Diff.
-      const readAt = new Date(now()).toISOString();
-      const diff = diffExecution({
-        execution,
-        steps: read.steps,
-        previous,
-        stepsComplete: read.complete,
-        readAt,
-        visibilityLagSeconds,
-      });
-      queue.push(...(await finder.childrenOf(execution, read.steps)));
-      if (!diff.changed && !caught.changed) continue;
-
-      // 4. Record the transitions (the outbox), then the snapshot; its events are sent right after.
-      const context: EventContext = {
-        account: options.account,
-        region: options.region,
-        partition: options.partition ?? 'aws',
-        source: options.eventSource,
-        observedAt: readAt,
-        maxEntryBytes: options.maxEntryBytes,
-      };
-      const events = buildEvents(execution, diff.transitions, context, sequence);
-      sequence += events.length;
-      summary.transitions += events.length;
-      summary.failureTransitions += diff.transitions.filter((t) => isFailure(t, execution)).length;
-      if (events.length > 0) {
-        const recorded = await store.recordEvents(options.shard, events);
-        claimed.push(...recorded.claimed);
-        if (recorded.alreadyRecorded.length > 0) {
-          logger.info('transitions already recorded by an earlier or rival cycle', {
-            executionId: execution.executionId,
-            eventIds: recorded.alreadyRecorded.map((e) => e.eventId),
-          });
-        }
-      }
-      const saved = await store.saveExecution(
-        options.shard,
-        diff.next,
-        [...new Set([...diff.changedSteps, ...caught.changedSteps])],
-        stored ? stored.execution.version : null,
-      );
-      if (!saved) {
-        logger.warn('snapshot moved by a rival poller; keeping its version', {
-          executionId: execution.executionId,
-        });
-      }
-      if (claimed.length > 0) summary.eventsEmitted += await publisher.publish(claimed.splice(0));
+      const serving = await begin(execution, SHORT_READ_PAGES);
+      if (serving) long.push(serving);
     }
+
+    // Phase two: the long reads share what is left of the budget, in rounds, each a fair slice of it in
+    // turn, read a chunk at a time and saved as it goes; what one does not finish goes on next cycle
+    // where it stopped (so its snapshot has caught up: only its read waits in the cursor).
+    let round = long;
+    while (round.length > 0 && !late()) {
+      const left: Serving[] = [];
+      for (const [i, serving] of round.entries()) {
+        if (late()) {
+          left.push(...round.slice(i));
+          break;
+        }
+        const deadline = limits.deadline;
+        const until = deadline === undefined ? undefined : now() + (deadline - now()) / (round.length - i);
+        let more: boolean;
+        do more = (await advance(serving, LONG_READ_CHUNK_PAGES, until)) === 'more';
+        while (more && !late() && (until === undefined || now() < until));
+        if (more) left.push(serving);
+      }
+      round = left;
+    }
+    unfinished.push(...round.map((serving) => serving.execution.executionId));
   } catch (error) {
     // A cycle that fails must not leave the inbox open: hint readers would hand ids to nobody.
     await inbox
@@ -333,8 +429,8 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   await publisher.markSentHeld((event) => !unreached.has(event.executionId));
   summary.deliveredByType = publisher.deliveredByType;
   summary.eventsPending = publisher.failedCount;
-  summary.executionsDeferred = deferred.length;
-  summary.complete = deferred.length === 0;
+  summary.executionsDeferred = deferred.length + unfinished.length;
+  summary.complete = summary.executionsDeferred === 0;
 
   // 5. The watermark moves to this cycle's start; unserved executions wait in the cursor; the lease ends.
   // A targeted cycle leaves watermark, cursor and lastCompleteAt as they were: the schedule owns them.
@@ -355,7 +451,12 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     return summary;
   const state = targeted
     ? { watermark: poller.watermark, cursor: poller.cursor, lastCompleteAt, reportedRecords }
-    : { watermark: new Date(cycleStart).toISOString(), cursor: deferred, lastCompleteAt, reportedRecords };
+    : {
+        watermark: new Date(cycleStart).toISOString(),
+        cursor: [...deferred, ...unfinished],
+        lastCompleteAt,
+        reportedRecords,
+      };
   const saved = await store.savePollerState(options.shard, state, poller);
   if (!saved) logger.warn('poller state moved by a rival poller', { shard: options.shard });
   return summary;
@@ -424,6 +525,10 @@ function reportOnce(
     });
   }
   return [...fresh, ...reported].slice(0, REPORTED_RECORDS_KEPT);
+}
+
+function sameListing(a: StepListing | null, b: StepListing | null): boolean {
+  return a === b || (a !== null && b !== null && a.since === b.since && a.after === b.after);
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

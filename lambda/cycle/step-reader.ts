@@ -1,80 +1,198 @@
-// Carries out a step-read plan against SSM: every query to its last page, the latest sight of each step winning.
+// Carries out a step-read plan against SSM a few pages at a time, so a long listing is diffed and saved as it goes.
 import type { ExecutionSource } from '../core/ports';
 import {
   byIds,
-  FILTER_VALUES_LIMIT,
+  byNames,
   isNotStarted,
   isPlannedStepKey,
+  listsEverything,
   mayStillChange,
   type StepQuery,
   type StepReadPlan,
 } from '../core/read-plan';
-import type { ExecutionState, StepView } from '../core/types';
+import type { ExecutionState, StepListing, StepView } from '../core/types';
 
-/** What one execution's step read returned. */
-export interface StepRead {
-  /** Each step once, as the latest page that listed it showed it. */
+/** What one call of {@link StepReader.next} read. */
+export interface StepChunk {
+  /** Each step once, as the latest page of this chunk that listed it showed it. */
   readonly steps: readonly StepView[];
   readonly pages: number;
-  /** Whether every step was listed (the plan was a full listing). */
-  readonly complete: boolean;
+  /** Whether the plan, and the reads it calls for at its end, are read to the end. */
+  readonly done: boolean;
+  /**
+   * Names of started steps this chunk held back (see {@link StepReader}); they are read by name at
+   * the end of the read, or, when it runs out of time, at the next one.
+   */
+  readonly heldNames: readonly string[];
 }
 
+/** Most names a read holds back; past it, a started step takes a not-started entry of its name as usual. */
+const HELD_NAMES_LIMIT = 100;
+
 /**
- * Reads the steps a plan names. A step listed twice in one read (SSM's paging may shift when a step
- * starts between two pages) counts as its later sight, which is the newer one. Steps open in the
- * snapshot that no planned query returned are then asked for by id, so no filter SSM applies
- * differently from its documentation hides a change.
+ * Reads the steps a plan names, a chunk of pages at a time, so that a long listing (the first read of a
+ * 20,000-step execution, the read after its end) is diffed, recorded and saved as it goes instead of
+ * being thrown away when time runs out. Within a chunk a step listed twice (SSM's paging may shift when
+ * a step starts between two pages) counts as its later sight; a later chunk's sight is newer still.
  *
- * @param late - true once the deadline has passed; the read then stops between pages
- * @param alsoIds - steps to read by id too, unless a query already returned them
- * @returns null when the deadline cut the read short (nothing may be saved from it)
+ * When the plan's queries are done, steps open in the snapshot that no query returned are asked for
+ * by id (unless a query listed everything), and names held back are asked for by name.
+ *
+ * A started step of unknown id, named like a step the snapshot holds as not started, either is that
+ * step (its id changed when it started, or SSM listed it without one) or another of the same name (a
+ * loop iteration). Only a read that also lists the not-started one tells them apart, so a chunk that
+ * does not end the read holds such a step back, and the read ends with a `StepName` query for it.
  */
-export async function readPlannedSteps(
-  source: ExecutionSource,
-  executionId: string,
-  plan: StepReadPlan,
-  previous: ExecutionState | null,
-  late: () => boolean,
-  alsoIds: readonly string[] = [],
-): Promise<StepRead | null> {
-  const seen = new Map<string, StepView>();
-  let pages = 0;
-  const run = async (query: StepQuery): Promise<boolean> => {
-    let nextToken: string | null = null;
-    do {
-      if (pages > 0 && late()) return false;
-      const page = await source.readStepPage({ executionId, query, nextToken });
+export class StepReader {
+  readonly #source: ExecutionSource;
+  readonly #executionId: string;
+  readonly #plan: StepReadPlan;
+  readonly #alsoIds: readonly string[];
+  readonly #queries: StepQuery[];
+  #current: { query: StepQuery; nextToken: string | null } | null = null;
+  #stage: 'plan' | 'follow-up' | 'done' = 'plan';
+  /** Every step id this read has seen, across chunks. */
+  readonly #seen = new Set<string>();
+  readonly #held = new Set<string>();
+  #newestStart: string | null = null;
+  #listedEverything = false;
+  #pages = 0;
+  readonly #startedAt: string;
+
+  /**
+   * @param plan - the queries, and whether they list every step
+   * @param startedAt - when the read begins (ISO): a complete listing is complete as of then
+   * @param alsoIds - steps to read by id too, unless a query already returned them
+   */
+  constructor(
+    source: ExecutionSource,
+    executionId: string,
+    plan: StepReadPlan,
+    startedAt: string,
+    alsoIds: readonly string[] = [],
+  ) {
+    this.#source = source;
+    this.#executionId = executionId;
+    this.#plan = plan;
+    this.#startedAt = plan.since ?? startedAt;
+    this.#alsoIds = alsoIds;
+    this.#queries = [...plan.queries];
+    this.#newestStart = plan.after ?? null;
+  }
+
+  /** When the steps this read lists were all visible: when it (or the listing it goes on with) began. */
+  get startedAt(): string {
+    return this.#startedAt;
+  }
+
+  /** Whether this read goes on with a listing an earlier cycle began. */
+  get resumed(): boolean {
+    return this.#plan.since !== undefined;
+  }
+
+  /** Pages read so far, all chunks together. */
+  get pages(): number {
+    return this.#pages;
+  }
+
+  /** Whether the plan lists every step (the first read, the read after the end). */
+  get complete(): boolean {
+    return this.#plan.complete;
+  }
+
+  /**
+   * Reads on until the read is done, `maxPages` pages were read, or `late()` says time is up (checked
+   * before every page but the chunk's first, so each chunk moves on).
+   *
+   * @param previous - the execution's state as saved after the last chunk
+   * @throws {@link ExecutionNotFoundError} when SSM does not know the execution
+   */
+  async next(maxPages: number, late: () => boolean, previous: ExecutionState | null): Promise<StepChunk> {
+    const seen = new Map<string, StepView>();
+    let pages = 0;
+    while (this.#stage !== 'done') {
+      if (this.#current === null) {
+        const query = this.#queries.shift();
+        if (query === undefined) {
+          if (this.#stage === 'plan') {
+            this.#stage = 'follow-up';
+            this.#queries.push(...this.#followUps(previous, seen));
+            continue;
+          }
+          this.#stage = 'done';
+          break;
+        }
+        this.#current = { query, nextToken: null };
+      }
+      if (pages >= maxPages || (pages > 0 && late())) break;
+      const { query, nextToken } = this.#current;
+      const page = await this.#source.readStepPage({ executionId: this.#executionId, query, nextToken });
       pages++;
+      this.#pages++;
       for (const step of page.steps) {
         seen.delete(step.stepExecutionId);
         seen.set(step.stepExecutionId, step);
+        this.#seen.add(step.stepExecutionId);
+        if (this.#stage === 'plan' && step.startTime !== null && step.startTime > (this.#newestStart ?? ''))
+          this.#newestStart = step.startTime;
       }
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return true;
-  };
-
-  for (const query of plan.queries) if (!(await run(query))) return null;
-  // Only a query without filters lists every step; after filtered ones, check what they cannot show.
-  const listedAll = plan.queries.some(
-    (q) => !q.startedAfter && !q.startedBefore && !q.stepExecutionIds && !q.stepNames,
-  );
-  const unseen = new Set(alsoIds.filter((id) => !seen.has(id) && !isPlannedStepKey(id)));
-  if (!listedAll && previous) {
-    for (const step of previous.steps.values()) {
-      if (mayStillChange(step) && !seen.has(step.stepExecutionId)) unseen.add(step.stepExecutionId);
+      if (listsEverything(query) && !page.nextToken) this.#listedEverything = true;
+      this.#current = page.nextToken ? { query, nextToken: page.nextToken } : null;
     }
+    const done = this.#stage === 'done';
+    const steps = done ? [...seen.values()] : this.#holdBack(seen, previous);
+    return { steps, pages, done, heldNames: done ? [] : [...this.#held] };
   }
-  for (const query of byIds([...unseen])) if (!(await run(query))) return null;
-  // A started step of unknown id, named like a step the snapshot holds as not started, either is
-  // that step (its id changed when it started, or SSM listed it without one) or another of the same
-  // name (a loop iteration). A start-time filter never lists steps not started, so ask by name: if
-  // the not-started one is still listed, the started one is another step.
-  if (!listedAll && previous) {
-    for (const query of byNames(ambiguousNames(previous, seen))) if (!(await run(query))) return null;
+
+  /**
+   * Where a complete listing that did not finish goes on next cycle: it has read every step started
+   * before the newest start it saw. Null for a plan that is not a complete listing (a window is
+   * planned afresh from the saved snapshot) or one that is done.
+   */
+  continuation(): StepListing | null {
+    if (!this.#plan.complete || this.#stage === 'done') return null;
+    return { since: this.#startedAt, after: this.#newestStart };
   }
-  return { steps: [...seen.values()], pages, complete: plan.complete };
+
+  /** What the plan's queries cannot show: open steps they did not return, and names held back. */
+  #followUps(previous: ExecutionState | null, lastChunk: ReadonlyMap<string, StepView>): StepQuery[] {
+    const unseen = new Set(this.#alsoIds.filter((id) => !this.#seen.has(id) && !isPlannedStepKey(id)));
+    const listedAll = this.#listedEverything || this.#plan.queries.some(listsEverything);
+    if (!listedAll && previous) {
+      for (const step of previous.steps.values()) {
+        if (mayStillChange(step) && !this.#seen.has(step.stepExecutionId)) unseen.add(step.stepExecutionId);
+      }
+    }
+    const names = new Set(this.#held);
+    if (!listedAll && previous) for (const name of ambiguousNames(previous, lastChunk)) names.add(name);
+    return [...byIds([...unseen]), ...byNames([...names])];
+  }
+
+  /**
+   * The steps of a chunk that does not end the read, less the started steps of unknown id named like
+   * a step the snapshot holds as not started that this chunk does not list as not started (which
+   * would tell them apart): those wait for the `StepName` query at the end of the read.
+   */
+  #holdBack(seen: ReadonlyMap<string, StepView>, previous: ExecutionState | null): StepView[] {
+    if (!previous) return [...seen.values()];
+    const listedNotStarted = new Set<string>();
+    for (const step of seen.values()) if (isNotStarted(step)) listedNotStarted.add(step.stepExecutionId);
+    const plannedNames = new Set<string>();
+    for (const step of previous.steps.values()) {
+      if (isNotStarted(step) && !listedNotStarted.has(step.stepExecutionId)) plannedNames.add(step.stepName);
+    }
+    const kept: StepView[] = [];
+    for (const step of seen.values()) {
+      const ambiguous =
+        !isNotStarted(step) &&
+        !previous.steps.has(step.stepExecutionId) &&
+        plannedNames.has(step.stepName) &&
+        (this.#held.has(step.stepName) || this.#held.size < HELD_NAMES_LIMIT);
+      if (ambiguous) this.#held.add(step.stepName);
+      else kept.push(step);
+    }
+    return kept;
+  }
 }
 
 /** Names of started steps this read found with an unknown id, of which the snapshot holds a not-started step. */
@@ -87,13 +205,4 @@ function ambiguousNames(previous: ExecutionState, seen: ReadonlyMap<string, Step
       names.add(step.stepName);
   }
   return [...names];
-}
-
-/** Queries for the steps of these names, ten names a query. */
-function byNames(names: readonly string[]): StepQuery[] {
-  const queries: StepQuery[] = [];
-  for (let i = 0; i < names.length; i += FILTER_VALUES_LIMIT) {
-    queries.push({ stepNames: names.slice(i, i + FILTER_VALUES_LIMIT) });
-  }
-  return queries;
 }

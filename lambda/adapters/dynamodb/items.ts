@@ -141,6 +141,9 @@ export function executionItem(
     sk: KEYS.executionState,
     ...execution,
     alarms: [...execution.alarms],
+    listing: execution.listing ?? undefined,
+    heldNames: execution.heldNames && execution.heldNames.length > 0 ? [...execution.heldNames] : undefined,
+    announced: execution.announced === false ? false : undefined,
     version: options.version,
     shard,
     listShard: KEYS.listShard,
@@ -169,8 +172,25 @@ export function readExecution(item: Item, onCorrupt: CorruptItemHandler): Execut
     version: item.version,
     stepsReadAt: stringOr(item.stepsReadAt, null),
     settledAfter: stringOr(item.settledAfter, null),
+    ...readListingProgress(item),
     failedSteps: numberOr(item.failedSteps, 0),
     alarmCount: numberOr(item.alarmCount, 0),
+  };
+}
+
+/**
+ * The progress fields of an execution snapshot: a step listing under way, names held back, and
+ * whether its status was announced. Each is left out when absent, as snapshots written before
+ * them have none.
+ */
+function readListingProgress(item: Item): Pick<ExecutionSnapshot, 'listing' | 'heldNames' | 'announced'> {
+  const listing = item.listing as Item | undefined;
+  const since = typeof listing === 'object' && listing !== null ? stringOr(listing.since, null) : null;
+  const names = stringList(item.heldNames);
+  return {
+    ...(since !== null && { listing: { since, after: stringOr((listing as Item).after, null) } }),
+    ...(names.length > 0 && { heldNames: names }),
+    ...(item.announced === false && { announced: false }),
   };
 }
 
