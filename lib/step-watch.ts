@@ -1,16 +1,14 @@
-// The StepWatch construct: table, scheduled poller function, hints, bus + archive, schemas, alarms and optional notifications.
+// The StepWatch construct: composes the table, bus + archive, schemas, poller and schedules, hints, fan-out, organization, alarms, notifications and dashboard.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, Names, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -25,19 +23,22 @@ import {
   SORT_KEY,
   TTL_ATTRIBUTE,
 } from '../lambda/adapters/dynamodb/schema';
-import { DEFAULT_ACCOUNT_CACHE_SECONDS } from '../lambda/core/defaults';
-import { NATIVE_DETAIL_TYPES, NATIVE_SOURCE } from '../lambda/core/hints';
 import { DETAIL_TYPES, type DetailType } from '../lambda/core/types';
 import { METRICS } from '../lambda/runtime/metrics';
-import { bundledFunction, pollerEnvironment, pollTimeout, shardSource } from './bundled-function';
+import { bundledFunction, pollerEnvironment, pollTimeout } from './bundled-function';
 import { StepWatchDashboard } from './dashboard';
 import { StepWatchConfigError } from './errors';
+import { type StepWatchFanOut, StepWatchShardFanOut } from './fan-out';
+import { StepWatchHintReader, type StepWatchHints } from './hints';
 import { StepWatchNotifications } from './notifications';
 import { StepWatchOrganizationStackSets } from './organization';
+import { grantPollerPermissions } from './poller-policy';
 import type { StepWatchProps } from './props';
 import { type ResolvedStepWatchProps, resolveStepWatchProps } from './resolved-props';
 
 export { SHARDS_FILE_NAME } from './bundled-function';
+export type { StepWatchFanOut } from './fan-out';
+export type { StepWatchHints } from './hints';
 export type {
   StepWatchLogLevel,
   StepWatchNotificationProps,
@@ -46,35 +47,6 @@ export type {
   StepWatchShard,
   StepWatchSlackProps,
 } from './props';
-
-/** The resources of `hints`: rule, queue, dead-letter queue and the function that reads them. */
-export interface StepWatchHints {
-  /** The rule on the default bus matching SSM's two Automation status-change detail types. */
-  readonly rule: events.Rule;
-  /** The encrypted queue the rule feeds. */
-  readonly queue: sqs.Queue;
-  /** Hints that failed five times, and hints the rule could not deliver. */
-  readonly deadLetterQueue: sqs.Queue;
-  /** The function that reads the hinted executions. */
-  readonly function: nodejs.NodejsFunction;
-  /** Its log group. */
-  readonly logGroup: logs.LogGroup;
-}
-
-/**
- * The fan-out of `organization` or several shards: one schedule invokes the dispatcher, which queues
- * one work item per shard; the poll function takes them from the queue, at most `maxConcurrency` at once.
- */
-export interface StepWatchFanOut {
-  /** Lists the shards (the organization's accounts x regions, or `shards`) and queues one item each. */
-  readonly dispatcher: nodejs.NodejsFunction;
-  /** The dispatcher's log group (the worst shards are logged here each run). */
-  readonly dispatcherLogGroup: logs.LogGroup;
-  /** The encrypted work queue: one message per shard and schedule tick. */
-  readonly queue: sqs.Queue;
-  /** Work items that failed five times. */
-  readonly deadLetterQueue: sqs.Queue;
-}
 
 /** The CloudWatch alarms a StepWatch creates. */
 export interface StepWatchAlarms {
@@ -100,47 +72,6 @@ export const SCHEMA_FILES: Readonly<Record<DetailType, string>> = {
   [DETAIL_TYPES.alarm]: 'step-alarm-triggered.schema.json',
   [DETAIL_TYPES.execution]: 'execution-status-change.schema.json',
 };
-
-/** DynamoDB actions the poll cycle performs on the table's items. */
-const TABLE_ITEM_ACTIONS = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:Query',
-  'dynamodb:UpdateItem',
-] as const;
-
-/** Timeout of the hint function: a targeted cycle reads a few executions; the lease lasts this long at most. */
-const HINT_FUNCTION_TIMEOUT = Duration.seconds(30);
-/** Receives of one hint before it goes to the dead-letter queue. */
-const HINT_MAX_RECEIVE_COUNT = 5;
-/** Receives of one work item before it goes to the work dead-letter queue. */
-const WORK_MAX_RECEIVE_COUNT = 5;
-/** Organizations calls the dispatcher makes to list the accounts; none supports resource-level permissions. */
-const ORGANIZATIONS_LIST_ACTIONS = [
-  'organizations:ListAccounts',
-  'organizations:ListAccountsForParent',
-  'organizations:ListOrganizationalUnitsForParent',
-  'organizations:DescribeOrganization',
-] as const;
-/** DynamoDB actions of the dispatcher: the cached account list and the shards' poller states. */
-const DISPATCHER_TABLE_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'] as const;
-/** Above this many other accounts, the hint bus policy names them in a condition rather than as principals. */
-const MAX_HINT_PRINCIPALS = 20;
-/** Above this many characters the exact shard role ARNs give way to one pattern per role name. */
-const EXACT_SHARD_ROLES_MAX_CHARS = 2048;
-
-/** SSM calls the poller makes; neither supports resource-level permissions. */
-const SSM_DESCRIBE_ACTIONS = [
-  'ssm:DescribeAutomationExecutions',
-  'ssm:DescribeAutomationStepExecutions',
-] as const;
-
-function unique<T>(values: readonly T[]): T[] {
-  return [...new Set(values)];
-}
 
 /**
  * A scheduled poller that turns SSM Automation step executions into complete, deduplicated
@@ -212,12 +143,20 @@ export class StepWatch extends Construct {
     this.logGroup = new logs.LogGroup(this, 'FunctionLogs', { retention: this.settings.logRetention });
     this.function = this.createFunction();
     if (this.settings.fanOut) {
-      this.fanOut = this.createFanOut();
+      this.fanOut = new StepWatchShardFanOut(this, {
+        settings: this.settings,
+        table: this.table,
+        pollFunction: this.function,
+        deadLetterQueue: this.deadLetterQueue,
+      });
       this.schedules = [this.createDispatchSchedule(this.fanOut.dispatcher)];
     } else {
       this.schedules = this.createSchedules();
     }
-    if (this.settings.hints) this.hints = this.createHints();
+    const hintReader = this.settings.hints
+      ? new StepWatchHintReader(this, { settings: this.settings, table: this.table, bus: this.bus })
+      : undefined;
+    this.hints = hintReader;
     if (this.settings.organization) {
       const readers = [this.function, ...(this.hints ? [this.hints.function] : [])].flatMap((fn) =>
         fn.role ? [fn.role] : [],
@@ -227,8 +166,8 @@ export class StepWatch extends Construct {
         readers,
         hints: this.settings.hints,
       });
-      if (this.organization.organizationId !== undefined && this.hints) {
-        this.allowOrganizationHints(this.organization.organizationId);
+      if (this.organization.organizationId !== undefined && hintReader) {
+        hintReader.allowOrganizationHints(this.organization.organizationId);
       }
     }
     this.alarms = this.createAlarms();
@@ -367,366 +306,8 @@ export class StepWatch extends Construct {
       },
     });
 
-    this.grantPollerPermissions(role, this.logGroup);
+    grantPollerPermissions(role, this.logGroup, { settings, table: this.table, bus: this.bus });
     return fn;
-  }
-
-  /**
-   * The fan-out: a dispatcher the schedule invokes, which queues one work item per shard on an
-   * encrypted queue; the poll function takes them through an event source of at most
-   * `maxConcurrency` concurrent invocations, one item each, and reports failed items.
-   */
-  private createFanOut(): StepWatchFanOut {
-    const { settings } = this;
-    const timeout = pollTimeout(settings);
-    const deadLetterQueue = new sqs.Queue(this, 'WorkDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    // AWS's guidance for SQS event sources: at least six times the function timeout.
-    const visibilityTimeout = Duration.seconds(6 * timeout.toSeconds());
-    const queue = new sqs.Queue(this, 'WorkQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout,
-      // A work item is worth nothing once a fresher one is queued (the poll function drops items older
-      // than two periods); the retention only has to outlast the receives before the dead-letter queue.
-      retentionPeriod: Duration.seconds(
-        Math.max(3600, visibilityTimeout.toSeconds() * (WORK_MAX_RECEIVE_COUNT + 1)),
-      ),
-      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: WORK_MAX_RECEIVE_COUNT },
-    });
-    this.function.addEventSource(
-      new SqsEventSource(queue, {
-        // One shard per invocation: a slow or throttled shard holds one worker only.
-        batchSize: 1,
-        reportBatchItemFailures: true,
-        // The bound of the fan-out; nothing is reserved, so no unit of concurrency per shard.
-        maxConcurrency: settings.maxConcurrency,
-      }),
-    );
-
-    const shards = shardSource(this, settings);
-    const dispatcherLogGroup = new logs.LogGroup(this, 'DispatcherLogs', {
-      retention: settings.logRetention,
-    });
-    const role = new iam.Role(this, 'DispatcherRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
-        'ssm-step-watch dispatcher: lists the shards, queues their work items, reads their staleness',
-    });
-    const dispatcher = bundledFunction(this, 'Dispatcher', {
-      handlerFile: 'dispatcher',
-      handler: 'dispatcher',
-      description: 'Queues one ssm-step-watch poll cycle per shard and reports the stalest shards',
-      memorySize: 256,
-      timeout: Duration.seconds(Math.min(settings.period.toSeconds() - 5, 300)),
-      role,
-      logGroup: dispatcherLogGroup,
-      // A failed dispatch is not retried: the next tick dispatches every shard again.
-      retryAttempts: 0,
-      maxEventAge: Duration.seconds(Math.max(60, settings.period.toSeconds())),
-      deadLetterQueue: this.deadLetterQueue,
-      environment: {
-        TABLE_NAME: this.table.tableName,
-        WORK_QUEUE_URL: queue.queueUrl,
-        ...shards.environment,
-        ACCOUNT_CACHE_SECONDS: String(DEFAULT_ACCOUNT_CACHE_SECONDS),
-        POLL_PERIOD_SECONDS: String(settings.period.toSeconds()),
-        POWERTOOLS_SERVICE_NAME: settings.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: settings.metricsNamespace,
-        POWERTOOLS_LOG_LEVEL: settings.logLevel,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      commandHooks: shards.commandHooks,
-    });
-    this.grantDispatcherPermissions(role, dispatcherLogGroup, queue);
-    return { dispatcher, dispatcherLogGroup, queue, deadLetterQueue };
-  }
-
-  /** The dispatcher's whole policy, statement by statement. */
-  private grantDispatcherPermissions(role: iam.Role, logGroup: logs.LogGroup, queue: sqs.Queue): void {
-    const { table, settings } = this;
-    grantOwnLogs(role, logGroup);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'SendWorkItems',
-        actions: ['sqs:SendMessage'],
-        resources: [queue.queueArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadWriteShardState',
-        actions: [...DISPATCHER_TABLE_ACTIONS],
-        resources: [table.tableArn],
-      }),
-    );
-    this.grantTableKey(role);
-    if (settings.organization) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ListOrganizationAccounts',
-          actions: [...ORGANIZATIONS_LIST_ACTIONS],
-          resources: ['*'],
-        }),
-      );
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'organizations:ListAccounts, ListAccountsForParent, ListOrganizationalUnitsForParent and DescribeOrganization are granted on * because the account and OU ids are found at run time (accounts join and leave); they are read-only calls.',
-      });
-    }
-  }
-
-  /**
-   * The hint path: a rule on the default bus for SSM's own Automation events of the polled shards,
-   * an encrypted queue with its own dead-letter queue, and a function reading the hinted executions.
-   */
-  private createHints(): StepWatchHints {
-    const { settings } = this;
-    const stack = Stack.of(this);
-    const deadLetterQueue = new sqs.Queue(this, 'HintDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    const queue = new sqs.Queue(this, 'HintQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      // AWS's guidance for SQS event sources: at least six times the function timeout.
-      visibilityTimeout: Duration.seconds(6 * HINT_FUNCTION_TIMEOUT.toSeconds()),
-      // A hint older than this is worth nothing: the schedule has read its execution long since.
-      retentionPeriod: Duration.hours(1),
-      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: HINT_MAX_RECEIVE_COUNT },
-    });
-
-    // The shards' accounts and regions: SSM's own events, and those forwarded from other shards. An
-    // organization's accounts are found at run time; its bus policy admits only its own accounts.
-    const shardAccounts = settings.organization
-      ? undefined
-      : unique(settings.shards.map((shard) => shard.account ?? stack.account));
-    const shardRegions = settings.organization
-      ? [...settings.organization.regions]
-      : unique(settings.shards.map((shard) => shard.region ?? stack.region));
-    const rule = new events.Rule(this, 'HintRule', {
-      description: 'SSM Automation status changes of the polled shards, as hints for ssm-step-watch',
-      eventPattern: {
-        source: [NATIVE_SOURCE],
-        detailType: Object.values(NATIVE_DETAIL_TYPES),
-        ...(shardAccounts && { account: shardAccounts }),
-        region: shardRegions,
-      },
-    });
-    // The target adds a queue policy that lets events.amazonaws.com send from this rule only.
-    rule.addTarget(
-      new targets.SqsQueue(queue, {
-        deadLetterQueue,
-        maxEventAge: Duration.minutes(5),
-        retryAttempts: 3,
-      }),
-    );
-
-    const otherAccounts = unique(
-      settings.shards.flatMap((shard) =>
-        shard.account !== undefined && shard.account !== stack.account ? [shard.account] : [],
-      ),
-    );
-    if (otherAccounts.length > 0) this.allowForwardedHints(otherAccounts);
-
-    const shards = shardSource(this, settings);
-    const logGroup = new logs.LogGroup(this, 'HintFunctionLogs', { retention: settings.logRetention });
-    const role = new iam.Role(this, 'HintFunctionRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
-        'ssm-step-watch hint reader: SSM Describe calls, its table, its bus, its queue, its log group',
-    });
-    const fn = bundledFunction(this, 'HintFunction', {
-      handlerFile: 'hints',
-      handler: 'hintHandler',
-      description: "Reads the SSM Automation executions SSM's own events name, within seconds",
-      memorySize: 256,
-      timeout: HINT_FUNCTION_TIMEOUT,
-      role,
-      logGroup,
-      environment: {
-        ...pollerEnvironment(settings, this.table, this.bus),
-        SCHEDULE_PERIOD_SECONDS: String(settings.period.toSeconds()),
-        ...(!settings.ownShardOnly && shards.environment),
-      },
-      commandHooks: shards.commandHooks,
-    });
-    this.grantPollerPermissions(role, logGroup);
-    fn.addEventSource(
-      new SqsEventSource(queue, {
-        batchSize: 100,
-        // Gathers a burst of events into one batch, so one read serves them all.
-        maxBatchingWindow: Duration.seconds(1),
-        reportBatchItemFailures: true,
-        // The lease lets one cycle per shard write at a time; two readers are plenty. No reserved
-        // concurrency: below five it throttles the queue's pollers, and throttled receives count
-        // toward the dead-letter queue.
-        maxConcurrency: 2,
-      }),
-    );
-    return { rule, queue, deadLetterQueue, function: fn, logGroup };
-  }
-
-  /** Lets the shards' other accounts forward SSM's Automation events to this account's default bus. */
-  private allowForwardedHints(accounts: readonly string[]): void {
-    const stack = Stack.of(this);
-    // Many accounts: their ids in a condition (15 characters each) rather than one principal ARN
-    // each (about 45), so that hundreds of accounts stay within the bus policy's size.
-    const many = accounts.length > MAX_HINT_PRINCIPALS;
-    const statement = new iam.PolicyStatement({
-      sid: 'StepWatchHintsFromShardAccounts',
-      principals: many
-        ? [new iam.AnyPrincipal()]
-        : accounts.map((account) => new iam.AccountPrincipal(account)),
-      actions: ['events:PutEvents'],
-      resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
-      conditions: {
-        ...(many && { StringEquals: { 'aws:PrincipalAccount': [...accounts] } }),
-        'ForAllValues:StringEquals': {
-          'events:source': [NATIVE_SOURCE],
-          'events:detail-type': Object.values(NATIVE_DETAIL_TYPES),
-        },
-      },
-    });
-    // The L2 EventBusPolicy would put the statement object itself into the template; the L1 takes its JSON.
-    new events.CfnEventBusPolicy(this, 'HintBusPolicy', {
-      eventBusName: 'default',
-      statementId: `ssm-step-watch-hints-${Names.uniqueId(this)}`.slice(0, 64),
-      statement: statement.toStatementJson(),
-    });
-  }
-
-  /**
-   * Lets every account of the organization forward SSM's Automation events to this account's default
-   * bus: one statement on the organization id, so the policy does not grow with the accounts.
-   */
-  private allowOrganizationHints(organizationId: string): void {
-    const stack = Stack.of(this);
-    new events.CfnEventBusPolicy(this, 'HintBusPolicy', {
-      eventBusName: 'default',
-      statementId: `ssm-step-watch-hints-${Names.uniqueId(this)}`.slice(0, 64),
-      statement: {
-        Sid: 'StepWatchHintsFromOrganization',
-        Effect: 'Allow',
-        Principal: '*',
-        Action: 'events:PutEvents',
-        Resource: stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' }),
-        Condition: {
-          StringEquals: { 'aws:PrincipalOrgID': organizationId },
-          'ForAllValues:StringEquals': {
-            'events:source': [NATIVE_SOURCE],
-            'events:detail-type': Object.values(NATIVE_DETAIL_TYPES),
-          },
-        },
-      },
-    });
-  }
-
-  /** The table's customer-managed key, when there is one: what DynamoDB needs of it for reads and writes. */
-  private grantTableKey(role: iam.Role): void {
-    const key = this.settings.tableEncryptionKey;
-    if (!key) return;
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'UseTableKey',
-        actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
-        resources: [key.keyArn],
-      }),
-    );
-  }
-
-  /**
-   * A poller's whole policy (the scheduled one's and the hint reader's), written out statement by
-   * statement so tests can assert it exactly.
-   */
-  private grantPollerPermissions(role: iam.Role, logGroup: logs.LogGroup): void {
-    const { table } = this;
-    grantOwnLogs(role, logGroup);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'DescribeAutomations',
-        actions: [...SSM_DESCRIBE_ACTIONS],
-        resources: ['*'],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadWriteTableItems',
-        actions: [...TABLE_ITEM_ACTIONS],
-        resources: [table.tableArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'QueryTableIndexes',
-        actions: ['dynamodb:Query'],
-        resources: INDEXES.map((index) => `${table.tableArn}/index/${index.indexName}`),
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'PublishEvents',
-        actions: ['events:PutEvents'],
-        resources: [this.bus.eventBusArn],
-      }),
-    );
-    this.grantTableKey(role);
-    this.grantAssumeShardRoles(role);
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ssm:DescribeAutomationExecutions and ssm:DescribeAutomationStepExecutions support no resource-level permissions, so they can only be granted on *; every other statement names its resource.',
-    });
-  }
-
-  /**
-   * `sts:AssumeRole` on the shards' roles, in a statement that does not grow past IAM's policy size:
-   * the organization's member role in any account of the organization; the listed shards' role ARNs
-   * while they are few, else one pattern per role name (the member roles' trust policies name the
-   * poller's role, so the pattern grants nothing a member account did not allow).
-   */
-  private grantAssumeShardRoles(role: iam.Role): void {
-    const { settings } = this;
-    const stack = Stack.of(this);
-    let resources: string[];
-    let conditions: Record<string, Record<string, string>> | undefined;
-    if (settings.organization) {
-      resources = [`arn:${stack.partition}:iam::*:role/${settings.organization.memberRoleName}`];
-      // An IAM policy variable, not JavaScript: the role's account is in the poller's organization.
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable syntax.
-      conditions = { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } };
-    } else {
-      const exact = unique(settings.shards.flatMap((shard) => (shard.roleArn ? [shard.roleArn] : [])));
-      resources =
-        JSON.stringify(exact).length <= EXACT_SHARD_ROLES_MAX_CHARS
-          ? exact
-          : unique(exact.map((arn) => arn.replace(/^(arn:[^:]+:iam::)\d{12}(:role\/.+)$/, '$1*$2')));
-    }
-    if (resources.length === 0) return;
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'AssumeShardRoles',
-        actions: ['sts:AssumeRole'],
-        resources,
-        ...(conditions && { conditions }),
-      }),
-    );
-    for (const resource of resources.filter((arn) => arn.includes('::*:'))) {
-      // cdk-nag writes the partition token as <AWS::Partition>.
-      const shown = settings.organization
-        ? `arn:<AWS::Partition>:iam::*:role/${settings.organization.memberRoleName}`
-        : resource;
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${shown}]`,
-        reason: `sts:AssumeRole on every account's role of this name (${resource.split('/').pop()}): the accounts are too many to list within IAM's policy size${settings.organization ? ', and limited to the organization by aws:ResourceOrgID' : ''}; each member role's trust policy names the poller's role.`,
-      });
-    }
   }
 
   /** The scheduler's role: invokes `fn` and dead-letters failed ticks. */
@@ -876,15 +457,4 @@ export class StepWatch extends Construct {
       }),
     };
   }
-}
-
-/** A function's own log group: the only logs it may write. */
-function grantOwnLogs(role: iam.Role, logGroup: logs.LogGroup): void {
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      sid: 'WriteOwnLogs',
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [logGroup.logGroupArn],
-    }),
-  );
 }

@@ -1,0 +1,156 @@
+// The IAM policies of the StepWatch's pollers, written out statement by statement so tests can assert them exactly.
+import { Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { INDEXES } from '../lambda/adapters/dynamodb/schema';
+import type { ResolvedStepWatchProps } from './resolved-props';
+
+/** DynamoDB actions the poll cycle performs on the table's items. */
+const TABLE_ITEM_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+] as const;
+
+/** Above this many characters the exact shard role ARNs give way to one pattern per role name. */
+const EXACT_SHARD_ROLES_MAX_CHARS = 2048;
+
+/** SSM calls the poller makes; neither supports resource-level permissions. */
+const SSM_DESCRIBE_ACTIONS = [
+  'ssm:DescribeAutomationExecutions',
+  'ssm:DescribeAutomationStepExecutions',
+] as const;
+
+/** What a poller's policy names: the table, the bus and the shards' roles of the settings. */
+export interface PollerResources {
+  /** The validated settings (shards, organization, table key). */
+  readonly settings: ResolvedStepWatchProps;
+  /** The table of snapshots and the audit trail. */
+  readonly table: dynamodb.ITable;
+  /** The bus the poller publishes to. */
+  readonly bus: events.IEventBus;
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+/** A function's own log group: the only logs it may write. */
+export function grantOwnLogs(role: iam.Role, logGroup: logs.LogGroup): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logGroup.logGroupArn],
+    }),
+  );
+}
+
+/** The table's customer-managed key, when there is one: what DynamoDB needs of it for reads and writes. */
+export function grantTableKey(role: iam.Role, settings: ResolvedStepWatchProps): void {
+  const key = settings.tableEncryptionKey;
+  if (!key) return;
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'UseTableKey',
+      actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      resources: [key.keyArn],
+    }),
+  );
+}
+
+/**
+ * A poller's whole policy (the scheduled one's and the hint reader's), written out statement by
+ * statement so tests can assert it exactly.
+ */
+export function grantPollerPermissions(
+  role: iam.Role,
+  logGroup: logs.LogGroup,
+  { settings, table, bus }: PollerResources,
+): void {
+  grantOwnLogs(role, logGroup);
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'DescribeAutomations',
+      actions: [...SSM_DESCRIBE_ACTIONS],
+      resources: ['*'],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadWriteTableItems',
+      actions: [...TABLE_ITEM_ACTIONS],
+      resources: [table.tableArn],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'QueryTableIndexes',
+      actions: ['dynamodb:Query'],
+      resources: INDEXES.map((index) => `${table.tableArn}/index/${index.indexName}`),
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'PublishEvents',
+      actions: ['events:PutEvents'],
+      resources: [bus.eventBusArn],
+    }),
+  );
+  grantTableKey(role, settings);
+  grantAssumeShardRoles(role, settings);
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'ssm:DescribeAutomationExecutions and ssm:DescribeAutomationStepExecutions support no resource-level permissions, so they can only be granted on *; every other statement names its resource.',
+  });
+}
+
+/**
+ * `sts:AssumeRole` on the shards' roles, in a statement that does not grow past IAM's policy size:
+ * the organization's member role in any account of the organization; the listed shards' role ARNs
+ * while they are few, else one pattern per role name (the member roles' trust policies name the
+ * poller's role, so the pattern grants nothing a member account did not allow).
+ */
+function grantAssumeShardRoles(role: iam.Role, settings: ResolvedStepWatchProps): void {
+  const stack = Stack.of(role);
+  let resources: string[];
+  let conditions: Record<string, Record<string, string>> | undefined;
+  if (settings.organization) {
+    resources = [`arn:${stack.partition}:iam::*:role/${settings.organization.memberRoleName}`];
+    // An IAM policy variable, not JavaScript: the role's account is in the poller's organization.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable syntax.
+    conditions = { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } };
+  } else {
+    const exact = unique(settings.shards.flatMap((shard) => (shard.roleArn ? [shard.roleArn] : [])));
+    resources =
+      JSON.stringify(exact).length <= EXACT_SHARD_ROLES_MAX_CHARS
+        ? exact
+        : unique(exact.map((arn) => arn.replace(/^(arn:[^:]+:iam::)\d{12}(:role\/.+)$/, '$1*$2')));
+  }
+  if (resources.length === 0) return;
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'AssumeShardRoles',
+      actions: ['sts:AssumeRole'],
+      resources,
+      ...(conditions && { conditions }),
+    }),
+  );
+  for (const resource of resources.filter((arn) => arn.includes('::*:'))) {
+    // cdk-nag writes the partition token as <AWS::Partition>.
+    const shown = settings.organization
+      ? `arn:<AWS::Partition>:iam::*:role/${settings.organization.memberRoleName}`
+      : resource;
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${shown}]`,
+      reason: `sts:AssumeRole on every account's role of this name (${resource.split('/').pop()}): the accounts are too many to list within IAM's policy size${settings.organization ? ', and limited to the organization by aws:ResourceOrgID' : ''}; each member role's trust policy names the poller's role.`,
+    });
+  }
+}
