@@ -6,7 +6,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { CallCounter } from '../lambda/adapters/call-counter';
 import type { Timer } from '../lambda/adapters/token-bucket';
 import { DEFAULT_EVENT_SOURCE, DEFAULT_MAX_ENTRY_BYTES } from '../lambda/core/defaults';
-import type { ExecutionSource, StepPage, StepPageRequest } from '../lambda/core/ports';
+import type { ExecutionSource, StartedPageRequest, StepPage, StepPageRequest } from '../lambda/core/ports';
 import type { StepQuery, StepReadStrategy } from '../lambda/core/read-plan';
 import { runPollCycle } from '../lambda/cycle/poll-cycle';
 import { createPoller } from '../lambda/runtime/poller';
@@ -171,8 +171,8 @@ class MeteredSource implements ExecutionSource {
     return this.#listing('inFlight', () => this.#inner.listInFlight());
   }
 
-  listStartedAfter(time: string): ReturnType<ExecutionSource['listStartedAfter']> {
-    return this.#listing('startedAfter', () => this.#inner.listStartedAfter(time));
+  listStartedPage(request: StartedPageRequest): ReturnType<ExecutionSource['listStartedPage']> {
+    return this.#listing('startedAfter', () => this.#inner.listStartedPage(request));
   }
 
   listChildren(parent: string, startedAfter: string | null): ReturnType<ExecutionSource['listChildren']> {

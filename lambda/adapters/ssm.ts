@@ -10,7 +10,14 @@ import {
   type StepExecutionFilter,
 } from '@aws-sdk/client-ssm';
 import { ExecutionNotFoundError, MalformedRecordError, ServiceError } from '../core/errors';
-import type { ExecutionSource, StepPage, StepPageRequest, UnreadableRecord } from '../core/ports';
+import type {
+  ExecutionPage,
+  ExecutionSource,
+  StartedPageRequest,
+  StepPage,
+  StepPageRequest,
+  UnreadableRecord,
+} from '../core/ports';
 import {
   FILTER_VALUES_LIMIT,
   isNotStarted,
@@ -61,10 +68,14 @@ export class SsmExecutionSource implements ExecutionSource {
     return this.#listExecutions([{ Key: 'ExecutionStatus', Values: [...IN_FLIGHT_STATUSES] }]);
   }
 
-  listStartedAfter(time: string): Promise<ExecutionView[]> {
+  async listStartedPage(request: StartedPageRequest): Promise<ExecutionPage> {
     // SSM takes ISO 8601 without milliseconds here.
-    const value = `${time.slice(0, 19)}Z`;
-    return this.#listExecutions([{ Key: 'StartTimeAfter', Values: [value] }]);
+    const filters: AutomationExecutionFilter[] = [
+      { Key: 'StartTimeAfter', Values: [`${request.after.slice(0, 19)}Z`] },
+    ];
+    if (request.before !== null)
+      filters.push({ Key: 'StartTimeBefore', Values: [`${request.before.slice(0, 19)}Z`] });
+    return this.#executionPage(filters, request.nextToken);
   }
 
   async describeExecutions(executionIds: readonly string[]): Promise<ExecutionView[]> {
@@ -105,30 +116,37 @@ export class SsmExecutionSource implements ExecutionSource {
   }
 
   async #listExecutions(filters: AutomationExecutionFilter[]): Promise<ExecutionView[]> {
-    const operation = 'DescribeAutomationExecutions';
     const views: ExecutionView[] = [];
-    let nextToken: string | undefined;
+    let nextToken: string | null = null;
     do {
-      const output = await this.#send(operation, () =>
-        this.#client.send(
-          new DescribeAutomationExecutionsCommand({
-            Filters: filters,
-            MaxResults: STEP_PAGE_SIZE,
-            NextToken: nextToken,
-          }),
-        ),
-      );
-      views.push(
-        ...this.#viewsOf(
-          operation,
-          output.AutomationExecutionMetadataList,
-          toExecutionView,
-          (raw) => raw.AutomationExecutionId ?? null,
-        ),
-      );
-      nextToken = output.NextToken;
+      const page = await this.#executionPage(filters, nextToken);
+      views.push(...page.executions);
+      nextToken = page.nextToken;
     } while (nextToken);
     return views;
+  }
+
+  async #executionPage(
+    filters: AutomationExecutionFilter[],
+    nextToken: string | null,
+  ): Promise<ExecutionPage> {
+    const operation = 'DescribeAutomationExecutions';
+    const output = await this.#send(operation, () =>
+      this.#client.send(
+        new DescribeAutomationExecutionsCommand({
+          Filters: filters,
+          MaxResults: STEP_PAGE_SIZE,
+          NextToken: nextToken ?? undefined,
+        }),
+      ),
+    );
+    const executions = this.#viewsOf(
+      operation,
+      output.AutomationExecutionMetadataList,
+      toExecutionView,
+      (raw) => raw.AutomationExecutionId ?? null,
+    );
+    return { executions, nextToken: output.NextToken ?? null };
   }
 
   /** The views of the records that can be used; each one that cannot is reported and skipped. */

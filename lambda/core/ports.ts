@@ -9,6 +9,21 @@ export interface StepPage {
   readonly nextToken: string | null;
 }
 
+/** One page of an execution listing. */
+export interface ExecutionPage {
+  readonly executions: readonly ExecutionView[];
+  readonly nextToken: string | null;
+}
+
+/** Options for reading one page of the executions started in a time window. */
+export interface StartedPageRequest {
+  /** ISO: only executions started after it. */
+  readonly after: string;
+  /** ISO: only executions started before it; null for no upper bound. */
+  readonly before: string | null;
+  readonly nextToken: string | null;
+}
+
 /** Options for reading one page of an execution's steps. */
 export interface StepPageRequest {
   readonly executionId: string;
@@ -36,8 +51,11 @@ export interface UnreadableRecord {
 export interface ExecutionSource {
   /** Executions in any non-terminal status (child executions may be left out: see `listChildren`). */
   listInFlight(): Promise<ExecutionView[]>;
-  /** Executions that started after `time` (ISO), whatever their status (children may be left out). */
-  listStartedAfter(time: string): Promise<ExecutionView[]>;
+  /**
+   * One page of the executions that started after `request.after` and, when given, before
+   * `request.before` (ISO), whatever their status (children may be left out). In no documented order.
+   */
+  listStartedPage(request: StartedPageRequest): Promise<ExecutionPage>;
   /**
    * The children of one execution (SSM's `ParentExecutionId` filter), whatever their status; only
    * those started after `startedAfter` (ISO, whole seconds) when given.
@@ -58,8 +76,20 @@ export interface ExecutionSource {
 export interface PollerState {
   /** Start-time watermark (ISO) of the last complete cycle; null before the first. */
   readonly watermark: string | null;
-  /** Executions the last cycle could not reach, served first next time. */
+  /** Executions the last cycle could not reach, served first next time (at most {@link CURSOR_LIMIT}). */
   readonly cursor: readonly string[];
+  /**
+   * While a backlog drains (ISO): where the started-since listing begins instead of the watermark
+   * (less the overlap); everything that started before it has been listed and served. Absent or null
+   * when caught up.
+   */
+  readonly backlogFrom?: string | null;
+  /**
+   * While a backlog drains: the width (seconds) of the start-time window a cycle lists from
+   * `backlogFrom`, halved when a window is not listed and served in one cycle, doubled when it is.
+   * Absent or null when caught up (the window reaches the cycle's start).
+   */
+  readonly backlogWindowSeconds?: number | null;
   /** When a cycle last served every execution (ISO); the bound on staleness. */
   readonly lastCompleteAt: string | null;
   /**
@@ -74,6 +104,9 @@ export interface PollerState {
   readonly reportedRecords: readonly string[];
   readonly version: number;
 }
+
+/** Most execution ids the poller state keeps in its cursor, so the item stays far below 400 KB. */
+export const CURSOR_LIMIT = 1000;
 
 /** An execution tracked as in flight in the store. */
 export interface TrackedExecution {

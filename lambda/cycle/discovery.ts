@@ -18,6 +18,81 @@ export interface DiscoveryOptions {
   readonly initialLookbackSeconds: number;
 }
 
+/** Most executions new to this cycle the started-since listing gathers before the cycle serves them. */
+const LISTED_AHEAD = 100;
+/** The narrowest backlog window, in seconds. */
+const MIN_BACKLOG_WINDOW_SECONDS = 10;
+
+/**
+ * The listing of the executions started in one window past the watermark, read a page at a time so
+ * that a backlog (an outage of the poller, a first deploy into a busy account) is listed only as fast
+ * as it is served. SSM documents no order for it, so the listing moves past a window only once the
+ * window was listed to its end (and everything in it served); a window that is not gets narrower next
+ * cycle ({@link nextBacklog}).
+ */
+export class StartedListing {
+  /** Epoch ms: the window's start (the watermark less the overlap). */
+  readonly after: number;
+  /** Epoch ms: the window's end, or null for none (the window reaches the cycle's start). */
+  readonly before: number | null;
+  readonly #source: ExecutionSource;
+  #nextToken: string | null = null;
+  #complete = false;
+  /** Ids this listing returned. */
+  readonly ids = new Set<string>();
+
+  constructor(source: ExecutionSource, after: number, before: number | null) {
+    this.#source = source;
+    this.after = after;
+    this.before = before;
+  }
+
+  /** Whether the window was listed to its end. */
+  get complete(): boolean {
+    return this.#complete;
+  }
+
+  /** The next page of the window. */
+  async page(): Promise<readonly ExecutionView[]> {
+    const page = await this.#source.listStartedPage({
+      after: new Date(this.after).toISOString(),
+      before: this.before === null ? null : new Date(this.before).toISOString(),
+      nextToken: this.#nextToken,
+    });
+    this.#nextToken = page.nextToken;
+    if (page.nextToken === null) this.#complete = true;
+    for (const view of page.executions) this.ids.add(view.executionId);
+    return page.executions;
+  }
+}
+
+/**
+ * Where the next scheduled cycle's started-since listing begins. A window listed to its end, with
+ * every execution in it served, is done: the next window begins where it ended (and, while a backlog
+ * drains, is twice as wide), or, once a window reached the cycle's start, the watermark (the cycle's
+ * start less the overlap) takes over again. A window that was not done is listed again from the same
+ * start next cycle, half as wide, so a cycle lists no more than it serves.
+ */
+export function nextBacklog(
+  listing: StartedListing,
+  served: boolean,
+  cycleStart: number,
+  overlapSeconds: number,
+): { backlogFrom: string | null; backlogWindowSeconds: number | null } {
+  const width = (listing.before ?? cycleStart) - listing.after;
+  if (!listing.complete || !served) {
+    return {
+      backlogFrom: new Date(listing.after).toISOString(),
+      backlogWindowSeconds: Math.max(MIN_BACKLOG_WINDOW_SECONDS, Math.floor(width / 2000)),
+    };
+  }
+  if (listing.before === null) return { backlogFrom: null, backlogWindowSeconds: null };
+  // An execution that started just before the window's end may not have been listed yet: a window
+  // that ended within the overlap of this cycle's start is read again from there.
+  const from = Math.min(listing.before, cycleStart - overlapSeconds * 1000);
+  return { backlogFrom: new Date(from).toISOString(), backlogWindowSeconds: Math.floor((2 * width) / 1000) };
+}
+
 /** Executions asked for together: children of one parent (or of none), and since when they may have started. */
 interface Wanted {
   readonly parentExecutionId: string | null;
@@ -52,20 +127,38 @@ export class ExecutionFinder {
     this.#logger = logger;
   }
 
-  /** In flight ∪ started since the watermark ∪ still tracked (or left in the cursor). */
+  /**
+   * In flight ∪ started since the watermark ∪ still tracked (or left in the cursor). The started-since
+   * listing is read here until it ends, time runs out, or it has {@link LISTED_AHEAD} executions this
+   * cycle did not have yet; the cycle reads on from `started` once it has served them.
+   */
   async discover(
     options: DiscoveryOptions,
     poller: PollerState,
     cycleStart: number,
-  ): Promise<ExecutionView[]> {
+    late: () => boolean = () => false,
+  ): Promise<{ executions: ExecutionView[]; started: StartedListing }> {
     const found = new Map<string, ExecutionView>();
     for (const view of await this.#source.listInFlight()) found.set(view.executionId, view);
     // Runs that started (and perhaps ended) since the last cycle; the first cycle looks back a little.
-    const after = poller.watermark
-      ? Date.parse(poller.watermark) - options.watermarkOverlapSeconds * 1000
-      : cycleStart - options.initialLookbackSeconds * 1000;
-    for (const view of await this.#source.listStartedAfter(new Date(after).toISOString()))
-      found.set(view.executionId, view);
+    const after = poller.backlogFrom
+      ? Date.parse(poller.backlogFrom)
+      : poller.watermark
+        ? Date.parse(poller.watermark) - options.watermarkOverlapSeconds * 1000
+        : cycleStart - options.initialLookbackSeconds * 1000;
+    const window = poller.backlogWindowSeconds ? after + poller.backlogWindowSeconds * 1000 : null;
+    const started = new StartedListing(
+      this.#source,
+      after,
+      window !== null && window < cycleStart ? window : null,
+    );
+    let ahead = 0;
+    do {
+      for (const view of await started.page()) {
+        if (!found.has(view.executionId)) ahead++;
+        found.set(view.executionId, view);
+      }
+    } while (!started.complete && ahead < LISTED_AHEAD && !late());
 
     const tracked = await this.#store.listTracked(options.shard);
     const trackedIds = new Set(tracked.map((t) => t.executionId));
@@ -92,7 +185,17 @@ export class ExecutionFinder {
       'SSM no longer knows a tracked execution; it is no longer tracked',
     );
     for (const id of found.keys()) this.#known.add(id);
-    return [...found.values()];
+    return { executions: [...found.values()], started };
+  }
+
+  /**
+   * The next page of the started-since listing: the executions on it this cycle does not have yet
+   * (they count as known from now on).
+   */
+  async more(started: StartedListing): Promise<ExecutionView[]> {
+    const fresh = (await started.page()).filter((view) => !this.#known.has(view.executionId));
+    for (const view of fresh) this.#known.add(view.executionId);
+    return fresh;
   }
 
   /**

@@ -94,6 +94,8 @@ async function takeLease(
   const state = {
     watermark: loaded.watermark,
     cursor: loaded.cursor,
+    backlogFrom: loaded.backlogFrom ?? null,
+    backlogWindowSeconds: loaded.backlogWindowSeconds ?? null,
     lastCompleteAt: loaded.lastCompleteAt,
     reportedRecords: loaded.reportedRecords,
   };

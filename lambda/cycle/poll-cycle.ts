@@ -4,11 +4,11 @@ import { catchUp } from '../core/catch-up';
 import { diffExecution } from '../core/diff';
 import { ExecutionNotFoundError } from '../core/errors';
 import { buildEvents, type EventContext } from '../core/events';
-import type { CycleLogger, PollCycleDeps, UnreadableRecord } from '../core/ports';
+import { CURSOR_LIMIT, type CycleLogger, type PollCycleDeps, type UnreadableRecord } from '../core/ports';
 import { needsStepRead, planStepReads, type StepReadPlan, type StepReadStrategy } from '../core/read-plan';
 import { isFailureStatus } from '../core/status';
 import type { ExecutionState, ExecutionView, OutboxEvent, StepListing, Transition } from '../core/types';
-import { ExecutionFinder } from './discovery';
+import { ExecutionFinder, nextBacklog, type StartedListing } from './discovery';
 import { HintedWork, InboxReader } from './hinted-reads';
 import { acquire, STAND_DOWN_MESSAGES, scheduleWindow } from './lease';
 import { OrderedPublisher } from './ordered-publisher';
@@ -199,6 +199,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   const unfinished: string[] = [];
   let sequence = 0;
   let queue: ExecutionView[] = [];
+  let started: StartedListing | null = null;
   try {
     // 0. What an earlier cycle recorded but could not send goes first, so per-step order holds. It is
     // marked sent only once its execution's snapshot has caught up with it (below), so a snapshot left
@@ -210,7 +211,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     // targeted cycle: the hinted ones); their children join the queue as their parents name them.
     const finder = new ExecutionFinder(source, store, logger);
     const discovered = options.executionIds
-      ? await finder.discoverTargets(options.shard, options.executionIds)
+      ? { executions: await finder.discoverTargets(options.shard, options.executionIds), started: null }
       : await finder.discover(
           {
             shard: options.shard,
@@ -219,8 +220,10 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
           },
           poller,
           cycleStart,
+          late,
         );
-    queue = orderForService(discovered, poller.cursor);
+    started = discovered.started;
+    queue = orderForService(discovered.executions, poller.cursor);
 
     const visibilityLagSeconds = options.stepVisibilityLagSeconds ?? 60;
     const context = (observedAt: string): EventContext => ({
@@ -368,6 +371,11 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     for (let next = 0; ; ) {
       if (inbox && next < queue.length) hinted.note(await inbox.look(late), queue, next);
       if (next >= queue.length) {
+        // A backlog is listed only as fast as it is served: the next page once the queue is done.
+        if (started && !started.complete && !late()) {
+          queue.push(...(await finder.more(started)));
+          continue;
+        }
         // The queue is done: only now what hints asked for beyond it, so hints never delay the queue.
         if (!inbox) break;
         if (late()) {
@@ -430,7 +438,17 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   summary.deliveredByType = publisher.deliveredByType;
   summary.eventsPending = publisher.failedCount;
   summary.executionsDeferred = deferred.length + unfinished.length;
-  summary.complete = summary.executionsDeferred === 0;
+  const listed = started;
+  const backlog =
+    listed === null
+      ? null
+      : nextBacklog(
+          listed,
+          !deferred.some((id) => listed.ids.has(id)),
+          cycleStart,
+          options.watermarkOverlapSeconds ?? 60,
+        );
+  summary.complete = summary.executionsDeferred === 0 && (backlog === null || backlog.backlogFrom === null);
 
   // 5. The watermark moves to this cycle's start; unserved executions wait in the cursor; the lease ends.
   // A targeted cycle leaves watermark, cursor and lastCompleteAt as they were: the schedule owns them.
@@ -450,10 +468,19 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   if (targeted && options.leaseUntil === undefined && sameList(reportedRecords, poller.reportedRecords))
     return summary;
   const state = targeted
-    ? { watermark: poller.watermark, cursor: poller.cursor, lastCompleteAt, reportedRecords }
+    ? {
+        watermark: poller.watermark,
+        backlogFrom: poller.backlogFrom ?? null,
+        backlogWindowSeconds: poller.backlogWindowSeconds ?? null,
+        cursor: poller.cursor,
+        lastCompleteAt,
+        reportedRecords,
+      }
     : {
         watermark: new Date(cycleStart).toISOString(),
-        cursor: [...deferred, ...unfinished],
+        backlogFrom: backlog?.backlogFrom ?? null,
+        backlogWindowSeconds: backlog?.backlogWindowSeconds ?? null,
+        cursor: boundedCursor([...deferred, ...unfinished], logger, options.shard),
         lastCompleteAt,
         reportedRecords,
       };
@@ -525,6 +552,22 @@ function reportOnce(
     });
   }
   return [...fresh, ...reported].slice(0, REPORTED_RECORDS_KEPT);
+}
+
+/**
+ * The cursor to save: at most {@link CURSOR_LIMIT} ids, so the poller state stays small whatever the
+ * backlog. What is left out is found again: tracked executions by the store, a backlog by its window.
+ */
+function boundedCursor(ids: readonly string[], logger: CycleLogger, shard: string): string[] {
+  const unique = [...new Set(ids)];
+  if (unique.length > CURSOR_LIMIT) {
+    logger.warn('more executions wait than the cursor keeps; the rest are found again next cycle', {
+      shard,
+      waiting: unique.length,
+      kept: CURSOR_LIMIT,
+    });
+  }
+  return unique.slice(0, CURSOR_LIMIT);
 }
 
 function sameListing(a: StepListing | null, b: StepListing | null): boolean {

@@ -74,11 +74,49 @@ describe('Class: SsmExecutionSource', () => {
   it('asks for executions started after a time, without milliseconds', async () => {
     ssm.on(DescribeAutomationExecutionsCommand).resolves({ AutomationExecutionMetadataList: [] });
 
-    await new SsmExecutionSource({ client }).listStartedAfter('2026-01-01T10:20:30.456Z');
+    await new SsmExecutionSource({ client }).listStartedPage({
+      after: '2026-01-01T10:20:30.456Z',
+      before: null,
+      nextToken: null,
+    });
 
     expect(ssm).toHaveReceivedCommandWith(DescribeAutomationExecutionsCommand, {
       Filters: [{ Key: 'StartTimeAfter', Values: ['2026-01-01T10:20:30Z'] }],
     });
+  });
+
+  it('lists one page of a start-time window and hands its token back', async () => {
+    // Prepare
+    ssm.on(DescribeAutomationExecutionsCommand).resolves({
+      AutomationExecutionMetadataList: [
+        {
+          AutomationExecutionId: 'e'.repeat(36),
+          DocumentName: 'Doc',
+          AutomationExecutionStatus: 'Success',
+          ExecutionStartTime: new Date('2026-01-01T10:30:00Z'),
+        },
+      ],
+      NextToken: 'more',
+    });
+
+    // Act
+    const page = await new SsmExecutionSource({ client }).listStartedPage({
+      after: '2026-01-01T10:20:30.456Z',
+      before: '2026-01-01T11:00:00.000Z',
+      nextToken: 'token-1',
+    });
+
+    // Assess
+    expect(ssm).toHaveReceivedCommandWith(DescribeAutomationExecutionsCommand, {
+      Filters: [
+        { Key: 'StartTimeAfter', Values: ['2026-01-01T10:20:30Z'] },
+        { Key: 'StartTimeBefore', Values: ['2026-01-01T11:00:00Z'] },
+      ],
+      NextToken: 'token-1',
+    });
+    expect(ssm).toHaveReceivedCommandTimes(DescribeAutomationExecutionsCommand, 1);
+    expect(page.executions.map((view) => view.executionId)).toEqual(['e'.repeat(36)]);
+    expect(page.nextToken).toBe('more');
   });
 
   it('describes executions by id in chunks of ten', async () => {

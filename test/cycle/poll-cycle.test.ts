@@ -3,11 +3,13 @@ import { describe, expect, it, vi } from 'vitest';
 import { ServiceError } from '../../lambda/core/errors';
 import type {
   EventPublisher,
+  ExecutionPage,
   ExecutionSource,
   PollerState,
   PublishFailure,
   RecordResult,
   SnapshotStore,
+  StartedPageRequest,
   StepPage,
   StepPageRequest,
   TrackedExecution,
@@ -49,9 +51,20 @@ class FakeSource implements ExecutionSource {
     return [...this.executions.values()].filter((e) => !isTerminal(e.status));
   }
 
-  async listStartedAfter(time: string): Promise<ExecutionView[]> {
+  async listStartedPage(request: StartedPageRequest): Promise<ExecutionPage> {
     this.listings.push('startedAfter');
-    return [...this.executions.values()].filter((e) => e.startTime !== null && e.startTime > time);
+    const executions = [...this.executions.values()].filter(
+      (e) =>
+        e.startTime !== null &&
+        e.startTime > request.after &&
+        (request.before === null || e.startTime < request.before),
+    );
+    const offset = Number(request.nextToken ?? '0');
+    const end = offset + PAGE_SIZE;
+    return {
+      executions: executions.slice(offset, end),
+      nextToken: end < executions.length ? String(end) : null,
+    };
   }
 
   async listChildren(parentExecutionId: string, startedAfter: string | null): Promise<ExecutionView[]> {

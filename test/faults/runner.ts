@@ -4,7 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createTable } from '../../lambda/adapters/dynamodb/create-table';
 import { StepWatchError } from '../../lambda/core/errors';
-import type { PollCycleDeps, StepPage } from '../../lambda/core/ports';
+import type { ExecutionPage, PollCycleDeps, StepPage } from '../../lambda/core/ports';
 import { plannedStepKey } from '../../lambda/core/read-plan';
 import type { ExecutionView } from '../../lambda/core/types';
 import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../../lambda/cycle/poll-cycle';
@@ -608,7 +608,11 @@ class ObservationLog {
         }
       } else if (call.method !== 'takeUnreadable') {
         // Discovery keeps the last view it got of an execution; so do we.
-        for (const view of result as ExecutionView[]) {
+        const views =
+          call.method === 'listStartedPage'
+            ? (result as ExecutionPage).executions
+            : (result as ExecutionView[]);
+        for (const view of views) {
           executions.set(view.executionId, {
             kind: 'execution',
             executionId: view.executionId,

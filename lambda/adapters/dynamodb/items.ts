@@ -29,6 +29,8 @@ export function pollerStateItem(shard: string, state: Omit<PollerState, 'version
     sk: KEYS.pollerState,
     watermark: state.watermark ?? undefined,
     cursor: [...state.cursor],
+    backlogFrom: state.backlogFrom ?? undefined,
+    backlogWindowSeconds: state.backlogWindowSeconds ?? undefined,
     reportedRecords: [...state.reportedRecords],
     lastCompleteAt: state.lastCompleteAt ?? undefined,
     leaseUntil: state.leaseUntil ?? undefined,
@@ -47,6 +49,9 @@ export function readPollerState(item: Item | undefined, onCorrupt: CorruptItemHa
   return {
     watermark: stringOr(item?.watermark, null),
     cursor: stringList(item?.cursor),
+    ...(typeof item?.backlogWindowSeconds === 'number' && {
+      backlogWindowSeconds: item.backlogWindowSeconds,
+    }),
     lastCompleteAt: stringOr(item?.lastCompleteAt, null),
     leaseUntil: stringOr(item?.leaseUntil, null),
     reportedRecords: stringList(item?.reportedRecords),
