@@ -40,6 +40,8 @@ export interface LocalStackOptions {
   readonly tableName?: string;
   /** SSM throttling above this many calls a second per operation. @default none */
   readonly throttleTps?: number;
+  /** Count SSM's quota on `clock` rather than real time (virtual-time runs). @default false */
+  readonly throttleOnClock?: boolean;
   /** How the SSM simulator behaves where SSM's documentation is silent (see docs/ssm-behaviour.md). */
   readonly behaviour?: Partial<SsmBehaviour>;
   /** SDK retry attempts of the clients. @default 3 */
@@ -74,6 +76,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     startEpochMs: options.startEpochMs ?? clock(),
     clock,
     ...(options.throttleTps !== undefined && { throttleTps: options.throttleTps }),
+    ...(options.throttleOnClock !== undefined && { throttleOnClock: options.throttleOnClock }),
     ...(options.behaviour !== undefined && { behaviour: options.behaviour }),
     ...(options.nativeEvents !== undefined && {
       nativeEvents: { account: LOCAL_ACCOUNT, region: LOCAL_REGION, ...options.nativeEvents },

@@ -66,6 +66,12 @@ export interface SsmSimulatorOptions {
    */
   readonly throttleBurst?: number;
   /**
+   * Whether the quota is counted on `clock` instead of real time: a run on a virtual clock, where
+   * calls come as fast as the process makes them, is throttled by the calls' virtual times.
+   * @default false (real time)
+   */
+  readonly throttleOnClock?: boolean;
+  /**
    * How SSM behaves where nobody documents it (see {@link SsmBehaviour}); missing fields take
    * {@link DOCUMENTED_BEHAVIOUR}. Whatever the switches, the simulator shows what SSM is documented
    * to do: every planned step listed from the execution's start as `Pending` without start time
@@ -135,7 +141,8 @@ type SortKey = readonly number[];
 
 interface Listed {
   readonly sortKey: SortKey;
-  readonly wire: Json;
+  /** The item as the wire shows it; built only for the items a page serves (a listing may hold 20,000). */
+  readonly wire: () => Json;
 }
 
 interface ExecutionView extends Listed {
@@ -262,6 +269,7 @@ export class SsmSimulator {
   private readonly clock: () => number;
   private readonly throttleTps: number | undefined;
   private readonly throttleBurst: number;
+  private readonly throttleOnClock: boolean;
   private readonly buckets = new Map<string, { tokens: number; last: number }>();
   private readonly counts = new Map<string, number>();
   private faults: FaultKind[] = [];
@@ -293,6 +301,7 @@ export class SsmSimulator {
     this.clock = options.clock ?? Date.now;
     this.throttleTps = throttleTps;
     this.throttleBurst = throttleBurst ?? Math.max(1, Math.floor(throttleTps ?? 1));
+    this.throttleOnClock = options.throttleOnClock ?? false;
     this.server = new LocalHttpServer(
       'SsmSimulator',
       (req, res) => this.serve(req, res),
@@ -553,7 +562,7 @@ export class SsmSimulator {
 
   private takeToken(operation: string): boolean {
     if (this.throttleTps === undefined) return true;
-    const now = performance.now();
+    const now = this.throttleOnClock ? this.clock() : performance.now();
     const bucket = this.buckets.get(operation) ?? { tokens: this.throttleBurst, last: now };
     bucket.tokens = Math.min(
       this.throttleBurst,
@@ -596,31 +605,32 @@ export class SsmSimulator {
         currentAction: current?.action,
         // Newest start first, like SSM; the scenario order breaks ties.
         sortKey: [-state.startMs, index],
-        wire: compact({
-          AutomationExecutionId: execution.id,
-          DocumentName: execution.documentName,
-          DocumentVersion: execution.documentVersion,
-          AutomationExecutionStatus: state.status,
-          ExecutionStartTime: seconds(state.startMs),
-          ExecutionEndTime: seconds(state.endMs),
-          Outputs: state.fields.outputs,
-          Mode: execution.mode ?? 'Auto',
-          ParentAutomationExecutionId: execution.parentId,
-          CurrentStepName: current?.name,
-          CurrentAction: current?.action,
-          FailureMessage: state.fields.failureMessage,
-          TargetParameterName: execution.targetParameterName,
-          // A plain run shows empty targets, as in the aws-cli example output.
-          Targets: (execution.targets ?? []).map((target) => ({ Key: target.key, Values: target.values })),
-          ResolvedTargets: {
-            ParameterValues: execution.resolvedTargets?.parameterValues ?? [],
-            Truncated: execution.resolvedTargets?.truncated ?? false,
-          },
-          MaxConcurrency: execution.maxConcurrency,
-          MaxErrors: execution.maxErrors,
-          AutomationType: execution.automationType ?? 'Local',
-          TriggeredAlarms: nonEmpty(this.alarmsShown(execution.alarms, now)),
-        }),
+        wire: () =>
+          compact({
+            AutomationExecutionId: execution.id,
+            DocumentName: execution.documentName,
+            DocumentVersion: execution.documentVersion,
+            AutomationExecutionStatus: state.status,
+            ExecutionStartTime: seconds(state.startMs),
+            ExecutionEndTime: seconds(state.endMs),
+            Outputs: state.fields.outputs,
+            Mode: execution.mode ?? 'Auto',
+            ParentAutomationExecutionId: execution.parentId,
+            CurrentStepName: current?.name,
+            CurrentAction: current?.action,
+            FailureMessage: state.fields.failureMessage,
+            TargetParameterName: execution.targetParameterName,
+            // A plain run shows empty targets, as in the aws-cli example output.
+            Targets: (execution.targets ?? []).map((target) => ({ Key: target.key, Values: target.values })),
+            ResolvedTargets: {
+              ParameterValues: execution.resolvedTargets?.parameterValues ?? [],
+              Truncated: execution.resolvedTargets?.truncated ?? false,
+            },
+            MaxConcurrency: execution.maxConcurrency,
+            MaxErrors: execution.maxErrors,
+            AutomationType: execution.automationType ?? 'Local',
+            TriggeredAlarms: nonEmpty(this.alarmsShown(execution.alarms, now)),
+          }),
       });
     });
     return views.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
@@ -651,7 +661,7 @@ export class SsmSimulator {
           status: state.status,
           startMs: state.startMs,
           sortKey: key(state.startMs, index),
-          wire: stepWire(step, state, this.alarmsShown(step.alarms, now)),
+          wire: () => stepWire(step, state, this.alarmsShown(step.alarms, now)),
         });
         return;
       }
@@ -669,7 +679,7 @@ export class SsmSimulator {
         status: 'Pending',
         startMs: undefined,
         sortKey: key(undefined, index),
-        wire: pendingStepWire(step, id),
+        wire: () => pendingStepWire(step, id),
       });
     });
     return views.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
@@ -697,7 +707,7 @@ export class SsmSimulator {
     );
     const page = this.page(views, scope, maxResults, input.NextToken);
     return compact({
-      AutomationExecutionMetadataList: page.items.map((view) => view.wire),
+      AutomationExecutionMetadataList: page.items.map((view) => view.wire()),
       NextToken: page.next,
     });
   }
@@ -741,7 +751,7 @@ export class SsmSimulator {
     );
     const scope = { op: 'DescribeAutomationStepExecutions', id, reverse, filters: input.Filters ?? null };
     const page = this.page(views, scope, maxResults, input.NextToken);
-    return compact({ StepExecutions: page.items.map((view) => view.wire), NextToken: page.next });
+    return compact({ StepExecutions: page.items.map((view) => view.wire()), NextToken: page.next });
   }
 
   /**

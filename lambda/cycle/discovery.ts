@@ -47,6 +47,16 @@ export class StartedListing {
     this.before = before;
   }
 
+  /**
+   * The window after this one (which was listed to its end, and everything in it served), twice as
+   * wide; one that reaches the cycle's start has no end.
+   */
+  next(cycleStart: number, overlapSeconds: number): StartedListing {
+    const from = Math.min(this.before ?? cycleStart, cycleStart - overlapSeconds * 1000);
+    const to = from + 2 * ((this.before ?? cycleStart) - this.after);
+    return new StartedListing(this.#source, from, to < cycleStart ? to : null);
+  }
+
   /** Whether the window was listed to its end. */
   get complete(): boolean {
     return this.#complete;
@@ -130,16 +140,18 @@ export class ExecutionFinder {
   /**
    * In flight ∪ started since the watermark ∪ still tracked (or left in the cursor). The started-since
    * listing is read here until it ends, time runs out, or it has {@link LISTED_AHEAD} executions this
-   * cycle did not have yet; the cycle reads on from `started` once it has served them.
+   * cycle did not have yet; the cycle reads on from `started` once it has served them. `endedOnly`
+   * (a backfill) leaves the in-flight listing out.
    */
   async discover(
     options: DiscoveryOptions,
     poller: PollerState,
     cycleStart: number,
     late: () => boolean = () => false,
+    endedOnly = false,
   ): Promise<{ executions: ExecutionView[]; started: StartedListing }> {
     const found = new Map<string, ExecutionView>();
-    for (const view of await this.#source.listInFlight()) found.set(view.executionId, view);
+    if (!endedOnly) for (const view of await this.#source.listInFlight()) found.set(view.executionId, view);
     // Runs that started (and perhaps ended) since the last cycle; the first cycle looks back a little.
     const after = poller.backlogFrom
       ? Date.parse(poller.backlogFrom)

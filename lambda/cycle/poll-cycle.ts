@@ -6,7 +6,7 @@ import { ExecutionNotFoundError } from '../core/errors';
 import { buildEvents, type EventContext } from '../core/events';
 import { CURSOR_LIMIT, type CycleLogger, type PollCycleDeps, type UnreadableRecord } from '../core/ports';
 import { needsStepRead, planStepReads, type StepReadPlan, type StepReadStrategy } from '../core/read-plan';
-import { isFailureStatus } from '../core/status';
+import { isFailureStatus, isTerminal } from '../core/status';
 import type { ExecutionState, ExecutionView, OutboxEvent, StepListing, Transition } from '../core/types';
 import { ExecutionFinder, nextBacklog, type StartedListing } from './discovery';
 import { HintedWork, InboxReader } from './hinted-reads';
@@ -67,6 +67,12 @@ export interface PollCycleOptions {
    * stays the guarantee. @default a scheduled cycle (discovery by listing)
    */
   readonly executionIds?: readonly string[];
+  /**
+   * Only executions that have ended are read, and SSM's in-flight listing is not asked for: a
+   * backfill's cycle (its own state, under a shard key of its own) reads what SSM still remembers
+   * and leaves what runs to the scheduled poller. @default false
+   */
+  readonly endedOnly?: boolean;
   /**
    * For a targeted cycle: the period of the shard's scheduled cycle. A targeted cycle gives the
    * scheduled one way: it stops reading `SCHEDULE_LEAD_SECONDS` (lease.ts) before the next scheduled
@@ -221,6 +227,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
           poller,
           cycleStart,
           late,
+          options.endedOnly === true,
         );
     started = discovered.started;
     queue = orderForService(discovered.executions, poller.cursor);
@@ -241,6 +248,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
      */
     const begin = async (execution: ExecutionView, maxPages: number): Promise<Serving | null> => {
       hinted.served(execution);
+      if (options.endedOnly && !isTerminal(execution.status)) return null;
       const stored = await store.loadExecution(execution.executionId);
       const caught = catchUp(stored, execution, pending);
       const previous = caught.state;
@@ -374,6 +382,11 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
         // A backlog is listed only as fast as it is served: the next page once the queue is done.
         if (started && !started.complete && !late()) {
           queue.push(...(await finder.more(started)));
+          continue;
+        }
+        // A backlog window listed and served with time to spare: the next one, twice as wide.
+        if (started?.complete && started.before !== null && !late()) {
+          started = started.next(cycleStart, options.watermarkOverlapSeconds ?? 60);
           continue;
         }
         // The queue is done: only now what hints asked for beyond it, so hints never delay the queue.

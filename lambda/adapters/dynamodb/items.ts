@@ -49,6 +49,7 @@ export function readPollerState(item: Item | undefined, onCorrupt: CorruptItemHa
   return {
     watermark: stringOr(item?.watermark, null),
     cursor: stringList(item?.cursor),
+    ...(typeof item?.backlogFrom === 'string' && { backlogFrom: item.backlogFrom }),
     ...(typeof item?.backlogWindowSeconds === 'number' && {
       backlogWindowSeconds: item.backlogWindowSeconds,
     }),

@@ -179,16 +179,14 @@ export class DynamoSnapshotStore implements SnapshotStore {
 
   async recordEvents(shard: string, events: readonly OutboxEvent[]): Promise<RecordResult> {
     const recordedAt = new Date(this.#now()).toISOString();
-    const outcomes = await Promise.all(
-      events.map((event) =>
-        this.#table.conditional('PutItem', (doc) =>
-          doc.send(
-            new PutCommand({
-              TableName: this.#table.name,
-              Item: outboxItem(shard, event, recordedAt, this.#expiresAt()),
-              ConditionExpression: 'attribute_not_exists(pk)',
-            }),
-          ),
+    const outcomes = await inSlices(events, (event) =>
+      this.#table.conditional('PutItem', (doc) =>
+        doc.send(
+          new PutCommand({
+            TableName: this.#table.name,
+            Item: outboxItem(shard, event, recordedAt, this.#expiresAt()),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
         ),
       ),
     );
@@ -205,18 +203,16 @@ export class DynamoSnapshotStore implements SnapshotStore {
   }
 
   async markSent(events: readonly OutboxEvent[], sentAt: string): Promise<void> {
-    await Promise.all(
-      events.map((event) =>
-        this.#table.call('UpdateItem', (doc) =>
-          doc.send(
-            new UpdateCommand({
-              TableName: this.#table.name,
-              Key: { pk: KEYS.execution(event.executionId), sk: KEYS.transition(event.eventId) },
-              UpdateExpression: 'SET sentAt = if_not_exists(sentAt, :t) REMOVE pendingShard',
-              ConditionExpression: 'attribute_exists(pk)',
-              ExpressionAttributeValues: { ':t': sentAt },
-            }),
-          ),
+    await inSlices(events, (event) =>
+      this.#table.call('UpdateItem', (doc) =>
+        doc.send(
+          new UpdateCommand({
+            TableName: this.#table.name,
+            Key: { pk: KEYS.execution(event.executionId), sk: KEYS.transition(event.eventId) },
+            UpdateExpression: 'SET sentAt = if_not_exists(sentAt, :t) REMOVE pendingShard',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':t': sentAt },
+          }),
         ),
       ),
     );
@@ -301,4 +297,16 @@ export class DynamoSnapshotStore implements SnapshotStore {
   #expiresAt(): number {
     return Math.floor(this.#now() / 1000) + this.#retentionSeconds;
   }
+}
+
+/** Requests in flight at once from one call: a long read records a thousand events in one go. */
+const CONCURRENT_WRITES = 25;
+
+/** Runs `write` over `items`, at most {@link CONCURRENT_WRITES} at a time; results in item order. */
+async function inSlices<T, R>(items: readonly T[], write: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += CONCURRENT_WRITES) {
+    results.push(...(await Promise.all(items.slice(i, i + CONCURRENT_WRITES).map(write))));
+  }
+  return results;
 }
