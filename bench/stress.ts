@@ -65,8 +65,13 @@ export interface StressFigures {
   readonly cyclesToDrainBacklog: number | null;
   /** The SSM calls the backlog needs at least (one listing page per 50, one step page per execution). */
   readonly backlogCallsNeeded: number | null;
-  /** cyclesToDrainBacklog / (backlogCallsNeeded / (tps × budget)): 1 is every call of every budget. */
+  /**
+   * cyclesToDrainBacklog / ((backlogCallsNeeded + otherCallsWhileDraining) / (tps × budget)): 1 is
+   * every call of every cycle's budget spent on what was needed.
+   */
   readonly drainRatioToBound: number | null;
+  /** SSM calls for everything but the backlog while it drained (the small executions' reads, listings). */
+  readonly otherCallsWhileDraining: number | null;
   /** SSM change → event on the bus, p99, for the small executions while the rest is read. */
   readonly otherExecutionsLatencyP99Seconds: number | null;
   readonly otherExecutionsLatencyMaxSeconds: number | null;
@@ -210,6 +215,31 @@ export async function runStress(shape: StressShape): Promise<StressFigures> {
       return output.Item ? Buffer.byteLength(JSON.stringify(output.Item)) : 0;
     };
     const shard = poller.options.shard;
+    // SSM calls that served anything but the backlog, while it drains: the bound counts them as needed too.
+    let otherCalls = 0;
+    let drainingCalls = true;
+    const source = new Proxy(poller.deps.source, {
+      get(object, property) {
+        const value: unknown = Reflect.get(object, property, object);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          const request = args[0] as { executionId?: string } | undefined;
+          const forBacklog =
+            property === 'listStartedPage' ||
+            (property === 'readStepPage' && backlog.has(request?.executionId ?? ''));
+          const call = [
+            'listInFlight',
+            'listStartedPage',
+            'listChildren',
+            'describeExecutions',
+            'readStepPage',
+          ];
+          if (drainingCalls && !forBacklog && call.includes(String(property))) otherCalls++;
+          return (value as (...a: unknown[]) => unknown).apply(object, args);
+        };
+      },
+    });
+    const baseDeps = { ...poller.deps, source };
     const watched = [big, idFromSeed('stress/rate-control')].filter((id): id is string => id !== null);
 
     // The backlog's poller was up once at the start, then down until the first measured cycle.
@@ -234,8 +264,7 @@ export async function runStress(shape: StressShape): Promise<StressFigures> {
       const kill = shape.killEvery && cycles % shape.killEvery === 0;
       const killAt = kill ? cycleStart + budget / 2 + draw() * (budget / 2) : Number.POSITIVE_INFINITY;
       if (kill) killed++;
-      const deps =
-        killAt === Number.POSITIVE_INFINITY ? poller.deps : dying(poller.deps, () => now >= killAt);
+      const deps = killAt === Number.POSITIVE_INFINITY ? baseDeps : dying(baseDeps, () => now >= killAt);
       try {
         await runPollCycle(deps, { ...poller.options, deadline: cycleStart + budget });
       } catch (error) {
@@ -258,7 +287,10 @@ export async function runStress(shape: StressShape): Promise<StressFigures> {
       const truth = [...finalStatuses(entries)];
       if (drained === null && backlog.size > 0) {
         const owed = truth.filter((key) => backlog.has(key.split('|')[0] as string) && !delivered.has(key));
-        if (owed.length === 0) drained = cycles;
+        if (owed.length === 0) {
+          drained = cycles;
+          drainingCalls = false;
+        }
       }
       // Done once every final status SSM reached is on the bus and the huge execution has ended.
       const bigEnded = big === null || entries.some((e) => e.kind === 'execution' && e.executionId === big);
@@ -291,6 +323,7 @@ export async function runStress(shape: StressShape): Promise<StressFigures> {
       cyclesToDrainBacklog: drained,
       backlogCallsNeeded: callsNeeded,
       drainRatioToBound: drained === null || bound === null ? null : round(drained / bound),
+      otherCallsWhileDraining: backlog.size === 0 ? null : otherCalls,
       otherExecutionsLatencyP99Seconds: latencies.length === 0 ? null : round(percentile(latencies, 0.99)),
       otherExecutionsLatencyMaxSeconds: latencies.length === 0 ? null : round(Math.max(...latencies)),
       maxStateItemBytes,

@@ -49,8 +49,8 @@ export interface StepReadPlan {
    * no step is shown late.
    */
   readonly since?: string;
-  /** For such a listing: the newest start time it had read (ISO), where it goes on from. */
-  readonly after?: string | null;
+  /** For such a listing: where it stands; its queries are made window by window as it goes. */
+  readonly resume?: StepListing;
 }
 
 /** Settings of {@link planStepReads}. */
@@ -167,16 +167,23 @@ export function planStepReads(
 }
 
 /**
- * The rest of a complete listing that ran out of time: the steps started since the newest start it
- * read (SSM lists steps by start time), then the ones not started yet (`Pending`; a start-time filter
- * never lists them).
+ * The rest of a complete listing that ran out of time: its next start-time window. The reader rolls
+ * on from window to window (see `lambda/cycle/step-reader.ts`), then lists the steps not started yet.
  */
 export function resumeListing(listing: StepListing): StepReadPlan {
-  const started: StepQuery =
-    listing.after === null ? {} : { startedAfter: isoSecondsFloor(Date.parse(listing.after) - MARGIN_MS) };
-  const queries = listing.after === null ? [started] : [started, { statuses: ['Pending'] }];
-  return { complete: true, queries, since: listing.since, after: listing.after };
+  return { complete: true, queries: [], since: listing.since, resume: listing };
 }
+
+/** The query of a start-time window: steps started from `from` for `widthMs` (no end: all since). */
+export function windowQuery(from: number, widthMs: number | null): StepQuery {
+  return {
+    startedAfter: isoSecondsFloor(from - MARGIN_MS),
+    ...(widthMs !== null && { startedBefore: isoSecondsCeil(from + widthMs + MARGIN_MS) }),
+  };
+}
+
+/** The query of the steps not started yet, which no start-time window lists. */
+export const NOT_STARTED_QUERY: StepQuery = { statuses: ['Pending'] };
 
 /** Queries for the steps of these names, ten names a query. */
 export function byNames(names: readonly string[]): StepQuery[] {

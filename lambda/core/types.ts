@@ -123,15 +123,19 @@ export interface ExecutionSnapshot {
 }
 
 /**
- * Where a complete step listing that spans cycles stands. Steps are listed by start time, so it goes on
- * with the steps started at or after `after`, then the ones not started yet; what it read is complete
- * as of `since`, when it began.
+ * Where a complete step listing that spans cycles stands. SSM documents no order that a listing cut
+ * short could go on from, so it goes on by start-time windows, whatever the order within each: every
+ * step started before `after` has been read; the next window lists the steps started from `after`
+ * for `widthSeconds`, then the next, up to the steps started since, and last the ones not started
+ * yet. What it read is complete as of `since`, when it began.
  */
 export interface StepListing {
   /** When the listing began (ISO). */
   readonly since: string;
-  /** The newest start time it has read (ISO); null when it has read no started step yet. */
-  readonly after: string | null;
+  /** Every step started before it has been read (ISO). */
+  readonly after: string;
+  /** The width of the next window, in seconds: halved when a window is not read in one go, doubled when it is. */
+  readonly widthSeconds: number;
 }
 
 /** An execution's snapshot together with its steps' snapshots. */

@@ -140,8 +140,10 @@ export class ExecutionFinder {
   /**
    * In flight ∪ started since the watermark ∪ still tracked (or left in the cursor). The started-since
    * listing is read here until it ends, time runs out, or it has {@link LISTED_AHEAD} executions this
-   * cycle did not have yet; the cycle reads on from `started` once it has served them. `endedOnly`
-   * (a backfill) leaves the in-flight listing out.
+   * cycle did not have yet; the cycle reads on from `started` once it has served them. `watched`: the
+   * executions in flight, tracked or in the cursor, which a cycle serves before the listing's new
+   * ones (a backlog must not hold up what runs). `endedOnly` (a backfill) leaves the in-flight
+   * listing out.
    */
   async discover(
     options: DiscoveryOptions,
@@ -149,9 +151,11 @@ export class ExecutionFinder {
     cycleStart: number,
     late: () => boolean = () => false,
     endedOnly = false,
-  ): Promise<{ executions: ExecutionView[]; started: StartedListing }> {
+  ): Promise<{ executions: ExecutionView[]; started: StartedListing; watched: Set<string> }> {
     const found = new Map<string, ExecutionView>();
     if (!endedOnly) for (const view of await this.#source.listInFlight()) found.set(view.executionId, view);
+    // What runs, or is tracked, or waited in the cursor: served before anything new the listing finds.
+    const watched = new Set(found.keys());
     // Runs that started (and perhaps ended) since the last cycle; the first cycle looks back a little.
     const after = poller.backlogFrom
       ? Date.parse(poller.backlogFrom)
@@ -192,12 +196,14 @@ export class ExecutionFinder {
       .map((executionId) => ({ executionId, parentExecutionId: null, startTime: null }));
     for (const view of await this.#fetch(groupByParent([...now, ...leftOver])))
       found.set(view.executionId, view);
+    for (const id of trackedIds) watched.add(id);
+    for (const { executionId } of leftOver) watched.add(executionId);
     await this.#untrackUnknown(
       now.filter((t) => !found.has(t.executionId)),
       'SSM no longer knows a tracked execution; it is no longer tracked',
     );
     for (const id of found.keys()) this.#known.add(id);
-    return { executions: [...found.values()], started };
+    return { executions: [...found.values()], started, watched };
   }
 
   /**

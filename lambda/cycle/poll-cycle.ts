@@ -206,6 +206,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   let sequence = 0;
   let queue: ExecutionView[] = [];
   let started: StartedListing | null = null;
+  let watched: ReadonlySet<string> | null = null;
   try {
     // 0. What an earlier cycle recorded but could not send goes first, so per-step order holds. It is
     // marked sent only once its execution's snapshot has caught up with it (below), so a snapshot left
@@ -217,7 +218,11 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     // targeted cycle: the hinted ones); their children join the queue as their parents name them.
     const finder = new ExecutionFinder(source, store, logger);
     const discovered = options.executionIds
-      ? { executions: await finder.discoverTargets(options.shard, options.executionIds), started: null }
+      ? {
+          executions: await finder.discoverTargets(options.shard, options.executionIds),
+          started: null,
+          watched: null,
+        }
       : await finder.discover(
           {
             shard: options.shard,
@@ -230,7 +235,8 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
           options.endedOnly === true,
         );
     started = discovered.started;
-    queue = orderForService(discovered.executions, poller.cursor);
+    watched = discovered.watched;
+    queue = orderForService(discovered.executions, poller.cursor, watched);
 
     const visibilityLagSeconds = options.stepVisibilityLagSeconds ?? 60;
     const context = (observedAt: string): EventContext => ({
@@ -265,9 +271,14 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
       const plan: StepReadPlan = mustRead
         ? planStepReads(previous, execution, { strategy: options.strategy ?? 'window', visibilityLagSeconds })
         : { complete: false, queries: [] };
-      const reader = new StepReader(source, execution.executionId, plan, new Date(now()).toISOString(), [
-        ...unsent,
-      ]);
+      const reader = new StepReader(
+        source,
+        execution.executionId,
+        plan,
+        new Date(now()).toISOString(),
+        [...unsent],
+        execution.startTime,
+      );
       const serving: Serving = {
         execution,
         reader,
@@ -493,7 +504,12 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
         watermark: new Date(cycleStart).toISOString(),
         backlogFrom: backlog?.backlogFrom ?? null,
         backlogWindowSeconds: backlog?.backlogWindowSeconds ?? null,
-        cursor: boundedCursor([...deferred, ...unfinished], logger, options.shard),
+        // A backlog's newcomers are listed again with their window; the cursor keeps the others.
+        cursor: boundedCursor(
+          [...deferred, ...unfinished].filter((id) => !(listed?.ids.has(id) && !watched?.has(id))),
+          logger,
+          options.shard,
+        ),
         lastCompleteAt,
         reportedRecords,
       };
@@ -502,10 +518,21 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   return summary;
 }
 
-/** Cursor first (they waited longest), then parents before children, oldest start first. */
-function orderForService(executions: readonly ExecutionView[], cursor: readonly string[]): ExecutionView[] {
+/**
+ * Executions in flight, tracked or waiting in the cursor before the ones a listing brought new; among
+ * each, the cursor first (they waited longest), then oldest start first (parents before children).
+ */
+function orderForService(
+  executions: readonly ExecutionView[],
+  cursor: readonly string[],
+  watched: ReadonlySet<string> | null,
+): ExecutionView[] {
   const rank = new Map(cursor.map((id, i) => [id, i]));
+  const newcomer = (view: ExecutionView): number =>
+    watched === null || watched.has(view.executionId) ? 0 : 1;
   return [...executions].sort((a, b) => {
+    // What runs or is tracked first, whatever a backlog's listing brought; then the cursor's order.
+    if (newcomer(a) !== newcomer(b)) return newcomer(a) - newcomer(b);
     const ra = rank.get(a.executionId) ?? Number.MAX_SAFE_INTEGER;
     const rb = rank.get(b.executionId) ?? Number.MAX_SAFE_INTEGER;
     if (ra !== rb) return ra - rb;

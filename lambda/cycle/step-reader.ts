@@ -7,8 +7,10 @@ import {
   isPlannedStepKey,
   listsEverything,
   mayStillChange,
+  NOT_STARTED_QUERY,
   type StepQuery,
   type StepReadPlan,
+  windowQuery,
 } from '../core/read-plan';
 import type { ExecutionState, StepListing, StepView } from '../core/types';
 
@@ -28,6 +30,17 @@ export interface StepChunk {
 
 /** Most names a read holds back; past it, a started step takes a not-started entry of its name as usual. */
 const HELD_NAMES_LIMIT = 100;
+/** A window so wide it has no end: every step started since its start (SSM keeps 30 days). */
+const TAIL_WIDTH_SECONDS = 30 * 86_400;
+/** The narrowest start-time window a listing that spans cycles goes on with. */
+const MIN_WINDOW_MS = 1000;
+
+/** A start-time window of a listing that goes on from an earlier cycle: steps started from `from` for `widthMs`. */
+interface Window {
+  readonly from: number;
+  /** Null: no end (every step started since `from`). */
+  readonly widthMs: number | null;
+}
 
 /**
  * Reads the steps a plan names, a chunk of pages at a time, so that a long listing (the first read of a
@@ -54,15 +67,24 @@ export class StepReader {
   /** Every step id this read has seen, across chunks. */
   readonly #seen = new Set<string>();
   readonly #held = new Set<string>();
-  #newestStart: string | null = null;
+  #newestStart: number = Number.NEGATIVE_INFINITY;
   #listedEverything = false;
   #pages = 0;
   readonly #startedAt: string;
+  /** The window being read, for a listing that goes on from an earlier cycle; null otherwise. */
+  #window: Window | null = null;
+  /** The plan's own queries, read once the windows are done (a windowed listing). */
+  #afterWindows: StepQuery[] = [];
+  readonly #executionStart: number;
+  #oldestStart: number = Number.POSITIVE_INFINITY;
+  /** Where the last window (the one without end) began, once the windows are done. */
+  #tailFrom: number | null = null;
 
   /**
    * @param plan - the queries, and whether they list every step
    * @param startedAt - when the read begins (ISO): a complete listing is complete as of then
    * @param alsoIds - steps to read by id too, unless a query already returned them
+   * @param executionStart - the execution's start (ISO), where a listing cut short goes on from
    */
   constructor(
     source: ExecutionSource,
@@ -70,14 +92,31 @@ export class StepReader {
     plan: StepReadPlan,
     startedAt: string,
     alsoIds: readonly string[] = [],
+    executionStart: string | null = null,
   ) {
     this.#source = source;
     this.#executionId = executionId;
     this.#plan = plan;
     this.#startedAt = plan.since ?? startedAt;
     this.#alsoIds = alsoIds;
-    this.#queries = [...plan.queries];
-    this.#newestStart = plan.after ?? null;
+    this.#executionStart = executionStart === null ? Number.NaN : Date.parse(executionStart);
+    if (plan.resume) {
+      this.#window = this.#windowFrom(Date.parse(plan.resume.after), plan.resume.widthSeconds * 1000);
+      this.#queries = [this.#windowQuery()];
+      this.#afterWindows = [...plan.queries];
+    } else {
+      this.#queries = [...plan.queries];
+    }
+  }
+
+  /** A window from `from`, without end once it would reach the time this read began. */
+  #windowFrom(from: number, widthMs: number): Window {
+    return { from, widthMs: from + widthMs >= Date.parse(this.#startedAt) ? null : widthMs };
+  }
+
+  #windowQuery(): StepQuery {
+    const window = this.#window as Window;
+    return windowQuery(window.from, window.widthMs);
   }
 
   /** When the steps this read lists were all visible: when it (or the listing it goes on with) began. */
@@ -112,6 +151,7 @@ export class StepReader {
     let pages = 0;
     while (this.#stage !== 'done') {
       if (this.#current === null) {
+        if (this.#window !== null && this.#queries.length === 0) this.#nextWindow();
         const query = this.#queries.shift();
         if (query === undefined) {
           if (this.#stage === 'plan') {
@@ -133,8 +173,11 @@ export class StepReader {
         seen.delete(step.stepExecutionId);
         seen.set(step.stepExecutionId, step);
         this.#seen.add(step.stepExecutionId);
-        if (this.#stage === 'plan' && step.startTime !== null && step.startTime > (this.#newestStart ?? ''))
-          this.#newestStart = step.startTime;
+        if (step.startTime !== null) {
+          const start = Date.parse(step.startTime);
+          if (start > this.#newestStart) this.#newestStart = start;
+          if (start < this.#oldestStart) this.#oldestStart = start;
+        }
       }
       if (listsEverything(query) && !page.nextToken) this.#listedEverything = true;
       this.#current = page.nextToken ? { query, nextToken: page.nextToken } : null;
@@ -151,7 +194,52 @@ export class StepReader {
    */
   continuation(): StepListing | null {
     if (!this.#plan.complete || this.#stage === 'done') return null;
-    return { since: this.#startedAt, after: this.#newestStart };
+    const window = this.#window;
+    if (window !== null) {
+      // Cut inside a window: the same start, half as wide; between windows: the next one as planned.
+      const cut = this.#current !== null;
+      const width = window.widthMs ?? Math.max(MIN_WINDOW_MS, this.#newestStart - window.from);
+      return {
+        since: this.#startedAt,
+        after: new Date(window.from).toISOString(),
+        widthSeconds: Math.max(MIN_WINDOW_MS, cut ? width / 2 : width) / 1000,
+      };
+    }
+    // The windows are done, the steps not started (or names) are not: the last window again, then those.
+    if (this.#tailFrom !== null) {
+      return {
+        since: this.#startedAt,
+        after: new Date(this.#tailFrom).toISOString(),
+        widthSeconds: TAIL_WIDTH_SECONDS,
+      };
+    }
+    // A listing in SSM's own order, cut short: nothing says which steps are left, so it goes on by
+    // windows from the execution's start, the first one half the span of the starts it saw.
+    const from = Number.isNaN(this.#executionStart)
+      ? Math.min(this.#oldestStart, Date.parse(this.#startedAt))
+      : this.#executionStart;
+    const span = Number.isFinite(this.#newestStart) ? this.#newestStart - from : 0;
+    return {
+      since: this.#startedAt,
+      after: new Date(from).toISOString(),
+      widthSeconds: Math.max(MIN_WINDOW_MS, span / 2) / 1000,
+    };
+  }
+
+  /**
+   * After a window is read to its end: the next one, twice as wide (or, after the window without
+   * end, the steps not started yet and the plan's own queries).
+   */
+  #nextWindow(): void {
+    const window = this.#window as Window;
+    if (window.widthMs === null) {
+      this.#window = null;
+      this.#tailFrom = window.from;
+      this.#queries.push(NOT_STARTED_QUERY, ...this.#afterWindows);
+      return;
+    }
+    this.#window = this.#windowFrom(window.from + window.widthMs, 2 * window.widthMs);
+    this.#queries.push(this.#windowQuery());
   }
 
   /** What the plan's queries cannot show: open steps they did not return, and names held back. */

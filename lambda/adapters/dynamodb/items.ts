@@ -191,10 +191,15 @@ export function readExecution(item: Item, onCorrupt: CorruptItemHandler): Execut
  */
 function readListingProgress(item: Item): Pick<ExecutionSnapshot, 'listing' | 'heldNames' | 'announced'> {
   const listing = item.listing as Item | undefined;
-  const since = typeof listing === 'object' && listing !== null ? stringOr(listing.since, null) : null;
+  const record = typeof listing === 'object' && listing !== null ? listing : {};
+  const since = stringOr(record.since, null);
+  const after = stringOr(record.after, null);
+  const widthSeconds = record.widthSeconds;
   const names = stringList(item.heldNames);
   return {
-    ...(since !== null && { listing: { since, after: stringOr((listing as Item).after, null) } }),
+    ...(since !== null &&
+      after !== null &&
+      typeof widthSeconds === 'number' && { listing: { since, after, widthSeconds } }),
     ...(names.length > 0 && { heldNames: names }),
     ...(item.announced === false && { announced: false }),
   };
