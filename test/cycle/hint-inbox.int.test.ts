@@ -1,7 +1,7 @@
 // Over the wire: executions handed through the hint inbox to the cycle holding the shard lease, on dynalite.
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoHintInbox } from '../../lambda/adapters/dynamodb/hint-inbox';
+import { DynamoHintInbox, INBOX_LIMIT } from '../../lambda/adapters/dynamodb/hint-inbox';
 import { KEYS } from '../../lambda/adapters/dynamodb/schema';
 import {
   execution,
@@ -78,6 +78,38 @@ describe('Class: DynamoHintInbox', () => {
     // Assess
     expect(handedWhileClosed).toBe(false);
     expect(taken).toEqual([idOf('e', 4)]);
+  });
+
+  it('holds at most INBOX_LIMIT ids (plus one batch): a full inbox refuses hand-offs and parks nothing', async () => {
+    // Prepare: the inbox filled to its limit, a hundred ids a call, as hint batches come.
+    harness = await fourRuns();
+    const inbox = inboxOf(harness);
+    const shard = harness.poller.options.shard;
+    const now = harness.now();
+    await inbox.open(shard, now + 60_000);
+    for (let i = 0; i < INBOX_LIMIT; i += 100) {
+      const batch = Array.from({ length: 100 }, (_, j) => idOf('e', 10_000 + i + j));
+      expect(await inbox.handOff(shard, batch, now)).toBe(true);
+    }
+
+    // Act
+    const handedWhenFull = await inbox.handOff(shard, [idOf('e', 1)], now);
+    await inbox.park(shard, [idOf('e', 2)]);
+    const item = await harness.stack.clients.dynamodb.send(
+      new GetItemCommand({
+        TableName: harness.stack.tableName,
+        Key: { pk: { S: KEYS.poller(shard) }, sk: { S: KEYS.hintInbox } },
+      }),
+    );
+    const taken = await inbox.take(shard);
+
+    // Assess
+    expect(handedWhenFull).toBe(false);
+    expect(item.Item?.ids?.SS).toHaveLength(INBOX_LIMIT);
+    expect(taken).toHaveLength(INBOX_LIMIT);
+    expect(taken).not.toContain(idOf('e', 1));
+    expect(taken).not.toContain(idOf('e', 2));
+    expect(await inbox.handOff(shard, [idOf('e', 1)], now)).toBe(true);
   });
 });
 

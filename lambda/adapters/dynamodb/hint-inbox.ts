@@ -6,6 +6,16 @@ import type { CallCounter } from '../call-counter';
 import { KEYS } from './schema';
 import { DynamoTable } from './table';
 
+/**
+ * Most ids the inbox holds (a hint batch may add up to 100 more): about 80 KB, far below DynamoDB's
+ * 400 KB item limit whatever a burst of hints brings. A full inbox refuses hand-offs; losing ids
+ * here costs latency only, as the schedule reads every execution anyway.
+ */
+export const INBOX_LIMIT = 2000;
+
+/** The condition that the inbox has room left. */
+const ROOM_LEFT = '(attribute_not_exists(ids) OR size(ids) < :cap)';
+
 /** Options of {@link DynamoHintInbox}. */
 export interface DynamoHintInboxOptions {
   readonly tableName: string;
@@ -20,7 +30,8 @@ export interface DynamoHintInboxOptions {
  * holder of the lease reads, `ids` (SS) the execution ids handed to it. Every write is one
  * UpdateItem, so hand-offs never touch the poller state's version and never overwrite each other.
  * Closing is conditional on `ids` being absent (DynamoDB drops an emptied set), so an id handed
- * over just before the close makes the close fail and the holder take it.
+ * over just before the close makes the close fail and the holder take it. It holds at most
+ * {@link INBOX_LIMIT} ids.
  */
 export class DynamoHintInbox implements HintInbox {
   readonly calls: CallCounter;
@@ -46,8 +57,8 @@ export class DynamoHintInbox implements HintInbox {
           TableName: this.#table.name,
           Key: key(shard),
           UpdateExpression: 'ADD ids :ids',
-          ConditionExpression: 'openUntil > :now',
-          ExpressionAttributeValues: { ':ids': new Set(executionIds), ':now': now },
+          ConditionExpression: `openUntil > :now AND ${ROOM_LEFT}`,
+          ExpressionAttributeValues: { ':ids': new Set(executionIds), ':now': now, ':cap': INBOX_LIMIT },
         }),
       ),
     );
@@ -55,10 +66,18 @@ export class DynamoHintInbox implements HintInbox {
 
   async park(shard: string, executionIds: readonly string[]): Promise<void> {
     if (executionIds.length === 0) return;
-    await this.#update(shard, {
-      UpdateExpression: 'ADD ids :ids',
-      ExpressionAttributeValues: { ':ids': new Set(executionIds) },
-    });
+    // A full inbox takes no more: the scheduled cycle reads every execution anyway.
+    await this.#table.conditional('UpdateItem', (doc) =>
+      doc.send(
+        new UpdateCommand({
+          TableName: this.#table.name,
+          Key: key(shard),
+          UpdateExpression: 'ADD ids :ids',
+          ConditionExpression: ROOM_LEFT,
+          ExpressionAttributeValues: { ':ids': new Set(executionIds), ':cap': INBOX_LIMIT },
+        }),
+      ),
+    );
   }
 
   async take(shard: string): Promise<string[]> {
