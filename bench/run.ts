@@ -20,6 +20,7 @@ import {
   type RunFigures,
 } from './measure';
 import { measureOrganization, type OrganizationReport, printOrganization } from './organization';
+import { measureStress, printStress, type StressReport } from './stress';
 
 /** SSM's Describe quota, per API, account and region. */
 const QUOTA_TPS = 3;
@@ -204,6 +205,11 @@ function runOrganizationWorker(): Promise<OrganizationReport> {
   return runChild<OrganizationReport>(['--organization'], 'organization bench');
 }
 
+/** Runs the stress bench (bench/stress.ts) in a child process and returns its report. */
+function runStressWorker(): Promise<StressReport> {
+  return runChild<StressReport>(['--stress'], 'stress bench');
+}
+
 /** Runs this script again with `args` in a child process; its last line of output is its result, as JSON. */
 function runChild<T>(args: readonly string[], label: string): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -325,6 +331,7 @@ function parseArgs(argv: readonly string[]): {
   strategies: StepReadStrategy[];
   placements?: Placement[];
   organization: boolean;
+  stress: boolean;
 } {
   const value = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
@@ -343,6 +350,7 @@ function parseArgs(argv: readonly string[]): {
     strategies,
     ...(placements !== undefined && { placements }),
     organization: !argv.includes('--no-organization'),
+    stress: !argv.includes('--no-stress'),
   };
 }
 
@@ -363,6 +371,10 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--organization') {
     process.stdout.write(`${JSON.stringify(await measureOrganization())}\n`);
+    return;
+  }
+  if (argv[0] === '--stress') {
+    process.stdout.write(`${JSON.stringify(await measureStress())}\n`);
     return;
   }
   if (argv[0] === '--worker') {
@@ -429,6 +441,8 @@ async function main(): Promise<void> {
   const latency = printLatency(await measureLatency());
   const organization = await organizationRun;
   if (organization) printOrganization(organization);
+  // Issue 18: a 20,000-step execution and a 6,000-execution backlog beside small ones (bench/stress.ts).
+  const stress = args.stress ? printStress(await runStressWorker()) : null;
 
   const within = (key: string, placements: readonly Placement[]): boolean | null => {
     const window = reports[key]?.window;
@@ -451,6 +465,10 @@ async function main(): Promise<void> {
     noLostNoDuplicates: allRuns.every((f) => f.lost === 0 && f.duplicates === 0),
     coreCpuUnder1s: core.coldCpuMs < 1000,
     organizationStalenessP99AtMost90s: organization ? organization.targets.stalenessP99AtMost90s : null,
+    stressDrainRatioAtMost1_2: stress ? stress.targets.drainRatioAtMost1_2 : null,
+    stressOtherExecutionsP99AtMost75s: stress ? stress.targets.otherExecutionsP99AtMost75s : null,
+    stressStateItemsAtMost350KB: stress ? stress.targets.stateItemsAtMost350KB : null,
+    stressNoLostNoDuplicates: stress ? stress.targets.noLostNoDuplicates : null,
   };
   console.log(
     `Targets: ${JSON.stringify(targets)}; bench wall time ${Math.round((performance.now() - started) / 1000)} s`,
@@ -467,6 +485,7 @@ async function main(): Promise<void> {
       targets,
       latency,
       organization,
+      stress: stress && { ...stress, runs: undefined },
     }),
   );
 }

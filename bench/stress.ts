@@ -311,7 +311,7 @@ export async function runStress(shape: StressShape): Promise<StressFigures> {
     const check = checkDeliveries(events, truth);
     const latencies = latenciesOf(events, truth, small, t0 + shape.firstCycleAt * 1000);
     const callsNeeded = backlog.size === 0 ? null : Math.ceil(backlog.size / STEP_PAGE_SIZE) + backlog.size;
-    const bound = callsNeeded === null ? null : callsNeeded / ((tps * budget) / 1000);
+    const bound = callsNeeded === null ? null : (callsNeeded + otherCalls) / ((tps * budget) / 1000);
     return {
       bigExecutionSteps: shape.bigSteps,
       rateControlTargets: shape.rateControlTargets,
@@ -462,4 +462,88 @@ function percentile(values: readonly number[], p: number): number {
 
 function round(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+/** The `stress` key of the bench's last line: the two runs the targets are set for, and the targets. */
+export interface StressReport {
+  readonly bigExecutionSteps: number;
+  readonly backlogExecutions: number;
+  readonly cyclesToFirstCompleteRead: number | null;
+  readonly cyclesToDrainBacklog: number | null;
+  readonly drainRatioToBound: number | null;
+  readonly otherExecutionsLatencyP99Seconds: number | null;
+  readonly maxStateItemBytes: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  readonly runs: { readonly bigExecution: StressFigures; readonly backlog: StressFigures };
+  readonly targets: {
+    readonly drainRatioAtMost1_2: boolean;
+    readonly otherExecutionsP99AtMost75s: boolean;
+    readonly stateItemsAtMost350KB: boolean;
+    readonly noLostNoDuplicates: boolean;
+  };
+}
+
+/**
+ * The bench's stress figures at the default 2 SSM calls a second and one-minute schedule: a
+ * 20,000-step execution first seen halfway through, and a 6,000-execution backlog after a three-hour
+ * outage, each beside 50 small executions changing every period.
+ */
+export async function measureStress(): Promise<StressReport> {
+  const bigExecution = await runStress({
+    bigSteps: 20_000,
+    rateControlTargets: 0,
+    backlog: 0,
+    small: 50,
+    firstCycleAt: 1000,
+    maxCycles: 120,
+  });
+  const backlog = await runStress({
+    bigSteps: 0,
+    rateControlTargets: 0,
+    backlog: 6000,
+    small: 50,
+    firstCycleAt: 3 * 3600,
+    maxCycles: 240,
+  });
+  const runs = [bigExecution, backlog];
+  const p99 = Math.max(
+    ...runs.map((run) => run.otherExecutionsLatencyP99Seconds ?? Number.POSITIVE_INFINITY),
+  );
+  const report = {
+    bigExecutionSteps: bigExecution.bigExecutionSteps,
+    backlogExecutions: backlog.backlogExecutions,
+    cyclesToFirstCompleteRead: bigExecution.cyclesToFirstCompleteRead,
+    cyclesToDrainBacklog: backlog.cyclesToDrainBacklog,
+    drainRatioToBound: backlog.drainRatioToBound,
+    otherExecutionsLatencyP99Seconds: p99,
+    maxStateItemBytes: Math.max(...runs.map((run) => run.maxStateItemBytes)),
+    lost: runs.reduce((sum, run) => sum + run.lost + run.outOfOrder + run.finalBeforeSteps, 0),
+    duplicates: runs.reduce((sum, run) => sum + run.duplicates, 0),
+    runs: { bigExecution, backlog },
+  };
+  return {
+    ...report,
+    targets: {
+      drainRatioAtMost1_2: report.drainRatioToBound !== null && report.drainRatioToBound <= 1.2,
+      otherExecutionsP99AtMost75s: p99 <= 75,
+      stateItemsAtMost350KB: report.maxStateItemBytes <= 350_000,
+      noLostNoDuplicates: report.lost === 0 && report.duplicates === 0 && runs.every((run) => run.finished),
+    },
+  };
+}
+
+/** Prints the stress report in a few lines. */
+export function printStress(report: StressReport): StressReport {
+  console.log(
+    `\nStress (issue 18), 2 SSM calls/s, one-minute schedule, 45 s a cycle, 50 small executions beside:\n` +
+      `  ${report.bigExecutionSteps}-step execution: first complete read after ${report.cyclesToFirstCompleteRead} cycles, ` +
+      `${report.runs.bigExecution.cycles} cycles to the end, ${report.runs.bigExecution.events} events, ` +
+      `small executions p99 ${report.runs.bigExecution.otherExecutionsLatencyP99Seconds} s\n` +
+      `  ${report.backlogExecutions}-execution backlog: drained in ${report.cyclesToDrainBacklog} cycles, ` +
+      `${report.drainRatioToBound}x the bound, small executions p99 ${report.runs.backlog.otherExecutionsLatencyP99Seconds} s\n` +
+      `  largest state item ${report.maxStateItemBytes} B; lost ${report.lost}, duplicates ${report.duplicates}; ` +
+      `targets ${JSON.stringify(report.targets)}`,
+  );
+  return report;
 }
