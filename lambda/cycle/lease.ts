@@ -1,9 +1,17 @@
 // Who may read a shard now: the lease one cycle holds at a time, and the turn a targeted (hinted) cycle gives the scheduled one.
 import type { PollCycleDeps, PollerState, SnapshotStore } from '../core/ports';
-import type { PollCycleOptions } from './poll-cycle';
 
 /** How long before the scheduled cycle is due a targeted cycle stops reading (see `schedulePeriodSeconds`). */
 export const SCHEDULE_LEAD_SECONDS = 5;
+
+/** What of a cycle's settings the lease and the targeted cycle's turn depend on (a subset of `PollCycleOptions`). */
+export interface LeaseOptions {
+  readonly shard: string;
+  readonly leaseUntil?: number;
+  readonly leaseWaitUntil?: number;
+  readonly executionIds?: readonly string[];
+  readonly schedulePeriodSeconds?: number;
+}
 
 /** How often a cycle waiting for the lease looks again. */
 const LEASE_RETRY_MS = 1000;
@@ -32,7 +40,7 @@ export const STAND_DOWN_MESSAGES = {
  */
 export async function acquire(
   deps: PollCycleDeps,
-  options: PollCycleOptions,
+  options: LeaseOptions,
   cycleStart: number,
 ): Promise<Acquired> {
   const { store, now } = deps;
@@ -72,7 +80,7 @@ export async function acquire(
  * until two periods after (the schedule looks broken then, and hints go on without it).
  */
 export function scheduleWindow(
-  options: PollCycleOptions,
+  options: LeaseOptions,
   state: PollerState,
 ): { start: number; end: number } | null {
   if (options.executionIds === undefined || options.schedulePeriodSeconds === undefined) return null;
@@ -85,7 +93,7 @@ export function scheduleWindow(
 /** Takes the shard's lease until `options.leaseUntil`; null when another poller holds it at `at`. */
 async function takeLease(
   store: SnapshotStore,
-  options: PollCycleOptions,
+  options: LeaseOptions,
   loaded: PollerState,
   at: number,
 ): Promise<PollerState | null> {

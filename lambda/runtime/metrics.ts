@@ -2,7 +2,6 @@
 import type { MetricsInterface } from '@aws-lambda-powertools/metrics/types';
 import { DETAIL_TYPES } from '../core/types';
 import type { CycleSummary } from '../cycle/poll-cycle';
-import type { Poller } from './poller';
 
 /** Default metric namespace (`POWERTOOLS_METRICS_NAMESPACE`). */
 export const METRIC_NAMESPACE = 'SsmStepWatch';
@@ -38,6 +37,12 @@ export const HINT_METRICS = {
   hintAge: 'HintAgeSeconds',
 } as const;
 
+/** What a poller counted in one cycle: its calls by operation and its token bucket's wait. */
+export interface PollerCounters {
+  readonly calls: { get(operation: string): number };
+  readonly ssm: { readonly waitedMs: number };
+}
+
 /** What one invocation measured: the cycle's summary and the poller's own counters. */
 export interface CycleMeasurements {
   readonly summary: CycleSummary;
@@ -53,10 +58,7 @@ export interface CycleMeasurements {
  * What a poller's cycle measured: its summary, and the Describe calls and token-bucket waits its
  * poller counted.
  */
-export function cycleMeasurementsOf(
-  summary: CycleSummary,
-  poller: Pick<Poller, 'calls' | 'ssm'>,
-): CycleMeasurements {
+export function cycleMeasurementsOf(summary: CycleSummary, poller: PollerCounters): CycleMeasurements {
   return {
     summary,
     skippedRecords: summary.unreadableRecords,

@@ -4,7 +4,6 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ShardTarget } from '../core/organization';
 import { shardKey } from '../core/shard-key';
-import type { Env } from './config';
 
 /** One shard as `SHARDS` lists it; a missing account or region is the function's own. */
 export interface ShardSpec {
@@ -71,6 +70,9 @@ export function readShardList(
  * const problems: string[] = [];
  * const shards = readShardSource({ SHARDS_FILE: 'shards.json', LAMBDA_TASK_ROOT: '/var/task' }, problems);
  */
+/** An environment, as the configuration reads it. */
+type Env = Readonly<Record<string, string | undefined>>;
+
 export function readShardSource(env: Env, problems: string[]): ShardSpec[] | null {
   const inline = env.SHARDS?.trim();
   if (inline) return readShardList(inline, problems);
