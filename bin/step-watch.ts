@@ -1,12 +1,14 @@
 #!/usr/bin/env -S npx tsx
-// The operator CLI: poll, table create, local, history, executions.
+// The operator CLI: poll, backfill, table create, local, history, executions.
 import { describeError, exitCodeOf, UsageError } from '../cli/errors';
 
 const USAGE = `Usage: step-watch <command> [options]
 
 Commands:
-  poll --table <name> --bus <name> [--source <s>] [--account <id>] [--region <r>]
+  poll --table <name> --bus <name> [--source <s>] [--account <id>] [--region <r>] [--time-limit <s>]
                            run one poll cycle against what the AWS SDK resolves
+  backfill --since <30d|date> --table <name> --bus <name> [--emit] [--time-limit <s>]
+                           read what SSM still remembers (30 days) into the audit trail; resumable
   table create --table <name>
                            create the table (same schema as the CDK stack), for local use
   local [--scenario <file>] [--json] [--fresh] [--interval <seconds>]
@@ -22,6 +24,7 @@ type Command = (args: string[]) => Promise<void>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   poll: async () => (await import('../cli/commands/poll')).pollCommand,
+  backfill: async () => (await import('../cli/commands/backfill')).backfillCommand,
   table: async () => (await import('../cli/commands/table')).tableCommand,
   local: async () => (await import('../cli/commands/local')).localCommand,
   history: async () => (await import('../cli/commands/history')).historyCommand,

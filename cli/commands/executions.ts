@@ -1,5 +1,5 @@
 // `step-watch executions`: the executions the table knows, newest first, with failed-step and alarm counts.
-import { parseChoice, parseFlags } from '../args';
+import { parseChoice, parseFlags, parseSinceFlag } from '../args';
 import { UsageError } from '../errors';
 import { EXECUTIONS_TABLE_HEADERS, executionTableCells, streamJson, streamTable } from '../history/format';
 import { mapAsync, Progress, SkippedItems, writeChunks } from '../output';
@@ -20,14 +20,6 @@ Options:
 
 const FORMATS = ['table', 'json'] as const;
 
-const UNIT_MS: Readonly<Record<string, number>> = {
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-
 /**
  * Reads `--since`: a duration back from `now` (`30m`, `24h`, `7d`, `90s`, `2w`) or an ISO 8601 date
  * or date-time. Anything else is a UsageError.
@@ -36,21 +28,7 @@ const UNIT_MS: Readonly<Record<string, number>> = {
  * parseSince('7d', Date.parse('2026-11-25T00:00:00Z')); // 2026-11-18T00:00:00.000Z
  */
 export function parseSince(raw: string, now: number): Date {
-  const text = raw.trim();
-  const relative = /^(\d+)([smhdw])$/.exec(text);
-  if (relative?.[1] && relative[2]) {
-    return new Date(now - Number(relative[1]) * (UNIT_MS[relative[2]] ?? 0));
-  }
-  const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.test(
-    text,
-  );
-  const time = iso ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(time)) {
-    throw new UsageError(
-      `executions: --since must be a duration like 30m, 24h or 7d, or an ISO 8601 time like 2026-11-01T00:00:00Z; got "${raw}".`,
-    );
-  }
-  return new Date(time);
+  return parseSinceFlag('executions', raw, now);
 }
 
 /** Runs `step-watch executions`. */
