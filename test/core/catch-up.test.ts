@@ -140,4 +140,75 @@ describe('Function: catchUp', () => {
     expect(diffable(caught.state)).toEqual(diffable(second.next));
     expect(caught.changedSteps).toEqual(['planned-id', 'real-id']);
   });
+
+  it('clears announced: false once an execution transition is recorded', () => {
+    // Prepare: stored unannounced after a long first read; the chunk that ended it recorded the status.
+    const stored = executionState({
+      status: 'Success',
+      announced: false,
+      transitions: 0,
+      endTime: isoAt(15),
+    });
+    const execution = executionView({ status: 'Success', endTime: isoAt(15) });
+    const recorded = buildEvents(
+      execution,
+      [{ kind: 'execution', status: 'Success', previousStatus: null, ordinal: 0 }],
+      eventContext(),
+      0,
+    );
+
+    // Act
+    const caught = catchUp(stored, execution, recorded);
+
+    // Assess
+    expect(caught).toEqual({
+      state: {
+        execution: { ...stored.execution, announced: undefined, transitions: 1 },
+        steps: stored.steps,
+      },
+      changedSteps: [],
+      changed: true,
+    });
+    expect(caught.state?.execution.announced).toBeUndefined();
+  });
+
+  it('leaves the first snapshot of a never-saved execution unannounced when no execution transition was recorded', () => {
+    // Prepare: only an execution-level alarm was recorded before the first save died.
+    const execution = executionView({ status: 'Success', endTime: isoAt(15) });
+    const recorded = buildEvents(
+      execution,
+      [{ kind: 'alarm', alarm: { name: 'RunAlarm', state: 'ALARM' }, step: null, ordinal: 0 }],
+      eventContext(),
+      0,
+    );
+
+    // Act
+    const caught = catchUp(null, execution, recorded);
+
+    // Assess
+    expect(caught).toEqual({
+      state: {
+        execution: {
+          executionId: 'exec-1',
+          documentName: 'AWS-RestartEC2Instance',
+          documentVersion: '1',
+          status: 'Success',
+          announced: false,
+          parentExecutionId: null,
+          startTime: isoAt(0),
+          endTime: isoAt(15),
+          transitions: 0,
+          alarms: ['RunAlarm'],
+          alarmsRaised: 1,
+          version: 0,
+          stepsReadAt: null,
+          failedSteps: 0,
+          alarmCount: 0,
+        },
+        steps: new Map(),
+      },
+      changedSteps: [],
+      changed: true,
+    });
+  });
 });

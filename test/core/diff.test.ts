@@ -628,3 +628,125 @@ describe('Function: diffExecution with steps not started', () => {
     expect([...ended.changedSteps].sort()).toEqual(['done', 'never']);
   });
 });
+
+describe('Function: diffExecution, a read over several chunks', () => {
+  const ended = executionView({ status: 'Success', endTime: isoAt(50) });
+  const first = stepView({ stepExecutionId: 'step-1', status: 'Success', endTime: isoAt(20) });
+  const second = stepView({ stepExecutionId: 'step-2', startTime: isoAt(30), status: 'Success' });
+
+  it('holds an ended execution’s final status back while the read goes on, keeping the announced status', () => {
+    // Prepare: the execution was announced InProgress; a chunk of the read after its end shows it ended.
+    const previous = executionState({ status: 'InProgress', transitions: 1 }, [stepSnapshot()]);
+
+    // Act
+    const result = diff({
+      execution: ended,
+      steps: [first],
+      previous,
+      stepsComplete: false,
+      holdFinalStatus: true,
+    });
+
+    // Assess
+    expect(result.transitions).toEqual([
+      { kind: 'step', step: first, previousStatus: 'InProgress', ordinal: 1 },
+    ]);
+    expect(result.next.execution).toEqual({
+      ...previous.execution,
+      endTime: null,
+      settledAfter: null,
+      failedSteps: 0,
+    });
+    expect(result.next.execution.announced).toBeUndefined();
+  });
+
+  it('sends the final status last, from the announced status, with the chunk that ends the read', () => {
+    // Prepare
+    const previous = executionState({ status: 'InProgress', transitions: 1 }, [stepSnapshot()]);
+    const held = diff({
+      execution: ended,
+      steps: [first],
+      previous,
+      stepsComplete: false,
+      holdFinalStatus: true,
+    });
+
+    // Act
+    const last = diff({ execution: ended, steps: [second], previous: held.next, readAt: isoAt(70) });
+
+    // Assess
+    expect(last.transitions).toEqual([
+      { kind: 'step', step: second, previousStatus: null, ordinal: 0 },
+      { kind: 'execution', status: 'Success', previousStatus: 'InProgress', ordinal: 1 },
+    ]);
+    expect(last.next.execution).toMatchObject({ status: 'Success', endTime: isoAt(50), transitions: 2 });
+  });
+
+  it('stores a first sight of an ended execution unannounced, with no execution transition', () => {
+    const result = diff({ execution: ended, steps: [first], stepsComplete: false, holdFinalStatus: true });
+
+    expect(result.transitions).toEqual([{ kind: 'step', step: first, previousStatus: null, ordinal: 0 }]);
+    expect(result.next.execution).toEqual({
+      executionId: 'exec-1',
+      documentName: 'AWS-RestartEC2Instance',
+      documentVersion: '1',
+      status: 'Success',
+      announced: false,
+      parentExecutionId: null,
+      startTime: isoAt(0),
+      endTime: isoAt(50),
+      transitions: 0,
+      alarms: [],
+      alarmsRaised: 0,
+      version: 0,
+      stepsReadAt: null,
+      settledAfter: null,
+      failedSteps: 0,
+      alarmCount: 0,
+    });
+    expect(result.changed).toBe(true);
+  });
+
+  it('sends the final status of an execution first seen ended from null, after every step', () => {
+    // Prepare
+    const held = diff({ execution: ended, steps: [first], stepsComplete: false, holdFinalStatus: true });
+    const middle = diff({
+      execution: ended,
+      steps: [stepView({ ...second, stepExecutionId: 'step-3' })],
+      previous: held.next,
+      stepsComplete: false,
+      holdFinalStatus: true,
+    });
+
+    // Act
+    const last = diff({ execution: ended, steps: [second], previous: middle.next, readAt: isoAt(70) });
+
+    // Assess
+    expect(middle.transitions.map(describeTransition)).toEqual(['step step-3 null->Success']);
+    expect(middle.next.execution.announced).toBe(false);
+    expect(last.transitions).toEqual([
+      { kind: 'step', step: second, previousStatus: null, ordinal: 0 },
+      { kind: 'execution', status: 'Success', previousStatus: null, ordinal: 0 },
+    ]);
+    expect(last.next.execution.announced).toBeUndefined();
+    expect(last.next.execution.transitions).toBe(1);
+    expect(last.changed).toBe(true);
+  });
+
+  it('settles a read that spanned cycles the visibility lag after the end, even when it lists every step started', () => {
+    const settle = (spansCycles: boolean) =>
+      diff({
+        execution: executionView({ status: 'Success', endTime: isoAt(5), addsSteps: false }),
+        steps: [
+          stepView({ stepExecutionId: 'a', stepName: 'a', status: 'Success' }),
+          stepView({ stepExecutionId: 'b', stepName: 'b', status: 'Success' }),
+        ],
+        readAt: isoAt(8),
+        visibilityLagSeconds: 60,
+        spansCycles,
+      }).next.execution.settledAfter;
+
+    expect(settle(false)).toBe(isoAt(5));
+    expect(settle(true)).toBe(isoAt(65));
+  });
+});

@@ -7,10 +7,19 @@ import {
   mayStillChange,
   needsStepRead,
   planStepReads,
+  resumeListing,
   type StepPlanOptions,
+  windowQuery,
 } from '../../lambda/core/read-plan';
 import type { StepSnapshot } from '../../lambda/core/types';
-import { executionSnapshot, executionState, executionView, isoAt, stepSnapshot } from '../helpers/builders';
+import {
+  EPOCH,
+  executionSnapshot,
+  executionState,
+  executionView,
+  isoAt,
+  stepSnapshot,
+} from '../helpers/builders';
 
 const WINDOW: StepPlanOptions = { strategy: 'window', visibilityLagSeconds: 60 };
 
@@ -79,6 +88,27 @@ describe('Function: needsStepRead', () => {
     });
 
     expect(needsStepRead(previous, executionView({ status: 'Success', endTime: isoAt(5) }))).toBe(true);
+  });
+
+  it('reads a settled execution while a listing, names held back or an unannounced status say its read is not over', () => {
+    // Prepare: settled, so nothing else calls for a read.
+    const settled = { status: 'Success', endTime: isoAt(5), settledAfter: isoAt(65), stepsReadAt: isoAt(66) };
+    const view = executionView({ status: 'Success', endTime: isoAt(5) });
+    const listing = { since: isoAt(60), after: isoAt(0), widthSeconds: 10 };
+
+    // Act
+    const reads = [
+      executionState(settled),
+      executionState({ ...settled, listing }),
+      executionState({ ...settled, listing: null }),
+      executionState({ ...settled, heldNames: ['target'] }),
+      executionState({ ...settled, heldNames: [] }),
+      executionState({ ...settled, announced: false }),
+      executionState({ ...settled, announced: true }),
+    ].map((previous) => needsStepRead(previous, view));
+
+    // Assess
+    expect(reads).toEqual([false, true, false, true, false, true, false]);
   });
 
   it('settles a snapshot written before settledAfter existed by its end time', () => {
@@ -264,5 +294,74 @@ describe('Function: planStepReads', () => {
     for (const query of plan.queries) {
       expect(query.startedAfter !== undefined || query.stepExecutionIds !== undefined).toBe(true);
     }
+  });
+});
+
+describe('Function: planStepReads, names held back and listings under way', () => {
+  it('reads the names a cut read held back after the planned queries, ten a query', () => {
+    // Prepare: the window plan of one open step, and twelve names held back.
+    const names = Array.from({ length: 12 }, (_, i) => `name${i + 1}`);
+    const previous = executionState({ heldNames: names }, started([1], [1]));
+
+    // Act
+    const plan = planStepReads(previous, executionView(), WINDOW);
+
+    // Assess
+    expect(plan).toEqual({
+      complete: false,
+      queries: [
+        { startedAfter: isoSeconds(-60) },
+        { stepNames: names.slice(0, 10) },
+        { stepNames: names.slice(10) },
+      ],
+    });
+  });
+
+  it('goes on with a listing under way, then reads the names held back', () => {
+    const listing = { since: isoAt(60), after: isoAt(20), widthSeconds: 15 };
+    const previous = executionState({ listing, heldNames: ['target'] }, started([1, 2]));
+
+    const plan = planStepReads(previous, executionView(), WINDOW);
+
+    expect(plan).toEqual({
+      complete: true,
+      queries: [{ stepNames: ['target'] }],
+      since: isoAt(60),
+      resume: listing,
+    });
+  });
+});
+
+describe('Function: resumeListing', () => {
+  it('plans a complete read, as of the listing’s start, that goes on where the listing stands', () => {
+    const listing = { since: isoAt(60), after: isoAt(20), widthSeconds: 15 };
+
+    expect(resumeListing(listing)).toEqual({
+      complete: true,
+      queries: [],
+      since: isoAt(60),
+      resume: listing,
+    });
+  });
+});
+
+describe('Function: windowQuery', () => {
+  it('widens a window by the one-second margin to whole seconds on both sides', () => {
+    // 10.5 s for 20 s: from 9.5 s down to 9 s, to 31.5 s up to 32 s.
+    expect(windowQuery(EPOCH + 10_500, 20_000)).toEqual({
+      startedAfter: isoSeconds(9),
+      startedBefore: isoSeconds(32),
+    });
+  });
+
+  it('keeps bounds that fall on whole seconds', () => {
+    expect(windowQuery(EPOCH + 10_000, 20_000)).toEqual({
+      startedAfter: isoSeconds(9),
+      startedBefore: isoSeconds(31),
+    });
+  });
+
+  it('has no end for a window without width', () => {
+    expect(windowQuery(EPOCH + 10_500, null)).toEqual({ startedAfter: isoSeconds(9) });
   });
 });

@@ -1,19 +1,20 @@
-// Tests of runPollCycle over in-memory fakes of its three ports: transitions, batching, retries, crashes, rivals, deadline, strategy.
+// Tests of runPollCycle over in-memory fakes of its three ports: transitions, batching, retries, crashes, rivals, deadline, strategy, long reads, backlogs.
 import { describe, expect, it, vi } from 'vitest';
 import { ServiceError } from '../../lambda/core/errors';
-import type {
-  EventPublisher,
-  ExecutionPage,
-  ExecutionSource,
-  PollerState,
-  PublishFailure,
-  RecordResult,
-  SnapshotStore,
-  StartedPageRequest,
-  StepPage,
-  StepPageRequest,
-  TrackedExecution,
-  UnreadableRecord,
+import {
+  CURSOR_LIMIT,
+  type EventPublisher,
+  type ExecutionPage,
+  type ExecutionSource,
+  type PollerState,
+  type PublishFailure,
+  type RecordResult,
+  type SnapshotStore,
+  type StartedPageRequest,
+  type StepPage,
+  type StepPageRequest,
+  type TrackedExecution,
+  type UnreadableRecord,
 } from '../../lambda/core/ports';
 import { isSettled, type StepReadStrategy } from '../../lambda/core/read-plan';
 import { isTerminal } from '../../lambda/core/status';
@@ -91,13 +92,14 @@ class FakeSource implements ExecutionSource {
   async readStepPage(request: StepPageRequest): Promise<StepPage> {
     this.stepPageRequests.push(request);
     this.onStepPage();
-    const { startedAfter, startedBefore, stepExecutionIds, stepNames } = request.query;
+    const { startedAfter, startedBefore, stepExecutionIds, stepNames, statuses } = request.query;
     const ordered = (this.steps.get(request.executionId) ?? []).filter(
       (s) =>
         (startedAfter === undefined || (s.startTime !== null && s.startTime > startedAfter)) &&
         (startedBefore === undefined || (s.startTime !== null && s.startTime < startedBefore)) &&
         (stepExecutionIds === undefined || stepExecutionIds.includes(s.stepExecutionId)) &&
-        (stepNames === undefined || stepNames.includes(s.stepName)),
+        (stepNames === undefined || stepNames.includes(s.stepName)) &&
+        (statuses === undefined || statuses.includes(s.status)),
     );
     const offset = Number(request.nextToken ?? '0');
     const end = offset + PAGE_SIZE;
@@ -159,6 +161,8 @@ class FakeStore implements SnapshotStore {
     this.pollers.set(shard, {
       watermark: state.watermark,
       cursor: [...state.cursor],
+      backlogFrom: state.backlogFrom ?? null,
+      backlogWindowSeconds: state.backlogWindowSeconds ?? null,
       lastCompleteAt: state.lastCompleteAt,
       leaseUntil: state.leaseUntil ?? null,
       reportedRecords: [...(state.reportedRecords ?? expected.reportedRecords)],
@@ -1005,5 +1009,197 @@ describe('Function: runPollCycle, targeted (executionIds)', () => {
     expect(hinted).toMatchObject({ executionsSeen: 0, executionsPolled: 0 });
     expect(trackedAfterHint).toEqual(['e-1']);
     expect(await h.store.listTracked(OPTIONS.shard)).toEqual([]);
+  });
+});
+
+/** `count` finished steps of `executionId`, 20 ms apart from its start at 0 s (50 a second: one page each). */
+function finishedSteps(executionId: string, count: number): StepView[] {
+  return Array.from({ length: count }, (_, i) =>
+    stepView({
+      stepExecutionId: `${executionId}-s-${i + 1}`,
+      stepName: `step${i + 1}`,
+      startTime: isoAt((i + 1) * 0.02),
+      status: 'Success',
+    }),
+  );
+}
+
+describe('Function: runPollCycle, long reads and backlogs', () => {
+  it('serves every small execution in the first cycle and moves a 2,000-step listing on every cycle to its end', async () => {
+    // Prepare: one ended execution of 2,000 steps (40 pages), started first, and five small ones; each
+    // page takes a second and a cycle has 15.
+    const h = new Harness();
+    h.source.put(
+      executionView({ executionId: 'big', status: 'Success', startTime: isoAt(0), endTime: isoAt(41) }),
+      ...finishedSteps('big', 2000),
+    );
+    for (let i = 1; i <= 5; i++) {
+      h.source.put(
+        executionView({
+          executionId: `small-${i}`,
+          status: 'Success',
+          startTime: isoAt(i),
+          endTime: isoAt(i + 5),
+        }),
+        ...finishedSteps(`small-${i}`, 2),
+      );
+    }
+    h.source.onStepPage = () => {
+      h.time += 1000;
+    };
+
+    // Act: cycles until the big execution's read is over, at most ten.
+    const afters: (string | null)[] = [];
+    const firstCycle: string[] = [];
+    for (let cycle = 0; cycle < 10; cycle++) {
+      const read = h.source.stepPageRequests.length;
+      await h.cycle({ deadline: h.time + 15_000 });
+      if (cycle === 0) firstCycle.push(...h.source.stepPageRequests.slice(read).map((r) => r.executionId));
+      const big = h.store.executions.get('big')?.state.execution;
+      afters.push(big?.listing?.after ?? null);
+      if (!big?.listing) break;
+    }
+
+    // Assess: three pages of the big one, one of each small one, then the big one's rest of the budget.
+    expect(firstCycle).toEqual([
+      ...Array(3).fill('big'),
+      'small-1',
+      'small-2',
+      'small-3',
+      'small-4',
+      'small-5',
+      ...Array(7).fill('big'),
+    ]);
+    for (let i = 1; i <= 5; i++) {
+      expect(h.deliveredLabels().filter((l) => l.startsWith(`small-${i} `))).toEqual([
+        `small-${i} small-${i}-s-1 null->Success`,
+        `small-${i} small-${i}-s-2 null->Success`,
+        `small-${i} null->Success`,
+      ]);
+    }
+    // Its listing goes on by start-time windows from the execution's start, further each cycle.
+    expect(afters).toEqual([isoAt(0), isoAt(5), isoAt(10), isoAt(15), isoAt(20), isoAt(25), isoAt(30), null]);
+    expect(h.deliveredLabels().filter((l) => l.startsWith('big '))).toEqual([
+      ...Array.from({ length: 2000 }, (_, i) => `big big-s-${i + 1} null->Success`),
+      'big null->Success',
+    ]);
+    expect(h.store.executions.get('big')?.state.execution).toMatchObject({
+      status: 'Success',
+      listing: null,
+    });
+    expect(h.store.pending()).toEqual([]);
+  });
+
+  it('serves the executions in flight before the newcomers only a backlog’s listing found', async () => {
+    // Prepare: two runs in flight (one started long ago), two that started and ended since the lookback.
+    const h = new Harness();
+    h.source.put(
+      executionView({ executionId: 'run-old', startTime: isoAt(-86_400) }),
+      stepView({ stepExecutionId: 's-old' }),
+    );
+    h.source.put(
+      executionView({ executionId: 'run-new', startTime: isoAt(30) }),
+      stepView({ stepExecutionId: 's-new' }),
+    );
+    for (const start of [10, 20]) {
+      h.source.put(
+        executionView({
+          executionId: `done-${start}`,
+          status: 'Success',
+          startTime: isoAt(start),
+          endTime: isoAt(25),
+        }),
+        stepView({ stepExecutionId: `s-${start}`, status: 'Success' }),
+      );
+    }
+
+    // Act
+    await h.cycle();
+
+    // Assess
+    expect(h.source.stepPageRequests.map((r) => r.executionId)).toEqual([
+      'run-old',
+      'run-new',
+      'done-10',
+      'done-20',
+    ]);
+  });
+
+  it('lists a backlog’s newcomers again with their window when time runs out before them, not in the cursor', async () => {
+    // Prepare: each page takes a second; the first cycle has time for the two runs in flight only.
+    const h = new Harness();
+    const start = h.time;
+    h.source.put(
+      executionView({ executionId: 'run-old', startTime: isoAt(-86_400) }),
+      stepView({ stepExecutionId: 's-old' }),
+    );
+    h.source.put(
+      executionView({ executionId: 'run-new', startTime: isoAt(30) }),
+      stepView({ stepExecutionId: 's-new' }),
+    );
+    for (const at of [10, 20]) {
+      h.source.put(
+        executionView({
+          executionId: `done-${at}`,
+          status: 'Success',
+          startTime: isoAt(at),
+          endTime: isoAt(25),
+        }),
+        stepView({ stepExecutionId: `s-${at}`, status: 'Success' }),
+      );
+    }
+    h.source.onStepPage = () => {
+      h.time += 1000;
+    };
+
+    // Act
+    const first = await h.cycle({ deadline: h.time + 2000 });
+    const between = await h.store.loadPollerState(OPTIONS.shard);
+    const read = h.source.stepPageRequests.length;
+    const second = await h.cycle();
+
+    // Assess: the 900 s lookback from the first cycle's start, half as wide next time.
+    expect(first).toMatchObject({ executionsPolled: 2, executionsDeferred: 2, complete: false });
+    expect(between).toMatchObject({
+      cursor: [],
+      backlogFrom: new Date(start - 900_000).toISOString(),
+      backlogWindowSeconds: 450,
+    });
+    expect(h.source.stepPageRequests.slice(read).map((r) => r.executionId)).toEqual([
+      'run-old',
+      'run-new',
+      'done-10',
+      'done-20',
+    ]);
+    expect(second).toMatchObject({ complete: true, executionsDeferred: 0 });
+    expect(await h.store.loadPollerState(OPTIONS.shard)).toMatchObject({
+      cursor: [],
+      backlogFrom: null,
+      backlogWindowSeconds: null,
+    });
+    expect(h.deliveredLabels().filter((l) => l.startsWith('done-'))).toEqual([
+      'done-10 s-10 null->Success',
+      'done-10 null->Success',
+      'done-20 s-20 null->Success',
+      'done-20 null->Success',
+    ]);
+  });
+
+  it('keeps at most CURSOR_LIMIT execution ids in the cursor', async () => {
+    // Prepare: more executions in flight than the cursor keeps; none is served.
+    const h = new Harness();
+    const ids = Array.from({ length: CURSOR_LIMIT + 5 }, (_, i) => `e-${String(i + 1).padStart(4, '0')}`);
+    for (const id of ids)
+      h.source.put(executionView({ executionId: id }), stepView({ stepExecutionId: `${id}-s` }));
+
+    // Act
+    await h.cycle({ maxExecutions: 0 });
+    const first = (await h.store.loadPollerState(OPTIONS.shard)).cursor;
+    await h.cycle({ maxExecutions: 0 });
+    const second = (await h.store.loadPollerState(OPTIONS.shard)).cursor;
+
+    // Assess
+    expect(first).toEqual(ids.slice(0, CURSOR_LIMIT));
+    expect(second).toEqual(ids.slice(0, CURSOR_LIMIT));
   });
 });

@@ -184,6 +184,41 @@ describe('Function: pollerStateItem and readPollerState', () => {
     expect(read).toEqual({ ...state, version: 4 });
   });
 
+  it('reads a backlog’s start and window width back', () => {
+    const state = {
+      watermark: isoAt(1),
+      cursor: [],
+      backlogFrom: isoAt(-600),
+      backlogWindowSeconds: 120,
+      lastCompleteAt: isoAt(2),
+      leaseUntil: null,
+      reportedRecords: [],
+    };
+
+    const read = items.readPollerState(stored(items.pollerStateItem('s', state, 5)), vi.fn());
+
+    expect(read).toStrictEqual({ ...state, version: 5 });
+  });
+
+  it('reads a state saved without a backlog, or with a null one, without backlog fields', () => {
+    const old = { pk: 'POLLER#s', sk: 'STATE#POLLER', watermark: isoAt(1), cursor: ['e-1'], version: 2 };
+    const caughtUp = { watermark: isoAt(1), cursor: ['e-1'], lastCompleteAt: null, reportedRecords: [] };
+    const expected = {
+      watermark: isoAt(1),
+      cursor: ['e-1'],
+      lastCompleteAt: null,
+      leaseUntil: null,
+      reportedRecords: [],
+      version: 2,
+    };
+
+    const nulls = { ...caughtUp, backlogFrom: null, backlogWindowSeconds: null };
+    const written = items.pollerStateItem('s', nulls, 2);
+
+    expect(items.readPollerState(old, vi.fn())).toStrictEqual(expected);
+    expect(items.readPollerState(stored(written), vi.fn())).toStrictEqual(expected);
+  });
+
   it('reads a state saved without reported records, or none at all, with an empty list', () => {
     const old = { pk: 'POLLER#s', sk: 'STATE#POLLER', cursor: [], version: 2 };
 
@@ -263,6 +298,43 @@ describe('Function: executionItem, stepItem and their readers', () => {
     expect(item).toMatchObject({ expiresAt: 99, listShard: 'EXEC' });
     expect(item.trackShard).toBeUndefined();
     expect(items.readStep(stored(items.stepItem('exec-1', step, undefined)), vi.fn())).toEqual(step);
+  });
+
+  it('reads a snapshot back with its listing under way, names held back and unannounced status', () => {
+    const execution = executionSnapshot({
+      status: 'Success',
+      endTime: isoAt(50),
+      settledAfter: null,
+      stepsReadAt: null,
+      transitions: 0,
+      listing: { since: isoAt(60), after: isoAt(20), widthSeconds: 12.5 },
+      heldNames: ['target', 'other'],
+      announced: false,
+    });
+    const options = { version: 2, inFlight: true, now: isoAt(61), expiresAt: 99 };
+
+    const item = stored(items.executionItem('s', execution, options));
+
+    expect(items.readExecution(item, vi.fn())).toStrictEqual({ ...execution, version: 2 });
+  });
+
+  it('reads a snapshot saved without listing, held names or announced without them', () => {
+    // Prepare: what a snapshot item held before these fields existed, and one written with them empty.
+    const execution = executionSnapshot({ settledAfter: null });
+    const options = { version: 1, inFlight: true, now: isoAt(4), expiresAt: 99 };
+    const old = stored(items.executionItem('s', execution, options));
+    const empty = stored(
+      items.executionItem('s', { ...execution, listing: null, heldNames: [], announced: true }, options),
+    );
+
+    // Act
+    const read = [old, empty].map((item) => items.readExecution(item, vi.fn()));
+
+    // Assess
+    expect(empty).not.toHaveProperty('listing');
+    expect(empty).not.toHaveProperty('heldNames');
+    expect(empty).not.toHaveProperty('announced');
+    expect(read).toStrictEqual([execution, execution]);
   });
 
   it('reports snapshots without their identifying fields and reads nothing', () => {

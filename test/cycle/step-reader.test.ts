@@ -1,0 +1,293 @@
+// Tests of StepReader over an in-memory step listing: chunks, held-back names, windows and follow-ups.
+import { describe, expect, it } from 'vitest';
+import { ServiceError } from '../../lambda/core/errors';
+import type {
+  ExecutionPage,
+  ExecutionSource,
+  StepPage,
+  StepPageRequest,
+  UnreadableRecord,
+} from '../../lambda/core/ports';
+import { resumeListing, type StepQuery } from '../../lambda/core/read-plan';
+import type { ExecutionView, StepView } from '../../lambda/core/types';
+import { StepReader } from '../../lambda/cycle/step-reader';
+import { executionState, isoAt, stepSnapshot, stepView } from '../helpers/builders';
+
+/** Whole-second ISO time `seconds` after the test epoch, as start-time filters are written. */
+function isoSeconds(seconds: number): string {
+  return `${isoAt(seconds).slice(0, 19)}Z`;
+}
+
+/**
+ * SSM's step listing of one execution over an in-memory list (in SSM's order), filtered by the query
+ * (start-time bounds exclusive) and paged `pageSize` steps a page with numeric tokens.
+ */
+class FakeSource implements ExecutionSource {
+  readonly requests: StepPageRequest[] = [];
+  readonly #steps: readonly StepView[];
+  readonly #pageSize: number;
+
+  constructor(steps: readonly StepView[], pageSize = 2) {
+    this.#steps = steps;
+    this.#pageSize = pageSize;
+  }
+
+  async readStepPage(request: StepPageRequest): Promise<StepPage> {
+    this.requests.push(request);
+    const { startedAfter, startedBefore, stepExecutionIds, stepNames, statuses } = request.query;
+    const start = (step: StepView): number =>
+      step.startTime === null ? Number.NaN : Date.parse(step.startTime);
+    const listed = this.#steps.filter(
+      (s) =>
+        (startedAfter === undefined || start(s) > Date.parse(startedAfter)) &&
+        (startedBefore === undefined || start(s) < Date.parse(startedBefore)) &&
+        (stepExecutionIds === undefined || stepExecutionIds.includes(s.stepExecutionId)) &&
+        (stepNames === undefined || stepNames.includes(s.stepName)) &&
+        (statuses === undefined || statuses.includes(s.status)),
+    );
+    const offset = Number(request.nextToken ?? '0');
+    const end = offset + this.#pageSize;
+    return { steps: listed.slice(offset, end), nextToken: end < listed.length ? String(end) : null };
+  }
+
+  /** The queries asked, one per page read. */
+  queries(): StepQuery[] {
+    return this.requests.map((r) => r.query);
+  }
+
+  async listInFlight(): Promise<ExecutionView[]> {
+    throw new ServiceError('not used by the step reader');
+  }
+
+  async listStartedPage(): Promise<ExecutionPage> {
+    throw new ServiceError('not used by the step reader');
+  }
+
+  async listChildren(): Promise<ExecutionView[]> {
+    throw new ServiceError('not used by the step reader');
+  }
+
+  async describeExecutions(): Promise<ExecutionView[]> {
+    throw new ServiceError('not used by the step reader');
+  }
+
+  async takeUnreadable(): Promise<UnreadableRecord[]> {
+    return [];
+  }
+}
+
+/** A finished step `id` started `start` seconds after the epoch. */
+function done(id: string, start: number, name = id): StepView {
+  return stepView({ stepExecutionId: id, stepName: name, startTime: isoAt(start), status: 'Success' });
+}
+
+/** A step listed up front, not started yet. */
+function notStarted(id: string, name = id): StepView {
+  return stepView({ stepExecutionId: id, stepName: name, startTime: null, status: 'Pending' });
+}
+
+const never = (): boolean => false;
+const always = (): boolean => true;
+const LIST_ALL = { complete: true, queries: [{}] };
+
+describe('Class: StepReader', () => {
+  it('reads at most maxPages pages a call, and one page even when late() says time is up', async () => {
+    // Prepare: seven steps, two a page: four pages.
+    const steps = [1, 2, 3, 4, 5, 6, 7].map((i) => done(`s-${i}`, i));
+    const source = new FakeSource(steps);
+    const reader = new StepReader(source, 'exec-1', LIST_ALL, isoAt(100));
+
+    // Act
+    const first = await reader.next(2, never, null);
+    const second = await reader.next(3, always, null);
+    const third = await reader.next(3, never, null);
+
+    // Assess
+    expect(first).toEqual({ steps: steps.slice(0, 4), pages: 2, done: false, heldNames: [] });
+    expect(second).toEqual({ steps: steps.slice(4, 6), pages: 1, done: false, heldNames: [] });
+    expect(third).toEqual({ steps: steps.slice(6), pages: 1, done: true, heldNames: [] });
+    expect(reader.pages).toBe(4);
+    expect(source.requests.map((r) => r.nextToken)).toEqual([null, '2', '4', '6']);
+  });
+
+  it('holds back a started step of unknown id named like a not-started step, then reads it by name', async () => {
+    // Prepare: the snapshot holds `target` as not started under a planned id; it started as `real`.
+    const previous = executionState({}, [
+      stepSnapshot({
+        stepExecutionId: 'planned-target',
+        stepName: 'target',
+        status: 'Pending',
+        startTime: null,
+      }),
+    ]);
+    const real = stepView({ stepExecutionId: 'real', stepName: 'target', startTime: isoAt(2) });
+    const source = new FakeSource([done('a', 1), real, notStarted('c')]);
+    const reader = new StepReader(source, 'exec-1', LIST_ALL, isoAt(100));
+
+    // Act
+    const first = await reader.next(1, never, previous);
+    const rest = await reader.next(10, never, previous);
+
+    // Assess
+    expect(first).toEqual({ steps: [done('a', 1)], pages: 1, done: false, heldNames: ['target'] });
+    expect(rest).toEqual({ steps: [notStarted('c'), real], pages: 2, done: true, heldNames: [] });
+    expect(source.queries()).toEqual([{}, {}, { stepNames: ['target'] }]);
+  });
+
+  it('holds nothing back in a chunk that ends the read', async () => {
+    const previous = executionState({}, [
+      stepSnapshot({
+        stepExecutionId: 'planned-target',
+        stepName: 'target',
+        status: 'Pending',
+        startTime: null,
+      }),
+    ]);
+    const real = stepView({ stepExecutionId: 'real', stepName: 'target', startTime: isoAt(2) });
+    const source = new FakeSource([done('a', 1), real]);
+    const reader = new StepReader(source, 'exec-1', LIST_ALL, isoAt(100));
+
+    const chunk = await reader.next(10, never, previous);
+
+    expect(chunk).toEqual({ steps: [done('a', 1), real], pages: 1, done: true, heldNames: [] });
+    expect(source.queries()).toEqual([{}]);
+  });
+
+  it('goes on with a cut listing from the execution’s start, the first window half the span of starts seen', async () => {
+    // Prepare: steps started at 10, 20, 30 and 40 s; the first page shows those of 10 and 20 s.
+    const source = new FakeSource([done('a', 10), done('b', 20), done('c', 30), done('d', 40)]);
+    const reader = new StepReader(source, 'exec-1', LIST_ALL, isoAt(100), [], isoAt(0));
+
+    // Act
+    await reader.next(1, never, null);
+
+    // Assess: 20 s seen since the start at 0 s, so a first window of 10 s.
+    expect(reader.continuation()).toEqual({ since: isoAt(100), after: isoAt(0), widthSeconds: 10 });
+  });
+
+  it('goes on from the oldest start it saw when the execution’s start is unknown', async () => {
+    const source = new FakeSource([done('a', 10), done('b', 20), done('c', 30)]);
+    const reader = new StepReader(source, 'exec-1', LIST_ALL, isoAt(100));
+
+    await reader.next(1, never, null);
+
+    expect(reader.continuation()).toEqual({ since: isoAt(100), after: isoAt(10), widthSeconds: 5 });
+  });
+
+  it('has no continuation once the read is done, nor for a plan that is not a complete listing', async () => {
+    const listed = new StepReader(new FakeSource([done('a', 10)]), 'exec-1', LIST_ALL, isoAt(100));
+    const windowed = new StepReader(
+      new FakeSource([done('a', 10), done('b', 20), done('c', 30)]),
+      'exec-1',
+      { complete: false, queries: [{ startedAfter: isoSeconds(5) }] },
+      isoAt(100),
+    );
+
+    await listed.next(10, never, null);
+    await windowed.next(1, never, null);
+
+    expect(listed.continuation()).toBeNull();
+    expect(windowed.continuation()).toBeNull();
+  });
+
+  it('reads a resumed listing window by window, each twice as wide, the last without end, then the steps not started', async () => {
+    // Prepare: a listing begun at 100 s that has read every step started before 0 s, next window 10 s.
+    const steps = [done('a', 5), done('b', 20), done('c', 50), done('d', 90), notStarted('e')];
+    const source = new FakeSource(steps, 50);
+    const plan = resumeListing({ since: isoAt(100), after: isoAt(0), widthSeconds: 10 });
+    const reader = new StepReader(source, 'exec-1', plan, isoAt(500));
+
+    // Act
+    const chunk = await reader.next(20, never, null);
+
+    // Assess: [0, 10), [10, 30), [30, 70), then from 70 s on (70 + 80 reaches the listing's start).
+    expect(source.queries()).toEqual([
+      { startedAfter: isoSeconds(-1), startedBefore: isoSeconds(11) },
+      { startedAfter: isoSeconds(9), startedBefore: isoSeconds(31) },
+      { startedAfter: isoSeconds(29), startedBefore: isoSeconds(71) },
+      { startedAfter: isoSeconds(69) },
+      { statuses: ['Pending'] },
+    ]);
+    expect(chunk).toEqual({ steps, pages: 5, done: true, heldNames: [] });
+    expect(reader.startedAt).toBe(isoAt(100));
+    expect(reader.resumed).toBe(true);
+  });
+
+  it('goes on from the same start with half the width when a window is cut', async () => {
+    // Prepare: the 40 s window from 0 s holds four steps, two a page.
+    const source = new FakeSource([done('a', 5), done('b', 10), done('c', 15), done('d', 20)]);
+    const plan = resumeListing({ since: isoAt(100), after: isoAt(0), widthSeconds: 40 });
+    const reader = new StepReader(source, 'exec-1', plan, isoAt(500));
+
+    // Act
+    const chunk = await reader.next(1, never, null);
+
+    // Assess
+    expect(chunk).toEqual({ steps: [done('a', 5), done('b', 10)], pages: 1, done: false, heldNames: [] });
+    expect(reader.continuation()).toEqual({ since: isoAt(100), after: isoAt(0), widthSeconds: 20 });
+  });
+
+  it('goes on with the last window again when the windows are done and the steps not started are not', async () => {
+    // Prepare: the window from 0 s reaches the listing's start; three steps not started, two a page.
+    const source = new FakeSource([done('a', 5), notStarted('x'), notStarted('y'), notStarted('z')]);
+    const plan = resumeListing({ since: isoAt(100), after: isoAt(0), widthSeconds: 200 });
+    const reader = new StepReader(source, 'exec-1', plan, isoAt(500));
+
+    // Act
+    await reader.next(2, never, null);
+
+    // Assess: 30 days from 0 s, so the window reaches any start.
+    expect(source.queries()).toEqual([{ startedAfter: isoSeconds(-1) }, { statuses: ['Pending'] }]);
+    expect(reader.continuation()).toEqual({ since: isoAt(100), after: isoAt(0), widthSeconds: 2_592_000 });
+  });
+
+  it('asks by id for open steps of the snapshot the read did not return, and for steps named by alsoIds', async () => {
+    // Prepare: `old` was open at 10 s; the plan reads from 50 s on.
+    const previous = executionState({}, [
+      stepSnapshot({ stepExecutionId: 'old', stepName: 'old', startTime: isoAt(10) }),
+      stepSnapshot({
+        stepExecutionId: 'finished',
+        stepName: 'finished',
+        startTime: isoAt(5),
+        status: 'Success',
+      }),
+      stepSnapshot({ stepExecutionId: 'later', stepName: 'later', status: 'Pending', startTime: null }),
+    ]);
+    const steps = [
+      done('finished', 5),
+      done('old', 10),
+      done('unsent', 20),
+      done('new', 60),
+      notStarted('later'),
+    ];
+    const source = new FakeSource(steps, 50);
+    const plan = { complete: false, queries: [{ startedAfter: isoSeconds(50) }] };
+    const reader = new StepReader(source, 'exec-1', plan, isoAt(100), ['new', 'planned:later', 'unsent']);
+
+    // Act
+    const chunk = await reader.next(10, never, previous);
+
+    // Assess
+    expect(source.queries()).toEqual([
+      { startedAfter: isoSeconds(50) },
+      { stepExecutionIds: ['unsent', 'old'] },
+    ]);
+    expect(chunk).toEqual({
+      steps: [done('new', 60), done('old', 10), done('unsent', 20)],
+      pages: 2,
+      done: true,
+      heldNames: [],
+    });
+  });
+
+  it('asks for no open step by id after a listing of every step', async () => {
+    const previous = executionState({}, [stepSnapshot({ stepExecutionId: 'gone', stepName: 'gone' })]);
+    const source = new FakeSource([done('a', 1)]);
+    const reader = new StepReader(source, 'exec-1', LIST_ALL, isoAt(100));
+
+    const chunk = await reader.next(10, never, previous);
+
+    expect(source.queries()).toEqual([{}]);
+    expect(chunk).toEqual({ steps: [done('a', 1)], pages: 1, done: true, heldNames: [] });
+  });
+});
