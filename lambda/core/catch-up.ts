@@ -102,7 +102,10 @@ export function catchUp(
     changed = true;
   }
 
-  if (!changed || !snapshot) return { state: stored, changedSteps: [], changed: false };
+  if (!changed) return { state: stored, changedSteps: [], changed: false };
+  // Steps recorded for an execution never saved (a long first read whose first save died): a first
+  // snapshot carries them, its status not announced yet.
+  snapshot ??= firstSnapshot(execution);
   return { state: { execution: snapshot, steps }, changedSteps: [...changedSteps], changed };
 }
 

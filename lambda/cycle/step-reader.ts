@@ -197,7 +197,8 @@ export class StepReader {
     const window = this.#window;
     if (window !== null) {
       // Cut inside a window: the same start, half as wide; between windows: the next one as planned.
-      const cut = this.#current !== null;
+      // A window query set up but not read yet is not cut: the chunk stopped between windows.
+      const cut = this.#current !== null && this.#current.nextToken !== null;
       const width = window.widthMs ?? Math.max(MIN_WINDOW_MS, this.#newestStart - window.from);
       return {
         since: this.#startedAt,

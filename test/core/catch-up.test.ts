@@ -211,4 +211,25 @@ describe('Function: catchUp', () => {
       changed: true,
     });
   });
+
+  it('gives step transitions recorded for a never-saved execution a first snapshot, unannounced', () => {
+    // Prepare: a long first read of an ended execution recorded a step before its first save died.
+    const execution = executionView({ status: 'Success', endTime: isoAt(15) });
+    const step = stepView({ stepExecutionId: 'step-1', status: 'Success', startTime: isoAt(1) });
+    const recorded = buildEvents(
+      execution,
+      [{ kind: 'step', step, previousStatus: null, ordinal: 0 }],
+      eventContext(),
+      0,
+    );
+
+    // Act
+    const caught = catchUp(null, execution, recorded);
+
+    // Assess: the step is folded on; the execution's final status is still to be told.
+    expect(caught.changed).toBe(true);
+    expect(caught.changedSteps).toEqual(['step-1']);
+    expect(caught.state?.execution).toMatchObject({ status: 'Success', announced: false, transitions: 0 });
+    expect(caught.state?.steps.get('step-1')).toMatchObject({ status: 'Success', transitions: 1 });
+  });
 });

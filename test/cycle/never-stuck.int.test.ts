@@ -17,7 +17,9 @@ function expectExact(figures: StressFigures): void {
 }
 
 describe('Function: runPollCycle at fleet scale, over the wire', () => {
-  it('reads a 20,000-step execution to its end while 50 small executions change every period, cycles killed near their deadline', { timeout: 900_000 }, async () => {
+  it('reads a 20,000-step execution to its end while 50 small executions change every period, cycles killed near their deadline', {
+    timeout: 900_000,
+  }, async () => {
     // Act: first seen with 10,000 steps done; every fourth cycle dies before it saves.
     const figures = await runStress({
       bigSteps: 20_000,
@@ -37,7 +39,9 @@ describe('Function: runPollCycle at fleet scale, over the wire', () => {
     expect(figures.otherExecutionsLatencyP99Seconds).toBeLessThanOrEqual(PERIOD_PLUS_CYCLE_SECONDS);
   });
 
-  it('follows a rate-control parent over 5,000 targets to its end, every child and step once', { timeout: 900_000 }, async () => {
+  it('follows a rate-control parent over 5,000 targets to its end, every child and step once', {
+    timeout: 900_000,
+  }, async () => {
     // Act
     const figures = await runStress({
       bigSteps: 0,
@@ -54,7 +58,9 @@ describe('Function: runPollCycle at fleet scale, over the wire', () => {
     expect(figures.otherExecutionsLatencyP99Seconds).toBeLessThanOrEqual(PERIOD_PLUS_CYCLE_SECONDS);
   });
 
-  it('drains a 6,000-execution backlog near the rate bound while small executions are served every period, cycles killed near their deadline', { timeout: 900_000 }, async () => {
+  it('drains a 6,000-execution backlog near the rate bound while small executions are served every period, cycles killed near their deadline', {
+    timeout: 900_000,
+  }, async () => {
     // Act: the poller was down for three hours while 6,000 runs started and ended.
     const figures = await runStress({
       bigSteps: 0,

@@ -227,6 +227,20 @@ describe('Class: StepReader', () => {
     expect(reader.continuation()).toEqual({ since: isoAt(100), after: isoAt(0), widthSeconds: 20 });
   });
 
+  it('goes on with the next window, twice as wide, when a chunk stops between two windows', async () => {
+    // Prepare: the 10 s window from 0 s holds one step and fits one page.
+    const source = new FakeSource([done('a', 5), done('b', 15)]);
+    const plan = resumeListing({ since: isoAt(100), after: isoAt(0), widthSeconds: 10 });
+    const reader = new StepReader(source, 'exec-1', plan, isoAt(500));
+
+    // Act
+    const chunk = await reader.next(1, never, null);
+
+    // Assess: the first window was read to its end, so the next starts at 10 s, 20 s wide.
+    expect(chunk).toEqual({ steps: [done('a', 5)], pages: 1, done: false, heldNames: [] });
+    expect(reader.continuation()).toEqual({ since: isoAt(100), after: isoAt(10), widthSeconds: 20 });
+  });
+
   it('goes on with the last window again when the windows are done and the steps not started are not', async () => {
     // Prepare: the window from 0 s reaches the listing's start; three steps not started, two a page.
     const source = new FakeSource([done('a', 5), notStarted('x'), notStarted('y'), notStarted('z')]);
