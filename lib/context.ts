@@ -2,6 +2,7 @@
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { StepWatchConfigError } from './errors';
 import type { StepWatchLogLevel, StepWatchOrganization, StepWatchProps } from './props';
+import { BACKFILL_DAYS_ALLOWED, isBackfillDays } from './resolved-props';
 
 /** The context keys bin/app.ts reads; docs/deploy.md has a table of them. */
 export const CONTEXT_KEYS = [
@@ -32,6 +33,7 @@ export const CONTEXT_KEYS = [
   'slackChannelConfigurationName',
   'hints',
   'hintForwarderFor',
+  'backfillDays',
 ] as const;
 
 /** One of {@link CONTEXT_KEYS}. */
@@ -69,6 +71,16 @@ function number(read: ContextReader, key: ContextKey): number | undefined {
   if (!Number.isFinite(parsed))
     throw new StepWatchConfigError(`context ${key} must be a number; got '${value}'.`);
   return parsed;
+}
+
+/** `backfillDays`, checked here so that the message names the context key. */
+function backfillDays(read: ContextReader): number | undefined {
+  const value = text(read, 'backfillDays');
+  if (value === undefined) return undefined;
+  const days = Number(value);
+  if (!isBackfillDays(days))
+    throw new StepWatchConfigError(`context backfillDays must be ${BACKFILL_DAYS_ALLOWED}; got '${value}'.`);
+  return days;
 }
 
 function flag(read: ContextReader, key: ContextKey): boolean {
@@ -116,7 +128,8 @@ function organization(read: ContextReader, regions: string[] | undefined): StepW
 
 /**
  * Builds the stack name and StepWatch props from context. Unset keys leave the construct's defaults;
- * the construct validates the values and names the prop in its message.
+ * the construct validates the values and names the prop in its message, except `backfillDays`,
+ * whose message names the context key.
  *
  * @example
  * ```ts
@@ -155,6 +168,7 @@ export function stepWatchPropsFromContext(read: ContextReader): StepWatchContext
     logLevel: text(read, 'logLevel')?.toUpperCase() as StepWatchLogLevel | undefined,
     notifications: notify ? { statuses: list(read, 'notificationStatuses'), emails, slack } : undefined,
     hints: optionalFlag(read, 'hints'),
+    backfillDays: backfillDays(read),
   };
   return { stackName: text(read, 'stackName') ?? 'SsmStepWatch', props };
 }

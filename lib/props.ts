@@ -211,6 +211,18 @@ export interface StepWatchProps {
    * @default true
    */
   readonly hints?: boolean;
+  /**
+   * On first deploy, read the executions SSM still remembers from this many days back into the audit
+   * trail (recorded, not published, so old failures page no one): a whole number of days from 1 to 30
+   * (SSM keeps Automation history 30 days). The poll function reads them at the poller's SSM rate, in
+   * the time each scheduled cycle leaves free, resuming each invocation where the last one stopped,
+   * until everything is read; then it costs one table read and one index query an invocation.
+   * Executions still running are the scheduled poller's as always. `step-watch backfill` does the
+   * same from the command line.
+   *
+   * @default - no backfill
+   */
+  readonly backfillDays?: number;
 }
 
 /** Slack delivery through AWS Chatbot. The workspace must be authorised in the Chatbot console first. */

@@ -16,6 +16,7 @@ import {
   MIN_ENTRY_BYTES,
 } from '../lambda/core/defaults';
 import { FAILURE_STATUSES } from '../lambda/core/status';
+import { SSM_HISTORY_DAYS } from '../lambda/cycle/backfill';
 import { validateEventSource } from '../lambda/runtime/config';
 import { METRIC_NAMESPACE } from '../lambda/runtime/metrics';
 import { StepWatchConfigError } from './errors';
@@ -40,6 +41,14 @@ const MAX_MAX_CONCURRENCY = 1000;
 /** Poll cycles at once in the fan-out when `maxConcurrency` is left out. */
 const DEFAULT_MAX_CONCURRENCY = 20;
 const CALL_AS: ReadonlyArray<ResolvedOrganization['callAs']> = ['SELF', 'DELEGATED_ADMIN'];
+
+/** What `backfillDays` (the prop or the context key) allows, as its error message says it. */
+export const BACKFILL_DAYS_ALLOWED = `a whole number of days from 1 to ${SSM_HISTORY_DAYS} (SSM keeps Automation history ${SSM_HISTORY_DAYS} days)`;
+
+/** Whether `value` is a `backfillDays` the poller takes: a whole number of days SSM still remembers. */
+export function isBackfillDays(value: unknown): value is number {
+  return isWholeNumber(value) && value >= 1 && value <= SSM_HISTORY_DAYS;
+}
 
 const RATE_EXPRESSION = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours)\s*\)$/;
 const EVENT_BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
@@ -112,6 +121,8 @@ export interface ResolvedStepWatchProps {
   readonly notifications: ResolvedNotifications | undefined;
   /** Read executions within seconds of SSM's own events (a rule, a queue, a second function). */
   readonly hints: boolean;
+  /** Days of SSM's history the poll function backfills once; undefined: no backfill. */
+  readonly backfillDays: number | undefined;
 }
 
 /** Names of every region aws-cdk-lib knows, across partitions. */
@@ -428,6 +439,10 @@ export function resolveStepWatchProps(scope: IConstruct, props: StepWatchProps):
   const hints = props.hints ?? true;
   if (typeof hints !== 'boolean') fail(`hints must be true or false; got ${show(props.hints)}.`);
 
+  const { backfillDays } = props;
+  if (backfillDays !== undefined && !isBackfillDays(backfillDays))
+    fail(`backfillDays must be ${BACKFILL_DAYS_ALLOWED}; got ${show(backfillDays)}.`);
+
   return {
     period,
     eventBusName,
@@ -451,5 +466,6 @@ export function resolveStepWatchProps(scope: IConstruct, props: StepWatchProps):
     schemaDirectory: props.schemaDirectory ?? fileURLToPath(new URL('../schemas', import.meta.url)),
     notifications: resolveNotifications(props.notifications),
     hints,
+    backfillDays,
   };
 }

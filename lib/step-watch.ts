@@ -303,6 +303,7 @@ export class StepWatch extends Construct {
         ...pollerEnvironment(settings, this.table, this.bus),
         ...(settings.fanOut && { POLL_PERIOD_SECONDS: String(settings.period.toSeconds()) }),
         ...(settings.organization && { MEMBER_ROLE_NAME: settings.organization.memberRoleName }),
+        ...(settings.backfillDays !== undefined && { BACKFILL_DAYS: String(settings.backfillDays) }),
       },
     });
 

@@ -1,4 +1,4 @@
-// The poll function's entry point: one cycle for the schedule's shard, or one per shard of a batch of work items.
+// The poll function's entry point: one cycle for the schedule's shard, or one per shard of a batch of work items, then their backfill turns.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -11,6 +11,7 @@ import { type PollerConfig, readConfig, readWorkItemConfig, type WorkItemConfig 
 import { cycleMeasurementsOf, recordCycleMetrics } from '../runtime/metrics';
 import { createPoller, type PollerClients } from '../runtime/poller';
 import { cycleLoggerOf, startInvocation } from '../runtime/powertools';
+import { runScheduledBackfill } from '../runtime/scheduled-backfill';
 import { requestedShard, type ShardRequest, shardKey } from '../runtime/shard';
 import { isSqsEvent, serveWorkItems } from './work-items';
 
@@ -28,7 +29,8 @@ export interface PollResult extends CycleSummary {
 
 /**
  * The Lambda handler: one poll cycle for the shard in the event (the schedule's form), or, for a batch
- * of work items from the work queue, one cycle per distinct shard and the failed items back.
+ * of work items from the work queue, one cycle per distinct shard and the failed items back. With
+ * `BACKFILL_DAYS` set, each shard whose cycle ran then gets a backfill cycle in the time left.
  */
 export interface PollHandler {
   (event: SQSEvent, context: Context): Promise<SQSBatchResponse>;
@@ -55,6 +57,9 @@ export interface HandlerOptions {
  */
 const LEASE_WAIT_MS = 10_000;
 
+/** A shard's backfill cycle, queued by its scheduled cycle and run once every scheduled cycle is done. */
+type BackfillTurn = () => Promise<void>;
+
 /**
  * Builds the Lambda handler. Its configuration is read and validated on its first invocation and
  * kept for the life of the handler; a bad environment fails every invocation with a ConfigError.
@@ -69,11 +74,15 @@ export function createHandler(options: HandlerOptions = {}): PollHandler {
   let config: PollerConfig | undefined;
   let workItems: WorkItemConfig | undefined;
 
-  /** One cycle of the requested shard; logs why it failed, and throws. */
+  /**
+   * One cycle of the requested shard; logs why it failed, and throws. With `BACKFILL_DAYS` set, a
+   * cycle that ran queues its shard's backfill turn in `backfills`.
+   */
   const cycle = async (
     requested: ShardRequest | undefined,
     context: Context,
     { logger, metrics }: { logger: Logger; metrics: Metrics },
+    backfills: BackfillTurn[],
   ): Promise<PollResult> => {
     let shard: string | undefined;
     try {
@@ -100,6 +109,9 @@ export function createHandler(options: HandlerOptions = {}): PollHandler {
       };
       recordCycleMetrics(metrics, cycleMeasurementsOf(summary, poller));
       log.info('poll cycle finished', { ...result });
+      const days = config.backfillDays;
+      if (days !== undefined && !summary.leaseHeldElsewhere)
+        backfills.push(() => runScheduledBackfill(poller, budget, { days, logger: log }));
       return result;
     } catch (error) {
       const keys = shard === undefined ? {} : { shard };
@@ -123,8 +135,17 @@ export function createHandler(options: HandlerOptions = {}): PollHandler {
 
   const handle = async (event: PollEvent | SQSEvent | null | undefined, context: Context) => {
     const tools = startInvocation(context, options.env);
+    const backfills: BackfillTurn[] = [];
+    // Backfills go last, so none of them takes time a shard's scheduled cycle needs.
+    const backfillInTurn = async () => {
+      for (const backfill of backfills) await backfill();
+    };
     try {
-      if (!isSqsEvent(event)) return await cycle(event?.shard, context, tools);
+      if (!isSqsEvent(event)) {
+        const result = await cycle(event?.shard, context, tools, backfills);
+        await backfillInTurn();
+        return result;
+      }
       try {
         workItems ??= readWorkItemConfig(options.env);
       } catch (error) {
@@ -133,12 +154,14 @@ export function createHandler(options: HandlerOptions = {}): PollHandler {
           tools.logger.error('invalid configuration', { error: error.message });
         throw error;
       }
-      return await serveWorkItems(event, context, {
+      const response = await serveWorkItems(event, context, {
         ...workItems,
         ...tools,
         now: () => timer.now(),
-        cycle: (shard) => cycle(shard, context, tools),
+        cycle: (shard) => cycle(shard, context, tools, backfills),
       });
+      await backfillInTurn();
+      return response;
     } finally {
       tools.metrics.publishStoredMetrics();
     }

@@ -11,6 +11,7 @@ import {
 } from '../core/defaults';
 import { ConfigError } from '../core/errors';
 import { type OrganizationScope, parseOrganizationScope } from '../core/organization';
+import { SSM_HISTORY_DAYS } from '../cycle/backfill';
 import { METRIC_NAMESPACE } from './metrics';
 import { readShardSource, type ShardSpec } from './shard-list';
 
@@ -30,6 +31,12 @@ export interface PollerConfig {
    * hints off nobody hands any over, so a cycle does not open the hint inbox. @default true
    */
   readonly hints?: boolean;
+  /**
+   * `BACKFILL_DAYS`, a whole number from 1 to {@link SSM_HISTORY_DAYS}: after each scheduled cycle,
+   * the poll function reads the ended executions that started this many days back into the audit
+   * trail (recorded, not published) in the time left, until that backfill is done. @default no backfill
+   */
+  readonly backfillDays?: number;
 }
 
 /**
@@ -52,10 +59,11 @@ export function readConfig(env: Env = process.env): PollerConfig {
     ssmDescribeTps: read.positive('SSM_DESCRIBE_TPS', DEFAULT_SSM_DESCRIBE_TPS),
     hints: read.onOff('HINTS', true),
   };
+  const backfillDays = read.optionalWhole('BACKFILL_DAYS', 1, SSM_HISTORY_DAYS);
   if (config.maxEntryBytes < MIN_ENTRY_BYTES)
     read.problems.push(`MAX_ENTRY_BYTES must be at least ${MIN_ENTRY_BYTES}`);
   read.check();
-  return config;
+  return backfillDays === undefined ? config : { ...config, backfillDays };
 }
 
 /** The poll function's settings for work items (its SQS form), besides the poller's. */
@@ -185,6 +193,12 @@ function envReader(env: Env) {
       number(name, fallback, (value) => value > 0, 'a positive number'),
     atLeast: (name: string, fallback: number, min: number): number =>
       number(name, fallback, (value) => value >= min, `a number >= ${min}`),
+    /** A whole number from `min` to `max`; undefined when unset. */
+    optionalWhole(name: string, min: number, max: number): number | undefined {
+      if (!env[name]?.trim()) return undefined;
+      const valid = (value: number) => Number.isInteger(value) && value >= min && value <= max;
+      return number(name, min, valid, `a whole number from ${min} to ${max}`);
+    },
     onOff(name: string, fallback: boolean): boolean {
       const raw = env[name]?.trim();
       if (!raw) return fallback;

@@ -36,6 +36,7 @@ beforeAll(() => {
       ],
       ssmDescribeTps: 1,
       maxEntryBytes: 1_048_576,
+      backfillDays: 30,
       logRetention: RetentionDays.ONE_WEEK,
       logLevel: 'DEBUG',
       tableEncryptionKey: kms.Key.fromKeyArn(new Stack(app, 'Imports'), 'TableKey', TABLE_KEY),
@@ -192,9 +193,24 @@ describe('Class: StepWatch', () => {
             MAX_ENTRY_BYTES: '1048576',
             SSM_DESCRIBE_TPS: '1',
             POWERTOOLS_LOG_LEVEL: 'DEBUG',
+            BACKFILL_DAYS: '30',
           }),
         },
       });
+    });
+
+    it('gives BACKFILL_DAYS to the poll function only, and only with backfillDays', () => {
+      fixture.templates.full.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.hintHandler',
+        Environment: { Variables: Match.objectLike({ BACKFILL_DAYS: Match.absent() }) },
+      });
+      for (const key of ['defaults', 'oneShard', 'hourly'] as const) {
+        expect(
+          fixture.templates[key].findResources('AWS::Lambda::Function', {
+            Properties: { Environment: { Variables: { BACKFILL_DAYS: Match.anyValue() } } },
+          }),
+        ).toEqual({});
+      }
     });
 
     it('keeps the timeout within the 15 minutes Lambda allows on an hourly schedule', () => {

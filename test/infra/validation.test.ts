@@ -266,6 +266,21 @@ describe('Class: StepWatch (validation)', () => {
       { hints: 'yes' as unknown as boolean },
       'hints must be true or false; got "yes".',
     ],
+    [
+      'a backfill of 0 days',
+      { backfillDays: 0 },
+      'backfillDays must be a whole number of days from 1 to 30 (SSM keeps Automation history 30 days); got 0.',
+    ],
+    [
+      'a backfill longer than SSM remembers',
+      { backfillDays: 31 },
+      'backfillDays must be a whole number of days from 1 to 30 (SSM keeps Automation history 30 days); got 31.',
+    ],
+    [
+      'a backfill of part of a day',
+      { backfillDays: 2.5 },
+      'backfillDays must be a whole number of days from 1 to 30 (SSM keeps Automation history 30 days); got 2.5.',
+    ],
   ])('rejects %s', (_case, props, message) => {
     expect(build(props)).toThrow(new StepWatchConfigError(message));
   });
@@ -407,6 +422,20 @@ describe('Function: stepWatchPropsFromContext', () => {
   it('rejects a number key that is not a number', () => {
     expect(() => stepWatchPropsFromContext(reader({ historyRetentionDays: 'a year' }))).toThrow(
       new StepWatchConfigError("context historyRetentionDays must be a number; got 'a year'."),
+    );
+  });
+
+  it('reads backfillDays, and leaves it out when empty', () => {
+    expect(stepWatchPropsFromContext(reader({ backfillDays: '30' })).props.backfillDays).toBe(30);
+    expect(stepWatchPropsFromContext(reader({ backfillDays: 1 })).props.backfillDays).toBe(1);
+    expect(stepWatchPropsFromContext(reader({ backfillDays: '' })).props.backfillDays).toBeUndefined();
+  });
+
+  it.each(['0', '31', '2.5', 'a month'])('rejects backfillDays=%s, naming the context key', (value) => {
+    expect(() => stepWatchPropsFromContext(reader({ backfillDays: value }))).toThrow(
+      new StepWatchConfigError(
+        `context backfillDays must be a whole number of days from 1 to 30 (SSM keeps Automation history 30 days); got '${value}'.`,
+      ),
     );
   });
 

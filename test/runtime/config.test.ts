@@ -60,6 +60,19 @@ describe('Function: readConfig', () => {
     );
   });
 
+  it('reads BACKFILL_DAYS, a whole number of days from 1 to 30, and leaves it out when unset', () => {
+    expect(readConfig({ ...minimal, BACKFILL_DAYS: ' 10 ' }).backfillDays).toBe(10);
+    expect(readConfig({ ...minimal, BACKFILL_DAYS: '30' }).backfillDays).toBe(30);
+    expect(readConfig({ ...minimal, BACKFILL_DAYS: '' })).not.toHaveProperty('backfillDays');
+    expect(readConfig(minimal)).not.toHaveProperty('backfillDays');
+  });
+
+  it.each(['0', '31', '2.5', 'ten'])('rejects BACKFILL_DAYS=%s', (value) => {
+    expect(problemsOf({ ...minimal, BACKFILL_DAYS: value }).message).toBe(
+      `Invalid configuration: BACKFILL_DAYS must be a whole number from 1 to 30, got "${value}".`,
+    );
+  });
+
   it('names every missing required variable in one ConfigError', () => {
     const error = problemsOf({ TABLE_NAME: '  ' });
 
