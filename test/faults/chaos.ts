@@ -1,4 +1,4 @@
-// `npm run chaos`: the long fault-injection run — hundreds of generated scenarios, spread over the SSM switch combinations, under every fault kind, checked against ground truth.
+// `npm run chaos`: the long fault-injection run — hundreds of generated scenarios (some with a huge execution or a backlog), spread over the SSM switch combinations, under every fault kind, checked against ground truth.
 import { fork } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -11,7 +11,17 @@ import {
   parseBehaviourLabel,
   type SsmBehaviour,
 } from '../../sandbox/ssm-behaviour';
-import { behaviourArb, type FaultCase, faultCaseArbFor, HINTED_EVERY, hintPlanFor } from './generators';
+import {
+  behaviourArb,
+  CASE_SHAPES,
+  type CaseShape,
+  caseArbOfShape,
+  type FaultCase,
+  HINTED_EVERY,
+  hintPlanFor,
+  SHAPED_EVERY,
+  shapeFor,
+} from './generators';
 import { HINT_ACTIVITY, HINT_FAULT_UNITS, type HintFaultName } from './hint-driver';
 import { violationsOf } from './invariants';
 import { FAULT_NAMES, FAULT_UNITS, FaultRunner } from './runner';
@@ -20,6 +30,8 @@ import { FAULT_NAMES, FAULT_UNITS, FaultRunner } from './runner';
 interface Figures {
   scenarios: number;
   cycles: number;
+  /** Cycles that left work for the next (executionsDeferred > 0). */
+  deferredCycles: number;
   standDowns: number;
   conditionalCheckFailed: number;
   groundTruthChanges: number;
@@ -42,6 +54,8 @@ interface Totals {
   readonly byCombination: Record<string, Figures>;
   /** Scenarios run with hints, by hint fault that took effect in them (`hints` for all of them). */
   readonly byHintFault: Record<string, Figures>;
+  /** By {@link CaseShape}. */
+  readonly byShape: Record<string, Figures>;
   readonly faults: Record<string, number>;
   /** Failing scenarios, described for replay. */
   readonly failures: string[];
@@ -61,6 +75,7 @@ function emptyFigures(): Figures {
   return {
     scenarios: 0,
     cycles: 0,
+    deferredCycles: 0,
     standDowns: 0,
     conditionalCheckFailed: 0,
     groundTruthChanges: 0,
@@ -82,6 +97,7 @@ function emptyTotals(): Totals {
     all: emptyFigures(),
     byCombination: {},
     byHintFault: {},
+    byShape: {},
     faults: Object.fromEntries(FAULT_NAMES.map((name) => [name, 0])),
     failures: [],
   };
@@ -97,14 +113,15 @@ function violationCount(f: Figures): number {
 
 /**
  * The case of global index `index`: `matrix` and `pairwise` go round-robin over their combinations,
- * `drawn` draws each switch on its own; the scenario and faults come from `seed + index`, so one
- * case replays alone.
+ * `drawn` draws each switch on its own; its shape comes from the index ({@link shapeFor}), the
+ * scenario and faults from `seed + index`, so one case replays alone.
  */
 function caseAt(combos: Combos, seed: number, index: number): FaultCase {
   const list = combos === 'matrix' ? BEHAVIOUR_MATRIX : BEHAVIOUR_PAIRWISE;
   const behaviour: SsmBehaviour | fc.Arbitrary<SsmBehaviour> =
     combos === 'drawn' ? behaviourArb : (list[index % list.length] as SsmBehaviour);
-  const [faultCase] = fc.sample(faultCaseArbFor(behaviour), { seed: seed + index, numRuns: 1 });
+  const arbitrary = caseArbOfShape(behaviour, shapeFor(index));
+  const [faultCase] = fc.sample(arbitrary, { seed: seed + index, numRuns: 1 });
   if (faultCase === undefined) throw new RangeError(`no case for index ${index}`);
   // One scenario in HINTED_EVERY also feeds SSM's own events, with hint faults, to the hint handler.
   const hints = hintPlanFor(seed, index);
@@ -128,6 +145,7 @@ async function work(
       const figures: Figures = {
         scenarios: 1,
         cycles: result.cycles,
+        deferredCycles: result.deferredCycles,
         standDowns: result.standDowns,
         conditionalCheckFailed: result.conditionalCheckFailed,
         groundTruthChanges: result.groundTruthChanges,
@@ -146,6 +164,10 @@ async function work(
       const combination = totals.byCombination[result.behaviourLabel] ?? emptyFigures();
       addFigures(combination, figures);
       totals.byCombination[result.behaviourLabel] = combination;
+      const shape: CaseShape = shapeFor(index);
+      const shaped = totals.byShape[shape] ?? emptyFigures();
+      addFigures(shaped, figures);
+      totals.byShape[shape] = shaped;
       for (const [name, n] of Object.entries(result.faults))
         totals.faults[name] = (totals.faults[name] ?? 0) + n;
       if (faultCase.hints) {
@@ -164,7 +186,7 @@ async function work(
         await writeFile(file, JSON.stringify({ seed, combos, index, faultCase, result }, null, 2));
         totals.failures.push(
           [
-            `scenario ${index} of seed ${seed}, ${result.behaviourLabel} (replay: --seed ${seed} --combos ${combos} --only ${index}; details in ${file})`,
+            `scenario ${index} of seed ${seed}, ${shapeFor(index)}, ${result.behaviourLabel} (replay: --seed ${seed} --combos ${combos} --only ${index}; details in ${file})`,
             ...violations.slice(0, 5).map((v) => `  ${v.invariant}: ${v.entity}: ${v.message}`),
             ...result.errors.slice(0, 3).map((e) => `  error: ${e.split('\n')[0]}`),
           ].join('\n'),
@@ -186,6 +208,11 @@ function addTotals(into: Totals, from: Totals): void {
     into.byCombination[label] = combination;
   }
   for (const [name, n] of Object.entries(from.faults)) into.faults[name] = (into.faults[name] ?? 0) + n;
+  for (const [shape, figures] of Object.entries(from.byShape)) {
+    const row = into.byShape[shape] ?? emptyFigures();
+    addFigures(row, figures);
+    into.byShape[shape] = row;
+  }
   for (const [name, figures] of Object.entries(from.byHintFault)) {
     const row = into.byHintFault[name] ?? emptyFigures();
     addFigures(row, figures);
@@ -376,9 +403,22 @@ async function main(): Promise<void> {
     'per switch value (summed over the combinations holding it):',
     ...table('switch=value', bySwitchValue(totals.byCombination)),
     '',
+    `per shape (one scenario in ${SHAPED_EVERY} not hinted has a huge execution, one a backlog; cycles on a budget):`,
+    ...table(
+      'shape',
+      CASE_SHAPES.flatMap((shape): [string, Figures][] => {
+        const figures = totals.byShape[shape];
+        return figures ? [[shape, figures]] : [];
+      }),
+    ),
+    '',
     ...table('total', [['all', f]]),
     '',
-    `cycles: ${f.cycles} (${f.standDowns} stood down for a rival's lease)`,
+    `cycles: ${f.cycles} (${f.standDowns} stood down for a rival's lease; ${f.deferredCycles} left work for the next cycle, ${CASE_SHAPES.filter(
+      (s) => s !== 'plain',
+    )
+      .map((s) => `${totals.byShape[s]?.deferredCycles ?? 0} of them ${s}`)
+      .join(', ')})`,
     'faults injected by kind:',
     ...FAULT_NAMES.map(
       (name) => `  ${name.padEnd(18)} ${String(totals.faults[name] ?? 0).padStart(6)}  ${FAULT_UNITS[name]}`,

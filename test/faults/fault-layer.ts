@@ -1,4 +1,4 @@
-// The fault layer beyond the simulator's and recorder's own: DynamoDB faults over the wire, a process that dies after its k-th side effect, a deadline that arrives mid-cycle, a rival poller, SDK retries without waits.
+// The fault layer beyond the simulator's and recorder's own: DynamoDB faults over the wire, a process that dies after its k-th side effect or at a moment, a deadline that arrives mid-cycle, a rival poller, SDK retries without waits.
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { PollCycleDeps } from '../../lambda/core/ports';
 import { SandboxError } from '../../sandbox/errors';
@@ -436,6 +436,30 @@ export function killedAt(deps: PollCycleDeps, clock: () => number, at: number): 
     }
     return proceed();
   });
+}
+
+/** A cycle's deps that die at a moment, and whether they did. */
+export interface KilledDeps {
+  readonly deps: PollCycleDeps;
+  /** Whether a port call came after the moment (and threw). */
+  killed(): boolean;
+}
+
+/**
+ * A cycle killed at a moment (by `clock`), e.g. between half its budget and its deadline: from then on
+ * every port call throws {@link ProcessCrash}, so the cycle never saves what it had left. Unlike
+ * {@link killedAt}, it says whether the kill struck (a cycle done before the moment is not killed).
+ */
+export function killedMidCycle(deps: PollCycleDeps, clock: () => number, at: number): KilledDeps {
+  let killed = false;
+  const wrapped = interceptPorts(deps, async (call, proceed) => {
+    if (killed || clock() >= at) {
+      killed = true;
+      throw new ProcessCrash(`process killed at ${new Date(at).toISOString()} (${call.port}.${call.method})`);
+    }
+    return proceed();
+  });
+  return { deps: wrapped, killed: () => killed };
 }
 
 /** A cycle clock on which the deadline passes after a number of reads. */

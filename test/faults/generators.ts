@@ -9,7 +9,13 @@ import type {
   ScenarioStep,
   StepTimelineEntry,
 } from '../../sandbox/scenario';
-import { BEHAVIOUR_SWITCHES, resolveBehaviour, type SsmBehaviour } from '../../sandbox/ssm-behaviour';
+import { type SequentialEnding, sequentialRun } from '../../sandbox/sequential-runbook';
+import {
+  BEHAVIOUR_SWITCHES,
+  idFromSeed,
+  resolveBehaviour,
+  type SsmBehaviour,
+} from '../../sandbox/ssm-behaviour';
 import type { FaultKind } from '../../sandbox/ssm-simulator';
 import type { DynamoFaultKind } from './fault-layer';
 
@@ -31,6 +37,11 @@ export type CycleFault =
   | { readonly kind: 'deadline'; readonly afterClockReads: number }
   /** The cycle may poll only this many executions. */
   | { readonly kind: 'maxExecutions'; readonly count: number }
+  /**
+   * The process dies at this share (0.5–1) of the cycle's budget ({@link CycleBudget}): every later
+   * port call throws, so the cycle never saves what it had left. Only cases with a budget draw it.
+   */
+  | { readonly kind: 'kill'; readonly at: number }
   /**
    * A second poller runs the same cycle at once: it starts after the main one's n-th port call, and
    * the main one stalls until the rival has made `stallFor` port calls. Leased pollers (the Lambda)
@@ -58,6 +69,20 @@ export interface FaultCase {
   readonly intervalSeconds: number;
   /** SSM's own events as hints to the real hint handler, with their faults. @default no hints */
   readonly hints?: HintPlan;
+  /**
+   * What one cycle may spend, on the run's clock (which then moves while the poller waits for SSM
+   * tokens): long listings and backlogs span cycles. @default none: the clock stands still in a
+   * cycle and SSM calls are not paced
+   */
+  readonly budget?: CycleBudget;
+}
+
+/** What one cycle may spend on the run's clock. */
+export interface CycleBudget {
+  /** The poller's SSM calls a second (its token bucket; waiting for a token moves the run's clock). */
+  readonly tps: number;
+  /** Seconds from a cycle's start to its deadline; below the lease (0.9 of the interval). */
+  readonly seconds: number;
 }
 
 /**
@@ -798,3 +823,281 @@ export function faultCaseArbFor(
 
 /** Cases under a switch combination drawn switch by switch ({@link behaviourArb}). */
 export const faultCaseArb: fc.Arbitrary<FaultCase> = faultCaseArbFor(behaviourArb);
+
+// ---------------------------------------------------------------------------------------------
+// Shapes that span cycles: a huge execution, a backlog; cycles on a budget, killed near their deadline.
+// ---------------------------------------------------------------------------------------------
+
+/** What a chaos scenario adds to the generated one: nothing, a huge execution, or a backlog. */
+export type CaseShape = 'plain' | 'huge' | 'backlog';
+
+/** The shapes, in the order chaos reports them. */
+export const CASE_SHAPES: readonly CaseShape[] = ['plain', 'huge', 'backlog'];
+
+/** Of every this-many chaos scenarios (by index), one gets a huge execution and one a backlog. */
+export const SHAPED_EVERY = 5;
+
+/**
+ * The shape of the chaos scenario of global index `index`. Hinted scenarios ({@link hintPlanFor}) stay
+ * plain: hints would serve a backlog's executions during the outage, and a huge execution's thousands
+ * of native events would each wake a targeted read. So every other scenario keeps the case (and hint
+ * plan) it had before shapes existed.
+ */
+export function shapeFor(index: number): CaseShape {
+  if (index % HINTED_EVERY === 0) return 'plain';
+  if (index % SHAPED_EVERY === 2) return 'huge';
+  if (index % SHAPED_EVERY === 4) return 'backlog';
+  return 'plain';
+}
+
+/** An inclusive range of whole numbers. */
+export interface CountRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Sizes of the huge execution {@link hugeCaseArbFor} adds. */
+export interface HugeSizes {
+  /** Steps of a sequential runbook run (`sandbox/sequential-runbook.ts`). @default 800–3,000 */
+  readonly steps?: CountRange;
+  /**
+   * Targets of a rate-control run (`sandbox/rate-control.ts`), drawn instead in one case in four;
+   * null: sequential runs only. @default 200–600
+   */
+  readonly targets?: CountRange | null;
+  /** The cycle budget; drawn when absent (3–5 SSM calls a second, 1.5–2.5 s). */
+  readonly budget?: CycleBudget;
+}
+
+/** Seconds the huge sequential run lasts at most: the schedule covers it with cycles. */
+const HUGE_RUN_SECONDS = 200;
+/** Scheduled cycles of a shaped case at most (a plain case has at most 24). */
+const SHAPED_MAX_CYCLES = 60;
+
+/** One fault of any kind, or, more often, a kill between half the cycle's budget and its deadline. */
+const budgetedFaultArb: fc.Arbitrary<CycleFault> = fc.oneof(
+  { weight: 3, arbitrary: cycleFaultArb },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('kill' as const),
+      at: fc.double({ min: 0.5, max: 1, noNaN: true, maxExcluded: true }),
+    }),
+  },
+);
+
+/** Faults for `cycles` budgeted cycles: none in about two cycles of three. */
+function budgetedFaultsArb(cycles: number): fc.Arbitrary<CycleFault[][]> {
+  return fc.array(
+    fc.oneof(
+      { weight: 2, arbitrary: fc.constant<CycleFault[]>([]) },
+      { weight: 1, arbitrary: fc.array(budgetedFaultArb, { minLength: 1, maxLength: 2 }) },
+    ),
+    { minLength: cycles, maxLength: cycles },
+  );
+}
+
+const sequentialEndingArb = (steps: number): fc.Arbitrary<SequentialEnding> =>
+  fc.oneof(
+    { weight: 4, arbitrary: fc.constant<SequentialEnding>({ kind: 'success' }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constantFrom('failure' as const, 'cancel' as const, 'alarm' as const),
+        atStep: fc.integer({ min: Math.floor(steps / 2), max: steps - 1 }),
+      }),
+    },
+  );
+
+/** The huge execution (and, for a rate-control run, its children), with ids that cannot meet the generated ones. */
+const hugeExecutionsArb = (sizes: HugeSizes): fc.Arbitrary<ScenarioExecution[]> => {
+  const steps = sizes.steps ?? { min: 800, max: 3000 };
+  const sequential = fc
+    .record({
+      seed: fc.nat(1_000_000),
+      steps: fc.integer(steps),
+      stepSeconds: fc.double({ min: 0.05, max: 0.2, noNaN: true }),
+      startAt: fc.double({ min: 0, max: 10, noNaN: true }),
+    })
+    .chain((run) =>
+      sequentialEndingArb(run.steps).map((ending) => [
+        sequentialRun({
+          executionId: idFromSeed(`chaos/huge/${run.seed}`),
+          steps: run.steps,
+          ending,
+          // Short steps, and no longer in all than the schedule covers.
+          stepSeconds: Math.round(Math.min(run.stepSeconds, HUGE_RUN_SECONDS / run.steps) * 1000) / 1000,
+          startAt: Math.round(run.startAt * 1000) / 1000,
+          documentName: 'Custom-HugeRunbook',
+        }),
+      ]),
+    );
+  const targets = sizes.targets === undefined ? { min: 200, max: 600 } : sizes.targets;
+  if (targets === null) return sequential;
+  const rateControl = fc
+    .record({
+      seed: fc.nat(1_000_000),
+      targets: fc.integer(targets),
+      maxConcurrency: fc.integer({ min: 8, max: 16 }),
+      failureRate: fc.constantFrom(0, 0.05),
+      startAt: fc.integer({ min: 0, max: 10 }),
+      plannedUpFront: fc.boolean(),
+    })
+    .map((run) =>
+      rateControlRun({
+        parentId: idFromSeed(`chaos/huge-rate-control/${run.seed}`),
+        targets: rateControlTargets(run.targets, run.seed, {
+          minSeconds: 1,
+          maxSeconds: 4,
+          failureRate: run.failureRate,
+        }),
+        maxConcurrency: run.maxConcurrency,
+        startAt: run.startAt,
+        parentStepsPlannedUpFront: run.plannedUpFront,
+      }),
+    );
+  return fc.oneof({ weight: 3, arbitrary: sequential }, { weight: 1, arbitrary: rateControl });
+};
+
+/** A budget drawn for a huge execution: few enough calls a cycle that its listing spans cycles. */
+const hugeBudgetArb: fc.Arbitrary<CycleBudget> = fc.record({
+  tps: fc.integer({ min: 3, max: 5 }),
+  seconds: fc.double({ min: 1.5, max: 2.5, noNaN: true }).map((s) => Math.round(s * 100) / 100),
+});
+
+/**
+ * Cases with one huge execution besides the generated ones: a sequential run of 800–3,000 short
+ * steps or a rate-control run of 200–600 targets, polled every 4–7 s by cycles on a budget of a few
+ * SSM calls a second and a deadline 1.5–2.5 s after their start (on the run's clock), so its listing
+ * is read a chunk at a time over several cycles; faults (kills among them) in about a third of the
+ * cycles.
+ */
+export function hugeCaseArbFor(
+  behaviour: SsmBehaviour | fc.Arbitrary<SsmBehaviour>,
+  sizes: HugeSizes = {},
+): fc.Arbitrary<FaultCase> {
+  return fc
+    .record({
+      base: faultCaseArbFor(behaviour),
+      huge: hugeExecutionsArb(sizes),
+      budget: sizes.budget ? fc.constant(sizes.budget) : hugeBudgetArb,
+      first: fc.double({ min: 0.05, max: 4, noNaN: true }),
+      interval: fc.double({ min: 4, max: 7, noNaN: true }),
+    })
+    .chain(({ base, huge, budget, first, interval }) => {
+      const scenario: Scenario = { ...base.scenario, executions: [...base.scenario.executions, ...huge] };
+      const end = lastChange(scenario);
+      const pollSeconds: number[] = [];
+      for (let t = first; t <= end + interval && pollSeconds.length < SHAPED_MAX_CYCLES; t += interval)
+        pollSeconds.push(t);
+      return budgetedFaultsArb(pollSeconds.length).map(
+        (faults): FaultCase => ({
+          scenario,
+          behaviour: base.behaviour,
+          pollSeconds,
+          faults,
+          intervalSeconds: interval,
+          budget,
+        }),
+      );
+    });
+}
+
+/** Sizes of the backlog {@link backlogCaseArbFor} adds. */
+export interface BacklogSizes {
+  /** Small executions that start and end while the poller is down. @default 200–600 */
+  readonly executions?: CountRange;
+}
+
+/**
+ * Cases with a backlog: the poller runs a first cycle early, then none (an outage) while 200–600
+ * small executions (1–3 steps) start and end, then every 4–8 s again, on a budget of 10–20 SSM calls a
+ * second and 1.5–2.4 s, so the backlog is listed window by window over several cycles; the generated
+ * executions run as well. Faults (kills among them) in about a third of the cycles.
+ */
+export function backlogCaseArbFor(
+  behaviour: SsmBehaviour | fc.Arbitrary<SsmBehaviour>,
+  sizes: BacklogSizes = {},
+): fc.Arbitrary<FaultCase> {
+  return fc
+    .record({
+      base: faultCaseArbFor(behaviour),
+      seed: fc.nat(1_000_000),
+      count: fc.integer(sizes.executions ?? { min: 200, max: 600 }),
+      first: fc.double({ min: 0.05, max: 2, noNaN: true }),
+      outageSeconds: fc.integer({ min: 60, max: 240 }),
+      interval: fc.double({ min: 4, max: 8, noNaN: true }),
+      budget: fc.record({
+        tps: fc.integer({ min: 10, max: 20 }),
+        seconds: fc.double({ min: 1.5, max: 2.4, noNaN: true }).map((s) => Math.round(s * 100) / 100),
+      }),
+      cyclesAfter: fc.integer({ min: 4, max: 12 }),
+    })
+    .chain(({ base, seed, count, first, outageSeconds, interval, budget, cyclesAfter }) => {
+      const resume = first + outageSeconds;
+      const backlog = backlogExecutions(seed, count, first + 1, resume - 1);
+      const scenario: Scenario = {
+        ...base.scenario,
+        executions: [...base.scenario.executions, ...backlog],
+      };
+      const end = Math.max(lastChange(scenario), resume);
+      const pollSeconds = [first];
+      for (let t = resume; pollSeconds.length <= cyclesAfter || t <= end + interval; t += interval) {
+        if (pollSeconds.length >= SHAPED_MAX_CYCLES) break;
+        pollSeconds.push(t);
+      }
+      return budgetedFaultsArb(pollSeconds.length).map(
+        (faults): FaultCase => ({
+          scenario,
+          behaviour: base.behaviour,
+          pollSeconds,
+          faults,
+          intervalSeconds: interval,
+          budget,
+        }),
+      );
+    });
+}
+
+/**
+ * `count` small sequential runs (1–3 steps of 0.5–3 s, one in ten failing) that start and end
+ * between `from` and `until` seconds, drawn from `seed`.
+ */
+function backlogExecutions(seed: number, count: number, from: number, until: number): ScenarioExecution[] {
+  const draw = lcg(seed);
+  return Array.from({ length: count }, (_, i) => {
+    const steps = 1 + Math.floor(draw() * 3);
+    const stepSeconds = Math.round((0.5 + draw() * 2.5) * 1000) / 1000;
+    const latest = Math.max(from, until - steps * stepSeconds - 1);
+    const startAt = Math.round((from + draw() * (latest - from)) * 1000) / 1000;
+    const ending: SequentialEnding =
+      draw() < 0.1 ? { kind: 'failure', atStep: Math.floor(draw() * steps) } : { kind: 'success' };
+    return sequentialRun({
+      executionId: idFromSeed(`chaos/backlog/${seed}/${i}`),
+      steps,
+      stepSeconds,
+      startAt,
+      ending,
+      documentName: 'Custom-BacklogRunbook',
+    });
+  });
+}
+
+/** Deterministic numbers in [0, 1) from a seed (a linear congruential generator). */
+function lcg(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/** The case of a shape: {@link faultCaseArbFor}, {@link hugeCaseArbFor} or {@link backlogCaseArbFor}. */
+export function caseArbOfShape(
+  behaviour: SsmBehaviour | fc.Arbitrary<SsmBehaviour>,
+  shape: CaseShape,
+): fc.Arbitrary<FaultCase> {
+  if (shape === 'huge') return hugeCaseArbFor(behaviour);
+  if (shape === 'backlog') return backlogCaseArbFor(behaviour);
+  return faultCaseArbFor(behaviour);
+}

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BEHAVIOUR_PAIRWISE, behaviourLabel } from '../../sandbox/ssm-behaviour';
-import { faultCaseArbFor, hintPlanFor } from './generators';
+import { type FaultCase, faultCaseArbFor, hintPlanFor, hugeCaseArbFor, lastChange } from './generators';
 import { HINT_FAULT_UNITS } from './hint-driver';
 import { violationsOf } from './invariants';
 import { FAULT_NAMES, FaultRunner } from './runner';
@@ -11,6 +11,8 @@ import { FAULT_NAMES, FaultRunner } from './runner';
 const SEED = 20261125;
 /** Cases per combination: the pairwise combinations hold every value of every switch. */
 const RUNS_PER_COMBINATION = 2;
+/** Steps of the one huge execution here (`npm run chaos` plays 800–3,000), read over several cycles. */
+const HUGE_STEPS = 600;
 
 describe('Property: runPollCycle under generated faults, per SSM switch combination', () => {
   let runner: FaultRunner;
@@ -48,6 +50,38 @@ describe('Property: runPollCycle under generated faults, per SSM switch combinat
       }
     }
 
+    // One small huge execution, its listing spanning cycles on a budget, cycles killed mid-listing.
+    const behaviour = BEHAVIOUR_PAIRWISE[0];
+    if (behaviour === undefined) throw new Error('no pairwise combination');
+    const [sampled] = fc.sample(
+      hugeCaseArbFor(behaviour, {
+        steps: { min: HUGE_STEPS, max: HUGE_STEPS },
+        targets: null,
+        budget: { tps: 4, seconds: 2 },
+      }),
+      { seed: SEED, numRuns: 1 },
+    );
+    if (sampled === undefined) throw new Error('no huge case');
+    // The poller first looks once three quarters of the steps have started: a listing begun while the
+    // run is young does not finish today when its steps started since then need more pages than a
+    // cycle reads (`npm run chaos` plays those; docs/delivery-guarantee.md).
+    const from = lastChange(sampled.scenario) * 0.75;
+    const kept = sampled.pollSeconds.flatMap((t, i) => (t >= from ? [i] : []));
+    const huge: FaultCase = {
+      ...sampled,
+      pollSeconds: kept.map((i) => sampled.pollSeconds[i] ?? 0),
+      faults: kept.map((i, k) =>
+        k === 1 || k === 2 ? [{ kind: 'kill', at: 0.75 }] : (sampled.faults[i] ?? []),
+      ),
+    };
+    const result = await runner.run(huge);
+    for (const [name, n] of Object.entries(result.faults)) injected[name] = (injected[name] ?? 0) + n;
+    failures.push(
+      ...violationsOf(result.report).map((v) => `huge: ${v.invariant}: ${v.entity}: ${v.message}`),
+      ...result.errors.map((e) => `huge: error: ${e.split('\n')[0]}`),
+    );
+
+    expect(result.deferredCycles).toBeGreaterThan(1);
     expect(failures).toEqual([]);
     // The fixed seeds must keep exercising every fault kind.
     expect(FAULT_NAMES.filter((name) => (injected[name] ?? 0) === 0)).toEqual([]);

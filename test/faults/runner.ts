@@ -5,7 +5,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { createTable } from '../../lambda/adapters/dynamodb/create-table';
 import { StepWatchError } from '../../lambda/core/errors';
 import type { ExecutionPage, PollCycleDeps, StepPage } from '../../lambda/core/ports';
-import { plannedStepKey } from '../../lambda/core/read-plan';
+import { plannedStepKey, STEP_PAGE_SIZE } from '../../lambda/core/read-plan';
 import type { ExecutionView } from '../../lambda/core/types';
 import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../../lambda/cycle/poll-cycle';
 import type { PollerConfig } from '../../lambda/runtime/config';
@@ -28,10 +28,11 @@ import {
   InstantRetryStrategy,
   interceptPorts,
   killedAt,
+  killedMidCycle,
   ProcessCrash,
   runWithRival,
 } from './fault-layer';
-import { type CycleFault, type FaultCase, lastChange } from './generators';
+import { type CycleBudget, type CycleFault, type FaultCase, lastChange } from './generators';
 import { HintDriver } from './hint-driver';
 import { checkDelivery, type DeliveryReport, type Observation, type StepAlias } from './invariants';
 
@@ -48,6 +49,7 @@ export const FAULT_NAMES = [
   'putEvents.partial',
   'putEvents.outage',
   'crash',
+  'kill',
   'deadline',
   'maxExecutions',
   'rival.leased',
@@ -68,6 +70,7 @@ export const FAULT_UNITS: Readonly<Record<(typeof FAULT_NAMES)[number], string>>
   'putEvents.partial': 'PutEvents entries failed',
   'putEvents.outage': 'PutEvents calls refused (outage)',
   crash: 'cycles that died after a side effect',
+  kill: 'cycles killed between half their budget and their deadline',
   deadline: 'cycles the deadline cut short',
   maxExecutions: 'cycles cut short by maxExecutions',
   'rival.leased': 'cycles with a leasing rival poller',
@@ -80,6 +83,11 @@ export interface FaultRunResult {
   readonly behaviourLabel: string;
   /** Cycles run: scheduled, rival and clean ones. */
   readonly cycles: number;
+  /**
+   * Cycles that returned leaving work for the next (`executionsDeferred > 0`): executions not served,
+   * or a long listing that goes on next cycle.
+   */
+  readonly deferredCycles: number;
   /** Faults that took effect, by name (see {@link FAULT_NAMES}). */
   readonly faults: Readonly<Record<string, number>>;
   /** ConditionalCheckFailed answers DynamoDB gave (rivals, retried writes). */
@@ -223,9 +231,10 @@ export class FaultRunner {
         eventSource: 'ssm-step-watch',
         historyRetentionDays: 30,
         maxEntryBytes: MAX_ENTRY_BYTES,
-        ssmDescribeTps: 1000,
+        ssmDescribeTps: faultCase.budget?.tps ?? 1000,
       },
       faultCase.intervalSeconds * LEASE_SHARE * 1000,
+      faultCase.budget,
     );
     // With hints, SSM's own events reach the real hint handler between the cycles, second by second.
     const hints =
@@ -258,12 +267,13 @@ export class FaultRunner {
     const lag = ssm.sim.behaviour?.visibilityLagSeconds ?? 0;
     let seconds = Math.max(lastChange(faultCase.scenario) + lag, faultCase.pollSeconds.at(-1) ?? 0);
     let settled = false;
-    for (let i = 0; i < MAX_CLEAN_CYCLES && !settled; i++) {
+    const maxClean = cleanCyclesFor(faultCase);
+    for (let i = 0; i < maxClean && !settled; i++) {
       seconds += faultCase.intervalSeconds;
       await advance(seconds);
       settled = await run.cleanCycle(seconds);
     }
-    if (!settled) run.errors.push(`no quiet cycle within ${MAX_CLEAN_CYCLES} clean cycles`);
+    if (!settled) run.errors.push(`no quiet cycle within ${maxClean} clean cycles`);
 
     const groundTruth = ssm.sim.groundTruth();
     hints?.finish(groundTruth.filter((entry) => entry.kind !== 'alarm').length);
@@ -282,6 +292,7 @@ export class FaultRunner {
     return {
       behaviourLabel: ssm.label,
       cycles: run.cycles,
+      deferredCycles: run.deferredCycles,
       faults: run.faults,
       conditionalCheckFailed: proxyAfter.conditionalCheckFailed - proxyBefore.conditionalCheckFailed,
       standDowns: run.standDowns,
@@ -348,6 +359,7 @@ class FaultRun {
   readonly log: string[] = [];
   readonly observations: ObservationLog;
   cycles = 0;
+  deferredCycles = 0;
   standDowns = 0;
   readonly #ssm: SsmSimulator;
   readonly #recorder: EventBridgeRecorder;
@@ -356,6 +368,7 @@ class FaultRun {
   readonly #main: Poller;
   readonly #rival: Poller;
   readonly #leaseMs: number;
+  readonly #budgetMs: number | null;
 
   constructor(
     ssm: SsmSimulator,
@@ -365,14 +378,25 @@ class FaultRun {
     clients: { readonly main: PollerClients; readonly rival: PollerClients },
     config: PollerConfig,
     leaseMs: number,
+    budget: CycleBudget | undefined,
   ) {
     this.#ssm = ssm;
     this.#recorder = recorder;
     this.#proxy = proxy;
     this.#clock = clock;
     this.#leaseMs = leaseMs;
+    this.#budgetMs = budget ? budget.seconds * 1000 : null;
     this.observations = new ObservationLog(() => clock.now);
-    const timer = { now: () => clock.now, sleep: async () => {} };
+    // On a budget, waiting for an SSM token costs its time on the run's clock, so cycles end by their
+    // deadline with long listings half read; without one, the clock stands still within a cycle.
+    const timer = {
+      now: () => clock.now,
+      sleep: budget
+        ? async (ms: number) => {
+            clock.now += ms;
+          }
+        : async () => {},
+    };
     const target = { account: LOCAL_ACCOUNT, region: LOCAL_REGION };
     this.#main = createPoller(config, target, { clients: clients.main, timer, logger: this.#logger('main') });
     this.#rival = createPoller(config, target, {
@@ -390,11 +414,14 @@ class FaultRun {
     // The Lambda leases; a rival without a lease stands for a manual `poll` next to another one.
     const leased = rivalPlan?.leased ?? true;
     let { deps, options } = leased ? this.#leased(this.#main) : this.#main;
+    const cycleStart = this.#clock.now;
+    options = this.#budgeted(options);
 
     const ssmCalls: FaultKind[] = [];
     let partial = { entries: 0, code: 'InternalFailure' };
     let outage = false;
     let crashAt: number | null = null;
+    let killAt: number | null = null;
     for (const fault of planned) {
       if (fault.kind === 'ssm') ssmCalls.push(...fault.calls);
       else if (fault.kind === 'ssmPartial')
@@ -405,6 +432,8 @@ class FaultRun {
         partial = { entries: partial.entries + fault.entries, code: fault.errorCode };
       else if (fault.kind === 'putEventsOutage') outage = true;
       else if (fault.kind === 'crash') crashAt = fault.afterSideEffects;
+      // Without a budget the clock stands still within a cycle, and the kill never strikes.
+      else if (fault.kind === 'kill') killAt = cycleStart + fault.at * (this.#budgetMs ?? this.#leaseMs);
       else if (fault.kind === 'deadline') {
         const clock = deadlineAfterReads(() => this.#clock.now, fault.afterClockReads);
         deps = { ...deps, now: clock.now };
@@ -424,12 +453,14 @@ class FaultRun {
     const callsBefore = recorder.callCount();
     const crashing = crashAt === null ? null : crashAfterSideEffects(deps, crashAt);
     if (crashing) deps = crashing.deps;
+    const killing = killAt === null ? null : killedMidCycle(deps, () => this.#clock.now, killAt);
+    if (killing) deps = killing.deps;
 
     const results: { who: string; result: PromiseSettledResult<CycleSummary> }[] = [];
     const mainOptions = options;
     if (rivalPlan) {
       const rival = this.#rival;
-      let rivalOptions = rival.options;
+      let rivalOptions = this.#budgeted(rival.options);
       const settled = await runWithRival({
         main: (d) => this.#runCycle(d, mainOptions),
         mainDeps: deps,
@@ -440,7 +471,7 @@ class FaultRun {
         stallFor: rivalPlan.stallFor,
         beforeRival: () => {
           this.#clock.now += Math.round(rivalPlan.advanceSeconds * 1000);
-          if (leased) rivalOptions = this.#leased(rival).options;
+          rivalOptions = this.#budgeted(leased ? this.#leased(rival).options : rival.options);
         },
       });
       results.push({ who: 'main', result: settled.main }, { who: 'rival', result: settled.rival });
@@ -461,6 +492,7 @@ class FaultRun {
     recorder.failEntries();
     recorder.setOutage(false);
     if (crashing?.crashed()) this.#count('crash');
+    if (killing?.killed()) this.#count('kill');
     const main = results[0]?.result;
     if (main?.status === 'fulfilled' && !main.value.complete && !main.value.leaseHeldElsewhere) {
       if (planned.some((f) => f.kind === 'deadline')) this.#count('deadline');
@@ -475,7 +507,8 @@ class FaultRun {
 
   /** One clean cycle; true when it found nothing left to do. */
   async cleanCycle(seconds: number): Promise<boolean> {
-    const { deps, options } = this.#leased(this.#main);
+    const { deps, options: leasedOptions } = this.#leased(this.#main);
+    const options = this.#budgeted(leasedOptions);
     try {
       const summary = await this.#runCycle(deps, options);
       return (
@@ -498,11 +531,17 @@ class FaultRun {
     return { deps: killedAt(poller.deps, clock, leaseUntil), options: { ...poller.options, leaseUntil } };
   }
 
+  /** The options with the deadline of a cycle starting now, when the run has a budget. */
+  #budgeted<T extends Omit<PollCycleOptions, 'deadline'>>(options: T): T & { deadline?: number } {
+    return this.#budgetMs === null ? options : { ...options, deadline: this.#clock.now + this.#budgetMs };
+  }
+
   async #runCycle(deps: PollCycleDeps, options: PollCycleOptions): Promise<CycleSummary> {
     this.cycles++;
     const tracked = this.observations.track(deps);
     const summary = await runPollCycle(tracked.deps, options);
     if (summary.complete) tracked.commit();
+    if (summary.executionsDeferred > 0) this.deferredCycles++;
     if (summary.inboxExecutions > 0) this.#count('hint.inboxReads', summary.inboxExecutions);
     if (summary.leaseHeldElsewhere) this.standDowns++;
     return summary;
@@ -521,6 +560,20 @@ class FaultRun {
     };
     return { info: write('info'), warn: write('warn'), error: write('error') };
   }
+}
+
+/**
+ * Clean cycles a run may take to settle: {@link MAX_CLEAN_CYCLES}, and on a budget as many more as
+ * reading every step and execution of the scenario twice over takes at its SSM calls a cycle.
+ */
+function cleanCyclesFor(faultCase: FaultCase): number {
+  const budget = faultCase.budget;
+  if (budget === undefined) return MAX_CLEAN_CYCLES;
+  const { executions } = faultCase.scenario;
+  const calls =
+    Math.ceil(executions.length / STEP_PAGE_SIZE) +
+    executions.reduce((sum, e) => sum + 1 + Math.ceil(e.steps.length / STEP_PAGE_SIZE), 0);
+  return MAX_CLEAN_CYCLES + Math.ceil((2 * calls) / (budget.tps * budget.seconds));
 }
 
 /**
