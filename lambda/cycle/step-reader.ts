@@ -35,11 +35,15 @@ const TAIL_WIDTH_SECONDS = 30 * 86_400;
 /** The narrowest start-time window a listing that spans cycles goes on with. */
 const MIN_WINDOW_MS = 1000;
 
-/** A start-time window of a listing that goes on from an earlier cycle: steps started from `from` for `widthMs`. */
+/**
+ * A start-time window of a listing that goes on from an earlier cycle: the steps started from `from`
+ * for `widthMs`, the last one ending where the listing began (`last`).
+ */
 interface Window {
   readonly from: number;
-  /** Null: no end (every step started since `from`). */
-  readonly widthMs: number | null;
+  readonly widthMs: number;
+  /** The window ends where the listing began: after it, only the steps not started are left. */
+  readonly last: boolean;
 }
 
 /**
@@ -61,13 +65,14 @@ export class StepReader {
   readonly #executionId: string;
   readonly #plan: StepReadPlan;
   readonly #alsoIds: readonly string[];
-  readonly #queries: StepQuery[];
+  readonly #queries: StepQuery[] = [];
   #current: { query: StepQuery; nextToken: string | null } | null = null;
   #stage: 'plan' | 'follow-up' | 'done' = 'plan';
   /** Every step id this read has seen, across chunks. */
   readonly #seen = new Set<string>();
   readonly #held = new Set<string>();
   #newestStart: number = Number.NEGATIVE_INFINITY;
+  #oldestStart: number = Number.POSITIVE_INFINITY;
   #listedEverything = false;
   #pages = 0;
   readonly #startedAt: string;
@@ -76,7 +81,6 @@ export class StepReader {
   /** The plan's own queries, read once the windows are done (a windowed listing). */
   #afterWindows: StepQuery[] = [];
   readonly #executionStart: number;
-  #oldestStart: number = Number.POSITIVE_INFINITY;
   /** Where the last window (the one without end) began, once the windows are done. */
   #tailFrom: number | null = null;
 
@@ -101,22 +105,29 @@ export class StepReader {
     this.#alsoIds = alsoIds;
     this.#executionStart = executionStart === null ? Number.NaN : Date.parse(executionStart);
     if (plan.resume) {
-      this.#window = this.#windowFrom(Date.parse(plan.resume.after), plan.resume.widthSeconds * 1000);
-      this.#queries = [this.#windowQuery()];
       this.#afterWindows = [...plan.queries];
+      this.#openWindow(Date.parse(plan.resume.after), plan.resume.widthSeconds * 1000);
     } else {
-      this.#queries = [...plan.queries];
+      this.#queries.push(...plan.queries);
     }
   }
 
-  /** A window from `from`, without end once it would reach the time this read began. */
-  #windowFrom(from: number, widthMs: number): Window {
-    return { from, widthMs: from + widthMs >= Date.parse(this.#startedAt) ? null : widthMs };
-  }
-
-  #windowQuery(): StepQuery {
-    const window = this.#window as Window;
-    return windowQuery(window.from, window.widthMs);
+  /**
+   * Queues the window from `from`, ending where the listing began at the latest: the listing is
+   * complete as of then, and what started since is the next window read's (a fast-growing execution
+   * must not keep its listing from ending). From there on, the steps not started yet.
+   */
+  #openWindow(from: number, widthMs: number): void {
+    const since = Date.parse(this.#startedAt);
+    if (from >= since) {
+      this.#window = null;
+      this.#tailFrom = from;
+      this.#queries.push(NOT_STARTED_QUERY, ...this.#afterWindows);
+      return;
+    }
+    const width = Math.min(widthMs, since - from);
+    this.#window = { from, widthMs: width, last: from + width >= since };
+    this.#queries.push(windowQuery(from, width));
   }
 
   /** When the steps this read lists were all visible: when it (or the listing it goes on with) began. */
@@ -199,7 +210,7 @@ export class StepReader {
       // Cut inside a window: the same start, half as wide; between windows: the next one as planned.
       // A window query set up but not read yet is not cut: the chunk stopped between windows.
       const cut = this.#current !== null && this.#current.nextToken !== null;
-      const width = window.widthMs ?? Math.max(MIN_WINDOW_MS, this.#newestStart - window.from);
+      const width = window.widthMs;
       return {
         since: this.#startedAt,
         after: new Date(window.from).toISOString(),
@@ -214,33 +225,42 @@ export class StepReader {
         widthSeconds: TAIL_WIDTH_SECONDS,
       };
     }
-    // A listing in SSM's own order, cut short: nothing says which steps are left, so it goes on by
-    // windows from the execution's start, the first one half the span of the starts it saw.
-    const from = Number.isNaN(this.#executionStart)
-      ? Math.min(this.#oldestStart, Date.parse(this.#startedAt))
-      : this.#executionStart;
-    const span = Number.isFinite(this.#newestStart) ? this.#newestStart - from : 0;
+    // A listing in SSM's order, cut short: that order is by start time ("list step executions in
+    // reverse order by start time", ReverseOrder's documentation, with false as the default), so
+    // every step started before the newest start it read has been listed; it goes on from there, by
+    // windows up to where it began, the first as wide as the span this read covered (about what the
+    // next slice reads). Where SSM puts the steps not started is not documented: they are read last
+    // by their own query either way.
+    const since = Date.parse(this.#startedAt);
+    if (!Number.isFinite(this.#newestStart)) {
+      const from = Number.isNaN(this.#executionStart) ? since : this.#executionStart;
+      return {
+        since: this.#startedAt,
+        after: new Date(from).toISOString(),
+        widthSeconds: Math.max(MIN_WINDOW_MS, since - from) / 1000,
+      };
+    }
+    const span = this.#newestStart - this.#oldestStart;
     return {
       since: this.#startedAt,
-      after: new Date(from).toISOString(),
-      widthSeconds: Math.max(MIN_WINDOW_MS, span / 2) / 1000,
+      after: new Date(this.#newestStart).toISOString(),
+      widthSeconds: Math.max(MIN_WINDOW_MS, span) / 1000,
     };
   }
 
   /**
-   * After a window is read to its end: the next one, twice as wide (or, after the window without
-   * end, the steps not started yet and the plan's own queries).
+   * After a window is read to its end: the next one, twice as wide (or, after the last, the steps
+   * not started yet and the plan's own queries).
    */
   #nextWindow(): void {
     const window = this.#window as Window;
-    if (window.widthMs === null) {
+    if (window.last) {
       this.#window = null;
       this.#tailFrom = window.from;
       this.#queries.push(NOT_STARTED_QUERY, ...this.#afterWindows);
       return;
     }
-    this.#window = this.#windowFrom(window.from + window.widthMs, 2 * window.widthMs);
-    this.#queries.push(this.#windowQuery());
+    this.#openWindow(window.from + window.widthMs, 2 * window.widthMs);
   }
 
   /** What the plan's queries cannot show: open steps they did not return, and names held back. */

@@ -1077,8 +1077,18 @@ describe('Function: runPollCycle, long reads and backlogs', () => {
         `small-${i} null->Success`,
       ]);
     }
-    // Its listing goes on by start-time windows from the execution's start, further each cycle.
-    expect(afters).toEqual([isoAt(0), isoAt(5), isoAt(10), isoAt(15), isoAt(20), isoAt(25), isoAt(30), null]);
+    // Its listing goes on from the newest start the first cycle read (SSM lists by start time), then by
+    // start-time windows, further each cycle but the second (its first window was cut and halved).
+    expect(afters).toEqual([
+      isoAt(10),
+      isoAt(10),
+      isoAt(14.99),
+      isoAt(19.98),
+      isoAt(24.97),
+      isoAt(29.96),
+      isoAt(44.93),
+      null,
+    ]);
     expect(h.deliveredLabels().filter((l) => l.startsWith('big '))).toEqual([
       ...Array.from({ length: 2000 }, (_, i) => `big big-s-${i + 1} null->Success`),
       'big null->Success',

@@ -153,7 +153,7 @@ describe('Class: StepReader', () => {
     expect(source.queries()).toEqual([{}]);
   });
 
-  it('goes on with a cut listing from the execution’s start, the first window half the span of starts seen', async () => {
+  it('goes on with a cut listing from the newest start it read, the first window as wide as the span it read', async () => {
     // Prepare: steps started at 10, 20, 30 and 40 s; the first page shows those of 10 and 20 s.
     const source = new FakeSource([done('a', 10), done('b', 20), done('c', 30), done('d', 40)]);
     const reader = new StepReader(source, 'exec-1', LIST_ALL, isoAt(100), [], isoAt(0));
@@ -161,17 +161,17 @@ describe('Class: StepReader', () => {
     // Act
     await reader.next(1, never, null);
 
-    // Assess: 20 s seen since the start at 0 s, so a first window of 10 s.
-    expect(reader.continuation()).toEqual({ since: isoAt(100), after: isoAt(0), widthSeconds: 10 });
+    // Assess: SSM lists by start time, so everything before 20 s was read; the read spanned 10 s.
+    expect(reader.continuation()).toEqual({ since: isoAt(100), after: isoAt(20), widthSeconds: 10 });
   });
 
-  it('goes on from the oldest start it saw when the execution’s start is unknown', async () => {
-    const source = new FakeSource([done('a', 10), done('b', 20), done('c', 30)]);
-    const reader = new StepReader(source, 'exec-1', LIST_ALL, isoAt(100));
+  it('goes on from the execution’s start when the cut listing read no started step', async () => {
+    const source = new FakeSource([notStarted('x'), notStarted('y'), done('a', 10)]);
+    const reader = new StepReader(source, 'exec-1', LIST_ALL, isoAt(100), [], isoAt(0));
 
     await reader.next(1, never, null);
 
-    expect(reader.continuation()).toEqual({ since: isoAt(100), after: isoAt(10), widthSeconds: 5 });
+    expect(reader.continuation()).toEqual({ since: isoAt(100), after: isoAt(0), widthSeconds: 100 });
   });
 
   it('has no continuation once the read is done, nor for a plan that is not a complete listing', async () => {
@@ -190,22 +190,23 @@ describe('Class: StepReader', () => {
     expect(windowed.continuation()).toBeNull();
   });
 
-  it('reads a resumed listing window by window, each twice as wide, the last without end, then the steps not started', async () => {
-    // Prepare: a listing begun at 100 s that has read every step started before 0 s, next window 10 s.
+  it('reads a resumed listing window by window, each twice as wide, the last ending where it began, then the steps not started', async () => {
+    // Prepare: a listing begun at 100 s that has read every step started before 0 s, next window 10 s;
+    // a step started at 150 s, after the listing began, is the next window read's.
     const steps = [done('a', 5), done('b', 20), done('c', 50), done('d', 90), notStarted('e')];
-    const source = new FakeSource(steps, 50);
+    const source = new FakeSource([...steps, done('late', 150)], 50);
     const plan = resumeListing({ since: isoAt(100), after: isoAt(0), widthSeconds: 10 });
     const reader = new StepReader(source, 'exec-1', plan, isoAt(500));
 
     // Act
     const chunk = await reader.next(20, never, null);
 
-    // Assess: [0, 10), [10, 30), [30, 70), then from 70 s on (70 + 80 reaches the listing's start).
+    // Assess: [0, 10), [10, 30), [30, 70), then [70, 100) (70 + 80 would pass the listing's start).
     expect(source.queries()).toEqual([
       { startedAfter: isoSeconds(-1), startedBefore: isoSeconds(11) },
       { startedAfter: isoSeconds(9), startedBefore: isoSeconds(31) },
       { startedAfter: isoSeconds(29), startedBefore: isoSeconds(71) },
-      { startedAfter: isoSeconds(69) },
+      { startedAfter: isoSeconds(69), startedBefore: isoSeconds(101) },
       { statuses: ['Pending'] },
     ]);
     expect(chunk).toEqual({ steps, pages: 5, done: true, heldNames: [] });
@@ -250,8 +251,11 @@ describe('Class: StepReader', () => {
     // Act
     await reader.next(2, never, null);
 
-    // Assess: 30 days from 0 s, so the window reaches any start.
-    expect(source.queries()).toEqual([{ startedAfter: isoSeconds(-1) }, { statuses: ['Pending'] }]);
+    // Assess: the window ends where the listing began; the continuation's 30 days reach any start.
+    expect(source.queries()).toEqual([
+      { startedAfter: isoSeconds(-1), startedBefore: isoSeconds(101) },
+      { statuses: ['Pending'] },
+    ]);
     expect(reader.continuation()).toEqual({ since: isoAt(100), after: isoAt(0), widthSeconds: 2_592_000 });
   });
 
