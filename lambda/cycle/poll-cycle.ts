@@ -611,7 +611,14 @@ function boundedCursor(ids: readonly string[], logger: CycleLogger, shard: strin
 }
 
 function sameListing(a: StepListing | null, b: StepListing | null): boolean {
-  return a === b || (a !== null && b !== null && a.since === b.since && a.after === b.after);
+  return (
+    a === b ||
+    (a !== null &&
+      b !== null &&
+      a.since === b.since &&
+      a.after === b.after &&
+      a.widthSeconds === b.widthSeconds)
+  );
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -20,7 +20,7 @@ import { isSettled, type StepReadStrategy } from '../../lambda/core/read-plan';
 import { isTerminal } from '../../lambda/core/status';
 import type { ExecutionState, ExecutionView, OutboxEvent, StepView } from '../../lambda/core/types';
 import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../../lambda/cycle/poll-cycle';
-import { detailOf, EPOCH, executionView, isoAt, stepView } from '../helpers/builders';
+import { detailOf, EPOCH, executionSnapshot, executionView, isoAt, stepView } from '../helpers/builders';
 
 /** SSM's largest page of step executions. */
 const PAGE_SIZE = 50;
@@ -1098,6 +1098,43 @@ describe('Function: runPollCycle, long reads and backlogs', () => {
       listing: null,
     });
     expect(h.store.pending()).toEqual([]);
+  });
+
+  it('saves a window cut short as half as wide, from the same start, so the next cycle can read it through', async () => {
+    // Prepare: a listing that went on from 0 s with a 40 s window; 2,000 steps 20 ms apart fill it,
+    // 40 pages; each page takes a second and a cycle has 5.
+    const h = new Harness();
+    h.source.put(
+      executionView({ executionId: 'big', status: 'Success', startTime: isoAt(0), endTime: isoAt(41) }),
+      ...finishedSteps('big', 2000),
+    );
+    h.store.executions.set('big', {
+      shard: OPTIONS.shard,
+      trackedAt: isoAt(50),
+      state: {
+        execution: executionSnapshot({
+          executionId: 'big',
+          status: 'InProgress',
+          startTime: isoAt(0),
+          stepsReadAt: null,
+          listing: { since: isoAt(50), after: isoAt(0), widthSeconds: 40 },
+        }),
+        steps: new Map(),
+      },
+    });
+    h.source.onStepPage = () => {
+      h.time += 1000;
+    };
+
+    // Act
+    const widths: number[] = [];
+    for (let cycle = 0; cycle < 3; cycle++) {
+      await h.cycle({ deadline: h.time + 5_000 });
+      widths.push(h.store.executions.get('big')?.state.execution.listing?.widthSeconds ?? 0);
+    }
+
+    // Assess: cut each cycle, the window halves from the same start until one fits.
+    expect(widths).toEqual([20, 10, 5]);
   });
 
   it('serves the executions in flight before the newcomers only a backlog’s listing found', async () => {
