@@ -20,7 +20,15 @@ import { isSettled, type StepReadStrategy } from '../../lambda/core/read-plan';
 import { isTerminal } from '../../lambda/core/status';
 import type { ExecutionState, ExecutionView, OutboxEvent, StepView } from '../../lambda/core/types';
 import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../../lambda/cycle/poll-cycle';
-import { detailOf, EPOCH, executionSnapshot, executionView, isoAt, stepView } from '../helpers/builders';
+import {
+  detailOf,
+  EPOCH,
+  executionSnapshot,
+  executionView,
+  isoAt,
+  stepSnapshot,
+  stepView,
+} from '../helpers/builders';
 
 /** SSM's largest page of step executions. */
 const PAGE_SIZE = 50;
@@ -1119,7 +1127,19 @@ describe('Function: runPollCycle, long reads and backlogs', () => {
           stepsReadAt: null,
           listing: { since: isoAt(50), after: isoAt(0), widthSeconds: 40 },
         }),
-        steps: new Map(),
+        // Every step already known as it is: a window read again changes nothing but the position.
+        steps: new Map(
+          finishedSteps('big', 2000).map((step) => [
+            step.stepExecutionId,
+            stepSnapshot({
+              stepExecutionId: step.stepExecutionId,
+              stepName: step.stepName,
+              status: 'Success',
+              startTime: step.startTime,
+              transitions: 1,
+            }),
+          ]),
+        ),
       },
     });
     h.source.onStepPage = () => {
