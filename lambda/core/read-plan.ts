@@ -51,6 +51,11 @@ export interface StepReadPlan {
   readonly since?: string;
   /** For such a listing: where it stands; its queries are made window by window as it goes. */
   readonly resume?: StepListing;
+  /**
+   * Names an earlier read held back, asked for by name at the end of this one: until then they stay
+   * held, so a read cut short again carries them on.
+   */
+  readonly heldNames?: readonly string[];
 }
 
 /** Settings of {@link planStepReads}. */
@@ -163,7 +168,9 @@ export function planStepReads(
 ): StepReadPlan {
   const plan = planQueries(previous, execution, options);
   const held = previous?.execution.heldNames ?? [];
-  return held.length === 0 ? plan : { ...plan, queries: [...plan.queries, ...byNames(held)] };
+  return held.length === 0
+    ? plan
+    : { ...plan, queries: [...plan.queries, ...byNames(held)], heldNames: held };
 }
 
 /**

@@ -71,6 +71,8 @@ export class StepReader {
   /** Every step id this read has seen, across chunks. */
   readonly #seen = new Set<string>();
   readonly #held = new Set<string>();
+  /** Names a `StepName` query of this read has listed through: their steps are told apart. */
+  readonly #resolved = new Set<string>();
   #newestStart: number = Number.NEGATIVE_INFINITY;
   #oldestStart: number = Number.POSITIVE_INFINITY;
   #listedEverything = false;
@@ -104,6 +106,7 @@ export class StepReader {
     this.#startedAt = plan.since ?? startedAt;
     this.#alsoIds = alsoIds;
     this.#executionStart = executionStart === null ? Number.NaN : Date.parse(executionStart);
+    for (const name of plan.heldNames ?? []) this.#held.add(name);
     if (plan.resume) {
       this.#afterWindows = [...plan.queries];
       this.#openWindow(Date.parse(plan.resume.after), plan.resume.widthSeconds * 1000);
@@ -191,6 +194,13 @@ export class StepReader {
         }
       }
       if (listsEverything(query) && !page.nextToken) this.#listedEverything = true;
+      // A name read through tells a started step from a not-started one of that name: no longer held.
+      if (query.stepNames && !page.nextToken) {
+        for (const name of query.stepNames) {
+          this.#held.delete(name);
+          this.#resolved.add(name);
+        }
+      }
       this.#current = page.nextToken ? { query, nextToken: page.nextToken } : null;
     }
     const done = this.#stage === 'done';
@@ -217,13 +227,9 @@ export class StepReader {
         widthSeconds: Math.max(MIN_WINDOW_MS, cut ? width / 2 : width) / 1000,
       };
     }
-    // The windows are done, the steps not started (or names) are not: the last window again, then those.
+    // Every window was read through: next time only what comes after them.
     if (this.#tailFrom !== null) {
-      return {
-        since: this.#startedAt,
-        after: new Date(this.#tailFrom).toISOString(),
-        widthSeconds: TAIL_WIDTH_SECONDS,
-      };
+      return { since: this.#startedAt, after: this.#startedAt, widthSeconds: TAIL_WIDTH_SECONDS };
     }
     // A listing in SSM's order, cut short: that order is by start time ("list step executions in
     // reverse order by start time", ReverseOrder's documentation, with false as the default), so
@@ -296,6 +302,7 @@ export class StepReader {
         !isNotStarted(step) &&
         !previous.steps.has(step.stepExecutionId) &&
         plannedNames.has(step.stepName) &&
+        !this.#resolved.has(step.stepName) &&
         (this.#held.has(step.stepName) || this.#held.size < HELD_NAMES_LIMIT);
       if (ambiguous) this.#held.add(step.stepName);
       else kept.push(step);

@@ -314,6 +314,7 @@ describe('Function: planStepReads, names held back and listings under way', () =
         { stepNames: names.slice(0, 10) },
         { stepNames: names.slice(10) },
       ],
+      heldNames: names,
     });
   });
 
@@ -328,6 +329,7 @@ describe('Function: planStepReads, names held back and listings under way', () =
       queries: [{ stepNames: ['target'] }],
       since: isoAt(60),
       resume: listing,
+      heldNames: ['target'],
     });
   });
 });

@@ -134,6 +134,32 @@ describe('Class: StepReader', () => {
     expect(source.queries()).toEqual([{}, {}, { stepNames: ['target'] }]);
   });
 
+  it('lets a held name go once a StepName query has listed it through, even in a chunk that does not end the read', async () => {
+    // Prepare: an earlier read held `target` back; this one asks for it by name first, then more.
+    const previous = executionState({}, [
+      stepSnapshot({
+        stepExecutionId: 'planned-target',
+        stepName: 'target',
+        status: 'Pending',
+        startTime: null,
+      }),
+    ]);
+    const real = stepView({ stepExecutionId: 'real', stepName: 'target', startTime: isoAt(2) });
+    const source = new FakeSource([done('a', 1), real, done('b', 3)], 1);
+    const plan = {
+      complete: false,
+      queries: [{ stepNames: ['target'] }, { startedAfter: isoSeconds(0) }],
+      heldNames: ['target'],
+    };
+    const reader = new StepReader(source, 'exec-1', plan, isoAt(100));
+
+    // Act: the name query's one page, then time is up.
+    const chunk = await reader.next(1, never, previous);
+
+    // Assess: only `target` exists by that name and it started, so it is that step: not held.
+    expect(chunk).toEqual({ steps: [real], pages: 1, done: false, heldNames: [] });
+  });
+
   it('holds nothing back in a chunk that ends the read', async () => {
     const previous = executionState({}, [
       stepSnapshot({
@@ -242,7 +268,7 @@ describe('Class: StepReader', () => {
     expect(reader.continuation()).toEqual({ since: isoAt(100), after: isoAt(10), widthSeconds: 20 });
   });
 
-  it('goes on with the last window again when the windows are done and the steps not started are not', async () => {
+  it('goes on with the steps not started only, once every window was read through', async () => {
     // Prepare: the window from 0 s reaches the listing's start; three steps not started, two a page.
     const source = new FakeSource([done('a', 5), notStarted('x'), notStarted('y'), notStarted('z')]);
     const plan = resumeListing({ since: isoAt(100), after: isoAt(0), widthSeconds: 200 });
@@ -251,12 +277,12 @@ describe('Class: StepReader', () => {
     // Act
     await reader.next(2, never, null);
 
-    // Assess: the window ends where the listing began; the continuation's 30 days reach any start.
+    // Assess: the window ends where the listing began; next time the listing goes on from there.
     expect(source.queries()).toEqual([
       { startedAfter: isoSeconds(-1), startedBefore: isoSeconds(101) },
       { statuses: ['Pending'] },
     ]);
-    expect(reader.continuation()).toEqual({ since: isoAt(100), after: isoAt(0), widthSeconds: 2_592_000 });
+    expect(reader.continuation()).toEqual({ since: isoAt(100), after: isoAt(100), widthSeconds: 2_592_000 });
   });
 
   it('asks by id for open steps of the snapshot the read did not return, and for steps named by alsoIds', async () => {
