@@ -292,15 +292,11 @@ export class StepReader {
     if (!previous) return [...seen.values()];
     const listedNotStarted = new Set<string>();
     for (const step of seen.values()) if (isNotStarted(step)) listedNotStarted.add(step.stepExecutionId);
-    const plannedNames = new Set<string>();
-    for (const step of previous.steps.values()) {
-      if (isNotStarted(step) && !listedNotStarted.has(step.stepExecutionId)) plannedNames.add(step.stepName);
-    }
+    const plannedNames = notStartedNames(previous, listedNotStarted);
     const kept: StepView[] = [];
     for (const step of seen.values()) {
       const ambiguous =
-        !isNotStarted(step) &&
-        !previous.steps.has(step.stepExecutionId) &&
+        isNewStarted(step, previous) &&
         plannedNames.has(step.stepName) &&
         !this.#resolved.has(step.stepName) &&
         (this.#held.has(step.stepName) || this.#held.size < HELD_NAMES_LIMIT);
@@ -313,12 +309,24 @@ export class StepReader {
 
 /** Names of started steps this read found with an unknown id, of which the snapshot holds a not-started step. */
 function ambiguousNames(previous: ExecutionState, seen: ReadonlyMap<string, StepView>): string[] {
-  const plannedNames = new Set<string>();
-  for (const step of previous.steps.values()) if (isNotStarted(step)) plannedNames.add(step.stepName);
+  const plannedNames = notStartedNames(previous);
   const names = new Set<string>();
   for (const step of seen.values()) {
-    if (!isNotStarted(step) && !previous.steps.has(step.stepExecutionId) && plannedNames.has(step.stepName))
-      names.add(step.stepName);
+    if (isNewStarted(step, previous) && plannedNames.has(step.stepName)) names.add(step.stepName);
   }
   return [...names];
+}
+
+/** Names of the steps the snapshot holds as not started, less those with an id in `except`. */
+function notStartedNames(previous: ExecutionState, except: ReadonlySet<string> = new Set()): Set<string> {
+  const names = new Set<string>();
+  for (const step of previous.steps.values()) {
+    if (isNotStarted(step) && !except.has(step.stepExecutionId)) names.add(step.stepName);
+  }
+  return names;
+}
+
+/** Whether a step has started and the snapshot does not know its id. */
+function isNewStarted(step: StepView, previous: ExecutionState): boolean {
+  return !isNotStarted(step) && !previous.steps.has(step.stepExecutionId);
 }
