@@ -52,7 +52,6 @@ export type Placement = keyof typeof PLACEMENTS;
 export interface ListCalls {
   readonly inFlight: number;
   readonly startedAfter: number;
-  readonly children: number;
   readonly byId: number;
 }
 
@@ -143,7 +142,7 @@ function describeQuery(query: StepQuery): string {
 class MeteredSource implements ExecutionSource {
   readonly #inner: ExecutionSource;
   readonly #calls: CallCounter;
-  list = { inFlight: 0, startedAfter: 0, children: 0, byId: 0 };
+  list = { inFlight: 0, startedAfter: 0, byId: 0 };
   /** Per execution: query description -> pages, in first-use order. */
   steps = new Map<string, Map<string, number>>();
 
@@ -154,7 +153,7 @@ class MeteredSource implements ExecutionSource {
 
   /** Starts a new cycle's notes. */
   reset(): void {
-    this.list = { inFlight: 0, startedAfter: 0, children: 0, byId: 0 };
+    this.list = { inFlight: 0, startedAfter: 0, byId: 0 };
     this.steps = new Map();
   }
 
@@ -173,10 +172,6 @@ class MeteredSource implements ExecutionSource {
 
   listStartedPage(request: StartedPageRequest): ReturnType<ExecutionSource['listStartedPage']> {
     return this.#listing('startedAfter', () => this.#inner.listStartedPage(request));
-  }
-
-  listChildren(parent: string, startedAfter: string | null): ReturnType<ExecutionSource['listChildren']> {
-    return this.#listing('children', () => this.#inner.listChildren(parent, startedAfter));
   }
 
   describeExecutions(ids: readonly string[]): ReturnType<ExecutionSource['describeExecutions']> {

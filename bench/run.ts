@@ -148,7 +148,6 @@ function summarise(run: RunFigures): RunReport {
     listCallsBy: {
       inFlight: perCycle((c) => c.listCallsBy.inFlight),
       startedAfter: perCycle((c) => c.listCallsBy.startedAfter),
-      children: perCycle((c) => c.listCallsBy.children),
       byId: perCycle((c) => c.listCallsBy.byId),
     },
     stepCallsPerCycle: perCycle((c) => c.stepCalls),
@@ -275,11 +274,8 @@ function printFleet(key: string, report: FleetReport): void {
     ['SSM calls / cycle', ...cell((f) => f.ssmCallsPerCycle.toFixed(1))],
     ['  DescribeAutomationExecutions', ...cell((f) => f.listCallsPerCycle.toFixed(1))],
     [
-      '    in flight / started since / children / by id',
-      ...cell(
-        (f) =>
-          `${f.listCallsBy.inFlight}/${f.listCallsBy.startedAfter}/${f.listCallsBy.children}/${f.listCallsBy.byId}`,
-      ),
+      '    in flight / started since / by id',
+      ...cell((f) => `${f.listCallsBy.inFlight}/${f.listCallsBy.startedAfter}/${f.listCallsBy.byId}`),
     ],
     ['  DescribeAutomationStepExecutions', ...cell((f) => f.stepCallsPerCycle.toFixed(1))],
     ['data bound / cycle', ...cell((f) => f.dataBoundPerCycle.toFixed(1))],

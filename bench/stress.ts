@@ -4,7 +4,7 @@ import { KEYS } from '../lambda/adapters/dynamodb/schema';
 import { DynamoTable } from '../lambda/adapters/dynamodb/table';
 import type { Timer } from '../lambda/adapters/token-bucket';
 import { STEP_PAGE_SIZE } from '../lambda/core/read-plan';
-import { runPollCycle } from '../lambda/cycle/poll-cycle';
+import { type CycleSummary, runPollCycle } from '../lambda/cycle/poll-cycle';
 import { createPoller } from '../lambda/runtime/poller';
 import type { RecordedEvent } from '../sandbox/event-recorder';
 import { LOCAL_ACCOUNT, LOCAL_REGION, startLocalStack } from '../sandbox/local-stack';
@@ -49,6 +49,13 @@ export interface StressShape {
   readonly maxCycles: number;
   /** @default 1 */
   readonly seed?: number;
+  /** Called after each measured cycle with its summary (a trace for whoever investigates a shape). */
+  readonly onCycle?: (
+    cycle: number,
+    summary: CycleSummary,
+    at: number,
+    ssmCalls: Record<string, number>,
+  ) => void;
 }
 
 /** What one stress run measured. */
@@ -227,13 +234,7 @@ export async function runStress(shape: StressShape): Promise<StressFigures> {
           const forBacklog =
             property === 'listStartedPage' ||
             (property === 'readStepPage' && backlog.has(request?.executionId ?? ''));
-          const call = [
-            'listInFlight',
-            'listStartedPage',
-            'listChildren',
-            'describeExecutions',
-            'readStepPage',
-          ];
+          const call = ['listInFlight', 'listStartedPage', 'describeExecutions', 'readStepPage'];
           if (drainingCalls && !forBacklog && call.includes(String(property))) otherCalls++;
           return (value as (...a: unknown[]) => unknown).apply(object, args);
         };
@@ -266,7 +267,8 @@ export async function runStress(shape: StressShape): Promise<StressFigures> {
       if (kill) killed++;
       const deps = killAt === Number.POSITIVE_INFINITY ? baseDeps : dying(baseDeps, () => now >= killAt);
       try {
-        await runPollCycle(deps, { ...poller.options, deadline: cycleStart + budget });
+        const summary = await runPollCycle(deps, { ...poller.options, deadline: cycleStart + budget });
+        shape.onCycle?.(cycles, summary, (now - t0) / 1000, stack.ssm.callCounts());
       } catch (error) {
         if (!(error instanceof CycleKilled)) throw error;
       }

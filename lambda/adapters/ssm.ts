@@ -87,12 +87,6 @@ export class SsmExecutionSource implements ExecutionSource {
     return views;
   }
 
-  listChildren(parentExecutionId: string, startedAfter: string | null): Promise<ExecutionView[]> {
-    const filters: AutomationExecutionFilter[] = [{ Key: 'ParentExecutionId', Values: [parentExecutionId] }];
-    if (startedAfter !== null) filters.push({ Key: 'StartTimeAfter', Values: [startedAfter] });
-    return this.#listExecutions(filters);
-  }
-
   async readStepPage(request: StepPageRequest): Promise<StepPage> {
     const operation = 'DescribeAutomationStepExecutions';
     const filters = stepFiltersOf(request.query);

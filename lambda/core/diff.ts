@@ -34,7 +34,9 @@ export interface DiffInput {
   readonly holdFinalStatus?: boolean;
   /**
    * The complete read was a listing that spanned cycles: it cannot prove on its own that no step is
-   * shown late, so an ended execution waits out the visibility lag. @default false
+   * shown late, so an ended execution waits out the visibility lag; and, complete only as of when it
+   * began (`readAt`), one that began before the execution ended holds its final status back (steps
+   * may have changed after it began). @default false
    */
   readonly spansCycles?: boolean;
 }
@@ -107,7 +109,7 @@ export function diffExecution(input: DiffInput): DiffResult {
   }
 
   let executionOrdinal = previousExecution?.transitions ?? 0;
-  const hold = input.holdFinalStatus === true && isTerminal(execution.status);
+  const hold = isTerminal(execution.status) && (input.holdFinalStatus === true || begunBeforeEnd(input));
   const announced = previousExecution !== null && previousExecution.announced !== false;
   // The status as told so far: a held first sight was stored without being announced.
   const announcedStatus = announced ? (previousExecution?.status ?? null) : null;
@@ -186,6 +188,17 @@ export function diffExecution(input: DiffInput): DiffResult {
   }
   const changedSteps = [...touched];
   return { transitions, next: { execution: nextExecution, steps: nextSteps }, changedSteps, changed };
+}
+
+/** A complete listing that spanned cycles and began before the execution's end. */
+function begunBeforeEnd(input: DiffInput): boolean {
+  const end = input.execution.endTime;
+  return (
+    input.spansCycles === true &&
+    input.stepsComplete &&
+    end !== null &&
+    Date.parse(input.readAt) < Date.parse(end)
+  );
 }
 
 function diffStep(

@@ -49,18 +49,13 @@ export interface UnreadableRecord {
  * `readStepPage`.
  */
 export interface ExecutionSource {
-  /** Executions in any non-terminal status (child executions may be left out: see `listChildren`). */
+  /** Executions in any non-terminal status (child executions may be left out: see `describeExecutions`). */
   listInFlight(): Promise<ExecutionView[]>;
   /**
    * One page of the executions that started after `request.after` and, when given, before
    * `request.before` (ISO), whatever their status (children may be left out). In no documented order.
    */
   listStartedPage(request: StartedPageRequest): Promise<ExecutionPage>;
-  /**
-   * The children of one execution (SSM's `ParentExecutionId` filter), whatever their status; only
-   * those started after `startedAfter` (ISO, whole seconds) when given.
-   */
-  listChildren(parentExecutionId: string, startedAfter: string | null): Promise<ExecutionView[]>;
   /** The executions with these ids; ids SSM no longer knows are absent from the result. */
   describeExecutions(executionIds: readonly string[]): Promise<ExecutionView[]>;
   /**

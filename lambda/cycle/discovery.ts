@@ -6,7 +6,7 @@ import type {
   SnapshotStore,
   TrackedExecution,
 } from '../core/ports';
-import { endedViewOf, FILTER_VALUES_LIMIT, isoSecondsFloor } from '../core/read-plan';
+import { endedViewOf, windowQuery } from '../core/read-plan';
 import type { ExecutionView, StepView } from '../core/types';
 
 /** Settings of discovery. */
@@ -64,9 +64,12 @@ export class StartedListing {
 
   /** The next page of the window. */
   async page(): Promise<readonly ExecutionView[]> {
+    // With a second's margin each side, as step windows: whether SSM keeps an execution started
+    // exactly on a bound is not documented, and one on the bound between two windows is in both.
+    const window = windowQuery(this.after, this.before === null ? null : this.before - this.after);
     const page = await this.#source.listStartedPage({
-      after: new Date(this.after).toISOString(),
-      before: this.before === null ? null : new Date(this.before).toISOString(),
+      after: window.startedAfter as string,
+      before: window.startedBefore ?? null,
       nextToken: this.#nextToken,
     });
     this.#nextToken = page.nextToken;
@@ -103,12 +106,39 @@ export function nextBacklog(
   return { backlogFrom: new Date(from).toISOString(), backlogWindowSeconds: Math.floor((2 * width) / 1000) };
 }
 
-/** Executions asked for together: children of one parent (or of none), and since when they may have started. */
-interface Wanted {
+/**
+ * An execution a cycle serves, known only by id until the cycle reaches it: a tracked one the
+ * listings left out, one that waited in the cursor, or a child its parent names. The cycle asks SSM
+ * for it then, with the next ones like it in the queue, ten a call ({@link ExecutionFinder.fetch}),
+ * so asking never costs more than a tenth of serving and never holds up what is already known.
+ */
+export interface Unfetched {
+  readonly executionId: string;
   readonly parentExecutionId: string | null;
-  readonly ids: readonly string[];
-  /** Epoch ms before which none of them started; NaN when unknown. */
-  readonly notBefore: number;
+  readonly startTime: string | null;
+  /** When its snapshot was last written while in flight, for one that is tracked; else null. */
+  readonly trackedAt: string | null;
+  readonly unfetched: true;
+}
+
+/** What a cycle's queue holds: executions as SSM showed them, or ids to ask for once reached. */
+export type Queued = ExecutionView | Unfetched;
+
+export function isUnfetched(queued: Queued): queued is Unfetched {
+  return 'unfetched' in queued;
+}
+
+function unfetched(
+  execution: Pick<TrackedExecution, 'executionId' | 'parentExecutionId' | 'startTime'>,
+  trackedAt: string | null,
+): Unfetched {
+  return {
+    executionId: execution.executionId,
+    parentExecutionId: execution.parentExecutionId,
+    startTime: execution.startTime,
+    trackedAt,
+    unfetched: true,
+  };
 }
 
 /**
@@ -116,11 +146,12 @@ interface Wanted {
  *
  * SSM may or may not list child executions without a `ParentExecutionId` or `ExecutionId` filter
  * (the console hides them behind "Show child automations"). So besides the two listings, tracked
- * executions the listings left out are asked for by id, ten a call, or, for many children of one
- * parent, by that parent (ended ones waiting to settle are not asked for again); and once a
- * parent's steps are read, the children its steps name (the `ExecutionId` output of
- * `aws:executeAutomation`) are asked for the same way. An execution SSM no longer knows (its
- * history expired) is untracked with one warning.
+ * executions the listings left out (ended ones waiting to settle aside) and the ones waiting in the
+ * cursor join the queue by id; and once a parent's steps are read, the children its steps name (the
+ * `ExecutionId` output of `aws:executeAutomation`) join it the same way. The cycle asks SSM for them,
+ * ten a call, only as it reaches them ({@link ExecutionFinder.fetch}), so a cycle with thousands of
+ * them (a rate-control run over thousands of targets) spends its budget serving, not asking. An
+ * execution SSM no longer knows (its history expired) is untracked with one warning.
  */
 export class ExecutionFinder {
   readonly #source: ExecutionSource;
@@ -138,7 +169,8 @@ export class ExecutionFinder {
   }
 
   /**
-   * In flight ∪ started since the watermark ∪ still tracked (or left in the cursor). The started-since
+   * In flight ∪ started since the watermark ∪ still tracked (or left in the cursor), the last two by
+   * id ({@link Unfetched}) unless a listing showed them or they ended. The started-since
    * listing is read here until it ends, time runs out, or it has {@link LISTED_AHEAD} executions this
    * cycle did not have yet; the cycle reads on from `started` once it has served them. `watched`: the
    * executions in flight, tracked or in the cursor, which a cycle serves before the listing's new
@@ -151,7 +183,7 @@ export class ExecutionFinder {
     cycleStart: number,
     late: () => boolean = () => false,
     endedOnly = false,
-  ): Promise<{ executions: ExecutionView[]; started: StartedListing; watched: Set<string> }> {
+  ): Promise<{ executions: Queued[]; started: StartedListing; watched: Set<string> }> {
     const found = new Map<string, ExecutionView>();
     if (!endedOnly) for (const view of await this.#source.listInFlight()) found.set(view.executionId, view);
     // What runs, or is tracked, or waited in the cursor: served before anything new the listing finds.
@@ -178,7 +210,7 @@ export class ExecutionFinder {
 
     const tracked = await this.#store.listTracked(options.shard);
     const trackedIds = new Set(tracked.map((t) => t.executionId));
-    const now: TrackedExecution[] = [];
+    const byId: Unfetched[] = [];
     for (const execution of tracked) {
       if (found.has(execution.executionId)) continue;
       // Ended and waiting to settle: SSM cannot show it any different, only its steps are read.
@@ -187,23 +219,18 @@ export class ExecutionFinder {
         found.set(ended.executionId, ended);
         continue;
       }
-      // The rest are asked for together, ten a call whoever their parent (children SSM lists only
-      // on request included).
-      now.push(execution);
+      // The rest are asked for by id once reached (children SSM lists only on request included).
+      byId.push(unfetched(execution, execution.trackedAt));
     }
-    const leftOver = poller.cursor
-      .filter((id) => !found.has(id) && !trackedIds.has(id))
-      .map((executionId) => ({ executionId, parentExecutionId: null, startTime: null }));
-    for (const view of await this.#fetch(groupByParent([...now, ...leftOver])))
-      found.set(view.executionId, view);
+    for (const executionId of poller.cursor) {
+      if (found.has(executionId) || trackedIds.has(executionId)) continue;
+      byId.push(unfetched({ executionId, parentExecutionId: null, startTime: null }, null));
+    }
     for (const id of trackedIds) watched.add(id);
-    for (const { executionId } of leftOver) watched.add(executionId);
-    await this.#untrackUnknown(
-      now.filter((t) => !found.has(t.executionId)),
-      'SSM no longer knows a tracked execution; it is no longer tracked',
-    );
+    for (const { executionId } of byId) watched.add(executionId);
     for (const id of found.keys()) this.#known.add(id);
-    return { executions: [...found.values()], started, watched };
+    for (const { executionId } of byId) this.#known.add(executionId);
+    return { executions: [...found.values(), ...byId], started, watched };
   }
 
   /**
@@ -264,39 +291,59 @@ export class ExecutionFinder {
   }
 
   /**
-   * The children of a served parent this cycle does not have yet: its tracked children the listings
-   * left out, and the ones its steps name that were never recorded. A step is not trusted to name
-   * its child only when it changes: SSM may have left its outputs out then.
+   * The children of a served parent this cycle does not have yet, by id ({@link Unfetched}): its
+   * tracked children the listings left out, and the ones its steps name that were never recorded. A
+   * step is not trusted to name its child only when it changes: SSM may have left its outputs out
+   * then.
    */
-  async childrenOf(parent: ExecutionView, steps: readonly StepView[]): Promise<ExecutionView[]> {
+  async childrenOf(parent: ExecutionView, steps: readonly StepView[]): Promise<Unfetched[]> {
     const hidden = this.#hidden.get(parent.executionId) ?? [];
     this.#hidden.delete(parent.executionId);
-    const wanted = new Map<string, number>();
-    for (const child of hidden) wanted.set(child.executionId, timeOf(child.startTime));
-    const named = new Map<string, number>();
+    const wanted = new Map<string, Unfetched>();
+    for (const child of hidden) {
+      if (!this.#known.has(child.executionId))
+        wanted.set(child.executionId, unfetched(child, child.trackedAt));
+    }
+    const named = new Map<string, string | null>();
     for (const step of steps) {
       for (const id of step.outputs?.ExecutionId ?? []) {
         if (!isExecutionId(id) || this.#known.has(id) || wanted.has(id) || id === parent.executionId)
           continue;
-        named.set(id, Math.min(named.get(id) ?? Number.POSITIVE_INFINITY, timeOf(step.startTime)));
+        named.set(id, step.startTime);
       }
     }
     if (named.size > 0) {
       const recorded = await this.#store.knownExecutions([...named.keys()]);
-      for (const [id, start] of named) if (!recorded.has(id)) wanted.set(id, start);
+      for (const [executionId, startTime] of named) {
+        if (recorded.has(executionId)) continue;
+        wanted.set(
+          executionId,
+          unfetched({ executionId, parentExecutionId: parent.executionId, startTime }, null),
+        );
+      }
     }
-    if (wanted.size === 0) return [];
-    const notBefore = Math.min(...wanted.values());
-    const views = await this.#fetch([
-      { parentExecutionId: parent.executionId, ids: [...wanted.keys()], notBefore },
-    ]);
-    const fresh = views.filter((view) => !this.#known.has(view.executionId));
-    for (const view of fresh) this.#known.add(view.executionId);
-    await this.#untrackUnknown(
-      hidden.filter((child) => !this.#known.has(child.executionId)),
-      'SSM no longer knows a tracked child execution; it is no longer tracked',
-    );
-    return fresh;
+    for (const id of wanted.keys()) this.#known.add(id);
+    return [...wanted.values()];
+  }
+
+  /**
+   * Asks SSM for executions the queue holds by id (ten a call): the ones it shows, in the order
+   * asked. A tracked one it does not show is untracked with one warning (its history expired); any
+   * other it does not show is left out (a child may not be listed yet: its parent names it again).
+   */
+  async fetch(executions: readonly Unfetched[]): Promise<ExecutionView[]> {
+    if (executions.length === 0) return [];
+    const views = await this.#source.describeExecutions(executions.map((e) => e.executionId));
+    const shown = new Set(views.map((view) => view.executionId));
+    for (const { executionId, trackedAt } of executions) {
+      if (trackedAt === null || shown.has(executionId)) continue;
+      this.#logger.warn('SSM no longer knows a tracked execution; it is no longer tracked', {
+        executionId,
+        trackedAt,
+      });
+      await this.#store.untrack(executionId);
+    }
+    return views;
   }
 
   /** Stops tracking an execution SSM answered "not found" for, with one warning. */
@@ -310,54 +357,6 @@ export class ExecutionFinder {
     list.push(child);
     this.#hidden.set(parent, list);
   }
-
-  /**
-   * Asks SSM for executions by id, ten a call; where one parent has more children wanted than one
-   * call holds, lists that parent's children started since the oldest of them instead.
-   */
-  async #fetch(groups: readonly Wanted[]): Promise<ExecutionView[]> {
-    const views = new Map<string, ExecutionView>();
-    const byId: string[] = [];
-    for (const group of groups) {
-      if (group.parentExecutionId === null || group.ids.length <= FILTER_VALUES_LIMIT) {
-        byId.push(...group.ids);
-        continue;
-      }
-      const since = Number.isFinite(group.notBefore) ? isoSecondsFloor(group.notBefore - 1000) : null;
-      for (const view of await this.#source.listChildren(group.parentExecutionId, since))
-        views.set(view.executionId, view);
-      byId.push(...group.ids.filter((id) => !views.has(id)));
-    }
-    if (byId.length > 0) {
-      for (const view of await this.#source.describeExecutions(byId)) views.set(view.executionId, view);
-    }
-    return [...views.values()];
-  }
-
-  async #untrackUnknown(executions: readonly TrackedExecution[], message: string): Promise<void> {
-    for (const { executionId, trackedAt } of executions) {
-      this.#logger.warn(message, { executionId, trackedAt });
-      await this.#store.untrack(executionId);
-    }
-  }
-}
-
-function groupByParent(
-  executions: readonly Pick<TrackedExecution, 'executionId' | 'parentExecutionId' | 'startTime'>[],
-): Wanted[] {
-  const groups = new Map<string | null, { ids: string[]; notBefore: number }>();
-  for (const execution of executions) {
-    const group = groups.get(execution.parentExecutionId) ?? { ids: [], notBefore: Number.POSITIVE_INFINITY };
-    group.ids.push(execution.executionId);
-    group.notBefore = Math.min(group.notBefore, timeOf(execution.startTime));
-    groups.set(execution.parentExecutionId, group);
-  }
-  return [...groups].map(([parentExecutionId, group]) => ({ parentExecutionId, ...group }));
-}
-
-/** Epoch ms of an ISO time; NaN (which poisons a minimum on purpose: "since when" unknown) when absent. */
-function timeOf(iso: string | null): number {
-  return iso === null ? Number.NaN : Date.parse(iso);
 }
 
 /** SSM's AutomationExecutionId is 36 characters. */

@@ -91,7 +91,7 @@ export class HintedWork {
   readonly #extra = new Set<string>();
 
   /** Sorts ids taken from the inbox while the cycle is at `queue[next]`. */
-  note(ids: readonly string[], queue: readonly ExecutionView[], next: number): void {
+  note(ids: readonly string[], queue: readonly { readonly executionId: string }[], next: number): void {
     for (const id of ids) {
       if (aheadIn(queue, next, id)) {
         this.#inTurn.add(id);
@@ -140,7 +140,7 @@ export class HintedWork {
   }
 }
 
-function aheadIn(queue: readonly ExecutionView[], next: number, id: string): boolean {
-  for (let i = next; i < queue.length; i++) if ((queue[i] as ExecutionView).executionId === id) return true;
+function aheadIn(queue: readonly { readonly executionId: string }[], next: number, id: string): boolean {
+  for (let i = next; i < queue.length; i++) if (queue[i]?.executionId === id) return true;
   return false;
 }

@@ -5,10 +5,23 @@ import { diffExecution } from '../core/diff';
 import { ExecutionNotFoundError } from '../core/errors';
 import { buildEvents, type EventContext } from '../core/events';
 import { CURSOR_LIMIT, type CycleLogger, type PollCycleDeps, type UnreadableRecord } from '../core/ports';
-import { needsStepRead, planStepReads, type StepReadPlan, type StepReadStrategy } from '../core/read-plan';
+import {
+  FILTER_VALUES_LIMIT,
+  needsStepRead,
+  planStepReads,
+  type StepReadPlan,
+  type StepReadStrategy,
+} from '../core/read-plan';
 import { isFailureStatus, isTerminal } from '../core/status';
 import type { ExecutionState, ExecutionView, OutboxEvent, StepListing, Transition } from '../core/types';
-import { ExecutionFinder, nextBacklog, type StartedListing } from './discovery';
+import {
+  ExecutionFinder,
+  isUnfetched,
+  nextBacklog,
+  type Queued,
+  type StartedListing,
+  type Unfetched,
+} from './discovery';
 import { HintedWork, InboxReader } from './hinted-reads';
 import { acquire, STAND_DOWN_MESSAGES, scheduleWindow } from './lease';
 import { OrderedPublisher } from './ordered-publisher';
@@ -204,7 +217,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   const deferred: string[] = [];
   const unfinished: string[] = [];
   let sequence = 0;
-  let queue: ExecutionView[] = [];
+  let queue: Queued[] = [];
   let started: StartedListing | null = null;
   let watched: ReadonlySet<string> | null = null;
   try {
@@ -384,6 +397,25 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
       return more;
     };
 
+    // Executions the queue holds by id are asked for as the cycle reaches them, with the next ones
+    // like them, ten a call: asking costs what serving can use, never a cycle's whole budget.
+    const reached = new Map<string, ExecutionView>();
+    const asked = new Set<string>();
+    const reach = async (at: number): Promise<ExecutionView | null> => {
+      const wanted = queue[at] as Unfetched;
+      if (!asked.has(wanted.executionId)) {
+        const batch: Unfetched[] = [];
+        for (let i = at; i < queue.length && batch.length < FILTER_VALUES_LIMIT; i++) {
+          const entry = queue[i] as Queued;
+          if (!isUnfetched(entry) || asked.has(entry.executionId)) continue;
+          asked.add(entry.executionId);
+          batch.push(entry);
+        }
+        for (const view of await finder.fetch(batch)) reached.set(view.executionId, view);
+      }
+      return reached.get(wanted.executionId) ?? null;
+    };
+
     // Phase one: every execution gets a short read, so each one's cheap change goes out this cycle and
     // no long listing holds the others up. Each execution's events go out once it is read.
     const long: Serving[] = [];
@@ -414,11 +446,13 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
         queue.push(...hinted.select(await finder.refresh(owed)));
         continue;
       }
-      const execution = queue[next++] as ExecutionView;
+      const entry = queue[next++] as Queued;
       if (late()) {
-        deferred.push(execution.executionId);
+        deferred.push(entry.executionId);
         continue;
       }
+      const execution = isUnfetched(entry) ? await reach(next - 1) : entry;
+      if (execution === null) continue;
       const serving = await begin(execution, SHORT_READ_PAGES);
       if (serving) long.push(serving);
     }
@@ -521,16 +555,17 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
 /**
  * Executions in flight, tracked or waiting in the cursor before the ones a listing brought new; among
  * each, the cursor first (they waited longest), then oldest start first (parents before children).
+ * Each run takes its turn with the others: a parent and its children (a rate-control run over
+ * thousands of targets) get one place in each round, so that they never hold up the other runs.
  */
 function orderForService(
-  executions: readonly ExecutionView[],
+  executions: readonly Queued[],
   cursor: readonly string[],
   watched: ReadonlySet<string> | null,
-): ExecutionView[] {
+): Queued[] {
   const rank = new Map(cursor.map((id, i) => [id, i]));
-  const newcomer = (view: ExecutionView): number =>
-    watched === null || watched.has(view.executionId) ? 0 : 1;
-  return [...executions].sort((a, b) => {
+  const newcomer = (view: Queued): number => (watched === null || watched.has(view.executionId) ? 0 : 1);
+  const sorted = [...executions].sort((a, b) => {
     // What runs or is tracked first, whatever a backlog's listing brought; then the cursor's order.
     if (newcomer(a) !== newcomer(b)) return newcomer(a) - newcomer(b);
     const ra = rank.get(a.executionId) ?? Number.MAX_SAFE_INTEGER;
@@ -538,6 +573,36 @@ function orderForService(
     if (ra !== rb) return ra - rb;
     return (a.startTime ?? '').localeCompare(b.startTime ?? '') || a.executionId.localeCompare(b.executionId);
   });
+  return [
+    ...inTurns(sorted.filter((view) => newcomer(view) === 0)),
+    ...inTurns(sorted.filter((view) => newcomer(view) === 1)),
+  ];
+}
+
+/**
+ * Executions in rounds, one of each run a round, runs in the order of their first execution, each
+ * run's executions in their order. A run is a parent with its children; ids that waited in the cursor
+ * with no parent known (no listing shows them any more) make one run together.
+ */
+function inTurns(executions: readonly Queued[]): Queued[] {
+  const runs = new Map<string, Queued[]>();
+  for (const execution of executions) {
+    const run =
+      execution.parentExecutionId ??
+      (isUnfetched(execution) && execution.trackedAt === null ? '' : execution.executionId);
+    const members = runs.get(run) ?? [];
+    members.push(execution);
+    runs.set(run, members);
+  }
+  const ordered: Queued[] = [];
+  const lists = [...runs.values()];
+  for (let turn = 0; ordered.length < executions.length; turn++) {
+    for (const members of lists) {
+      const member = members[turn];
+      if (member !== undefined) ordered.push(member);
+    }
+  }
+  return ordered;
 }
 
 /** When a cycle stops serving executions: a count, a time. */

@@ -200,22 +200,6 @@ describe('Class: SsmExecutionSource', () => {
     });
   });
 
-  it("lists one parent's children started after a time", async () => {
-    ssm
-      .on(DescribeAutomationExecutionsCommand)
-      .resolves({ AutomationExecutionMetadataList: [execution('c-1')] });
-
-    const views = await new SsmExecutionSource({ client }).listChildren('p-1', '2026-11-25T12:00:00Z');
-
-    expect(views.map((v) => v.executionId)).toEqual(['c-1']);
-    expect(ssm).toHaveReceivedCommandWith(DescribeAutomationExecutionsCommand, {
-      Filters: [
-        { Key: 'ParentExecutionId', Values: ['p-1'] },
-        { Key: 'StartTimeAfter', Values: ['2026-11-25T12:00:00Z'] },
-      ],
-    });
-  });
-
   it('names a step listed without an id, not started yet, by its name', async () => {
     ssm.on(DescribeAutomationStepExecutionsCommand).resolves({
       StepExecutions: [{ StepName: 'later', StepStatus: 'Pending' }],

@@ -733,6 +733,29 @@ describe('Function: diffExecution, a read over several chunks', () => {
     expect(last.changed).toBe(true);
   });
 
+  it('holds the final status back when a listing that spanned cycles began before the execution ended', () => {
+    // Prepare: announced InProgress; the listing began at 30 s, the execution ended at 50 s.
+    const previous = executionState({ status: 'InProgress', transitions: 1 }, [stepSnapshot()]);
+    const read = (readAt: string) =>
+      diff({ execution: ended, steps: [first], previous, readAt, spansCycles: true });
+
+    // Act
+    const before = read(isoAt(30));
+    const after = read(isoAt(60));
+
+    // Assess: steps go out either way; the final status only once a listing began after the end.
+    expect(before.transitions.map(describeTransition)).toEqual(['step step-1 InProgress->Success']);
+    expect(before.next.execution).toMatchObject({
+      status: 'InProgress',
+      stepsReadAt: isoAt(30),
+      settledAfter: null,
+    });
+    expect(after.transitions.map(describeTransition)).toEqual([
+      'step step-1 InProgress->Success',
+      'execution InProgress->Success',
+    ]);
+  });
+
   it('settles a read that spanned cycles the visibility lag after the end, even when it lists every step started', () => {
     const settle = (spansCycles: boolean) =>
       diff({

@@ -40,10 +40,6 @@ class FakeSource implements ExecutionSource {
     throw new ServiceError('not used by the started listing');
   }
 
-  async listChildren(): Promise<ExecutionView[]> {
-    throw new ServiceError('not used by the started listing');
-  }
-
   async describeExecutions(): Promise<ExecutionView[]> {
     throw new ServiceError('not used by the started listing');
   }
@@ -89,9 +85,11 @@ describe('Class: StartedListing', () => {
     expect(second).toEqual(inside.slice(2));
     expect(started.complete).toBe(true);
     expect([...started.ids]).toEqual(['e-10', 'e-20', 'e-30']);
+    // A second's margin each side: an execution started exactly on a bound is listed whether SSM
+    // keeps one on its bound or not (in both windows, when it is on the bound between two).
     expect(source.requests).toEqual([
-      { after: isoAt(0), before: isoAt(100), nextToken: null },
-      { after: isoAt(0), before: isoAt(100), nextToken: '2' },
+      { after: secondsAt(-1), before: secondsAt(101), nextToken: null },
+      { after: secondsAt(-1), before: secondsAt(101), nextToken: '2' },
     ]);
   });
 
@@ -100,7 +98,7 @@ describe('Class: StartedListing', () => {
 
     await new StartedListing(source, at(0), null).page();
 
-    expect(source.requests).toEqual([{ after: isoAt(0), before: null, nextToken: null }]);
+    expect(source.requests).toEqual([{ after: secondsAt(-1), before: null, nextToken: null }]);
   });
 
   it('goes on with the window after it, twice as wide', async () => {
@@ -172,3 +170,8 @@ describe('Function: nextBacklog', () => {
     });
   });
 });
+
+/** The whole-second ISO form SSM's start-time filters take. */
+function secondsAt(seconds: number): string {
+  return `${isoAt(seconds).slice(0, 19)}Z`;
+}

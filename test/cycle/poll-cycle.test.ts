@@ -76,15 +76,6 @@ class FakeSource implements ExecutionSource {
     };
   }
 
-  async listChildren(parentExecutionId: string, startedAfter: string | null): Promise<ExecutionView[]> {
-    this.listings.push('children');
-    return [...this.executions.values()].filter(
-      (e) =>
-        e.parentExecutionId === parentExecutionId &&
-        (startedAfter === null || (e.startTime !== null && e.startTime > startedAfter)),
-    );
-  }
-
   async describeExecutions(executionIds: readonly string[]): Promise<ExecutionView[]> {
     this.listings.push(executionIds.join(','));
     return executionIds.flatMap((id) => {
@@ -1250,6 +1241,70 @@ describe('Function: runPollCycle, long reads and backlogs', () => {
       'done-20 s-20 null->Success',
       'done-20 null->Success',
     ]);
+  });
+
+  it('gives a parent and its children one turn among the other runs, so a big run holds none of them up', async () => {
+    // Prepare: a rate-control parent with 30 children in flight, started first, and three other runs.
+    const h = new Harness();
+    h.source.put(
+      executionView({ executionId: 'rc', startTime: isoAt(0) }),
+      stepView({ stepExecutionId: 'rc-s' }),
+    );
+    for (let i = 1; i <= 30; i++) {
+      const id = `rc-${String(i).padStart(2, '0')}`;
+      h.source.put(
+        executionView({ executionId: id, parentExecutionId: 'rc', startTime: isoAt(i) }),
+        stepView({ stepExecutionId: `${id}-s` }),
+      );
+    }
+    for (let i = 1; i <= 3; i++) {
+      h.source.put(
+        executionView({ executionId: `solo-${i}`, startTime: isoAt(40 + i) }),
+        stepView({ stepExecutionId: `solo-${i}-s` }),
+      );
+    }
+
+    // Act: time for six executions only.
+    await h.cycle({ maxExecutions: 6 });
+
+    // Assess: a round is the parent and each other run; then the parent's run goes on.
+    expect(h.source.stepPageRequests.map((r) => r.executionId)).toEqual([
+      'rc',
+      'solo-1',
+      'solo-2',
+      'solo-3',
+      'rc-01',
+      'rc-02',
+    ]);
+  });
+
+  it('asks SSM for the executions waiting in the cursor only as it reaches them, ten a call', async () => {
+    // Prepare: 40 executions in flight that the first cycle has no time for; they end before the next.
+    const h = new Harness();
+    const ids = Array.from({ length: 40 }, (_, i) => `e-${String(i + 1).padStart(2, '0')}`);
+    for (const [i, id] of ids.entries()) {
+      h.source.put(
+        executionView({ executionId: id, startTime: isoAt(-3600 + i) }),
+        stepView({ stepExecutionId: `${id}-s` }),
+      );
+    }
+    await h.cycle({ maxExecutions: 0 });
+    for (const [i, id] of ids.entries()) {
+      h.source.put(
+        executionView({ executionId: id, status: 'Success', startTime: isoAt(-3600 + i), endTime: isoAt(0) }),
+        stepView({ stepExecutionId: `${id}-s`, status: 'Success' }),
+      );
+    }
+    const listingsBefore = h.source.listings.length;
+
+    // Act: time for five executions.
+    await h.cycle({ maxExecutions: 5 });
+
+    // Assess: one call for the first ten ids, not four for all forty; the rest keep their place.
+    const byId = h.source.listings.slice(listingsBefore).filter((l) => l.startsWith('e-'));
+    expect(byId).toEqual([ids.slice(0, 10).join(',')]);
+    expect(h.source.stepPageRequests.slice(-5).map((r) => r.executionId)).toEqual(ids.slice(0, 5));
+    expect((await h.store.loadPollerState(OPTIONS.shard)).cursor).toEqual(ids.slice(5));
   });
 
   it('keeps at most CURSOR_LIMIT execution ids in the cursor', async () => {

@@ -63,10 +63,6 @@ class FakeSource implements ExecutionSource {
     throw new ServiceError('not used by the step reader');
   }
 
-  async listChildren(): Promise<ExecutionView[]> {
-    throw new ServiceError('not used by the step reader');
-  }
-
   async describeExecutions(): Promise<ExecutionView[]> {
     throw new ServiceError('not used by the step reader');
   }
