@@ -28,14 +28,14 @@ import {
 import { IN_FLIGHT_STATUSES } from '../core/status';
 import type { AlarmState, ExecutionView, StepTargetLocation, StepView } from '../core/types';
 import { CallCounter } from './call-counter';
-import type { TokenBucket } from './token-bucket';
+import type { Pacer } from './token-bucket';
 
 /** Options of {@link SsmExecutionSource}. */
 export interface SsmExecutionSourceOptions {
   /** @default a new SSMClient with adaptive retry */
   readonly client?: SSMClient;
   /** Paces every Describe call. @default no pacing */
-  readonly bucket?: TokenBucket;
+  readonly bucket?: Pacer;
   /** @default a new counter */
   readonly calls?: CallCounter;
 }
@@ -44,7 +44,7 @@ export interface SsmExecutionSourceOptions {
 export class SsmExecutionSource implements ExecutionSource {
   readonly calls: CallCounter;
   readonly #client: SSMClient;
-  readonly #bucket: TokenBucket | undefined;
+  readonly #bucket: Pacer | undefined;
   #unreadable: UnreadableRecord[] = [];
 
   constructor(options: SsmExecutionSourceOptions = {}) {

@@ -12,6 +12,13 @@ export const realTimer: Timer = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/** What paces calls: `take()` waits until the next call may go. */
+export interface Pacer {
+  take(): Promise<void>;
+  /** Milliseconds spent waiting so far. */
+  readonly waitedMs: number;
+}
+
 /**
  * Hands out `ratePerSecond` tokens a second with bursts up to `burst`; `take()` waits for one.
  *
@@ -19,7 +26,7 @@ export const realTimer: Timer = {
  * const bucket = new TokenBucket({ ratePerSecond: 2, burst: 2 });
  * await bucket.take(); // resolves at once, then twice a second
  */
-export class TokenBucket {
+export class TokenBucket implements Pacer {
   readonly #rate: number;
   readonly #burst: number;
   readonly #timer: Timer;
@@ -53,9 +60,41 @@ export class TokenBucket {
     this.#tokens -= 1;
   }
 
+  /** Takes a token if one is there now, without waiting; says whether it did. */
+  tryTake(): boolean {
+    this.#refill();
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
   #refill(): void {
     const now = this.#timer.now();
     this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#last) / 1000) * this.#rate);
     this.#last = now;
+  }
+}
+
+/**
+ * Paces calls that come on top of a bucket's own (hinted reads in a cycle that reads its queue at
+ * the bucket's rate): a token of `spare` when one is there now, else one of `main`. So they wait for
+ * nothing while spare tokens last, and never take more than both rates together.
+ */
+export class SpareFirst implements Pacer {
+  readonly #main: TokenBucket;
+  readonly #spare: TokenBucket;
+
+  constructor(main: TokenBucket, spare: TokenBucket) {
+    this.#main = main;
+    this.#spare = spare;
+  }
+
+  get waitedMs(): number {
+    return this.#main.waitedMs;
+  }
+
+  async take(): Promise<void> {
+    if (this.#spare.tryTake()) return;
+    await this.#main.take();
   }
 }

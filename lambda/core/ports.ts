@@ -225,6 +225,12 @@ export interface PollCycleDeps {
    * hints are not handed over, every hinted invocation waits for the lease
    */
   readonly inbox?: HintInbox;
+  /**
+   * Where a cycle holding the lease reads what hints hand it: the same SSM paced apart (the runtime
+   * gives it half the queue's rate on top), so a hinted read never takes a queued execution's place.
+   * @default `source`
+   */
+  readonly hintSource?: ExecutionSource;
 }
 
 /** Where the accounts of an Organization are listed (AWS Organizations). */

@@ -273,13 +273,17 @@ export class ExecutionFinder {
 
   /**
    * Fresh views of executions a hint named while this cycle runs (ids handed to it through the hint
-   * inbox), asked for by id; they count as known from now on. Their children follow as their steps
-   * name them ({@link ExecutionFinder.childrenOf}).
+   * inbox), asked for by id (through `via`: a cycle reads what hints hand it paced apart); they count
+   * as known from now on. Their children follow as their steps name them
+   * ({@link ExecutionFinder.childrenOf}).
    */
-  async refresh(executionIds: readonly string[]): Promise<ExecutionView[]> {
+  async refresh(
+    executionIds: readonly string[],
+    via: ExecutionSource = this.#source,
+  ): Promise<ExecutionView[]> {
     const wanted = [...new Set(executionIds)];
     if (wanted.length === 0) return [];
-    const views = await this.#source.describeExecutions(wanted);
+    const views = await via.describeExecutions(wanted);
     for (const view of views) this.#known.add(view.executionId);
     if (views.length < wanted.length) {
       const found = new Set(views.map((view) => view.executionId));

@@ -59,6 +59,15 @@ export class InboxReader {
     return [];
   }
 
+  /**
+   * Leaves executions this holder could not read in the inbox for the next holder, which takes them
+   * first; the inbox is closed by then, so nobody else hands anything to this one.
+   */
+  async handBack(executionIds: readonly string[]): Promise<void> {
+    const ids = [...new Set(executionIds)];
+    if (ids.length > 0) await this.#inbox.park(this.#shard, ids);
+  }
+
   /** Closes the inbox whatever waits in it, as a cycle that stops reading early does; once. */
   async stop(): Promise<void> {
     if (this.#closed) return;
@@ -75,12 +84,12 @@ export class InboxReader {
 }
 
 /**
- * What a cycle owes the executions taken from its hint inbox, without ever delaying its queue: a
- * hinted execution still ahead in the queue is read in turn, not moved forward (its place in the
- * queue is where the schedule alone would read it); one already read this cycle, or not in the
- * queue, is *extra* work, done only once the queue is done. An execution read in turn after its
- * hint was read with the view the cycle started with, so once the queue is done it is looked at
- * again (by id, ten a call) and read again only when its status moved since.
+ * What a cycle owes the executions taken from its hint inbox. A hinted execution still ahead in the
+ * queue is read *in turn* (the cycle moves it up, but reads it with the view it started with), so
+ * once the queue is done it is looked at again (by id, ten a call) and read again only when its
+ * status moved since. One already read this cycle, or not in the queue, is *extra* work: the cycle
+ * takes it ({@link HintedWork.takeExtra}) and reads it next, or, handed over once the queue is done,
+ * reads it then.
  */
 export class HintedWork {
   /** Hinted while ahead in the queue, not read yet. */
@@ -112,6 +121,13 @@ export class HintedWork {
   /** The executions to look at again once the queue is done, by id; none when nothing is owed. */
   owed(): string[] {
     return [...new Set([...this.#extra, ...this.#readWith.keys()])];
+  }
+
+  /** The extra executions owed, which are no longer owed once taken: the caller reads them now. */
+  takeExtra(): string[] {
+    const extra = [...this.#extra];
+    this.#extra.clear();
+    return extra;
   }
 
   /** The extra executions owed (those never read after their hint); the others were read in turn. */

@@ -4,7 +4,13 @@ import { catchUp } from '../core/catch-up';
 import { diffExecution } from '../core/diff';
 import { ExecutionNotFoundError } from '../core/errors';
 import { buildEvents, type EventContext } from '../core/events';
-import { CURSOR_LIMIT, type CycleLogger, type PollCycleDeps, type UnreadableRecord } from '../core/ports';
+import {
+  CURSOR_LIMIT,
+  type CycleLogger,
+  type ExecutionSource,
+  type PollCycleDeps,
+  type UnreadableRecord,
+} from '../core/ports';
 import {
   FILTER_VALUES_LIMIT,
   needsStepRead,
@@ -132,6 +138,8 @@ export interface CycleSummary {
 const SHORT_READ_PAGES = 3;
 /** Pages a long read takes between two saves. */
 const LONG_READ_CHUNK_PAGES = 20;
+/** Pages a long read takes between two saves while hints may hand executions over: about 2 s at 2 TPS. */
+const HINTED_CHUNK_PAGES = 4;
 
 /** An execution whose step read goes on over several chunks, and its state as last saved. */
 interface Serving {
@@ -152,6 +160,7 @@ const REPORTED_RECORDS_KEPT = 200;
 /** Runs one poll cycle. Throws only when the store or SSM cannot be reached at all. */
 export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOptions): Promise<CycleSummary> {
   const { source, store, now } = deps;
+  const hintSource = deps.hintSource ?? source;
   const logger = deps.logger ?? silentLogger;
   const cycleStart = now();
   const summary: CycleSummary = {
@@ -220,6 +229,8 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   let queue: Queued[] = [];
   let started: StartedListing | null = null;
   let watched: ReadonlySet<string> | null = null;
+  // Executions a hint handed over before the queue was formed, read first.
+  const servedEarly = new Set<string>();
   try {
     // 0. What an earlier cycle recorded but could not send goes first, so per-step order holds. It is
     // marked sent only once its execution's snapshot has caught up with it (below), so a snapshot left
@@ -227,30 +238,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     const pending = await store.listPending(options.shard);
     summary.eventsResent = await publisher.publish(pending, { markSentLater: true });
 
-    // 1. Which executions: in flight ∪ started since the watermark ∪ still tracked as in flight (a
-    // targeted cycle: the hinted ones); their children join the queue as their parents name them.
     const finder = new ExecutionFinder(source, store, logger);
-    const discovered = options.executionIds
-      ? {
-          executions: await finder.discoverTargets(options.shard, options.executionIds),
-          started: null,
-          watched: null,
-        }
-      : await finder.discover(
-          {
-            shard: options.shard,
-            watermarkOverlapSeconds: options.watermarkOverlapSeconds ?? 60,
-            initialLookbackSeconds: options.initialLookbackSeconds ?? 900,
-          },
-          poller,
-          cycleStart,
-          late,
-          options.endedOnly === true,
-        );
-    started = discovered.started;
-    watched = discovered.watched;
-    queue = orderForService(discovered.executions, poller.cursor, watched);
-
     const visibilityLagSeconds = options.stepVisibilityLagSeconds ?? 60;
     const context = (observedAt: string): EventContext => ({
       account: options.account,
@@ -265,7 +253,11 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
      * Starts serving one execution: catches its snapshot up with what was recorded unsent, plans its
      * step read, and reads a first chunk. Returns what is left to read, or null when it is served.
      */
-    const begin = async (execution: ExecutionView, maxPages: number): Promise<Serving | null> => {
+    const begin = async (
+      execution: ExecutionView,
+      maxPages: number,
+      via: ExecutionSource = source,
+    ): Promise<Serving | null> => {
       hinted.served(execution);
       if (options.endedOnly && !isTerminal(execution.status)) return null;
       const stored = await store.loadExecution(execution.executionId);
@@ -285,7 +277,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
         ? planStepReads(previous, execution, { strategy: options.strategy ?? 'window', visibilityLagSeconds })
         : { complete: false, queries: [] };
       const reader = new StepReader(
-        source,
+        via,
         execution.executionId,
         plan,
         new Date(now()).toISOString(),
@@ -416,68 +408,159 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
       return reached.get(wanted.executionId) ?? null;
     };
 
-    // Phase one: every execution gets a short read, so each one's cheap change goes out this cycle and
-    // no long listing holds the others up. Each execution's events go out once it is read.
-    const long: Serving[] = [];
-    for (let next = 0; ; ) {
-      if (inbox && next < queue.length) hinted.note(await inbox.look(late), queue, next);
-      if (next >= queue.length) {
-        // A backlog is listed only as fast as it is served: the next page once the queue is done.
-        if (started && !started.complete && !late()) {
-          queue.push(...(await finder.more(started)));
-          continue;
-        }
-        // A backlog window listed and served with time to spare: the next one, twice as wide.
-        if (started?.complete && started.before !== null && !late()) {
-          started = started.next(cycleStart, options.watermarkOverlapSeconds ?? 60);
-          continue;
-        }
-        // The queue is done: only now what hints asked for beyond it, so hints never delay the queue.
-        if (!inbox) break;
-        if (late()) {
-          deferred.push(...hinted.extra());
-          hinted.clear();
-          await inbox.stop();
-          break;
-        }
-        if (hinted.owed().length === 0) hinted.note(await inbox.drain(late), queue, next);
-        const owed = hinted.owed();
-        if (owed.length === 0) break;
-        queue.push(...hinted.select(await finder.refresh(owed)));
-        continue;
+    // What a hint hands over goes next, so a hinted change does not wait for the rest of the queue:
+    // executions still ahead move up (read in turn, so looked at again once the queue is done); ones
+    // already read this cycle, or not queued, are asked for by id and read next. Both are read through
+    // the hint source, paced apart, so the queue behind them keeps its pace.
+    const viaHint = new Set<string>();
+    const hintedNext = async (ids: readonly string[], at: number): Promise<void> => {
+      hinted.note(ids, queue, at);
+      const wanted = new Set(ids);
+      const ahead = queue.slice(at);
+      queue.splice(
+        at,
+        ahead.length,
+        ...ahead.filter((entry) => wanted.has(entry.executionId)),
+        ...ahead.filter((entry) => !wanted.has(entry.executionId)),
+      );
+      for (const id of ids) viaHint.add(id);
+      const extra = hinted.takeExtra();
+      if (extra.length === 0) return;
+      if (late()) deferred.push(...extra);
+      else queue.splice(at, 0, ...(await finder.refresh(extra, hintSource)));
+    };
+
+    // Handed over before the cycle could read (parked for it, or while it resent): read first, with a
+    // fresh view; the queue then leaves them out (they were read after the cycle began).
+    const earlyLong: Serving[] = [];
+    const handedEarly = inbox ? await inbox.look(late) : [];
+    if (handedEarly.length > 0) {
+      for (const view of await finder.refresh(handedEarly, hintSource)) {
+        if (late()) break;
+        servedEarly.add(view.executionId);
+        const serving = await begin(view, SHORT_READ_PAGES, hintSource);
+        if (serving) earlyLong.push(serving);
       }
-      const entry = queue[next++] as Queued;
-      if (late()) {
-        deferred.push(entry.executionId);
-        continue;
-      }
-      const execution = isUnfetched(entry) ? await reach(next - 1) : entry;
-      if (execution === null) continue;
-      const serving = await begin(execution, SHORT_READ_PAGES);
-      if (serving) long.push(serving);
     }
 
-    // Phase two: the long reads share what is left of the budget, in rounds, each a fair slice of it in
-    // turn, read a chunk at a time and saved as it goes; what one does not finish goes on next cycle
-    // where it stopped (so its snapshot has caught up: only its read waits in the cursor).
-    let round = long;
-    while (round.length > 0 && !late()) {
-      const left: Serving[] = [];
-      for (const [i, serving] of round.entries()) {
-        if (late()) {
-          left.push(...round.slice(i));
+    // 1. Which executions: in flight ∪ started since the watermark ∪ still tracked as in flight (a
+    // targeted cycle: the hinted ones); their children join the queue as their parents name them.
+    const discovered = options.executionIds
+      ? {
+          executions: await finder.discoverTargets(options.shard, options.executionIds),
+          started: null,
+          watched: null,
+        }
+      : await finder.discover(
+          {
+            shard: options.shard,
+            watermarkOverlapSeconds: options.watermarkOverlapSeconds ?? 60,
+            initialLookbackSeconds: options.initialLookbackSeconds ?? 900,
+          },
+          poller,
+          cycleStart,
+          late,
+          options.endedOnly === true,
+        );
+    started = discovered.started;
+    watched = discovered.watched;
+    const queued = new Set([...servedEarly, ...queue.map((entry) => entry.executionId)]);
+    queue = [
+      ...queue,
+      ...orderForService(
+        discovered.executions.filter((entry) => !queued.has(entry.executionId)),
+        poller.cursor,
+        watched,
+      ),
+    ];
+
+    // Phase one serves the queue; phase two the long reads. They go round again while a hint hands
+    // executions over during phase two, or a parent read there names children, and time is left; once
+    // out of time, phase one defers what is queued. The hint inbox stays open until both are done.
+    let next = 0;
+    let long: Serving[] = earlyLong;
+    for (;;) {
+      // Phase one: every execution gets a short read, so each one's cheap change goes out this cycle and
+      // no long listing holds the others up. Each execution's events go out once it is read.
+      for (;;) {
+        if (inbox && next < queue.length) {
+          const handed = await inbox.look(late);
+          if (handed.length > 0) await hintedNext(handed, next);
+        }
+        if (next >= queue.length) {
+          // A backlog is listed only as fast as it is served: the next page once the queue is done.
+          if (started && !started.complete && !late()) {
+            queue.push(...(await finder.more(started)));
+            continue;
+          }
+          // A backlog window listed and served with time to spare: the next one, twice as wide.
+          if (started?.complete && started.before !== null && !late()) {
+            started = started.next(cycleStart, options.watermarkOverlapSeconds ?? 60);
+            continue;
+          }
           break;
         }
-        const deadline = limits.deadline;
-        const until = deadline === undefined ? undefined : now() + (deadline - now()) / (round.length - i);
-        let more: boolean;
-        do more = (await advance(serving, LONG_READ_CHUNK_PAGES, until)) === 'more';
-        while (more && !late() && (until === undefined || now() < until));
-        if (more) left.push(serving);
+        const entry = queue[next++] as Queued;
+        if (late()) {
+          deferred.push(entry.executionId);
+          continue;
+        }
+        const execution = isUnfetched(entry) ? await reach(next - 1) : entry;
+        if (execution === null) continue;
+        const via = viaHint.delete(execution.executionId) ? hintSource : source;
+        const serving = await begin(execution, SHORT_READ_PAGES, via);
+        if (serving) long.push(serving);
       }
-      round = left;
+
+      // Phase two: the long reads share what is left of the budget, in rounds, each a fair slice of it in
+      // turn, read a chunk at a time and saved as it goes; what one does not finish goes on next cycle
+      // where it stopped (so its snapshot has caught up: only its read waits in the cursor). Between
+      // chunks, what a hint hands over is read first (phase one again).
+      const chunkPages = inbox ? HINTED_CHUNK_PAGES : LONG_READ_CHUNK_PAGES;
+      let handedOver = false;
+      while (long.length > 0 && !late() && !handedOver) {
+        const left: Serving[] = [];
+        for (const [i, serving] of long.entries()) {
+          if (late() || handedOver) {
+            left.push(...long.slice(i));
+            break;
+          }
+          const deadline = limits.deadline;
+          const until = deadline === undefined ? undefined : now() + (deadline - now()) / (long.length - i);
+          let more: boolean;
+          do {
+            more = (await advance(serving, chunkPages, until)) === 'more';
+            const handed = inbox ? await inbox.look(late) : [];
+            if (handed.length > 0) {
+              await hintedNext(handed, next);
+              handedOver = true;
+            }
+          } while (more && !handedOver && !late() && (until === undefined || now() < until));
+          if (more) left.push(serving);
+        }
+        long = left;
+      }
+      if (next < queue.length) continue;
+
+      // The queue and the long reads are done (or out of time): what hints asked for beyond them.
+      if (!inbox) break;
+      if (late()) {
+        deferred.push(...hinted.extra());
+        hinted.clear();
+        await inbox.stop();
+        // A targeted cycle keeps no cursor: what it was handed or asked for and did not read waits in
+        // the inbox for the next holder (the scheduled cycle, when this one yields to it).
+        if (targeted) await inbox.handBack(deferred);
+        break;
+      }
+      if (hinted.owed().length === 0) hinted.note(await inbox.drain(late), queue, next);
+      const owed = hinted.owed();
+      if (owed.length === 0) break;
+      const again = hinted.select(await finder.refresh(owed, hintSource));
+      for (const view of again) viaHint.add(view.executionId);
+      queue.push(...again);
     }
-    unfinished.push(...round.map((serving) => serving.execution.executionId));
+    unfinished.push(...long.map((serving) => serving.execution.executionId));
   } catch (error) {
     // A cycle that fails must not leave the inbox open: hint readers would hand ids to nobody.
     await inbox
@@ -487,7 +570,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
       );
     throw error;
   }
-  summary.executionsSeen = new Set(queue.map((execution) => execution.executionId)).size;
+  summary.executionsSeen = new Set([...servedEarly, ...queue.map((execution) => execution.executionId)]).size;
   summary.inboxExecutions = inbox?.taken ?? 0;
 
   summary.eventsEmitted += await publisher.publish(claimed);
@@ -518,7 +601,10 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     lastCompleteAt,
     summary.complete && !targeted,
   );
-  const unreadable = await source.takeUnreadable();
+  const unreadable = [
+    ...(await source.takeUnreadable()),
+    ...(hintSource === source ? [] : await hintSource.takeUnreadable()),
+  ];
   summary.unreadableRecords = new Set(unreadable.map((record) => record.fingerprint)).size;
   const reportedRecords = reportOnce(unreadable, poller.reportedRecords, logger);
   // Without a lease to release and nothing newly reported, a targeted cycle leaves the state alone, so

@@ -1,6 +1,6 @@
 // Tests of the token bucket on a virtual clock: rate, burst and time waited.
 import { describe, expect, it } from 'vitest';
-import { type Timer, TokenBucket } from '../../lambda/adapters/token-bucket';
+import { SpareFirst, type Timer, TokenBucket } from '../../lambda/adapters/token-bucket';
 
 /** A virtual clock whose sleep advances time at once. */
 class FakeTimer implements Timer {
@@ -103,5 +103,39 @@ describe('Class: TokenBucket', () => {
     await takeTimes(bucket, timer, 3);
 
     expect(bucket.waitedMs).toBe(0);
+  });
+});
+
+describe('Class: SpareFirst', () => {
+  it('takes a spare token while one is there, else waits for the main bucket, never faster than both rates', async () => {
+    // Prepare: main at 2 a second (burst 2), spare at 1 a second (burst 1).
+    const timer = new FakeTimer();
+    const main = new TokenBucket({ ratePerSecond: 2, timer });
+    const spare = new TokenBucket({ ratePerSecond: 1, timer });
+    const pacer = new SpareFirst(main, spare);
+
+    // Act: five calls on top of nothing else.
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await pacer.take();
+      times.push(timer.now());
+    }
+
+    // Assess: the spare token and the main burst at once, then the main rate; the main bucket's wait is reported.
+    expect(times).toEqual([0, 0, 0, 500, 1000]);
+    expect(pacer.waitedMs).toBe(1000);
+  });
+
+  it('leaves the main bucket alone while spare tokens last', async () => {
+    const timer = new FakeTimer();
+    const main = new TokenBucket({ ratePerSecond: 2, timer });
+    const pacer = new SpareFirst(main, new TokenBucket({ ratePerSecond: 1, timer }));
+    await takeTimes(main, timer, 2);
+
+    timer.time = 1000;
+    await pacer.take();
+
+    // The main bucket refilled two tokens in that second, and still has them.
+    expect(await takeTimes(main, timer, 2)).toEqual([1000, 1000]);
   });
 });

@@ -141,7 +141,7 @@ describe('Function: runPollCycle with the hint inbox, over the wire', () => {
     expect(await inbox.take(shard)).toEqual([idOf('e', 2)]);
   });
 
-  it('parks them for the scheduled cycle on its turn, which reads them in turn and closes its inbox', async () => {
+  it('parks them for the scheduled cycle on its turn, which reads them first and closes its inbox', async () => {
     // Prepare: the scheduled cycle (started at 5 s, period 60 s) is due at 65 s; a hint comes at 62 s.
     harness = await fourRuns();
     const shard = harness.poller.options.shard;
@@ -157,12 +157,68 @@ describe('Function: runPollCycle with the hint inbox, over the wire', () => {
     // Act
     const scheduled = await harness.cycle({ leaseUntil: harness.now() + 55_000 });
 
-    // Assess: parked, then read in its place by the scheduled cycle, with the others, once; the inbox is closed.
+    // Assess: parked, then read first by the scheduled cycle, before the others, once; the inbox is closed.
     expect(hinted).toMatchObject({ handedOff: true, executionsPolled: 0 });
     expect(scheduled).toMatchObject({ inboxExecutions: 1, executionsPolled: 4, complete: true });
-    const fresh = transitionsOf(harness.events().slice(before));
+    const fresh = harness.events().slice(before);
     expect(fresh.length).toBeGreaterThan(0);
+    expect(fresh.map((e) => (e.detail as { executionId: string }).executionId)[0]).toBe(idOf('e', 3));
     expect(await inboxOf(harness).handOff(shard, [idOf('e', 1)], harness.now())).toBe(false);
+  });
+});
+
+describe('Function: runPollCycle reading what hints hand over, over the wire', () => {
+  it('reads an execution handed over while its queue runs next, not in its place', async () => {
+    // Prepare: a hint reader hands the fourth run over while the scheduled cycle serves the first.
+    harness = await fourRuns();
+    const h = harness;
+    const store = h.poller.deps.store;
+    const load = store.loadExecution.bind(store);
+    store.loadExecution = async (executionId) => {
+      if (executionId === idOf('e', 1)) {
+        await inboxOf(h).handOff(h.poller.options.shard, [idOf('e', 4)], h.now());
+        h.at(67); // the holder looks into its inbox once a second
+      }
+      return load(executionId);
+    };
+    h.at(65);
+    const before = h.events().length;
+
+    // Act
+    const summary = await h.cycle({ leaseUntil: h.now() + 55_000 });
+
+    // Assess: the first run, then the hinted one, then the rest; each once.
+    const order = [
+      ...new Set(
+        h
+          .events()
+          .slice(before)
+          .map((e) => (e.detail as { executionId: string }).executionId),
+      ),
+    ];
+    expect(order).toEqual([idOf('e', 1), idOf('e', 4), idOf('e', 2), idOf('e', 3)]);
+    expect(summary).toMatchObject({ inboxExecutions: 1, executionsPolled: 4 });
+  });
+});
+
+describe('Function: runPollCycle handing hints back, over the wire', () => {
+  it('leaves the hinted executions a targeted cycle could not read in the inbox for the next holder', async () => {
+    // Prepare
+    harness = await fourRuns();
+    const shard = harness.poller.options.shard;
+    harness.at(25);
+
+    // Act: time for one execution of the two hinted.
+    const summary = await harness.cycle({
+      executionIds: [idOf('e', 2), idOf('e', 4)],
+      leaseUntil: harness.now() + 30_000,
+      maxExecutions: 1,
+    });
+
+    // Assess: one read; the other waits in the (closed) inbox, where the next holder takes it first.
+    expect(summary).toMatchObject({ executionsPolled: 1, executionsDeferred: 1 });
+    expect(await inboxOf(harness).handOff(shard, [idOf('e', 1)], harness.now())).toBe(false);
+    expect(await inboxOf(harness).take(shard)).toEqual([idOf('e', 4)]);
   });
 });
 

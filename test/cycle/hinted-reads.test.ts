@@ -49,6 +49,17 @@ describe('Class: HintedWork', () => {
     expect(ids(work.select([view(1)]))).toEqual(['01']);
   });
 
+  it('gives the extra executions to whoever reads them now, owing them no more', () => {
+    const work = new HintedWork();
+    const queue = [view(1), view(2)];
+    work.note([id(1), id(3)], queue, 1);
+
+    const taken = work.takeExtra();
+
+    expect(taken.sort()).toEqual([id(1), id(3)]);
+    expect(work.owed()).toEqual([]);
+  });
+
   it('forgets what it owes when cleared', () => {
     const work = new HintedWork();
     work.note([id(5)], [view(1)], 1);
@@ -124,6 +135,17 @@ describe('Class: InboxReader', () => {
     const after = await reader.drain(() => false);
     expect([waiting, done, after]).toEqual([[id(3)], [], []]);
     expect(inbox.calls).toEqual(['open', 'close', 'take', 'close']);
+  });
+
+  it('hands back what it could not read, for the next holder, once each', async () => {
+    const inbox = new MemoryInbox();
+    const reader = await InboxReader.open(inbox, SHARD, () => 0, 30_000);
+    await reader.stop();
+
+    await reader.handBack([id(5), id(6), id(5)]);
+    await reader.handBack([]);
+
+    expect(inbox.waiting).toEqual([id(5), id(6)]);
   });
 
   it('out of time closes the inbox whatever waits, leaving it to the next holder', async () => {
