@@ -67,6 +67,9 @@ export interface ExecutionSource {
   takeUnreadable(): Promise<UnreadableRecord[]>;
 }
 
+/** An execution a parent names, with what the parent's step tells of it. */
+export type NamedExecution = Pick<TrackedExecution, 'executionId' | 'parentExecutionId' | 'startTime'>;
+
 /** The poller's own state for one shard. */
 export interface PollerState {
   /** Start-time watermark (ISO) of the last complete cycle; null before the first. */
@@ -140,6 +143,13 @@ export interface SnapshotStore {
   listTracked(shard: string): Promise<TrackedExecution[]>;
   /** Stops tracking an execution as in flight (its snapshot and history stay). */
   untrack(executionId: string): Promise<void>;
+  /**
+   * Tracks executions a parent's steps name that were never recorded (a child SSM may list only on
+   * request), before the parent's snapshot moves past the steps that name them: whatever happens to
+   * the cycle that saw them named, `listTracked` gives them (without snapshot) until their first
+   * snapshot is saved or they are untracked.
+   */
+  watchNamed(shard: string, executions: readonly NamedExecution[]): Promise<void>;
   /** Which of these executions have a snapshot (were ever recorded), whatever their status. */
   knownExecutions(executionIds: readonly string[]): Promise<Set<string>>;
   /** An execution's snapshot and its steps' snapshots, or null when never seen. */

@@ -162,10 +162,13 @@ export class ExecutionFinder {
   /** Tracked children the listings left out, by parent, looked for once the parent is served. */
   readonly #hidden = new Map<string, TrackedExecution[]>();
 
-  constructor(source: ExecutionSource, store: SnapshotStore, logger: CycleLogger) {
+  readonly #shard: string;
+
+  constructor(source: ExecutionSource, store: SnapshotStore, logger: CycleLogger, shard: string) {
     this.#source = source;
     this.#store = store;
     this.#logger = logger;
+    this.#shard = shard;
   }
 
   /**
@@ -208,8 +211,14 @@ export class ExecutionFinder {
       }
     } while (!started.complete && ahead < LISTED_AHEAD && !late());
 
-    const tracked = await this.#store.listTracked(options.shard);
-    const trackedIds = new Set(tracked.map((t) => t.executionId));
+    // One entry an execution: a mark a parent's naming left may still be there beside its snapshot.
+    const byTrackedId = new Map<string, TrackedExecution>();
+    for (const execution of await this.#store.listTracked(options.shard)) {
+      const seen = byTrackedId.get(execution.executionId);
+      if (!seen || (!seen.snapshot && execution.snapshot)) byTrackedId.set(execution.executionId, execution);
+    }
+    const tracked = [...byTrackedId.values()];
+    const trackedIds = new Set(byTrackedId.keys());
     const byId: Unfetched[] = [];
     for (const execution of tracked) {
       if (found.has(execution.executionId)) continue;
@@ -296,9 +305,9 @@ export class ExecutionFinder {
 
   /**
    * The children of a served parent this cycle does not have yet, by id ({@link Unfetched}): its
-   * tracked children the listings left out, and the ones its steps name that were never recorded. A
-   * step is not trusted to name its child only when it changes: SSM may have left its outputs out
-   * then.
+   * tracked children the listings left out, and the ones its steps name that were never recorded
+   * (tracked from now on, see `SnapshotStore.watchNamed`). A step is not trusted to name its child
+   * only when it changes: SSM may have left its outputs out then.
    */
   async childrenOf(parent: ExecutionView, steps: readonly StepView[]): Promise<Unfetched[]> {
     const hidden = this.#hidden.get(parent.executionId) ?? [];
@@ -318,13 +327,18 @@ export class ExecutionFinder {
     }
     if (named.size > 0) {
       const recorded = await this.#store.knownExecutions([...named.keys()]);
-      for (const [executionId, startTime] of named) {
-        if (recorded.has(executionId)) continue;
-        wanted.set(
+      const fresh = [...named]
+        .filter(([executionId]) => !recorded.has(executionId))
+        .map(([executionId, startTime]) => ({
           executionId,
-          unfetched({ executionId, parentExecutionId: parent.executionId, startTime }, null),
-        );
-      }
+          parentExecutionId: parent.executionId,
+          startTime,
+        }));
+      // Tracked before the parent's snapshot moves past the steps that name them: a cycle that dies
+      // before it serves them must not lose them (SSM may list children only on request).
+      await this.#store.watchNamed(this.#shard, fresh);
+      // Not shown yet this cycle, one is left to the next (its mark keeps it tracked till then).
+      for (const child of fresh) wanted.set(child.executionId, unfetched(child, null));
     }
     for (const id of wanted.keys()) this.#known.add(id);
     return [...wanted.values()];

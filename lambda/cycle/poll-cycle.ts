@@ -238,7 +238,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
     const pending = await store.listPending(options.shard);
     summary.eventsResent = await publisher.publish(pending, { markSentLater: true });
 
-    const finder = new ExecutionFinder(source, store, logger);
+    const finder = new ExecutionFinder(source, store, logger, options.shard);
     const visibilityLagSeconds = options.stepVisibilityLagSeconds ?? 60;
     const context = (observedAt: string): EventContext => ({
       account: options.account,

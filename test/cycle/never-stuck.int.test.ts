@@ -59,6 +59,29 @@ describe('Function: runPollCycle at fleet scale, over the wire', () => {
     expect(figures.otherExecutionsLatencyP99Seconds).toBeLessThanOrEqual(PERIOD_PLUS_CYCLE_SECONDS);
   });
 
+  it('follows a 3,000-target run whose children SSM lists only on request, every third cycle killed, every child once', {
+    timeout: 900_000,
+  }, async () => {
+    // Act: the children are found only through the parent's steps (U4), so a cycle killed after it
+    // saved the parent must not lose the children those steps named.
+    const figures = await runStress({
+      bigSteps: 0,
+      rateControlTargets: 3000,
+      backlog: 0,
+      small: 5,
+      firstCycleAt: 120,
+      maxCycles: 90,
+      killEvery: 3,
+      seed: 3,
+      behaviour: { childListing: 'onRequest' },
+    });
+
+    // Assess
+    expectExact(figures);
+    expect(figures.duplicates).toBe(0);
+    expect(figures.killedCycles).toBeGreaterThan(0);
+  });
+
   it('drains a 6,000-execution backlog near the rate bound while small executions are served every period, cycles killed near their deadline', {
     timeout: 900_000,
   }, async () => {

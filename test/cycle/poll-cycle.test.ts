@@ -6,6 +6,7 @@ import {
   type EventPublisher,
   type ExecutionPage,
   type ExecutionSource,
+  type NamedExecution,
   type PollerState,
   type PublishFailure,
   type RecordResult,
@@ -170,13 +171,25 @@ class FakeStore implements SnapshotStore {
     return true;
   }
 
+  /** Marks of executions a parent named before they were recorded, by id. */
+  readonly named = new Map<string, { shard: string; tracked: TrackedExecution }>();
+
+  async watchNamed(shard: string, executions: readonly NamedExecution[]): Promise<void> {
+    const trackedAt = new Date(this.#now()).toISOString();
+    for (const execution of executions)
+      this.named.set(execution.executionId, { shard, tracked: { ...execution, trackedAt } });
+  }
+
   async untrack(executionId: string): Promise<void> {
+    this.named.delete(executionId);
     const stored = this.executions.get(executionId);
     if (stored) this.executions.set(executionId, { ...stored, trackedAt: null });
   }
 
   async listTracked(shard: string): Promise<TrackedExecution[]> {
-    const tracked: TrackedExecution[] = [];
+    const tracked: TrackedExecution[] = [...this.named.values()]
+      .filter((m) => m.shard === shard)
+      .map((m) => m.tracked);
     for (const stored of this.executions.values()) {
       if (stored.shard === shard && stored.trackedAt !== null) {
         const { executionId, parentExecutionId, startTime } = stored.state.execution;
@@ -242,6 +255,7 @@ class FakeStore implements SnapshotStore {
       trackedAt: inFlight ? (stored?.trackedAt ?? new Date(this.#now()).toISOString()) : null,
       state: { execution: { ...next.execution, version: (expectedVersion ?? 0) + 1 }, steps },
     });
+    if (expectedVersion === null || !inFlight) this.named.delete(executionId);
     return true;
   }
 

@@ -3,7 +3,7 @@ import { UnreadableDetailError } from '../../core/errors';
 import { parseEventDetail } from '../../core/events';
 import { type ExecutionListing, type TransitionRecord, transitionKindOf } from '../../core/history';
 import type { OrgAccount } from '../../core/organization';
-import type { PollerState, TrackedExecution } from '../../core/ports';
+import type { NamedExecution, PollerState, TrackedExecution } from '../../core/ports';
 import type {
   DetailType,
   ExecutionSnapshot,
@@ -107,6 +107,29 @@ export function readAccountList(item: Item | undefined, onCorrupt: CorruptItemHa
   };
 }
 
+/**
+ * The mark that tracks an execution a parent named before it was ever recorded: in the inFlight
+ * index (`trackShard`, `trackedAt`) only. Its parent is kept as `namedBy`, not `parentExecutionId`
+ * (the byParent key), and it expires with the history if nothing ends it sooner.
+ */
+export function namedMarkItem(
+  shard: string,
+  execution: NamedExecution,
+  trackedAt: string,
+  expiresAt: number,
+): Item {
+  return {
+    pk: KEYS.execution(execution.executionId),
+    sk: KEYS.namedMark,
+    executionId: execution.executionId,
+    namedBy: execution.parentExecutionId ?? undefined,
+    namedStart: execution.startTime ?? undefined,
+    trackShard: shard,
+    trackedAt,
+    expiresAt,
+  };
+}
+
 /** An execution tracked as in flight, from an item of the inFlight index; null when unreadable. */
 export function readTracked(item: Item, onCorrupt: CorruptItemHandler): TrackedExecution | null {
   if (typeof item.executionId !== 'string' || typeof item.trackedAt !== 'string') {
@@ -118,8 +141,9 @@ export function readTracked(item: Item, onCorrupt: CorruptItemHandler): TrackedE
   return {
     executionId: item.executionId,
     trackedAt: item.trackedAt,
-    parentExecutionId: stringOr(item.parentExecutionId, null),
-    startTime: stringOr(item.startTime, null),
+    // A mark a parent's naming left (no snapshot) keeps the parent and start apart from the index keys.
+    parentExecutionId: stringOr(item.parentExecutionId, stringOr(item.namedBy, null)),
+    startTime: stringOr(item.startTime, stringOr(item.namedStart, null)),
     ...(snapshot && { snapshot }),
   };
 }

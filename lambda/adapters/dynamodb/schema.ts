@@ -36,6 +36,12 @@ export const KEYS = {
   executionState: 'STATE#EXEC',
   /** `sk` of a step snapshot. */
   stepState: (stepExecutionId: string) => `STATE#STEP#${stepExecutionId}`,
+  /**
+   * `sk` of the mark that tracks an execution a parent named before it was ever recorded; outside
+   * the state prefix, and without `parentExecutionId` (the byParent key), so only the inFlight index
+   * and `listTracked` see it.
+   */
+  namedMark: 'NAMED#EXEC',
   /** `sk` prefix of an execution's snapshots (execution and steps): its state is one Query. */
   statePrefix: 'STATE#',
   /** `sk` of a recorded transition (outbox and audit trail). */

@@ -3,13 +3,20 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  DeleteCommand,
   GetCommand,
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/defaults';
 import { ServiceError } from '../../core/errors';
-import type { PollerState, RecordResult, SnapshotStore, TrackedExecution } from '../../core/ports';
+import type {
+  NamedExecution,
+  PollerState,
+  RecordResult,
+  SnapshotStore,
+  TrackedExecution,
+} from '../../core/ports';
 import { isSettled } from '../../core/read-plan';
 import type { ExecutionSnapshot, ExecutionState, OutboxEvent, StepSnapshot } from '../../core/types';
 import type { CallCounter } from '../call-counter';
@@ -17,6 +24,7 @@ import {
   type CorruptItemHandler,
   executionItem,
   type Item,
+  namedMarkItem,
   outboxItem,
   pollerStateItem,
   readExecution,
@@ -116,7 +124,18 @@ export class DynamoSnapshotStore implements SnapshotStore {
     return this.#inShard(INDEX.inFlight, 'trackShard', shard, (item) => readTracked(item, this.#onCorrupt));
   }
 
+  async watchNamed(shard: string, executions: readonly NamedExecution[]): Promise<void> {
+    const trackedAt = new Date(this.#now()).toISOString();
+    const requests = executions.map(
+      (execution): WriteRequest => ({
+        PutRequest: { Item: namedMarkItem(shard, execution, trackedAt, this.#expiresAt()) },
+      }),
+    );
+    for (let i = 0; i < requests.length; i += 25) await this.#batchWrite(requests.slice(i, i + 25));
+  }
+
   async untrack(executionId: string): Promise<void> {
+    await this.#dropNamedMark(executionId);
     // A failed condition means there is no snapshot: nothing to untrack.
     await this.#table.conditional('UpdateItem', (doc) =>
       doc.send(
@@ -242,7 +261,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
     for (let i = 0; i < requests.length; i += 25) {
       await this.#batchWrite(requests.slice(i, i + 25));
     }
-    return this.#table.conditional('PutItem', (doc) =>
+    const saved = await this.#table.conditional('PutItem', (doc) =>
       doc.send(
         new PutCommand({
           TableName: this.#table.name,
@@ -255,6 +274,22 @@ export class DynamoSnapshotStore implements SnapshotStore {
           ConditionExpression:
             expectedVersion === null ? 'attribute_not_exists(pk)' : 'attribute_exists(pk) AND version = :v',
           ExpressionAttributeValues: expectedVersion === null ? undefined : { ':v': expectedVersion },
+        }),
+      ),
+    );
+    // A child's first snapshot tracks it from now on: the mark its parent's naming left is done (and
+    // one left by a cycle that raced the first save goes once the child settles).
+    if (saved && execution.parentExecutionId !== null && (expectedVersion === null || !inFlight))
+      await this.#dropNamedMark(execution.executionId);
+    return saved;
+  }
+
+  async #dropNamedMark(executionId: string): Promise<void> {
+    await this.#table.call('DeleteItem', (doc) =>
+      doc.send(
+        new DeleteCommand({
+          TableName: this.#table.name,
+          Key: { pk: KEYS.execution(executionId), sk: KEYS.namedMark },
         }),
       ),
     );

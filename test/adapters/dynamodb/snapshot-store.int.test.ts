@@ -1,7 +1,7 @@
 // Over the wire against dynalite: the snapshot store's writes and reads, the outbox's typed records, superseded steps.
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KEYS } from '../../../lambda/adapters/dynamodb/schema';
+import { INDEX, KEYS } from '../../../lambda/adapters/dynamodb/schema';
 import { DynamoSnapshotStore } from '../../../lambda/adapters/dynamodb/snapshot-store';
 import { buildEvents } from '../../../lambda/core/events';
 import {
@@ -123,6 +123,47 @@ describe('Class: DynamoSnapshotStore', () => {
         status: 'InProgress',
       },
     ]);
+  });
+
+  it('tracks children a parent named until their first snapshot, or until untracked, outside the parent’s children', async () => {
+    // Prepare: a parent names two children never recorded.
+    const s = store();
+    await s.watchNamed(SHARD, [
+      { executionId: 'child-a', parentExecutionId: 'exec-1', startTime: isoAt(5) },
+      { executionId: 'child-b', parentExecutionId: 'exec-1', startTime: null },
+    ]);
+    const named = await s.listTracked(SHARD);
+    const childrenIndex = await doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: INDEX.byParent,
+        KeyConditionExpression: 'parentExecutionId = :p',
+        ExpressionAttributeValues: { ':p': 'exec-1' },
+      }),
+    );
+
+    // Act: child-a is recorded, child-b turns out unknown to SSM.
+    await s.saveExecution(
+      SHARD,
+      executionState({ executionId: 'child-a', parentExecutionId: 'exec-1' }),
+      [],
+      null,
+    );
+    await s.untrack('child-b');
+    const after = await s.listTracked(SHARD);
+
+    // Assess: tracked with parent and start, no snapshot; then only child-a's snapshot is tracked.
+    expect(named.sort((a, b) => a.executionId.localeCompare(b.executionId))).toEqual([
+      { executionId: 'child-a', trackedAt: isoAt(30), parentExecutionId: 'exec-1', startTime: isoAt(5) },
+      { executionId: 'child-b', trackedAt: isoAt(30), parentExecutionId: 'exec-1', startTime: null },
+    ]);
+    expect(childrenIndex.Items).toEqual([]);
+    expect(after.map((t) => [t.executionId, t.snapshot?.status])).toEqual([['child-a', 'InProgress']]);
+    expect(await s.loadExecution('child-b')).toBeNull();
+    const mark = await doc.send(
+      new GetCommand({ TableName: tableName, Key: { pk: KEYS.execution('child-a'), sk: KEYS.namedMark } }),
+    );
+    expect(mark.Item).toBeUndefined();
   });
 
   it('saves the reported records with the poller state and keeps them when a save leaves them out', async () => {
