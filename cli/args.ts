@@ -1,5 +1,6 @@
 // Flag parsing shared by the commands, turning node:util's errors into one UsageError line.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { SSM_HISTORY_DAYS } from '../lambda/cycle/backfill';
 import { UsageError } from './errors';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -73,4 +74,21 @@ export function parseSinceFlag(command: string, raw: string, now: number): Date 
     );
   }
   return new Date(time);
+}
+
+/**
+ * Reads a `--since` into what SSM still remembers: like {@link parseSinceFlag}, and at most
+ * {@link SSM_HISTORY_DAYS} days before `now` and not after it, or a UsageError saying so.
+ *
+ * @example
+ * parseRememberedSince('backfill', '12h', Date.parse('2026-11-25T12:00:00Z')); // 2026-11-25T00:00:00.000Z
+ */
+export function parseRememberedSince(command: string, raw: string, now: number): Date {
+  const since = parseSinceFlag(command, raw, now);
+  if (since.getTime() < now - SSM_HISTORY_DAYS * (UNIT_MS.d ?? 0) || since.getTime() > now) {
+    throw new UsageError(
+      `${command}: --since must be at most ${SSM_HISTORY_DAYS} days back (SSM keeps Automation history ${SSM_HISTORY_DAYS} days) and not in the future; got "${raw}".`,
+    );
+  }
+  return since;
 }

@@ -2,8 +2,7 @@
 import { ServiceError } from '../../lambda/core/errors';
 import { type BackfillProgress, runBackfillCycle, SSM_HISTORY_DAYS } from '../../lambda/cycle/backfill';
 import { createPoller } from '../../lambda/runtime/poller';
-import { parseFlags, parseSinceFlag, requireFlag } from '../args';
-import { UsageError } from '../errors';
+import { parseFlags, parseRememberedSince, requireFlag } from '../args';
 import type { ProgressStream } from '../output';
 import { ENDPOINTS_HELP, POLLER_FLAGS, POLLER_FLAGS_HELP, pollerSetupOf } from '../poller-flags';
 import { FINAL_SAVE_RESERVE_MS, LEASE_MARGIN_MS, parseTimeLimit, runBudget } from '../time-limit';
@@ -31,25 +30,6 @@ ${ENDPOINTS_HELP}`;
  * progress line moves at least this often.
  */
 export const BACKFILL_CYCLE_MS = 45_000;
-
-const DAY_MS = 86_400_000;
-
-/**
- * Reads backfill's `--since`: like {@link parseSinceFlag}, and at most {@link SSM_HISTORY_DAYS} days
- * before `now` and not after it, or a UsageError saying so.
- *
- * @example
- * parseBackfillSince('12h', Date.parse('2026-11-25T12:00:00Z')); // 2026-11-25T00:00:00.000Z
- */
-export function parseBackfillSince(raw: string, now: number): Date {
-  const since = parseSinceFlag('backfill', raw, now);
-  if (since.getTime() < now - SSM_HISTORY_DAYS * DAY_MS || since.getTime() > now) {
-    throw new UsageError(
-      `backfill: --since must be at most ${SSM_HISTORY_DAYS} days back (SSM keeps Automation history ${SSM_HISTORY_DAYS} days) and not in the future; got "${raw}".`,
-    );
-  }
-  return since;
-}
 
 /** What a backfill run has done so far, over all its cycles. */
 export interface BackfillTally {
@@ -136,7 +116,11 @@ export async function backfillCommand(args: string[]): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const since = parseBackfillSince(requireFlag('backfill', 'since', values.since), start).getTime();
+  const since = parseRememberedSince(
+    'backfill',
+    requireFlag('backfill', 'since', values.since),
+    start,
+  ).getTime();
   const limit = parseTimeLimit('backfill', values['time-limit']);
   const emit = values.emit === true;
   const { config, target } = await pollerSetupOf('backfill', values);

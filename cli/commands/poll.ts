@@ -2,7 +2,7 @@
 import { ServiceError } from '../../lambda/core/errors';
 import { runPollCycle } from '../../lambda/cycle/poll-cycle';
 import { createPoller } from '../../lambda/runtime/poller';
-import { parseFlags } from '../args';
+import { parseFlags, parseRememberedSince } from '../args';
 import { ENDPOINTS_HELP, POLLER_FLAGS, POLLER_FLAGS_HELP, pollerSetupOf } from '../poller-flags';
 import { parseTimeLimit, runBudget } from '../time-limit';
 
@@ -15,6 +15,10 @@ Options:
 ${POLLER_FLAGS_HELP}
   --time-limit <s>       end within this many seconds: stop reading in time to publish and save what
                          was read; the next run goes on where this one stopped (default: no limit)
+  --since <when>         the first cycle of a shard (no watermark in the table yet) lists executions
+                         started since then, a duration like 2h or a date, at most 30 days back
+                         (default: 15m); ignored once the shard has been polled. Its events are
+                         published: for history without events use backfill
 
 ${ENDPOINTS_HELP}`;
 
@@ -27,6 +31,7 @@ export async function pollCommand(args: string[]): Promise<void> {
   const { values } = parseFlags('poll', args, {
     ...POLLER_FLAGS,
     'time-limit': { type: 'string' },
+    since: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -34,6 +39,7 @@ export async function pollCommand(args: string[]): Promise<void> {
     return;
   }
   const limit = parseTimeLimit('poll', values['time-limit']);
+  const since = values.since === undefined ? undefined : parseRememberedSince('poll', values.since, start);
   const { config, target } = await pollerSetupOf('poll', values);
 
   const poller = createPoller(config, target, { homeRegion: target.region });
@@ -42,6 +48,7 @@ export async function pollCommand(args: string[]): Promise<void> {
   const budget = limit === undefined ? undefined : runBudget(start, limit);
   const summary = await runPollCycle(poller.deps, {
     ...poller.options,
+    ...(since !== undefined && { initialLookbackSeconds: Math.ceil((start - since.getTime()) / 1000) }),
     ...(budget === undefined
       ? { leaseUntil: Date.now() + LEASE_MS }
       : { deadline: budget.deadline, leaseUntil: budget.leaseUntil }),

@@ -1,9 +1,9 @@
 // The backfill command's pure parts: --since limits, the progress line and bar, the summary line.
 import { describe, expect, it } from 'vitest';
+import { parseRememberedSince } from '../../../cli/args';
 import {
   BackfillProgressDisplay,
   type BackfillTally,
-  parseBackfillSince,
   percentRead,
   progressLine,
   summaryLine,
@@ -14,22 +14,26 @@ const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 const DAY = 86_400_000;
 const tally: BackfillTally = { cycles: 3, executions: 1234, transitions: 5678, published: 0, ssmCalls: 1 };
 
-describe('Function: parseBackfillSince', () => {
+describe('Function: parseRememberedSince', () => {
   it('reads durations and dates up to 30 days back', () => {
-    expect(parseBackfillSince('30d', NOW).toISOString()).toBe('2026-10-26T12:00:00.000Z');
-    expect(parseBackfillSince('12h', NOW).toISOString()).toBe('2026-11-25T00:00:00.000Z');
-    expect(parseBackfillSince('2026-11-01', NOW).toISOString()).toBe('2026-11-01T00:00:00.000Z');
+    expect(parseRememberedSince('backfill', '30d', NOW).toISOString()).toBe('2026-10-26T12:00:00.000Z');
+    expect(parseRememberedSince('backfill', '12h', NOW).toISOString()).toBe('2026-11-25T00:00:00.000Z');
+    expect(parseRememberedSince('backfill', '2026-11-01', NOW).toISOString()).toBe(
+      '2026-11-01T00:00:00.000Z',
+    );
   });
 
   it('throws a UsageError saying the limit for more than 30 days back or a future time', () => {
     for (const bad of ['31d', '721h', '2026-10-01', '2026-11-26T00:00:00Z']) {
-      expect(() => parseBackfillSince(bad, NOW)).toThrow(UsageError);
-      expect(() => parseBackfillSince(bad, NOW)).toThrow(/at most 30 days back/);
+      expect(() => parseRememberedSince('backfill', bad, NOW)).toThrow(UsageError);
+      expect(() => parseRememberedSince('backfill', bad, NOW)).toThrow(/at most 30 days back/);
     }
   });
 
   it('throws a UsageError for what is not a duration or a date', () => {
-    expect(() => parseBackfillSince('tomorrow', NOW)).toThrow(/^backfill: --since must be a duration/);
+    expect(() => parseRememberedSince('backfill', 'tomorrow', NOW)).toThrow(
+      /^backfill: --since must be a duration/,
+    );
   });
 });
 
