@@ -52,6 +52,8 @@ export interface DiffResult {
   readonly changedSteps: readonly string[];
   /** Whether the execution snapshot itself must be written. */
   readonly changed: boolean;
+  /** Whether an ended execution's final status was held back: its read is not over. */
+  readonly held: boolean;
 }
 
 /**
@@ -187,7 +189,13 @@ export function diffExecution(input: DiffInput): DiffResult {
     for (const id of nextSteps.keys()) touched.add(id);
   }
   const changedSteps = [...touched];
-  return { transitions, next: { execution: nextExecution, steps: nextSteps }, changedSteps, changed };
+  return {
+    transitions,
+    next: { execution: nextExecution, steps: nextSteps },
+    changedSteps,
+    changed,
+    held: hold,
+  };
 }
 
 /** A complete listing that spanned cycles and began before the execution's end. */

@@ -344,6 +344,9 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
       const progressMoved =
         !sameListing(before?.listing ?? null, listing) || !sameList(before?.heldNames ?? [], heldNames);
       const more = chunk.done ? 'done' : 'more';
+      // A read that ends with the final status held back (a listing begun before the end) is not
+      // over: the execution waits in the cursor, and the cycle is not complete.
+      if (chunk.done && diff.held) unfinished.push(execution.executionId);
       if (!diff.changed && !serving.mustSave && !progressMoved) return more;
 
       // 4. Record the transitions (the outbox), then the snapshot; its events are sent right after.
