@@ -750,6 +750,7 @@ describe('Function: diffExecution, a read over several chunks', () => {
       stepsReadAt: isoAt(30),
       settledAfter: null,
     });
+    expect([before.held, after.held]).toEqual([true, false]);
     expect(after.transitions.map(describeTransition)).toEqual([
       'step step-1 InProgress->Success',
       'execution InProgress->Success',
