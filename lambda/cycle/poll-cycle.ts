@@ -213,7 +213,7 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
   };
 
   // Holding the lease, the cycle opens the hint inbox at once, so a hint reader can hand it the
-  // executions hinted while it resends and discovers; none moves ahead of its queue.
+  // executions hinted while it resends and discovers; it reads those first.
   const inbox =
     deps.inbox && options.leaseUntil !== undefined
       ? await InboxReader.open(deps.inbox, options.shard, now, limits.deadline ?? options.leaseUntil)
