@@ -543,7 +543,8 @@ export async function runPollCycle(deps: PollCycleDeps, options: PollCycleOption
         }
         long = left;
       }
-      if (next < queue.length) continue;
+      // Hinted executions queued, or long reads cut short by a hand-over, with time left: round again.
+      if (next < queue.length || (long.length > 0 && !late())) continue;
 
       // The queue and the long reads are done (or out of time): what hints asked for beyond them.
       if (!inbox) break;
