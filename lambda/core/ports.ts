@@ -236,8 +236,9 @@ export interface PollCycleDeps {
    */
   readonly inbox?: HintInbox;
   /**
-   * Where a cycle holding the lease reads what hints hand it: the same SSM paced apart (the runtime
-   * gives it half the queue's rate on top), so a hinted read never takes a queued execution's place.
+   * Where a cycle holding the lease reads what hints hand it: the same SSM, paced first by tokens of
+   * its own (the runtime gives it half the queue's rate on top), then by the queue's, so a hinted
+   * read takes a queued execution's place only when its own tokens are spent.
    * @default `source`
    */
   readonly hintSource?: ExecutionSource;
