@@ -15,6 +15,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalStack, startLocalStack } from '.
 import { parseScenario, type ScenarioExecution } from '../../sandbox/scenario';
 import { execution, idOf, step, T0, transitionsOf } from '../helpers/harness';
 import { schemaErrors } from '../helpers/schemas';
+import { captureStdio } from '../helpers/stdio';
 
 /** A logged line: level, message and extras. */
 interface LogLine {
@@ -437,13 +438,8 @@ describe('Function: createHandler', () => {
 
   beforeEach(() => {
     output = [];
-    // Powertools writes JSON lines to stdout and stderr; keep them for the assertions and out of the report.
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        output.push(String(chunk));
-        return true;
-      });
-    }
+    // Powertools writes JSON lines to stdout and stderr: kept for the assertions, out of the report.
+    captureStdio(output);
   });
   afterEach(() => {
     vi.restoreAllMocks();

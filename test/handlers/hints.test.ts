@@ -6,6 +6,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../lambda/core/errors';
 import { createHintHandler } from '../../lambda/handlers/hints';
+import { captureStdio } from '../helpers/stdio';
 
 const OWN_ACCOUNT = '123456789012';
 const OWN_REGION = 'us-east-1';
@@ -114,13 +115,8 @@ describe('Function: createHintHandler', () => {
 
   beforeEach(() => {
     output = [];
-    // Powertools writes JSON lines to stdout and stderr; keep them for the assertions and out of the report.
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        output.push(String(chunk));
-        return true;
-      });
-    }
+    // Powertools writes JSON lines to stdout and stderr: kept for the assertions, out of the report.
+    captureStdio(output);
   });
   afterEach(() => {
     vi.restoreAllMocks();

@@ -7,6 +7,7 @@ import { backfillShard } from '../../lambda/cycle/backfill';
 import { createHandler, type PollHandler } from '../../lambda/handlers/poll';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../../sandbox/local-stack';
 import { execution, type Harness, idOf, sequentialSteps, startHarness, T0 } from '../helpers/harness';
+import { captureStdio } from '../helpers/stdio';
 
 const SHARD = `${LOCAL_ACCOUNT}#${LOCAL_REGION}`;
 const DAY = 86_400;
@@ -41,13 +42,8 @@ let output: string[] = [];
 
 beforeEach(() => {
   output = [];
-  // Powertools writes JSON lines to stdout and stderr; keep them for the assertions and out of the report.
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      output.push(String(chunk));
-      return true;
-    });
-  }
+  // Powertools writes JSON lines to stdout and stderr: kept for the assertions, out of the report.
+  captureStdio(output);
 });
 
 afterEach(async () => {

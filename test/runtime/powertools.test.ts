@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHandler } from '../../lambda/handlers/poll';
 import { powertools, startInvocation } from '../../lambda/runtime/powertools';
+import { captureStdio } from '../helpers/stdio';
 
 const context = {
   functionName: 'step-watch-poller',
@@ -19,13 +20,8 @@ describe('Function: startInvocation', () => {
     // Powertools marks cold starts only in an on-demand execution environment, as Lambda's.
     vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
     vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
-    // Powertools writes JSON lines to stdout and stderr; keep them for the assertions and out of the report.
-    for (const stream of [process.stdout, process.stderr]) {
-      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        output.push(String(chunk));
-        return true;
-      });
-    }
+    // Powertools writes JSON lines to stdout and stderr: kept for the assertions, out of the report.
+    captureStdio(output);
   });
   afterEach(() => {
     vi.restoreAllMocks();
