@@ -990,17 +990,28 @@ export function hugeCaseArbFor(
       const pollSeconds: number[] = [];
       for (let t = first; t <= end + interval && pollSeconds.length < SHAPED_MAX_CYCLES; t += interval)
         pollSeconds.push(t);
-      return budgetedFaultsArb(pollSeconds.length).map(
-        (faults): FaultCase => ({
-          scenario,
-          behaviour: base.behaviour,
-          pollSeconds,
-          faults,
-          intervalSeconds: interval,
-          budget,
-        }),
-      );
+      return shapedCase(base, scenario, pollSeconds, interval, budget);
     });
+}
+
+/** A shaped case (huge executions, a backlog): its scenario polled at `pollSeconds`, faults drawn per cycle. */
+function shapedCase(
+  base: FaultCase,
+  scenario: Scenario,
+  pollSeconds: number[],
+  interval: number,
+  budget: NonNullable<FaultCase['budget']>,
+): fc.Arbitrary<FaultCase> {
+  return budgetedFaultsArb(pollSeconds.length).map(
+    (faults): FaultCase => ({
+      scenario,
+      behaviour: base.behaviour,
+      pollSeconds,
+      faults,
+      intervalSeconds: interval,
+      budget,
+    }),
+  );
 }
 
 /** Sizes of the backlog {@link backlogCaseArbFor} adds. */
@@ -1046,16 +1057,7 @@ export function backlogCaseArbFor(
         if (pollSeconds.length >= SHAPED_MAX_CYCLES) break;
         pollSeconds.push(t);
       }
-      return budgetedFaultsArb(pollSeconds.length).map(
-        (faults): FaultCase => ({
-          scenario,
-          behaviour: base.behaviour,
-          pollSeconds,
-          faults,
-          intervalSeconds: interval,
-          budget,
-        }),
-      );
+      return shapedCase(base, scenario, pollSeconds, interval, budget);
     });
 }
 
