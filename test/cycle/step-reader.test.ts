@@ -108,14 +108,7 @@ describe('Class: StepReader', () => {
 
   it('holds back a started step of unknown id named like a not-started step, then reads it by name', async () => {
     // Prepare: the snapshot holds `target` as not started under a planned id; it started as `real`.
-    const previous = executionState({}, [
-      stepSnapshot({
-        stepExecutionId: 'planned-target',
-        stepName: 'target',
-        status: 'Pending',
-        startTime: null,
-      }),
-    ]);
+    const previous = targetPlanned();
     const real = stepView({ stepExecutionId: 'real', stepName: 'target', startTime: isoAt(2) });
     const source = new FakeSource([done('a', 1), real, notStarted('c')]);
     const reader = new StepReader(source, 'exec-1', LIST_ALL, isoAt(100));
@@ -132,14 +125,7 @@ describe('Class: StepReader', () => {
 
   it('lets a held name go once a StepName query has listed it through, even in a chunk that does not end the read', async () => {
     // Prepare: an earlier read held `target` back; this one asks for it by name first, then more.
-    const previous = executionState({}, [
-      stepSnapshot({
-        stepExecutionId: 'planned-target',
-        stepName: 'target',
-        status: 'Pending',
-        startTime: null,
-      }),
-    ]);
+    const previous = targetPlanned();
     const real = stepView({ stepExecutionId: 'real', stepName: 'target', startTime: isoAt(2) });
     const source = new FakeSource([done('a', 1), real, done('b', 3)], 1);
     const plan = {
@@ -157,14 +143,7 @@ describe('Class: StepReader', () => {
   });
 
   it('holds nothing back in a chunk that ends the read', async () => {
-    const previous = executionState({}, [
-      stepSnapshot({
-        stepExecutionId: 'planned-target',
-        stepName: 'target',
-        status: 'Pending',
-        startTime: null,
-      }),
-    ]);
+    const previous = targetPlanned();
     const real = stepView({ stepExecutionId: 'real', stepName: 'target', startTime: isoAt(2) });
     const source = new FakeSource([done('a', 1), real]);
     const reader = new StepReader(source, 'exec-1', LIST_ALL, isoAt(100));
@@ -331,3 +310,15 @@ describe('Class: StepReader', () => {
     expect(chunk).toEqual({ steps: [done('a', 1)], pages: 1, done: true, heldNames: [] });
   });
 });
+
+/** An execution snapshot holding step `target` as not started under a planned id. */
+function targetPlanned() {
+  return executionState({}, [
+    stepSnapshot({
+      stepExecutionId: 'planned-target',
+      stepName: 'target',
+      status: 'Pending',
+      startTime: null,
+    }),
+  ]);
+}
