@@ -59,6 +59,7 @@ function buildInputs(executions: number, stepsPerExecution: number, changedFract
         outputs: { CommandId: [`cmd-${e}-${s}`], Status: ['Success'] },
         targetLocation: null,
         triggeredAlarms: [],
+        parentStep: null,
       });
       snapshots.set(stepExecutionId, {
         stepExecutionId,

@@ -26,7 +26,7 @@ import {
   type StepQuery,
 } from '../core/read-plan';
 import { IN_FLIGHT_STATUSES } from '../core/status';
-import type { AlarmState, ExecutionView, StepTargetLocation, StepView } from '../core/types';
+import type { AlarmState, ExecutionView, ParentStep, StepTargetLocation, StepView } from '../core/types';
 import { CallCounter } from './call-counter';
 import type { Pacer } from './token-bucket';
 
@@ -262,6 +262,7 @@ export function toStepView(raw: StepExecution): StepView {
     outputs: raw.Outputs ?? null,
     targetLocation: targetLocationOf(raw.TargetLocation),
     triggeredAlarms: alarmsOf(raw.TriggeredAlarms),
+    parentStep: parentStepOf(raw.ParentStepDetails),
   };
 }
 
@@ -283,6 +284,22 @@ function targetLocationOf(raw: StepExecution['TargetLocation']): StepTargetLocat
       targetLocationMaxConcurrency: raw.TargetLocationMaxConcurrency,
     }),
     ...(raw.TargetLocationMaxErrors && { targetLocationMaxErrors: raw.TargetLocationMaxErrors }),
+  };
+}
+
+/**
+ * The step a step ran under (`ParentStepDetails`), or null without one. A field of the wrong shape
+ * becomes null on its own: the step is still reported, with what can be read of its parent.
+ */
+export function parentStepOf(raw: StepExecution['ParentStepDetails']): ParentStep | null {
+  if (raw === undefined || raw === null || typeof raw !== 'object') return null;
+  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+  return {
+    stepExecutionId: text(raw.StepExecutionId),
+    stepName: text(raw.StepName),
+    action: text(raw.Action),
+    iteration: Number.isSafeInteger(raw.Iteration) ? (raw.Iteration as number) : null,
+    iteratorValue: text(raw.IteratorValue),
   };
 }
 

@@ -25,11 +25,25 @@ export interface EventContext {
   readonly maxEntryBytes: number;
 }
 
+/**
+ * The `step.parentStep` object of step and alarm events: the `aws:loop` step a loop iteration's step
+ * ran under, which repetition and which item (SSM's `ParentStepDetails`).
+ */
+export interface ParentStepDetail {
+  stepExecutionId: string | null;
+  stepName: string | null;
+  action: string | null;
+  iteration: number | null;
+  iteratorValue: string | null;
+}
+
 /** The `step` object of step and alarm events. */
 export interface StepDetail {
   stepExecutionId: string;
   stepName: string;
   action: string | null;
+  /** The step it ran under (a loop iteration's `aws:loop` step), or null. */
+  parentStep: ParentStepDetail | null;
   previousStatus: string | null;
   status: string;
   startTime: string | null;
@@ -172,7 +186,10 @@ export function parseEventDetail(text: string): EventDetail {
   if ('step' in value) {
     const step = value.step;
     const usable = isRecord(step) && typeof step.stepName === 'string' && typeof step.status === 'string';
-    detail.step = usable ? (step as unknown as StepDetail) : null;
+    // Details stored before parentStep existed, or with it damaged, read back as a step without one.
+    detail.step = usable
+      ? ({ ...step, parentStep: parentStepDetailOf(step.parentStep) } as unknown as StepDetail)
+      : null;
   }
   if ('alarm' in value) {
     const alarm = value.alarm;
@@ -183,6 +200,18 @@ export function parseEventDetail(text: string): EventDetail {
     }
   }
   return detail;
+}
+
+function parentStepDetailOf(value: unknown): ParentStepDetail | null {
+  if (!isRecord(value)) return null;
+  const text = (field: unknown): string | null => (typeof field === 'string' ? field : null);
+  return {
+    stepExecutionId: text(value.stepExecutionId),
+    stepName: text(value.stepName),
+    action: text(value.action),
+    iteration: Number.isSafeInteger(value.iteration) ? (value.iteration as number) : null,
+    iteratorValue: text(value.iteratorValue),
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -268,6 +297,13 @@ function stepDetailOf(step: StepView, previousStatus: string | null): StepDetail
     stepExecutionId: step.stepExecutionId,
     stepName: step.stepName,
     action: step.action,
+    parentStep: step.parentStep && {
+      stepExecutionId: step.parentStep.stepExecutionId,
+      stepName: step.parentStep.stepName,
+      action: step.parentStep.action,
+      iteration: step.parentStep.iteration,
+      iteratorValue: step.parentStep.iteratorValue,
+    },
     previousStatus,
     status: step.status,
     startTime: step.startTime,
@@ -292,8 +328,12 @@ function fixedEntryBytes(source: string, detailType: string, resources: readonly
   return 14 + utf8Length(source) + utf8Length(detailType) + resources.reduce((n, r) => n + utf8Length(r), 0);
 }
 
-/** Fields that may be shortened (strings) or dropped (objects), largest first. */
-const TRUNCATABLE = [
+/**
+ * Fields that may be shortened (strings) or dropped (objects), as paths from the detail; the largest
+ * goes first. `iteratorValue` is an item of the runbook's `Iterators`, text of any length (the model
+ * sets no maximum), so it may be cut too; the rest of `parentStep` is small and always kept.
+ */
+const TRUNCATABLE: readonly (readonly string[])[] = [
   ['step', 'outputs'],
   ['step', 'inputs'],
   ['step', 'response'],
@@ -301,8 +341,9 @@ const TRUNCATABLE = [
   ['step', 'failureMessage'],
   ['step', 'targetLocation'],
   ['step', 'triggeredAlarms'],
-  [null, 'failureMessage'],
-] as const;
+  ['step', 'parentStep', 'iteratorValue'],
+  ['failureMessage'],
+];
 
 /** Suffix of a shortened string, so a reader sees it was cut. */
 export const TRUNCATION_MARK = '…[truncated]';
@@ -353,10 +394,12 @@ function largestField(
     value: unknown;
     size: number;
   } | null = null;
-  for (const [parent, key] of TRUNCATABLE) {
-    const holder = (parent ? detail[parent] : detail) as Record<string, unknown> | null | undefined;
-    const path = parent ? `${parent}.${key}` : key;
-    if (!holder || done.has(path)) continue;
+  for (const fieldPath of TRUNCATABLE) {
+    const key = fieldPath.at(-1) as string;
+    let holder: unknown = detail;
+    for (const part of fieldPath.slice(0, -1)) holder = isRecord(holder) ? holder[part] : undefined;
+    const path = fieldPath.join('.');
+    if (!isRecord(holder) || done.has(path)) continue;
     const value = holder[key];
     if (value === null || value === undefined) continue;
     const size = utf8Length(JSON.stringify(value));

@@ -35,6 +35,24 @@ export interface ExecutionView {
   readonly addsSteps?: boolean;
 }
 
+/**
+ * The step a step execution ran under (SSM's `ParentStepDetails`): for the steps inside an
+ * `aws:loop`, the loop step, which repetition of the loop and which item of its `Iterators`. Each
+ * field is null when SSM leaves it out or sends it in a shape the model does not allow.
+ */
+export interface ParentStep {
+  /** The parent step's `StepExecutionId`. */
+  readonly stepExecutionId: string | null;
+  /** The parent step's name. */
+  readonly stepName: string | null;
+  /** The parent step's action, e.g. `aws:loop`. */
+  readonly action: string | null;
+  /** "The current repetition of the loop represented by an integer." */
+  readonly iteration: number | null;
+  /** "The current value of the specified iterator in the loop." Free text from the runbook's `Iterators`. */
+  readonly iteratorValue: string | null;
+}
+
 /** One step execution as SSM describes it now. Times are ISO 8601 UTC strings. */
 export interface StepView {
   readonly stepExecutionId: string;
@@ -54,6 +72,8 @@ export interface StepView {
   readonly outputs: Readonly<Record<string, readonly string[]>> | null;
   readonly targetLocation: StepTargetLocation | null;
   readonly triggeredAlarms: readonly AlarmState[];
+  /** The step it ran under (a loop iteration's `aws:loop` step), or null for a step of the runbook itself. */
+  readonly parentStep: ParentStep | null;
 }
 
 /**

@@ -435,6 +435,13 @@ describe('Function: toStepView', () => {
         TargetLocationMaxErrors: '1',
       },
       TriggeredAlarms: [{ Name: 'HighCPU', State: 'ALARM' }],
+      ParentStepDetails: {
+        StepExecutionId: 'loop-1',
+        StepName: 'stopAll',
+        Action: 'aws:loop',
+        Iteration: 2,
+        IteratorValue: 'i-2',
+      },
     };
 
     // Act & Assess
@@ -462,6 +469,13 @@ describe('Function: toStepView', () => {
         targetLocationMaxErrors: '1',
       },
       triggeredAlarms: [{ name: 'HighCPU', state: 'ALARM' }],
+      parentStep: {
+        stepExecutionId: 'loop-1',
+        stepName: 'stopAll',
+        action: 'aws:loop',
+        iteration: 2,
+        iteratorValue: 'i-2',
+      },
     });
   });
 
@@ -490,7 +504,63 @@ describe('Function: toStepView', () => {
       outputs: null,
       targetLocation: null,
       triggeredAlarms: [],
+      parentStep: null,
     });
+  });
+
+  it('keeps a step whose ParentStepDetails has fields of the wrong shape, each such field null', () => {
+    // Prepare: what a payload outside the model would give once deserialised.
+    const ParentStepDetails = {
+      StepExecutionId: 42,
+      StepName: 'stopAll',
+      Action: null,
+      Iteration: '3',
+      IteratorValue: { Key: 'i-3' },
+    } as unknown as StepExecution['ParentStepDetails'];
+
+    // Act
+    const view = toStepView({ StepExecutionId: 's-1', StepStatus: 'Success', ParentStepDetails });
+
+    // Assess
+    expect(view.stepExecutionId).toBe('s-1');
+    expect(view.parentStep).toEqual({
+      stepExecutionId: null,
+      stepName: 'stopAll',
+      action: null,
+      iteration: null,
+      iteratorValue: null,
+    });
+  });
+
+  it.each([
+    ['a fraction', 1.5],
+    ['not a number', Number.NaN],
+    ['beyond a safe integer', 2 ** 60],
+  ])('reads an Iteration that is %s as null', (_case, Iteration) => {
+    const view = toStepView({
+      StepExecutionId: 's-1',
+      StepStatus: 'Success',
+      ParentStepDetails: { StepName: 'stopAll', Iteration },
+    });
+
+    expect(view.parentStep?.iteration).toBeNull();
+    expect(view.parentStep?.stepName).toBe('stopAll');
+  });
+
+  it('keeps an empty ParentStepDetails as a parent with every field null, and iteration 0 as 0', () => {
+    expect(
+      toStepView({ StepExecutionId: 's-1', StepStatus: 'Success', ParentStepDetails: {} }).parentStep,
+    ).toEqual({
+      stepExecutionId: null,
+      stepName: null,
+      action: null,
+      iteration: null,
+      iteratorValue: null,
+    });
+    expect(
+      toStepView({ StepExecutionId: 's-1', StepStatus: 'Success', ParentStepDetails: { Iteration: 0 } })
+        .parentStep?.iteration,
+    ).toBe(0);
   });
 
   it('keeps alarms with a name, UNKNOWN when their state is missing', () => {

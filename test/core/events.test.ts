@@ -8,7 +8,7 @@ import {
   parseEventDetail,
   TRUNCATION_MARK,
 } from '../../lambda/core/events';
-import type { OutboxEvent, StepView, Transition } from '../../lambda/core/types';
+import type { OutboxEvent, ParentStep, StepView, Transition } from '../../lambda/core/types';
 import { detailOf, executionView, isoAt, stepView } from '../helpers/builders';
 
 const context: EventContext = {
@@ -34,6 +34,15 @@ function entryBytes(event: OutboxEvent): number {
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The parent of the second iteration of a loop over instances. */
+const LOOP_PARENT: ParentStep = {
+  stepExecutionId: 'loop-1',
+  stepName: 'stopAll',
+  action: 'aws:loop',
+  iteration: 2,
+  iteratorValue: 'i-2',
+};
 
 function stepTransition(step: StepView, ordinal = 0, previousStatus: string | null = null): Transition {
   return { kind: 'step', step, previousStatus, ordinal };
@@ -74,6 +83,13 @@ describe('Function: eventIdOf', () => {
 
     // Assess
     expect(new Set(ids).size).toBe(variants.length);
+  });
+
+  it('gives a step the same id with or without its parent step', () => {
+    const plain = stepTransition(stepView());
+    const inLoop = stepTransition(stepView({ parentStep: LOOP_PARENT }));
+
+    expect(eventIdOf('exec-1', inLoop)).toBe(eventIdOf('exec-1', plain));
   });
 
   it('ignores what does not identify the transition (previous status, outputs)', () => {
@@ -153,6 +169,7 @@ describe('Function: buildEvents', () => {
       outputs: { 'stopInstance.CurrentState': ['stopped'] },
       targetLocation: { accounts: ['111111111111'], regions: ['eu-west-1'] },
       triggeredAlarms: [{ name: 'HighCPU', state: 'UNKNOWN' }],
+      parentStep: LOOP_PARENT,
     });
     const transition = stepTransition(step, 1, 'InProgress');
 
@@ -186,6 +203,13 @@ describe('Function: buildEvents', () => {
         stepExecutionId: 'step-1',
         stepName: 'stopInstance',
         action: 'aws:changeInstanceState',
+        parentStep: {
+          stepExecutionId: 'loop-1',
+          stepName: 'stopAll',
+          action: 'aws:loop',
+          iteration: 2,
+          iteratorValue: 'i-2',
+        },
         previousStatus: 'InProgress',
         status: 'Failed',
         startTime: isoAt(1),
@@ -312,6 +336,28 @@ describe('Function: buildEvents', () => {
     }
   });
 
+  it('cuts a long iterator value last among larger fields, keeping the rest of the parent step', () => {
+    // Prepare: an item of Iterators is user text of any length (the model sets no maximum).
+    const iteratorValue = 'v'.repeat(300_000);
+    const step = stepView({ parentStep: { ...LOOP_PARENT, iteratorValue }, response: 'r'.repeat(1_000) });
+
+    // Act
+    const [event] = buildEvents(executionView(), [stepTransition(step)], context, 0);
+
+    // Assess
+    const detail = event && detailOf(event);
+    expect(event && entryBytes(event)).toBeLessThanOrEqual(262_144);
+    expect(detail?.truncated).toEqual(['step.parentStep.iteratorValue']);
+    expect(detail?.step?.parentStep).toMatchObject({
+      stepExecutionId: 'loop-1',
+      stepName: 'stopAll',
+      action: 'aws:loop',
+      iteration: 2,
+    });
+    expect(detail?.step?.parentStep?.iteratorValue).toMatch(/^v+…\[truncated\]$/);
+    expect(detail?.step?.response).toBe('r'.repeat(1_000));
+  });
+
   it('cuts the failure message of an execution event', () => {
     const execution = executionView({ status: 'Failed', failureMessage: 'boom '.repeat(100_000) });
     const transition: Transition = {
@@ -354,6 +400,7 @@ describe('Function: parseEventDetail', () => {
     const transitions: Transition[] = [
       { kind: 'execution', status: 'InProgress', previousStatus: null, ordinal: 0 },
       stepTransition(stepView({ outputs: { k: ['v'] } }), 1, 'Pending'),
+      stepTransition(stepView({ stepExecutionId: 'step-2', parentStep: LOOP_PARENT }), 0, null),
       { kind: 'alarm', alarm: { name: 'HighCPU', state: 'ALARM' }, step: null, ordinal: 0 },
     ];
 
@@ -392,5 +439,25 @@ describe('Function: parseEventDetail', () => {
       truncated: [],
     });
     expect(detail).not.toHaveProperty('alarm');
+  });
+
+  it('reads a step stored without parentStep, or with one of the wrong shape, as having none', () => {
+    const base = { eventId: 'e', executionId: 'x', step: { stepName: 'a', status: 'Success' } };
+
+    const before = parseEventDetail(JSON.stringify(base));
+    const damaged = parseEventDetail(JSON.stringify({ ...base, step: { ...base.step, parentStep: 'loop' } }));
+    const partial = parseEventDetail(
+      JSON.stringify({ ...base, step: { ...base.step, parentStep: { stepName: 'loop', iteration: '2' } } }),
+    );
+
+    expect(before.step?.parentStep).toBeNull();
+    expect(damaged.step?.parentStep).toBeNull();
+    expect(partial.step?.parentStep).toEqual({
+      stepExecutionId: null,
+      stepName: 'loop',
+      action: null,
+      iteration: null,
+      iteratorValue: null,
+    });
   });
 });

@@ -54,6 +54,7 @@ export function stepView(overrides: Partial<StepView> = {}): StepView {
     outputs: null,
     targetLocation: null,
     triggeredAlarms: [],
+    parentStep: null,
     ...overrides,
   };
 }
