@@ -1,5 +1,6 @@
 // Errors the CLI turns into one stderr line and an exit code.
 import { StepWatchError } from '../lambda/core/errors';
+import { terminalSafe } from './sanitize';
 
 /** A usage problem: bad flag, missing argument. Exit code 2. */
 export class UsageError extends StepWatchError {}
@@ -36,5 +37,6 @@ export function describeError(error: unknown): string {
       return 'No AWS credentials found: configure a profile, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (any values for local endpoints).';
     }
   }
-  return error instanceof Error ? error.message : String(error);
+  // A message can quote what SSM or an endpoint sent (a name, an error text): one clean line.
+  return terminalSafe(error instanceof Error ? error.message : String(error));
 }

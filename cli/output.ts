@@ -4,6 +4,31 @@ import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { DynamoHistoryReaderOptions } from '../lambda/adapters/dynamodb/history-reader';
 import { StepWatchError } from '../lambda/core/errors';
+import { terminalSafe } from './sanitize';
+
+/**
+ * Characters JSON.stringify leaves raw that a terminal acts on or hides: DEL and the C1 controls,
+ * bidi controls, zero-width characters, and the line and paragraph separators. (It already escapes
+ * C0 controls and lone surrogates.)
+ */
+const RAW_IN_JSON = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/g;
+
+/**
+ * One JSON document on one line, exact (it parses back to the same value, SSM's text included) yet
+ * safe to print: the characters a terminal would act on or hide are written as `\uXXXX` escapes.
+ * They can only occur inside strings, where the escape means the same character.
+ *
+ * @example
+ * ```ts
+ * jsonLine({ name: 'a\u202Eb\x1b[2J' }); // '{"name":"a\\u202eb\\u001b[2J"}'
+ * ```
+ */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(
+    RAW_IN_JSON,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
 
 /** Maps an async iterable lazily. */
 export async function* mapAsync<T, U>(items: AsyncIterable<T>, map: (item: T) => U): AsyncGenerator<U> {
@@ -64,7 +89,8 @@ export class SkippedItems {
 
   /** Records one (a bound function, to pass as a callback). */
   readonly add: NonNullable<DynamoHistoryReaderOptions['onCorruptItem']> = (key, reason) => {
-    this.#items.push(`${String(key.pk)} ${String(key.sk)}: ${reason}`);
+    // Keys and reasons can carry text from SSM (execution ids, names): stripped for the terminal.
+    this.#items.push(terminalSafe(`${String(key.pk)} ${String(key.sk)}: ${reason}`));
   };
 
   /** Writes the warning line, when anything was skipped. */

@@ -23,6 +23,9 @@ import { demoScenarioPath, loadScenarioFile, scenarioEnd } from '../../sandbox/s
 import type { GroundTruthEntry } from '../../sandbox/ssm-simulator';
 import { parseFlags } from '../args';
 import { UsageError } from '../errors';
+import { jsonLine } from '../output';
+import { terminalSafe } from '../sanitize';
+import { localDataDirectory } from '../table-access';
 
 const HELP = `Usage: step-watch local [--scenario <file>] [--json] [--fresh] [--interval <seconds>] [--no-hints]
 
@@ -34,7 +37,9 @@ handler through a queue (checked every second, batched over 1 s) and wake a targ
 seconds, the schedule staying the guarantee. --no-hints turns that off. --interval defaults to
 10 s with hints (the schedule is the backstop, as the one-minute schedule in AWS) and to 1 s
 without. DynamoDB data is kept in .local/dynamodb so 'step-watch history --local' can read the
-last run; --fresh starts empty.`;
+last run (STEP_WATCH_LOCAL_DIR overrides the directory); --fresh starts empty. Text from SSM
+(names, failure messages) is printed without control, escape, bidi or zero-width characters;
+--json prints it exactly, with those characters as \\u escapes.`;
 
 /** How often the hint queue is looked at. */
 const HINT_TICK_MS = 1000;
@@ -63,7 +68,7 @@ export async function localCommand(args: string[]): Promise<void> {
   const scenario = await loadScenarioFile(values.scenario ?? demoScenarioPath());
   const stack = await startLocalStack({
     scenario,
-    dataDir: LOCAL_DATA_DIR,
+    dataDir: localDataDirectory(LOCAL_DATA_DIR),
     fresh: values.fresh ?? false,
     ...(hints && { nativeEvents: { delaySeconds: [0, 5] } }),
   });
@@ -99,7 +104,7 @@ export async function localCommand(args: string[]): Promise<void> {
     const started = Date.now();
     const endsAt = started + scenarioEnd(scenario) * 1000;
     process.stderr.write(
-      `step-watch local: scenario "${scenario.name}" (${scenario.executions.length} executions, ${Math.ceil(scenarioEnd(scenario))} s), polling every ${intervalMs / 1000} s, ${hints ? 'hints on (SSM events 0-5 s late)' : 'hints off'}\n`,
+      `step-watch local: scenario "${terminalSafe(scenario.name)}" (${scenario.executions.length} executions, ${Math.ceil(scenarioEnd(scenario))} s), polling every ${intervalMs / 1000} s, ${hints ? 'hints on (SSM events 0-5 s late)' : 'hints off'}\n`,
     );
     let printed = 0;
     let cycles = 0;
@@ -110,7 +115,7 @@ export async function localCommand(args: string[]): Promise<void> {
       const truth = stack.ssm.groundTruth();
       for (const event of events.slice(printed)) {
         process.stdout.write(
-          `${values.json ? JSON.stringify(toEnvelope(event)) : describeEvent(event, sinceChangeMs(event, truth))}\n`,
+          `${values.json ? jsonLine(toEnvelope(event)) : describeEvent(event, sinceChangeMs(event, truth))}\n`,
         );
       }
       printed = events.length;
@@ -198,10 +203,12 @@ function toEnvelope(event: RecordedEvent): Record<string, unknown> {
 
 /**
  * One readable line per event; with `sinceChangeMs`, it ends with how long after the SSM change the
- * event reached the bus, e.g. `+2.3s`.
+ * event reached the bus, e.g. `+2.3s`. Names, statuses and failure messages come from SSM: the line
+ * is made {@link terminalSafe} (no control, escape, bidi or zero-width character; a multi-line
+ * failure message stays on the one line).
  */
 export function describeEvent(event: RecordedEvent, sinceChangeMs?: number): string {
-  const line = eventLine(event);
+  const line = terminalSafe(eventLine(event));
   return sinceChangeMs === undefined ? line : `${line}  +${(sinceChangeMs / 1000).toFixed(1)}s`;
 }
 

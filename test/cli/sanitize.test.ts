@@ -1,35 +1,7 @@
 // The output sanitizer: hostile strings from SSM leave no control, escape, bidi or invisible character behind.
 import { describe, expect, it } from 'vitest';
 import { csvSafe, terminalSafe } from '../../cli/sanitize';
-
-/** Every code unit a sanitized string must never contain, as a readable list of offenders. */
-function forbiddenIn(text: string): string[] {
-  const found: string[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const lone =
-      (c >= 0xd800 &&
-        c <= 0xdbff &&
-        !(text.charCodeAt(i + 1) >= 0xdc00 && text.charCodeAt(i + 1) <= 0xdfff)) ||
-      (c >= 0xdc00 && c <= 0xdfff && !(text.charCodeAt(i - 1) >= 0xd800 && text.charCodeAt(i - 1) <= 0xdbff));
-    const bad =
-      c <= 0x1f ||
-      (c >= 0x7f && c <= 0x9f) ||
-      (c >= 0x202a && c <= 0x202e) ||
-      (c >= 0x2066 && c <= 0x2069) ||
-      c === 0x200e ||
-      c === 0x200f ||
-      c === 0x061c ||
-      (c >= 0x200b && c <= 0x200d) ||
-      c === 0x2060 ||
-      c === 0xfeff ||
-      c === 0x2028 ||
-      c === 0x2029 ||
-      lone;
-    if (bad) found.push(`U+${c.toString(16).toUpperCase().padStart(4, '0')} at ${i}`);
-  }
-  return found;
-}
+import { forbiddenCharacters as forbiddenIn } from '../helpers/terminal-text';
 
 const HOSTILE = [
   '=HYPERLINK("http://x")',
