@@ -46,6 +46,13 @@ export interface ExecutionListing
   readonly failedSteps: number | null;
   /** Every alarm raised, execution and step level (`alarmCount` of the snapshot); null without one. */
   readonly alarms: number | null;
+  /**
+   * The AWS account SSM ran the execution in: that of the shard whose poller recorded it (its
+   * snapshot's `account#region` shard key); null when the snapshot names no readable shard.
+   */
+  readonly account: string | null;
+  /** The region SSM ran the execution in, from the same shard key as `account`; null when unknown. */
+  readonly region: string | null;
 }
 
 /**
@@ -66,8 +73,10 @@ export interface NotStartedStep {
 export interface ExecutionFilter {
   /** Only executions that started at or after this time. @default every execution */
   readonly since?: Date;
-  /** Only executions in exactly this status. @default any status */
-  readonly status?: string;
+  /** Only executions in exactly one of these statuses (an empty list: any). @default any status */
+  readonly statuses?: readonly string[];
+  /** Only executions without a parent (`parentExecutionId`). @default false: children too */
+  readonly rootsOnly?: boolean;
   /** Only executions of documents whose name starts with this. @default any document */
   readonly documentPrefix?: string;
 }

@@ -14,6 +14,26 @@ import { type CorruptItemHandler, type Item, readListing, readStep, readTransiti
 import { INDEX, KEYS } from './schema';
 import { DynamoTable, type TableQuery } from './table';
 
+/**
+ * What an execution listing reads of a snapshot (see `readListing`): its keys, for reports of an
+ * unreadable one, and the index keys the query names.
+ */
+const LISTING_ATTRIBUTES = [
+  'pk',
+  'sk',
+  'listShard',
+  'executionId',
+  'documentName',
+  'documentVersion',
+  'status',
+  'parentExecutionId',
+  'startTime',
+  'endTime',
+  'failedSteps',
+  'alarmCount',
+  'shard',
+] as const;
+
 /** Options of {@link DynamoHistoryReader}. */
 export interface DynamoHistoryReaderOptions {
   readonly tableName: string;
@@ -88,27 +108,34 @@ export class DynamoHistoryReader implements HistoryReader {
     return false;
   }
 
-  /** The executions the table knows, newest first (byStart index), filtered on the server. */
+  /**
+   * The executions the table knows, newest first (byStart index), filtered on the server. Only the
+   * attributes a listing holds are read back, which keeps a page of thousands of snapshots small.
+   */
   async *executions(filter: ExecutionFilter = {}): AsyncGenerator<ExecutionListing> {
     const values: Record<string, unknown> = { ':s': KEYS.listShard };
-    const names: Record<string, string> = {};
+    const names: Record<string, string> = Object.fromEntries(LISTING_ATTRIBUTES.map((a) => [`#${a}`, a]));
     const filters: string[] = [];
-    if (filter.status !== undefined) {
-      names['#status'] = 'status';
-      values[':status'] = filter.status;
-      filters.push('#status = :status');
+    const statuses = [...new Set(filter.statuses ?? [])];
+    if (statuses.length > 0) {
+      statuses.forEach((status, i) => {
+        values[`:status${i}`] = status;
+      });
+      filters.push(`#status IN (${statuses.map((_, i) => `:status${i}`).join(', ')})`);
     }
     if (filter.documentPrefix !== undefined && filter.documentPrefix !== '') {
       values[':doc'] = filter.documentPrefix;
-      filters.push('begins_with(documentName, :doc)');
+      filters.push('begins_with(#documentName, :doc)');
     }
+    if (filter.rootsOnly === true) filters.push('attribute_not_exists(#parentExecutionId)');
     if (filter.since !== undefined) values[':since'] = filter.since.toISOString();
     for await (const item of this.#query({
       IndexName: INDEX.byStart,
-      KeyConditionExpression: `listShard = :s${filter.since === undefined ? '' : ' AND startTime >= :since'}`,
+      KeyConditionExpression: `#listShard = :s${filter.since === undefined ? '' : ' AND #startTime >= :since'}`,
       ExpressionAttributeValues: values,
+      ExpressionAttributeNames: names,
+      ProjectionExpression: LISTING_ATTRIBUTES.map((a) => `#${a}`).join(', '),
       ...(filters.length > 0 && { FilterExpression: filters.join(' AND ') }),
-      ...(Object.keys(names).length > 0 && { ExpressionAttributeNames: names }),
       ScanIndexForward: false,
     })) {
       const listing = readListing(item, this.#onCorrupt);

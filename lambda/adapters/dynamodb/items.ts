@@ -4,6 +4,7 @@ import { parseEventDetail } from '../../core/events';
 import { type ExecutionListing, type TransitionRecord, transitionKindOf } from '../../core/history';
 import type { OrgAccount } from '../../core/organization';
 import type { NamedExecution, PollerState, TrackedExecution } from '../../core/ports';
+import { parseShardKey } from '../../core/shard-key';
 import type {
   DetailType,
   ExecutionSnapshot,
@@ -229,22 +230,30 @@ function readListingProgress(item: Item): Pick<ExecutionSnapshot, 'listing' | 'h
   };
 }
 
-/** An execution snapshot as a listing; null (reported) when unreadable. */
+/**
+ * An execution snapshot as a listing; null (reported) when unreadable. Its account and region are
+ * those of the shard that wrote it (`shard`, `account#region`): null when that is not readable.
+ */
 export function readListing(item: Item, onCorrupt: CorruptItemHandler): ExecutionListing | null {
   const described = describedExecution(item);
   if (!described) {
     onCorrupt(keyOf(item), 'execution snapshot without executionId or status');
     return null;
   }
+  const shard = typeof item.shard === 'string' ? parseShardKey(item.shard) : null;
   return {
     ...described,
     failedSteps: countOr(item.failedSteps, null),
     alarms: countOr(item.alarmCount, null),
+    account: shard?.account ?? null,
+    region: shard?.region ?? null,
   };
 }
 
 /** What an execution snapshot says of the execution as SSM described it; null without id or status. */
-function describedExecution(item: Item): Omit<ExecutionListing, 'failedSteps' | 'alarms'> | null {
+function describedExecution(
+  item: Item,
+): Omit<ExecutionListing, 'failedSteps' | 'alarms' | 'account' | 'region'> | null {
   if (typeof item.executionId !== 'string' || typeof item.status !== 'string') return null;
   return {
     executionId: item.executionId,

@@ -106,17 +106,37 @@ describe('Class: DynamoHistoryReader', () => {
     expect(history.itemsRead).toBeGreaterThanOrEqual(rows.length);
   });
 
+  it('lists roots only, and executions in any of several statuses', async () => {
+    const history = reader();
+
+    const roots: string[] = [];
+    for await (const listing of history.executions({ rootsOnly: true })) roots.push(listing.executionId);
+    const either: string[] = [];
+    for await (const listing of history.executions({ statuses: ['Success', 'InProgress'] })) {
+      either.push(`${listing.executionId} ${listing.account} ${listing.region}`);
+    }
+
+    expect(roots).toEqual(['exec-1']);
+    expect(either).toEqual(['child-1 123456789012 us-east-1', 'exec-1 123456789012 us-east-1']);
+  });
+
   it('lists executions newest first, filtered, and knows which exist', async () => {
     const history = reader();
 
     const all: string[] = [];
     for await (const listing of history.executions()) all.push(listing.executionId);
     const done: string[] = [];
-    for await (const listing of history.executions({ status: 'Success' })) done.push(listing.executionId);
+    for await (const listing of history.executions({ statuses: ['Success'] })) done.push(listing.executionId);
 
     expect(all).toEqual(['child-1', 'exec-1']);
     expect(done).toEqual(['exec-1']);
-    expect(await history.execution('exec-1')).toMatchObject({ status: 'Success', failedSteps: 0, alarms: 0 });
+    expect(await history.execution('exec-1')).toMatchObject({
+      status: 'Success',
+      failedSteps: 0,
+      alarms: 0,
+      account: '123456789012',
+      region: 'us-east-1',
+    });
     expect(await history.exists('child-1')).toBe(true);
     expect(await history.exists('nobody')).toBe(false);
   });

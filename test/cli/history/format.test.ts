@@ -316,6 +316,8 @@ describe('Function: formatExecutionsTable', () => {
       endTime: '2026-01-01T00:00:12.000Z',
       failedSteps: null,
       alarms: 2,
+      account: null,
+      region: null,
     };
     const lines = formatExecutionsTable([listing]).trimEnd().split('\n');
     expect(lines[0]?.split(/\s{2,}/)).toEqual([...EXECUTIONS_TABLE_HEADERS]);

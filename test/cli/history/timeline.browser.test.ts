@@ -55,6 +55,8 @@ describe('Timeline page in headless Chromium', () => {
         endTime: isoAt(11.5),
         failedSteps: 1,
         alarms: 2,
+        account: null,
+        region: null,
       },
     });
     await page.setContent(html, { waitUntil: 'load' });

@@ -175,6 +175,8 @@ describe('Function: renderTimeline', () => {
         endTime: isoAt(11.5),
         failedSteps: 1,
         alarms: 2,
+        account: null,
+        region: null,
       },
     });
     expect(html).toContain('<h1>AWS-RestartEC2Instance <small>v3</small></h1>');
