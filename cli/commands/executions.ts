@@ -1,24 +1,32 @@
-// `step-watch executions`: the executions the table knows, newest first, with failed-step and alarm counts.
+// `step-watch executions`: the executions the table knows, newest first with children under their parent, as a table, JSON or CSV.
+import type { ExecutionListing } from '../../lambda/core/history';
+import { KNOWN_STATUSES } from '../../lambda/core/status';
 import { parseChoice, parseFlags, parseSinceFlag } from '../args';
 import { UsageError } from '../errors';
-import { EXECUTIONS_TABLE_HEADERS, executionTableCells, streamJson, streamTable } from '../history/format';
-import { mapAsync, Progress, SkippedItems, writeChunks } from '../output';
+import { EXECUTIONS_FORMATS, executionsOutput } from '../history/listing-format';
+import { inTreeOrder, takeFirst } from '../history/listing-order';
+import { Progress, SkippedItems, writeChunks } from '../output';
 import { openTable } from '../table-access';
 
 const HELP = `Usage: step-watch executions [options]
 
-Lists the executions the table knows, newest first, with the number of failed steps and alarms.
+Lists the executions the table knows: newest first by start time (ties by id), each execution
+followed by its children (newest first, indented with ↳ in the table), so a rate-control parent
+heads its targets' runs. A child whose parent is not listed (it started before --since, or the
+table does not know it) comes after every tree. Columns: execution, document, status, start, end,
+duration (\`running 4m 05s\` while it runs), account, region, parent, failed steps, alarms.
 
 Options:
   --since <when>      only executions started since: 7d, 24h, 30m, 90s, 2w or an ISO 8601 time
-  --status <s>        only executions in this status (e.g. Failed)
+  --status <s,…>      only executions in one of these statuses, any case (e.g. failed,TimedOut);
+                      the flag may be repeated. The children of a parent left out still show.
   --document <p>      only executions of documents whose name starts with <p>
-  --format <f>        table (default) | json
+  --roots             only executions without a parent
+  --limit <n>         at most n executions
+  --format <f>        table (default) | json | csv
   --table <name>      DynamoDB table (default: $TABLE_NAME)
   --local             read the table kept by the last local run (\`npm start\`)
   -h, --help          this help`;
-
-const FORMATS = ['table', 'json'] as const;
 
 /**
  * Reads `--since`: a duration back from `now` (`30m`, `24h`, `7d`, `90s`, `2w`) or an ISO 8601 date
@@ -31,12 +39,63 @@ export function parseSince(raw: string, now: number): Date {
   return parseSinceFlag('executions', raw, now);
 }
 
+const BY_LOWER_CASE: ReadonlyMap<string, string> = new Map(KNOWN_STATUSES.map((s) => [s.toLowerCase(), s]));
+
+/**
+ * Reads `--status` values (the flag may be repeated, each value a comma-separated list) into SSM's
+ * spelling of each status, once each: `failed` is `Failed`. A status SSM does not document is a
+ * UsageError naming the known ones; so is a flag without any status.
+ *
+ * @example
+ * parseStatuses(['failed,TIMEDOUT', 'Failed']); // ['Failed', 'TimedOut']
+ */
+export function parseStatuses(raws: readonly string[]): string[] {
+  const statuses = new Set<string>();
+  for (const name of raws.flatMap((raw) => raw.split(',')).map((part) => part.trim())) {
+    if (name === '') continue;
+    const status = BY_LOWER_CASE.get(name.toLowerCase());
+    if (status === undefined) {
+      throw new UsageError(
+        `executions: --status must be one of ${KNOWN_STATUSES.join(', ')}; got "${name}".`,
+      );
+    }
+    statuses.add(status);
+  }
+  if (raws.length > 0 && statuses.size === 0) {
+    throw new UsageError('executions: --status needs a status, e.g. Failed.');
+  }
+  return [...statuses];
+}
+
+/** Reads `--limit`: a whole number of at least 1, or a UsageError. */
+export function parseLimit(raw: string): number {
+  const text = raw.trim();
+  const limit = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new UsageError(`executions: --limit must be a whole number of at least 1; got "${raw}".`);
+  }
+  return limit;
+}
+
+/** Whether a listing passes `--status` (any of `statuses`; none given: any) and `--document`. */
+export function listingMatcher(
+  statuses: readonly string[],
+  documentPrefix: string | undefined,
+): (listing: ExecutionListing) => boolean {
+  const wanted = new Set(statuses);
+  return (listing) =>
+    (wanted.size === 0 || wanted.has(listing.status)) &&
+    (documentPrefix === undefined || listing.documentName.startsWith(documentPrefix));
+}
+
 /** Runs `step-watch executions`. */
 export async function executionsCommand(args: string[]): Promise<void> {
   const { values } = parseFlags('executions', args, {
     since: { type: 'string' },
-    status: { type: 'string' },
+    status: { type: 'string', multiple: true },
     document: { type: 'string' },
+    roots: { type: 'boolean' },
+    limit: { type: 'string' },
     format: { type: 'string' },
     table: { type: 'string' },
     local: { type: 'boolean' },
@@ -46,22 +105,26 @@ export async function executionsCommand(args: string[]): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
-  const format = parseChoice('executions', 'format', values.format, FORMATS, 'table');
-  const since = values.since === undefined ? undefined : parseSince(values.since, Date.now());
-  const status = values.status?.trim();
-  if (status === '') throw new UsageError('executions: --status needs a status, e.g. Failed.');
+  const now = Date.now();
+  const format = parseChoice('executions', 'format', values.format, EXECUTIONS_FORMATS, 'table');
+  const since = values.since === undefined ? undefined : parseSince(values.since, now);
+  const statuses = parseStatuses(values.status ?? []);
+  const limit = values.limit === undefined ? undefined : parseLimit(values.limit);
+  const documentPrefix = values.document === '' ? undefined : values.document;
+  const roots = values.roots === true;
 
   const access = await openTable('executions', { table: values.table, local: values.local === true });
   try {
     const progress = new Progress('executions');
     const skipped = new SkippedItems();
     const reader = access.historyReader({ onCorruptItem: skipped.add, onProgress: progress.update });
-    const listings = reader.executions({ since, status, documentPrefix: values.document });
-    const chunks =
-      format === 'json'
-        ? streamJson(listings)
-        : streamTable(EXECUTIONS_TABLE_HEADERS, mapAsync(listings, executionTableCells));
-    await writeChunks(chunks, undefined, progress);
+    // Roots only: the server filters everything. Otherwise status and document are matched here, as a
+    // parent that does not match still places its children.
+    const listings = roots
+      ? reader.executions({ since, statuses, documentPrefix, rootsOnly: true })
+      : reader.executions({ since });
+    const listed = takeFirst(inTreeOrder(listings, listingMatcher(statuses, documentPrefix)), limit);
+    await writeChunks(executionsOutput(format, listed, now), undefined, progress);
     progress.done();
     skipped.report('executions');
   } finally {
