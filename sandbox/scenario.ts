@@ -77,6 +77,33 @@ export interface ScenarioTargetLocation {
   readonly targetLocationMaxErrors?: string;
 }
 
+/** Most iterations of one `aws:loop`, and most items of its `Iterators` (the actions reference). */
+export const SCENARIO_MAX_LOOP_ITERATIONS = 100;
+
+/** The action of a loop step. */
+export const LOOP_ACTION = 'aws:loop';
+
+/** What an `aws:loop` step iterates over. */
+export interface ScenarioLoop {
+  /**
+   * The items of a `for each` loop (`Iterators`), 1 to 100 strings; each iteration's steps show one
+   * as `ParentStepDetails.IteratorValue`. Absent for a `do while` loop (`LoopCondition`), whose
+   * steps show no iterator value.
+   */
+  readonly iterators?: readonly string[];
+}
+
+/** Which iteration of which loop a step execution ran for. */
+export interface ScenarioLoopIteration {
+  /** The id of the `aws:loop` step (with a `loop`) of the same execution. */
+  readonly loopStepId: string;
+  /**
+   * The iteration, counted from 0 (the item `iterators[index]`); SSM shows it as
+   * `ParentStepDetails.Iteration`, counted from the behaviour's `loopIterationBase`.
+   */
+  readonly index: number;
+}
+
 /** One step execution of an automation. */
 export interface ScenarioStep {
   /** `StepExecutionId`, 36 characters, unique in the file. */
@@ -99,10 +126,20 @@ export interface ScenarioStep {
   /**
    * Whether SSM lists the step from the execution's start, as `Pending` without start time, until it
    * starts (the runbook's steps are). `false` models steps made while running (loop iterations),
-   * which appear only when they start; such a step needs a non-empty timeline.
+   * which appear only when they start; such a step needs a non-empty timeline. Not allowed on a
+   * step with `loopIteration`: when SSM lists a loop's steps is the behaviour switch `loopStepListing`.
    * @default true
    */
   readonly plannedUpFront?: boolean;
+  /** An `aws:loop` step: what it iterates over. Its iterations' steps name it in `loopIteration`. */
+  readonly loop?: ScenarioLoop;
+  /**
+   * A step inside a loop: one step execution per iteration, each its own step with its own id (SSM
+   * shows the loop step in its `ParentStepDetails`). These steps stay in the execution's flat `steps`
+   * list, like every other step, so whatever walks an execution's steps (ground truth, native events,
+   * benchmarks' accounting) sees them without knowing about loops.
+   */
+  readonly loopIteration?: ScenarioLoopIteration;
 }
 
 /** A rate-control target selector (`Targets` of the execution). */
@@ -397,6 +434,8 @@ function parseStep(raw: unknown, path: string, ids: Map<string, string>): Scenar
     'timeline',
     'alarms',
     'plannedUpFront',
+    'loop',
+    'loopIteration',
   ]);
   const id = parseId(obj, path, ids);
   const name = requireString(obj, 'name', path);
@@ -426,6 +465,20 @@ function parseStep(raw: unknown, path: string, ids: Map<string, string>): Scenar
     );
   }
   const alarms = parseAlarms(obj, path);
+  if (obj.loop !== undefined && action !== LOOP_ACTION) {
+    fail(join(path, 'loop'), `only a step with action ${LOOP_ACTION} iterates (got action ${action})`);
+  }
+  const loop = obj.loop === undefined ? undefined : parseLoop(obj.loop, join(path, 'loop'));
+  const loopIteration =
+    obj.loopIteration === undefined
+      ? undefined
+      : parseLoopIteration(obj.loopIteration, join(path, 'loopIteration'));
+  if (loopIteration !== undefined && plannedUpFront !== undefined) {
+    fail(
+      join(path, 'plannedUpFront'),
+      'must be left out on a step with loopIteration (when SSM lists a loop step is the behaviour switch loopStepListing)',
+    );
+  }
   return {
     id,
     name,
@@ -441,7 +494,65 @@ function parseStep(raw: unknown, path: string, ids: Map<string, string>): Scenar
     timeline,
     ...(alarms === undefined ? {} : { alarms }),
     ...(plannedUpFront === undefined ? {} : { plannedUpFront }),
+    ...(loop === undefined ? {} : { loop }),
+    ...(loopIteration === undefined ? {} : { loopIteration }),
   };
+}
+
+function parseLoop(value: unknown, path: string): ScenarioLoop {
+  const obj = expectObject(value, path);
+  rejectUnknownKeys(obj, path, ['iterators']);
+  if (obj.iterators === undefined) return {};
+  const iterators = parseStringList(obj.iterators, join(path, 'iterators'));
+  if (iterators.length === 0 || iterators.length > SCENARIO_MAX_LOOP_ITERATIONS) {
+    fail(
+      join(path, 'iterators'),
+      `must hold 1 to ${SCENARIO_MAX_LOOP_ITERATIONS} items, the most an aws:loop iterates over (got ${iterators.length})`,
+    );
+  }
+  return { iterators };
+}
+
+function parseLoopIteration(value: unknown, path: string): ScenarioLoopIteration {
+  const obj = expectObject(value, path);
+  rejectUnknownKeys(obj, path, ['loopStepId', 'index']);
+  const loopStepId = requireString(obj, 'loopStepId', path);
+  const { index } = obj;
+  if (
+    !(Number.isInteger(index) && (index as number) >= 0 && (index as number) < SCENARIO_MAX_LOOP_ITERATIONS)
+  ) {
+    fail(
+      join(path, 'index'),
+      `must be an integer from 0 to ${SCENARIO_MAX_LOOP_ITERATIONS - 1} (an aws:loop iterates at most ${SCENARIO_MAX_LOOP_ITERATIONS} times)`,
+    );
+  }
+  return { loopStepId, index: index as number };
+}
+
+/** Checks that each step's `loopIteration` names a loop step of its execution and one of its iterations. */
+function checkLoopIterations(steps: readonly ScenarioStep[], stepsPath: string): void {
+  const loops = new Map(
+    steps.flatMap((step) => (step.loop === undefined ? [] : [[step.id, step.loop] as const])),
+  );
+  steps.forEach((step, i) => {
+    const iteration = step.loopIteration;
+    if (iteration === undefined) return;
+    const path = `${stepsPath}[${i}].loopIteration`;
+    if (iteration.loopStepId === step.id) {
+      fail(join(path, 'loopStepId'), 'must name another step, not the step itself');
+    }
+    const loop = loops.get(iteration.loopStepId);
+    if (loop === undefined) {
+      fail(
+        join(path, 'loopStepId'),
+        `must name an ${LOOP_ACTION} step with a loop in the same execution (no "${iteration.loopStepId}")`,
+      );
+    }
+    const items = loop.iterators?.length;
+    if (items !== undefined && iteration.index >= items) {
+      fail(join(path, 'index'), `must be below the loop's ${items} iterators (got ${iteration.index})`);
+    }
+  });
 }
 
 function parseTargets(value: unknown, path: string): ScenarioTarget[] {
@@ -523,6 +634,7 @@ function parseExecution(raw: unknown, path: string, ids: Map<string, string>): S
   const steps = requireArray(obj, 'steps', path, false).map((step, i) =>
     parseStep(step, `${stepsPath}[${i}]`, ids),
   );
+  checkLoopIterations(steps, stepsPath);
   const automationType = optionalString(obj, 'automationType', path);
   const parentLocation =
     obj.parentLocation === undefined
@@ -610,6 +722,46 @@ export async function loadScenarioFile(path: string): Promise<Scenario> {
       throw new ScenarioError(`${path}: ${error.message}`, { cause: error });
     throw error;
   }
+}
+
+/** Where a step inside a loop stands: its loop step, its iteration, and when that iteration began. */
+export interface LoopPlace {
+  /** The `aws:loop` step. */
+  readonly loop: ScenarioStep;
+  /** The iteration, counted from 0. */
+  readonly index: number;
+  /** Seconds from the scenario start at which the iteration's first step starts; `undefined` if none does. */
+  readonly iterationBeginAt: number | undefined;
+}
+
+/** The {@link LoopPlace} of every step inside a loop of a validated scenario, by step. */
+export function loopPlacesOf(scenario: Scenario): Map<ScenarioStep, LoopPlace> {
+  const places = new Map<ScenarioStep, LoopPlace>();
+  for (const execution of scenario.executions) {
+    const loops = new Map(
+      execution.steps.filter((step) => step.loop !== undefined).map((step) => [step.id, step]),
+    );
+    if (loops.size === 0) continue;
+    const begins = new Map<string, number>();
+    const iterationKey = (step: ScenarioStep): string =>
+      `${step.loopIteration?.loopStepId}#${step.loopIteration?.index}`;
+    for (const step of execution.steps) {
+      const start = step.timeline[0]?.at;
+      if (step.loopIteration === undefined || start === undefined) continue;
+      const key = iterationKey(step);
+      begins.set(key, Math.min(begins.get(key) ?? start, start));
+    }
+    for (const step of execution.steps) {
+      const loop = step.loopIteration === undefined ? undefined : loops.get(step.loopIteration.loopStepId);
+      if (loop === undefined || step.loopIteration === undefined) continue;
+      places.set(step, {
+        loop,
+        index: step.loopIteration.index,
+        iterationBeginAt: begins.get(iterationKey(step)),
+      });
+    }
+  }
+  return places;
 }
 
 /**

@@ -64,6 +64,19 @@ export interface SsmBehaviour {
    */
   readonly visibilityLagSeconds: number;
   /**
+   * When the steps inside an `aws:loop` (scenario steps with `loopIteration`) are listed: `onStart`
+   * each only once it starts (never as `Pending`), `iteration` all of an iteration's steps from the
+   * moment its first step starts (`Pending` until each starts), `upFront` every iteration's steps
+   * from the execution's start, like the runbook's own steps.
+   * @default 'onStart'
+   */
+  readonly loopStepListing: 'onStart' | 'iteration' | 'upFront';
+  /**
+   * What `ParentStepDetails.Iteration` counts from: the first iteration of a loop is `1` or `0`.
+   * @default 1
+   */
+  readonly loopIterationBase: 0 | 1;
+  /**
    * Days SSM keeps an execution after it ended; later it answers `AutomationExecutionNotFoundException`
    * and is absent from every listing. `Infinity` keeps everything.
    * @default 30
@@ -80,6 +93,8 @@ export const DOCUMENTED_BEHAVIOUR: SsmBehaviour = Object.freeze({
   nextToken: 'key',
   startTimeFilter: 'exclusive',
   visibilityLagSeconds: 0,
+  loopStepListing: 'onStart',
+  loopIterationBase: 1,
   historyDays: 30,
 });
 
@@ -88,7 +103,8 @@ export const MAX_VISIBILITY_LAG_SECONDS = 60;
 
 /**
  * The values {@link BEHAVIOUR_MATRIX} combines, per switch. `historyDays` is not a switch (it has a
- * documented value) and stays at its default in every combination.
+ * documented value) and stays at its default in every combination; the loop switches
+ * ({@link LOOP_BEHAVIOUR_SWITCHES}) stay at theirs too.
  */
 export const BEHAVIOUR_SWITCHES = Object.freeze({
   reverseOrderUnstarted: ['first', 'last'],
@@ -98,6 +114,17 @@ export const BEHAVIOUR_SWITCHES = Object.freeze({
   nextToken: ['key', 'offset'],
   startTimeFilter: ['exclusive', 'inclusive'],
   visibilityLagSeconds: [0, MAX_VISIBILITY_LAG_SECONDS],
+} as const);
+
+/**
+ * The values of the switches that matter only to an execution with an `aws:loop` (scenario steps with
+ * `loopIteration`). They are kept out of {@link BEHAVIOUR_MATRIX}, which the runs without such steps
+ * (chaos, properties, benchmarks) repeat: there they would multiply its 192 combinations by 6 and
+ * change nothing. Tests of loops run every combination of these.
+ */
+export const LOOP_BEHAVIOUR_SWITCHES = Object.freeze({
+  loopStepListing: ['onStart', 'iteration', 'upFront'],
+  loopIterationBase: [1, 0],
 } as const);
 
 type SwitchName = keyof typeof BEHAVIOUR_SWITCHES;
@@ -112,6 +139,8 @@ const LABEL_KEYS: Readonly<Record<keyof SsmBehaviour, string>> = {
   nextToken: 'token',
   startTimeFilter: 'bounds',
   visibilityLagSeconds: 'lag',
+  loopStepListing: 'loops',
+  loopIterationBase: 'base',
   historyDays: 'history',
 };
 
@@ -160,8 +189,21 @@ export function resolveBehaviour(partial: Partial<SsmBehaviour> = {}): SsmBehavi
     nextToken: oneOf(merged.nextToken, BEHAVIOUR_SWITCHES.nextToken, 'nextToken'),
     startTimeFilter: oneOf(merged.startTimeFilter, BEHAVIOUR_SWITCHES.startTimeFilter, 'startTimeFilter'),
     visibilityLagSeconds: lag,
+    loopStepListing: oneOf(
+      merged.loopStepListing,
+      LOOP_BEHAVIOUR_SWITCHES.loopStepListing,
+      'loopStepListing',
+    ),
+    loopIterationBase: loopIterationBaseOf(merged.loopIterationBase),
     historyDays: days,
   });
+}
+
+function loopIterationBaseOf(value: unknown): 0 | 1 {
+  if (value !== 0 && value !== 1) {
+    throw new SandboxError(`behaviour.loopIterationBase must be 1 or 0 (got ${String(value)}).`);
+  }
+  return value;
 }
 
 function stripUndefined<T extends object>(obj: T): Partial<T> {
@@ -170,7 +212,7 @@ function stripUndefined<T extends object>(obj: T): Partial<T> {
 
 /**
  * A short stable label of a behaviour for reports and file names, every field in a fixed order, e.g.
- * `rev=first,ties=reversed,ids=stable,children=included,token=key,bounds=exclusive,lag=0,history=30`.
+ * `rev=first,ties=reversed,ids=stable,children=included,token=key,bounds=exclusive,lag=0,loops=onStart,base=1,history=30`.
  * {@link parseBehaviourLabel} reads it back.
  */
 export function behaviourLabel(behaviour: SsmBehaviour): string {
@@ -201,7 +243,7 @@ export function parseBehaviourLabel(label: string): SsmBehaviour {
     }
     if (field in partial) throw new SandboxError(`Behaviour label repeats "${key}".`);
     partial[field] =
-      field === 'visibilityLagSeconds' || field === 'historyDays'
+      field === 'visibilityLagSeconds' || field === 'historyDays' || field === 'loopIterationBase'
         ? value === 'inf'
           ? Number.POSITIVE_INFINITY
           : Number(value)
@@ -225,6 +267,15 @@ function combinations(): SsmBehaviour[] {
  * order; `historyDays` at its default.
  */
 export const BEHAVIOUR_MATRIX: readonly SsmBehaviour[] = Object.freeze(combinations());
+
+/** Every combination of the {@link LOOP_BEHAVIOUR_SWITCHES} values (3·2 = 6), the rest at its default. */
+export const LOOP_BEHAVIOUR_MATRIX: readonly SsmBehaviour[] = Object.freeze(
+  LOOP_BEHAVIOUR_SWITCHES.loopStepListing.flatMap((loopStepListing) =>
+    LOOP_BEHAVIOUR_SWITCHES.loopIterationBase.map((loopIterationBase) =>
+      resolveBehaviour({ loopStepListing, loopIterationBase }),
+    ),
+  ),
+);
 
 /**
  * Picks, greedily and deterministically, combinations from {@link BEHAVIOUR_MATRIX} until every pair

@@ -92,6 +92,30 @@ export const equalsFilter =
   };
 
 /**
+ * `ParentStepIteration`: values are whole numbers in decimal (`Iteration` is an integer in the
+ * model); anything else is `InvalidFilterValue`, like a start time that is not one. A step outside a
+ * loop has no iteration and never matches.
+ */
+export const iterationFilter =
+  <T>(pick: (item: T) => number | undefined): MatcherFactory<T> =>
+  (values, key) => {
+    const iterations = values.map((value) => {
+      if (!/^\d{1,9}$/.test(value)) {
+        throw new WireError(
+          400,
+          'InvalidFilterValue',
+          `The filter value ${value} for ${key} is not a valid iteration, a whole number such as 1.`,
+        );
+      }
+      return Number(value);
+    });
+    return (item) => {
+      const iteration = pick(item);
+      return iteration !== undefined && iterations.includes(iteration);
+    };
+  };
+
+/**
  * The matchers of a request's `Filters`: validated as SSM validates them (at most `maxFilters`
  * filters, keys of `modelKeys`, 1 to 10 values of 1 to 150 characters); a model key the simulator
  * does not support is answered `InvalidFilterKey`. No filters: no matchers.

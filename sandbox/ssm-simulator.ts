@@ -14,6 +14,8 @@ import {
 } from './http';
 import { type NativeEvent, NativeEventFeed, type NativeEventOptions } from './native-events';
 import {
+  type LoopPlace,
+  loopPlacesOf,
   parseScenario,
   type Scenario,
   type ScenarioAlarm,
@@ -31,6 +33,7 @@ import {
   EXECUTION_FILTER_KEYS,
   equalsFilter,
   filterKeys,
+  iterationFilter,
   parseFilters,
   parseMaxResults,
   STEP_FILTER_KEYS,
@@ -163,6 +166,17 @@ interface StepView extends Listed {
   readonly status: string;
   /** `undefined` while the step shows as not started. */
   readonly startMs: number | undefined;
+  /** `ParentStepDetails` of a step inside a loop, `undefined` for any other step. */
+  readonly parent: ParentStepWire | undefined;
+}
+
+/** `ParentStepDetails` as the wire shows it. */
+interface ParentStepWire {
+  readonly StepExecutionId?: string;
+  readonly StepName: string;
+  readonly Action: string;
+  readonly Iteration: number;
+  readonly IteratorValue?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -201,7 +215,12 @@ function stepDefinitionWire(step: ScenarioStep): Json {
   };
 }
 
-function stepWire(step: ScenarioStep, state: TimelineState, alarms: AlarmInfo[]): Json {
+function stepWire(
+  step: ScenarioStep,
+  state: TimelineState,
+  alarms: AlarmInfo[],
+  parent: ParentStepWire | undefined,
+): Json {
   return compact({
     ...stepDefinitionWire(step),
     ExecutionStartTime: seconds(state.startMs),
@@ -215,6 +234,7 @@ function stepWire(step: ScenarioStep, state: TimelineState, alarms: AlarmInfo[])
     FailureDetails: state.fields.failureDetails,
     StepExecutionId: step.id,
     TriggeredAlarms: nonEmpty(alarms),
+    ParentStepDetails: parent,
   });
 }
 
@@ -223,8 +243,17 @@ function stepWire(step: ScenarioStep, state: TimelineState, alarms: AlarmInfo[])
  * status, this field isn't populated"), none of what running it produces (inputs are resolved
  * only when it runs).
  */
-function pendingStepWire(step: ScenarioStep, id: string | undefined): Json {
-  return compact({ ...stepDefinitionWire(step), StepStatus: 'Pending', StepExecutionId: id });
+function pendingStepWire(
+  step: ScenarioStep,
+  id: string | undefined,
+  parent: ParentStepWire | undefined,
+): Json {
+  return compact({
+    ...stepDefinitionWire(step),
+    StepStatus: 'Pending',
+    StepExecutionId: id,
+    ParentStepDetails: parent,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -279,6 +308,7 @@ export class SsmSimulator {
   private readonly rules: SsmBehaviour;
   private readonly forgotten = new Set<string>();
   private readonly lags = new Map<string, number>();
+  private loopPlaces: ReadonlyMap<ScenarioStep, LoopPlace> = new Map();
   private nativeFeed: NativeEventFeed | undefined;
 
   /** @throws {@link ScenarioError} for an invalid scenario, {@link SandboxError} for bad options */
@@ -295,6 +325,7 @@ export class SsmSimulator {
     }
     this.rules = resolveBehaviour(options.behaviour ?? DOCUMENTED_BEHAVIOUR);
     this.currentScenario = parseScenario(options.scenario);
+    this.loopPlaces = loopPlacesOf(this.currentScenario);
     this.nativeFeed =
       options.nativeEvents === undefined ? undefined : new NativeEventFeed(options.nativeEvents);
     this.startEpochMs = options.startEpochMs;
@@ -357,6 +388,7 @@ export class SsmSimulator {
   /** Replaces the scenario (same start time and clock). @throws {@link ScenarioError} */
   public setScenario(scenario: Scenario): void {
     this.currentScenario = parseScenario(scenario);
+    this.loopPlaces = loopPlacesOf(this.currentScenario);
   }
 
   /** Adds one execution to the scenario. @throws {@link ScenarioError} e.g. for a duplicate id */
@@ -491,9 +523,60 @@ export class SsmSimulator {
     return this.startEpochMs + at * 1000;
   }
 
-  /** Whether the step is listed as `Pending` before it starts. */
+  /**
+   * Whether the step is listed as `Pending` before it starts: a runbook step unless it is made while
+   * running; a step inside a loop as the `loopStepListing` switch says (with `iteration`, unless it
+   * starts first in its iteration).
+   */
   private listsBeforeStart(step: ScenarioStep): boolean {
-    return step.plannedUpFront !== false;
+    const place = this.loopPlaces.get(step);
+    if (place === undefined) return step.plannedUpFront !== false;
+    switch (this.rules.loopStepListing) {
+      case 'onStart':
+        return false;
+      case 'upFront':
+        return true;
+      case 'iteration': {
+        const start = step.timeline[0]?.at;
+        return (
+          place.iterationBeginAt !== undefined && (start === undefined || start > place.iterationBeginAt)
+        );
+      }
+    }
+  }
+
+  /** Whether a step that does not show as started is listed, as `Pending`, at `now`. */
+  private listsPendingAt(step: ScenarioStep, now: number): boolean {
+    if (!this.listsBeforeStart(step)) return false;
+    const place = this.loopPlaces.get(step);
+    if (place === undefined || this.rules.loopStepListing !== 'iteration') return true;
+    return place.iterationBeginAt !== undefined && this.toMs(place.iterationBeginAt) <= now;
+  }
+
+  /** The `StepExecutionId` a step lists at `now`: its own once it shows as started, else as `unstartedStepIds` says. */
+  private listedId(step: ScenarioStep, started: boolean): string | undefined {
+    if (started) return step.id;
+    const { unstartedStepIds } = this.rules;
+    return unstartedStepIds === 'stable'
+      ? step.id
+      : unstartedStepIds === 'changeOnStart'
+        ? pendingStepExecutionId(step.id)
+        : undefined;
+  }
+
+  /** `ParentStepDetails` of a step inside a loop at `now`; `undefined` for any other step. */
+  private parentOf(step: ScenarioStep, now: number): ParentStepWire | undefined {
+    const place = this.loopPlaces.get(step);
+    if (place === undefined) return undefined;
+    const { loop, index } = place;
+    const iteratorValue = loop.loop?.iterators?.[index];
+    return {
+      StepExecutionId: this.listedId(loop, this.startedState(loop, now) !== undefined),
+      StepName: loop.name,
+      Action: loop.action,
+      Iteration: index + this.rules.loopIterationBase,
+      ...(iteratorValue === undefined ? {} : { IteratorValue: iteratorValue }),
+    };
   }
 
   private alarmsShown(alarms: readonly ScenarioAlarm[] | undefined, now: number): AlarmInfo[] {
@@ -643,7 +726,7 @@ export class SsmSimulator {
    * order the behaviour says.
    */
   private stepViews(execution: ScenarioExecution, now: number, reverse: boolean): StepView[] {
-    const { reverseOrderUnstarted, startTimeTies, unstartedStepIds } = this.rules;
+    const { reverseOrderUnstarted, startTimeTies } = this.rules;
     const key = (startMs: number | undefined, index: number): SortKey => {
       if (!reverse) return startMs === undefined ? [1, 0, index] : [0, startMs, index];
       const tie = startTimeTies === 'listOrder' ? index : -index;
@@ -654,32 +737,31 @@ export class SsmSimulator {
     execution.steps.forEach((step, index) => {
       const state = this.startedState(step, now);
       if (state !== undefined) {
+        const parent = this.parentOf(step, now);
         views.push({
           id: step.id,
           name: step.name,
           action: step.action,
           status: state.status,
           startMs: state.startMs,
+          parent,
           sortKey: key(state.startMs, index),
-          wire: () => stepWire(step, state, this.alarmsShown(step.alarms, now)),
+          wire: () => stepWire(step, state, this.alarmsShown(step.alarms, now), parent),
         });
         return;
       }
-      if (!this.listsBeforeStart(step)) return;
-      const id =
-        unstartedStepIds === 'stable'
-          ? step.id
-          : unstartedStepIds === 'changeOnStart'
-            ? pendingStepExecutionId(step.id)
-            : undefined;
+      if (!this.listsPendingAt(step, now)) return;
+      const id = this.listedId(step, false);
+      const parent = this.parentOf(step, now);
       views.push({
         id,
         name: step.name,
         action: step.action,
         status: 'Pending',
         startMs: undefined,
+        parent,
         sortKey: key(undefined, index),
-        wire: () => pendingStepWire(step, id),
+        wire: () => pendingStepWire(step, id, parent),
       });
     });
     return views.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
@@ -734,6 +816,9 @@ export class SsmSimulator {
       Action: equalsFilter((view) => view.action),
       StartTimeAfter: startTimeFilter('after', inclusive),
       StartTimeBefore: startTimeFilter('before', inclusive),
+      ParentStepExecutionId: equalsFilter((view) => view.parent?.StepExecutionId),
+      ParentStepIteration: iterationFilter((view) => view.parent?.Iteration),
+      ParentStepIteratorValue: equalsFilter((view) => view.parent?.IteratorValue),
     });
     const now = this.clock();
     const execution = this.currentScenario.executions.find((candidate) => candidate.id === id);

@@ -8,6 +8,8 @@ import {
   behaviourLabel,
   DOCUMENTED_BEHAVIOUR,
   idFromSeed,
+  LOOP_BEHAVIOUR_MATRIX,
+  LOOP_BEHAVIOUR_SWITCHES,
   parseBehaviourLabel,
   pendingStepExecutionId,
   resolveBehaviour,
@@ -28,6 +30,8 @@ describe('Constant: DOCUMENTED_BEHAVIOUR', () => {
       nextToken: 'key',
       startTimeFilter: 'exclusive',
       visibilityLagSeconds: 0,
+      loopStepListing: 'onStart',
+      loopIterationBase: 1,
       historyDays: 30,
     });
     expect(Object.isFrozen(DOCUMENTED_BEHAVIOUR)).toBe(true);
@@ -73,6 +77,16 @@ describe('Function: resolveBehaviour', () => {
       { historyDays: 0 },
       'behaviour.historyDays must be a number > 0 or Infinity (got 0).',
     ],
+    [
+      'an unknown loop listing',
+      { loopStepListing: 'never' },
+      "behaviour.loopStepListing must be one of 'onStart', 'iteration', 'upFront' (got never).",
+    ],
+    [
+      'an iteration base of 2',
+      { loopIterationBase: 2 },
+      'behaviour.loopIterationBase must be 1 or 0 (got 2).',
+    ],
     ['an unknown key', { reverseOrder: 'first' }, 'behaviour.reverseOrder is not a behaviour switch'],
   ])('rejects %s with a SandboxError naming the field', (_case, partial, message) => {
     const act = (): unknown => resolveBehaviour(partial as Partial<SsmBehaviour>);
@@ -85,7 +99,7 @@ describe('Function: resolveBehaviour', () => {
 describe('Function: behaviourLabel', () => {
   it('labels every field in a fixed order', () => {
     expect(behaviourLabel(DOCUMENTED_BEHAVIOUR)).toBe(
-      'rev=first,ties=reversed,ids=stable,children=included,token=key,bounds=exclusive,lag=0,history=30',
+      'rev=first,ties=reversed,ids=stable,children=included,token=key,bounds=exclusive,lag=0,loops=onStart,base=1,history=30',
     );
     expect(behaviourLabel(resolveBehaviour({ historyDays: Number.POSITIVE_INFINITY }))).toMatch(
       /,history=inf$/,
@@ -98,6 +112,16 @@ describe('Function: parseBehaviourLabel', () => {
     for (const behaviour of BEHAVIOUR_MATRIX) {
       expect(parseBehaviourLabel(behaviourLabel(behaviour))).toEqual(behaviour);
     }
+  });
+
+  it('reads back the label of every loop combination', () => {
+    for (const behaviour of LOOP_BEHAVIOUR_MATRIX) {
+      expect(parseBehaviourLabel(behaviourLabel(behaviour))).toEqual(behaviour);
+    }
+    expect(parseBehaviourLabel('loops=upFront,base=0')).toMatchObject({
+      loopStepListing: 'upFront',
+      loopIterationBase: 0,
+    });
   });
 
   it('takes the documented default for keys left out', () => {
@@ -138,6 +162,28 @@ describe('Constant: BEHAVIOUR_MATRIX', () => {
         );
       }
     }
+  });
+});
+
+describe('Constant: LOOP_BEHAVIOUR_MATRIX', () => {
+  it('holds each of the 6 loop combinations once, every other switch at its default', () => {
+    const pairs = LOOP_BEHAVIOUR_MATRIX.map((b) => `${b.loopStepListing}/${b.loopIterationBase}`);
+
+    expect(new Set(pairs).size).toBe(
+      LOOP_BEHAVIOUR_SWITCHES.loopStepListing.length * LOOP_BEHAVIOUR_SWITCHES.loopIterationBase.length,
+    );
+    expect(pairs).toHaveLength(6);
+    for (const behaviour of LOOP_BEHAVIOUR_MATRIX) {
+      expect({ ...behaviour, loopStepListing: 'onStart', loopIterationBase: 1 }).toEqual(
+        DOCUMENTED_BEHAVIOUR,
+      );
+    }
+  });
+
+  it('leaves the loop switches out of BEHAVIOUR_MATRIX, at their defaults', () => {
+    expect(BEHAVIOUR_MATRIX.every((b) => b.loopStepListing === 'onStart' && b.loopIterationBase === 1)).toBe(
+      true,
+    );
   });
 });
 

@@ -607,12 +607,12 @@ describe('Class: SsmSimulator', () => {
       ).toEqual(['step3', 'step5']);
     });
 
-    it('answers InvalidFilterKey, InvalidFilterValue and ValidationException for bad step filters', async () => {
+    it('answers InvalidFilterValue and ValidationException for bad step filters', async () => {
       const id = execId(1);
 
       await expect(
-        steps({ AutomationExecutionId: id, Filters: [{ Key: 'ParentStepExecutionId', Values: ['x'] }] }),
-      ).rejects.toMatchObject({ name: 'InvalidFilterKey' });
+        steps({ AutomationExecutionId: id, Filters: [{ Key: 'ParentStepIteration', Values: ['first'] }] }),
+      ).rejects.toMatchObject({ name: 'InvalidFilterValue' });
       await expect(
         steps({ AutomationExecutionId: id, Filters: [{ Key: 'StartTimeBefore', Values: ['2026-13-45'] }] }),
       ).rejects.toMatchObject({ name: 'InvalidFilterValue' });
