@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // The operator CLI: poll, backfill, table create, local, history, executions.
 import { describeError, exitCodeOf, UsageError } from '../cli/errors';
+import packageJson from '../package.json' with { type: 'json' };
 
 const USAGE = `Usage: step-watch <command> [options]
 
@@ -18,7 +19,10 @@ Commands:
   executions [--since 7d] [--status <s>] [--document <prefix>] [--table <name>] [--local]
                            the executions the store knows, newest first
 
-Run 'step-watch <command> --help' for a command's options.`;
+Commands that call AWS take --region <r> and --profile <name> (default: what the AWS SDK resolves).
+Exit codes: 0 done, 1 failed (AWS, the table, the endpoint), 2 usage (bad or conflicting flags).
+
+Run 'step-watch <command> --help' for a command's options, 'step-watch --version' for the version.`;
 
 type Command = (args: string[]) => Promise<void>;
 
@@ -35,6 +39,10 @@ async function main(argv: string[]): Promise<void> {
   // The SDK warns on every run that future versions need Node 22; the CLI supports Node 20 today.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${packageJson.version}\n`);
+    return;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${USAGE}\n`);
     if (!name) process.exitCode = 2;

@@ -1,6 +1,7 @@
 // One factory for the StepWatch's bundled functions (poller, dispatcher, hint reader) and what they share: runtime, esbuild settings, environment, the shard list.
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -11,6 +12,8 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
+import { StepWatchPackageError } from './errors';
+import { lockFileAbove, moduleTreeRoot, prebuiltAssetDirectory } from './package-files';
 import type { ResolvedStepWatchProps } from './resolved-props';
 
 /**
@@ -21,10 +24,14 @@ const SHARDS_ENV_MAX_CHARS = 2048;
 /** The shard list's file in the dispatcher's and the hint reader's bundles, when it is too long for `SHARDS`. */
 export const SHARDS_FILE_NAME = 'shards.json';
 
-const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+/** The runtime of every bundled function; the package build targets the same Node.js version. */
+export const BUNDLED_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
-/** esbuild settings of every function's bundle. */
-const BUNDLING: nodejs.BundlingOptions = {
+/**
+ * esbuild settings of every function's bundle: NodejsFunction's when bundling from sources at synth,
+ * and the package build's (scripts/build.ts), which prebuilds the same bundles into the package.
+ */
+export const BUNDLING = {
   format: nodejs.OutputFormat.ESM,
   mainFields: ['module', 'main'],
   // CommonJS dependencies inside an ES module bundle still call require().
@@ -36,10 +43,13 @@ const BUNDLING: nodejs.BundlingOptions = {
   sourcesContent: false,
   // Bundle the SDK versions package-lock.json pins rather than whatever the runtime ships.
   externalModules: [],
-};
+} satisfies nodejs.BundlingOptions;
 
-/** The entry points in `lambda/handlers/` a StepWatch deploys. */
-export type BundledHandlerFile = 'poll' | 'dispatcher' | 'hints';
+/** The entry points in `lambda/handlers/` a StepWatch deploys; the package build prebuilds each. */
+export const BUNDLED_HANDLER_FILES = ['poll', 'dispatcher', 'hints'] as const;
+
+/** One of {@link BUNDLED_HANDLER_FILES}. */
+export type BundledHandlerFile = (typeof BUNDLED_HANDLER_FILES)[number];
 
 /** Props of {@link bundledFunction}: what differs between the bundled functions. */
 export interface BundledFunctionProps {
@@ -92,8 +102,10 @@ export interface BundledFunctionProps {
 }
 
 /**
- * A function bundled by esbuild from `lambda/handlers/`, on the latest Node.js runtime on ARM64, with
- * the SDK versions package-lock.json pins.
+ * A function running an entry point of `lambda/handlers/`, on the latest Node.js runtime on ARM64, with
+ * the SDK versions package-lock.json pins: the installed package's prebuilt bundle (`npm run build`
+ * wrote it into `dist/assets/`, so a consumer's synth needs no esbuild, Docker or lock file), or,
+ * running from this repository's sources, bundled by esbuild at synth.
  *
  * @example
  * ```ts
@@ -113,15 +125,53 @@ export function bundledFunction(
   id: string,
   { handlerFile, commandHooks, ...props }: BundledFunctionProps,
 ): nodejs.NodejsFunction {
+  const placement = { runtime: BUNDLED_RUNTIME, architecture: lambda.Architecture.ARM_64 };
+  const prebuilt = prebuiltAssetDirectory(handlerFile);
+  if (prebuilt !== undefined)
+    return prebuiltFunction(scope, id, prebuilt, { ...props, ...placement }, commandHooks);
+  const root = moduleTreeRoot();
   return new nodejs.NodejsFunction(scope, id, {
     ...props,
-    entry: join(projectRoot, 'lambda', 'handlers', `${handlerFile}.ts`),
-    projectRoot,
-    depsLockFilePath: join(projectRoot, 'package-lock.json'),
-    runtime: lambda.Runtime.NODEJS_24_X,
-    architecture: lambda.Architecture.ARM_64,
+    ...placement,
+    entry: join(root, 'lambda', 'handlers', `${handlerFile}.ts`),
+    projectRoot: root,
+    depsLockFilePath: lockFileAbove(root),
     bundling: commandHooks ? { ...BUNDLING, commandHooks } : BUNDLING,
   });
+}
+
+/**
+ * A function on the package's prebuilt bundle. The shard file the bundling hooks would write is
+ * copied beside the bundle into a folder of its own, which the asset staging copies at once.
+ */
+function prebuiltFunction(
+  scope: Construct,
+  id: string,
+  directory: string,
+  props: Omit<nodejs.NodejsFunctionProps, 'code'> & { readonly handler: string },
+  commandHooks: nodejs.ICommandHooks | undefined,
+): nodejs.NodejsFunction {
+  const handler = `index.${props.handler}`;
+  if (commandHooks === undefined) {
+    return new nodejs.NodejsFunction(scope, id, {
+      ...props,
+      handler,
+      code: lambda.Code.fromAsset(directory),
+    });
+  }
+  if (!(commandHooks instanceof ShardFileHooks)) {
+    throw new StepWatchPackageError(
+      `${id}: bundling hooks other than the shard file need bundling from sources, and this package's Lambda code is prebuilt.`,
+    );
+  }
+  const staging = mkdtempSync(join(tmpdir(), 'ssm-step-watch-asset-'));
+  try {
+    cpSync(directory, staging, { recursive: true });
+    writeFileSync(join(staging, commandHooks.fileName), commandHooks.content);
+    return new nodejs.NodejsFunction(scope, id, { ...props, handler, code: lambda.Code.fromAsset(staging) });
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 /** The poll function's timeout: it ends before the next tick, within Lambda's 15-minute limit. */
@@ -183,17 +233,41 @@ export function shardSource(scope: IConstruct, settings: ResolvedStepWatchProps)
   if (json.length <= SHARDS_ENV_MAX_CHARS || Token.isUnresolved(json)) {
     return { environment: { SHARDS: stack.toJsonString(shards) } };
   }
-  // Compressed, so that one shell argument (at most 128 KB) carries a thousand shards.
-  const packed = gzipSync(json).toString('base64');
-  const write = `require('node:fs').writeFileSync(process.argv[1], require('node:zlib').gunzipSync(Buffer.from(process.argv[2], 'base64')))`;
   return {
     environment: { SHARDS_FILE: SHARDS_FILE_NAME },
-    commandHooks: {
-      beforeBundling: () => [],
-      beforeInstall: () => [],
-      afterBundling: (_inputDir, outputDir) => [
-        `node -e "${write}" "${join(outputDir, SHARDS_FILE_NAME)}" ${packed}`,
-      ],
-    },
+    commandHooks: new ShardFileHooks(SHARDS_FILE_NAME, json),
   };
+}
+
+/**
+ * Bundling hooks that write a file (the shard list) into a function's bundle; prebuilt bundles get
+ * the same file copied beside them (see {@link bundledFunction}).
+ */
+export class ShardFileHooks implements nodejs.ICommandHooks {
+  /**
+   * @param fileName - the file's name in the bundle
+   * @param content - what it holds
+   */
+  constructor(
+    readonly fileName: string,
+    readonly content: string,
+  ) {}
+
+  /** Nothing before bundling. */
+  beforeBundling(): string[] {
+    return [];
+  }
+
+  /** Nothing before installing. */
+  beforeInstall(): string[] {
+    return [];
+  }
+
+  /** Writes the file into the bundle. */
+  afterBundling(_inputDir: string, outputDir: string): string[] {
+    // Compressed, so that one shell argument (at most 128 KB) carries a thousand shards.
+    const packed = gzipSync(this.content).toString('base64');
+    const write = `require('node:fs').writeFileSync(process.argv[1], require('node:zlib').gunzipSync(Buffer.from(process.argv[2], 'base64')))`;
+    return [`node -e "${write}" "${join(outputDir, this.fileName)}" ${packed}`];
+  }
 }

@@ -15,3 +15,9 @@ import { StepWatchError } from '../lambda/core/errors';
  * ```
  */
 export class StepWatchConfigError extends StepWatchError {}
+
+/**
+ * The construct cannot find its own files: neither the Lambda code prebuilt into the package nor this
+ * repository's sources to bundle at synth.
+ */
+export class StepWatchPackageError extends StepWatchError {}

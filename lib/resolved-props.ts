@@ -1,5 +1,5 @@
 // Validates StepWatch props and applies their defaults, in one place, before any resource exists.
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { IManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -20,6 +20,7 @@ import { SSM_HISTORY_DAYS } from '../lambda/cycle/backfill';
 import { validateEventSource } from '../lambda/runtime/config';
 import { METRIC_NAMESPACE } from '../lambda/runtime/metrics';
 import { StepWatchConfigError } from './errors';
+import { moduleTreeRoot } from './package-files';
 import type {
   StepWatchLogLevel,
   StepWatchNotificationProps,
@@ -463,7 +464,7 @@ export function resolveStepWatchProps(scope: IConstruct, props: StepWatchProps):
     metricsNamespace,
     tableEncryptionKey: props.tableEncryptionKey,
     tableRemovalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
-    schemaDirectory: props.schemaDirectory ?? fileURLToPath(new URL('../schemas', import.meta.url)),
+    schemaDirectory: props.schemaDirectory ?? join(moduleTreeRoot(), 'schemas'),
     notifications: resolveNotifications(props.notifications),
     hints,
     backfillDays,

@@ -1,7 +1,6 @@
 // The static shard list, from SHARDS or the bundle's shards.json (SHARDS_FILE), as the dispatcher and the hint reader read it.
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, resolve } from 'node:path';
 import type { ShardTarget } from '../core/organization';
 import { shardKey } from '../core/shard-key';
 
@@ -62,9 +61,10 @@ export function readShardList(
 /**
  * The static shard list of an environment: `SHARDS`; or, when it is absent, the file `SHARDS_FILE`
  * names (the construct writes `shards.json` into the bundle when the list is too long for Lambda's
- * 4 KB of environment), relative to the bundle's directory: `LAMBDA_TASK_ROOT`, else this module's
- * directory. Each problem (a file that cannot be read, invalid JSON, a bad entry) is pushed to
- * `problems`; null when neither is set (the function's own shard).
+ * 4 KB of environment), relative to the bundle's directory: `LAMBDA_TASK_ROOT`, else the working
+ * directory (the construct's CommonJS build imports this module, where `import.meta` cannot be).
+ * Each problem (a file that cannot be read, invalid JSON, a bad entry) is pushed to `problems`; null
+ * when neither is set (the function's own shard).
  *
  * @example
  * const problems: string[] = [];
@@ -78,7 +78,7 @@ export function readShardSource(env: Env, problems: string[]): ShardSpec[] | nul
   if (inline) return readShardList(inline, problems);
   const file = env.SHARDS_FILE?.trim();
   if (!file) return null;
-  const base = env.LAMBDA_TASK_ROOT?.trim() || dirname(fileURLToPath(import.meta.url));
+  const base = env.LAMBDA_TASK_ROOT?.trim() || process.cwd();
   const path = isAbsolute(file) ? file : resolve(base, file);
   let text: string;
   try {
