@@ -7,7 +7,8 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSince } from '../../../cli/commands/executions';
 import { UsageError } from '../../../cli/errors';
-import { HISTORY_CSV_COLUMNS } from '../../../cli/history/format';
+import { CSV_SECTIONS, HISTORY_CSV_COLUMNS } from '../../../cli/history/format';
+import type { TimelineData, TimelineNode } from '../../../cli/history/timeline';
 import { Progress } from '../../../cli/output';
 import { runPollCycle } from '../../../lambda/cycle/poll-cycle';
 import { createPoller } from '../../../lambda/runtime/poller';
@@ -59,6 +60,39 @@ interface JsonRow {
   failureMessage: string | null;
   depth: number;
   detail: { eventId: string } | null;
+}
+
+/** The rows of `history --format json`: the object's `rows`. */
+function jsonRows(stdout: string): JsonRow[] {
+  return (JSON.parse(stdout) as { rows: JsonRow[] }).rows;
+}
+
+/** The records of one section of `history --format csv`: those after the record naming it, to the empty line. */
+function csvSection(stdout: string, name: string): string[][] {
+  const records = parseCsv(stdout);
+  const start = records.findIndex((r) => r.length === 1 && r[0] === name);
+  if (start < 0) return [];
+  const end = records.findIndex((r, i) => i > start && r.length === 1 && r[0] === '');
+  return records.slice(start + 1, end < 0 ? undefined : end);
+}
+
+/** The lines of `history`'s table under `Transitions:`. */
+function transitionLines(stdout: string): string[] {
+  return (stdout.split('\nTransitions:\n')[1] ?? '').trimEnd().split('\n');
+}
+
+/** Every row of the HTML page's run tree (its embedded data), depth first. */
+function pageNodes(html: string): TimelineNode[] {
+  const json = /<script type="application\/json" id="run-data">([^<]*)<\/script>/.exec(html)?.[1] ?? '{"nodes":[]}';
+  const flat: TimelineNode[] = [];
+  const walk = (nodes: readonly TimelineNode[]): void => {
+    for (const node of nodes) {
+      flat.push(node);
+      walk(node.c ?? []);
+    }
+  };
+  walk((JSON.parse(json) as TimelineData).nodes);
+  return flat;
 }
 
 interface JsonListing {
@@ -152,7 +186,7 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     // Assess
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const rows = JSON.parse(result.stdout) as JsonRow[];
+    const rows = jsonRows(result.stdout);
     const transitions = rows.filter((r) => r.kind !== 'not-run');
     expect(transitions.map((r) => r.eventId).sort()).toEqual(
       eventsOf(PARENT, CHILD)
@@ -182,14 +216,15 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     const result = await cli(['history', PARENT], env);
 
     expect(result.code).toBe(0);
-    const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^OBSERVED\s+EXECUTION\s+KIND\s+STEP\s+FROM\s+TO\s+ALARM\s+MESSAGE$/);
+    expect(result.stdout).toMatch(/^Execution {2}aaaaaaaa-0000-4000-8000-000000000004 /);
+    const lines = transitionLines(result.stdout);
+    expect(lines[0]).toMatch(/^OBSERVED\s+EXECUTION\s+KIND\s+STEP\s+FROM\s+TO\s+DURATION\s+ALARM\s+MESSAGE$/);
     expect(lines).toHaveLength(eventsOf(PARENT, CHILD).length + neverRun(PARENT, CHILD).length + 1);
     const kindColumn = lines[0]?.indexOf('KIND') ?? -1;
     for (const line of lines.slice(1))
       expect(line.slice(kindColumn)).toMatch(/^(step|alarm|execution|not-run)\s/);
     expect(lines.find((line) => line.includes('restoreFromBackup'))).toMatch(
-      /^-\s+aaaaaaaa-0000-4000-8000-000000000004\s+not-run\s+restoreFromBackup\s+-\s+Pending\s+-\s+not run$/,
+      /^-\s+aaaaaaaa-0000-4000-8000-000000000004\s+not-run\s+restoreFromBackup\s+-\s+Pending\s+-\s+-\s+not run$/,
     );
     expect(result.stdout).toContain('createBackupImage');
     expect(result.stdout).toContain(`↳ ${CHILD}`);
@@ -202,15 +237,15 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     ]);
 
     expect(csv.code).toBe(0);
-    const records = parseCsv(csv.stdout);
-    const rows = JSON.parse(json.stdout) as JsonRow[];
+    const records = csvSection(csv.stdout, CSV_SECTIONS.transitions);
+    const rows = jsonRows(json.stdout);
     expect(records[0]).toEqual([...HISTORY_CSV_COLUMNS]);
     expect(records).toHaveLength(rows.length + 1);
     const column = (name: string) =>
       HISTORY_CSV_COLUMNS.indexOf(name as (typeof HISTORY_CSV_COLUMNS)[number]);
     records.slice(1).forEach((record, i) => {
       expect(record[column('eventId')]).toBe(rows[i]?.eventId);
-      expect(record[column('failureMessage')]).toBe(rows[i]?.failureMessage ?? '');
+      expect(record[column('failureMessage')]).toBe(rows[i]?.failureMessage?.replaceAll('\n', ' ') ?? '');
     });
     expect(
       rows.some((r) => r.kind === 'alarm' && r.alarmName === 'StatusCheckFailed-i-0a1b2c3d4e5f60006'),
@@ -224,7 +259,7 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     expect(result.stderr).toMatch(
       /^step-watch: history: skipped 1 unreadable item\(s\), first: .*EVT#corrupt: detail is not valid JSON\n$/,
     );
-    expect((JSON.parse(result.stdout) as JsonRow[]).length).toBe(
+    expect(jsonRows(result.stdout).length).toBe(
       eventsOf(FAILED).length + neverRun(FAILED).length,
     );
   });
@@ -240,7 +275,7 @@ describe('Command: step-watch history and executions (demo scenario over the wir
 
     // Assess
     expect(neverRun(FAILED).map((s) => s.name)).toEqual(['startInstances']);
-    const rows = JSON.parse(json.stdout) as JsonRow[];
+    const rows = jsonRows(json.stdout);
     expect(rows.map((r) => `${r.kind}:${r.stepName ?? '-'}:${r.status}`)).toEqual([
       'execution:-:InProgress',
       'step:stopInstances:InProgress',
@@ -250,15 +285,17 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     ]);
     expect(rows.at(-1)).toMatchObject({ eventId: null, observedAt: null, detail: null, depth: 0 });
     expect(table.stdout.trimEnd().split('\n').at(-1)).toMatch(
-      /^-\s+\S+\s+not-run\s+startInstances\s+-\s+Pending\s+-\s+not run$/,
+      /^-\s+\S+\s+not-run\s+startInstances\s+-\s+Pending\s+-\s+-\s+not run$/,
     );
-    const records = parseCsv(csv.stdout);
+    const records = csvSection(csv.stdout, CSV_SECTIONS.transitions);
     const column = (name: (typeof HISTORY_CSV_COLUMNS)[number]) => HISTORY_CSV_COLUMNS.indexOf(name);
     expect(records.at(-1)?.[column('kind')]).toBe('not-run');
     expect(records.at(-1)?.[column('stepName')]).toBe('startInstances');
     expect(records.at(-1)?.[column('observedAt')]).toBe('');
-    expect(html.stdout).toContain('data-step-name="startInstances" data-label="not run"');
-    expect(html.stdout).toContain('<dt>Steps not run</dt><dd>1</dd>');
+    expect(pageNodes(html.stdout).filter((n) => n.k === 'r')).toEqual([
+      { n: 'startInstances', k: 'r', s: 'not run' },
+    ]);
+    expect(html.stdout).toMatch(/<dt>Steps<\/dt><dd>\d+ \([^)]*1 <bdi>not run<\/bdi>/);
   });
 
   it('writes an HTML timeline with one bar per step that ran and the failure message', async () => {
@@ -268,30 +305,39 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('');
     const html = readFileSync(file, 'utf8');
-    expect(html.match(/<rect class="bar/g)).toHaveLength(startedSteps(FAILED).length);
-    expect(html).not.toContain('class="alarm-marker"');
+    expect(pageNodes(html).filter((n) => n.k === 's' && n.b !== undefined)).toHaveLength(
+      startedSteps(FAILED).length,
+    );
+    expect(html).not.toContain('id="alarms"');
     const failure = eventsOf(FAILED)
       .map((e) => (e.detail as { step?: { failureMessage?: string | null } }).step?.failureMessage)
       .find((m) => typeof m === 'string');
     expect(failure).toBeTruthy();
     expect(html).toContain(failure?.replaceAll('"', '&quot;').replaceAll("'", '&#39;') ?? '');
-    expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    // No resource is fetched: the only URLs are links to the execution's console page.
+    expect(html.match(/https?:\/\/[^"'\s<]*/g)?.every((url) => url.includes('.console.aws.amazon.com/'))).toBe(
+      true,
+    );
   });
 
   it('prints the HTML timeline of a parent with a bar for each step that ran, of it and of its child', async () => {
     const result = await cli(['history', PARENT, '--format', 'html'], env);
 
     expect(result.code).toBe(0);
-    expect(result.stdout.match(/<rect class="bar/g)).toHaveLength(startedSteps(PARENT, CHILD).length);
+    expect(pageNodes(result.stdout).filter((n) => n.k === 's' && n.b !== undefined)).toHaveLength(
+      startedSteps(PARENT, CHILD).length,
+    );
   });
 
   it('marks the alarm that cancelled a run on its timeline', async () => {
     const result = await cli(['history', CANCELLED, '--format', 'html'], env);
 
     expect(result.code).toBe(0);
-    expect(result.stdout.match(/class="alarm-marker" tabindex="0" data-alarm="([^"]*)"/g)).toEqual([
-      'class="alarm-marker" tabindex="0" data-alarm="StatusCheckFailed-i-0a1b2c3d4e5f60006"',
-    ]);
+    const alarms = /<section id="alarms">.*?<\/section>/s.exec(result.stdout)?.[0] ?? '';
+    expect(alarms).toContain('<bdi>StatusCheckFailed-i-0a1b2c3d4e5f60006</bdi>');
+    expect(pageNodes(result.stdout).filter((n) => n.a !== undefined).map((n) => n.a)).toContain(
+      'StatusCheckFailed-i-0a1b2c3d4e5f60006',
+    );
     expect(result.stdout).toContain('data-status="Cancelled"');
   });
 
@@ -312,14 +358,17 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     expect(result.stderr).toMatch(/--format must be one of table, json, csv, html/);
   });
 
-  it('lists every execution newest first with failed-step and alarm counts', async () => {
+  it('lists every execution newest first, a child under its parent, with failed-step and alarm counts', async () => {
     const result = await cli(['executions', '--format', 'json', '--since', '24h'], env);
 
     expect(result.code).toBe(0);
     const listings = JSON.parse(result.stdout) as JsonListing[];
     expect(listings.map((l) => l.executionId).sort()).toEqual(scenario.executions.map((e) => e.id).sort());
-    const starts = listings.map((l) => l.startTime);
-    expect(starts).toEqual([...starts].sort().reverse());
+    // Newest first, except that a child follows its parent.
+    const roots = listings.filter((l) => l.parentExecutionId === null).map((l) => l.startTime);
+    expect(roots).toEqual([...roots].sort().reverse());
+    const parentAt = listings.findIndex((l) => l.executionId === PARENT);
+    expect(listings[parentAt + 1]?.executionId).toBe(CHILD);
     expect(listings.find((l) => l.executionId === FAILED)).toMatchObject({
       status: 'Failed',
       failedSteps: 1,
@@ -348,9 +397,11 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     expect((JSON.parse(patch.stdout) as JsonListing[]).map((l) => l.executionId)).toEqual([PARENT]);
     expect(JSON.parse(recent.stdout)).toEqual([]);
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^STARTED\s+EXECUTION\s+DOCUMENT\s+STATUS\s+FAILED STEPS\s+ALARMS\s+PARENT$/);
+    expect(lines[0]).toMatch(
+      /^EXECUTION\s+DOCUMENT\s+STATUS\s+STARTED\s+ENDED\s+DURATION\s+ACCOUNT\s+REGION\s+PARENT\s+FAILED STEPS\s+ALARMS$/,
+    );
     // Only the executions that start at 8.2 s and 9 s are at or after 5 s.
-    expect(lines.slice(1).map((l) => l.split(/\s+/)[1])).toEqual([
+    expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual([
       CANCELLED,
       'aaaaaaaa-0000-4000-8000-000000000003',
     ]);
