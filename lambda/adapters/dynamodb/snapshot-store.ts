@@ -3,7 +3,6 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
-  DeleteCommand,
   GetCommand,
   PutCommand,
   UpdateCommand,
@@ -60,6 +59,14 @@ export interface DynamoSnapshotStoreOptions {
 
 /** A write request of one BatchWriteItem call. */
 type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
+
+/**
+ * Whether an item is a named-execution mark that has ended (its `expiresAt` has passed): TTL removes
+ * it within days, and until then it is ignored.
+ */
+function isEndedMark(item: Item, nowSeconds: number): boolean {
+  return item.sk === KEYS.namedMark && typeof item.expiresAt === 'number' && item.expiresAt <= nowSeconds;
+}
 
 /** Most keys one BatchGetItem takes. */
 const BATCH_GET_KEYS = 100;
@@ -121,7 +128,10 @@ export class DynamoSnapshotStore implements SnapshotStore {
   }
 
   async listTracked(shard: string): Promise<TrackedExecution[]> {
-    return this.#inShard(INDEX.inFlight, 'trackShard', shard, (item) => readTracked(item, this.#onCorrupt));
+    const nowSeconds = Math.floor(this.#now() / 1000);
+    return this.#inShard(INDEX.inFlight, 'trackShard', shard, (item) =>
+      isEndedMark(item, nowSeconds) ? null : readTracked(item, this.#onCorrupt),
+    );
   }
 
   async watchNamed(shard: string, executions: readonly NamedExecution[]): Promise<void> {
@@ -135,7 +145,7 @@ export class DynamoSnapshotStore implements SnapshotStore {
   }
 
   async untrack(executionId: string): Promise<void> {
-    await this.#dropNamedMark(executionId);
+    await this.#endNamedMark(executionId);
     // A failed condition means there is no snapshot: nothing to untrack.
     await this.#table.conditional('UpdateItem', (doc) =>
       doc.send(
@@ -280,16 +290,25 @@ export class DynamoSnapshotStore implements SnapshotStore {
     // A child's first snapshot tracks it from now on: the mark its parent's naming left is done (and
     // one left by a cycle that raced the first save goes once the child settles).
     if (saved && execution.parentExecutionId !== null && (expectedVersion === null || !inFlight))
-      await this.#dropNamedMark(execution.executionId);
+      await this.#endNamedMark(execution.executionId);
     return saved;
   }
 
-  async #dropNamedMark(executionId: string): Promise<void> {
-    await this.#table.call('DeleteItem', (doc) =>
+  /**
+   * Ends the mark a parent's naming left: it leaves the inFlight index and expires now, so TTL removes
+   * it. An update, not a delete: the functions' roles may not delete items (docs/security.md). A
+   * failed condition means there is no live mark: nothing to end.
+   */
+  async #endNamedMark(executionId: string): Promise<void> {
+    await this.#table.conditional('UpdateItem', (doc) =>
       doc.send(
-        new DeleteCommand({
+        new UpdateCommand({
           TableName: this.#table.name,
           Key: { pk: KEYS.execution(executionId), sk: KEYS.namedMark },
+          UpdateExpression: 'SET expiresAt = :now REMOVE trackShard',
+          // Never create a mark, and leave an ended one as it is.
+          ConditionExpression: 'attribute_exists(trackShard)',
+          ExpressionAttributeValues: { ':now': Math.floor(this.#now() / 1000) },
         }),
       ),
     );

@@ -1,5 +1,11 @@
 // Over the wire against dynalite: the snapshot store's writes and reads, the outbox's typed records, superseded steps.
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { INDEX, KEYS } from '../../../lambda/adapters/dynamodb/schema';
 import { DynamoSnapshotStore } from '../../../lambda/adapters/dynamodb/snapshot-store';
@@ -160,10 +166,42 @@ describe('Class: DynamoSnapshotStore', () => {
     expect(childrenIndex.Items).toEqual([]);
     expect(after.map((t) => [t.executionId, t.snapshot?.status])).toEqual([['child-a', 'InProgress']]);
     expect(await s.loadExecution('child-b')).toBeNull();
-    const mark = await doc.send(
-      new GetCommand({ TableName: tableName, Key: { pk: KEYS.execution('child-a'), sk: KEYS.namedMark } }),
+    // The marks are ended by an update, never deleted: out of the index, expiring now for TTL.
+    for (const child of ['child-a', 'child-b']) {
+      const mark = await doc.send(
+        new GetCommand({ TableName: tableName, Key: { pk: KEYS.execution(child), sk: KEYS.namedMark } }),
+      );
+      expect(mark.Item).toMatchObject({ executionId: child, expiresAt: (EPOCH + 30_000) / 1000 });
+      expect(mark.Item?.trackShard).toBeUndefined();
+    }
+  });
+
+  it('ignores a mark whose expiry has passed, and creates none when ending a mark that does not exist', async () => {
+    // Prepare: a mark still in the index whose expiresAt is behind the clock.
+    const s = store();
+    await s.watchNamed(SHARD, [{ executionId: 'child-old', parentExecutionId: 'exec-9', startTime: null }]);
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: KEYS.execution('child-old'), sk: KEYS.namedMark },
+        UpdateExpression: 'SET expiresAt = :past',
+        ExpressionAttributeValues: { ':past': (EPOCH + 29_000) / 1000 },
+      }),
     );
-    expect(mark.Item).toBeUndefined();
+
+    // Act
+    const tracked = await s.listTracked(SHARD);
+    await s.untrack('never-named');
+    const none = await doc.send(
+      new GetCommand({
+        TableName: tableName,
+        Key: { pk: KEYS.execution('never-named'), sk: KEYS.namedMark },
+      }),
+    );
+
+    // Assess
+    expect(tracked.map((t) => t.executionId)).not.toContain('child-old');
+    expect(none.Item).toBeUndefined();
   });
 
   it('saves the reported records with the poller state and keeps them when a save leaves them out', async () => {
