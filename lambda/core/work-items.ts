@@ -1,5 +1,5 @@
 // The fan-out's work items: one queued poll cycle per shard, what makes one stale or foreign, and the shards' staleness.
-import type { ShardTarget } from './organization';
+import { accountInScope, type OrganizationScope, type ShardTarget } from './organization';
 
 /** The body of one work-queue message: a shard to poll, and when the dispatcher queued it. */
 export interface WorkItem {
@@ -87,6 +87,43 @@ export function roleProblem(
     return `roleArn is in account ${match[2]}, not the shard's ${shard.account}`;
   if (memberRoleName !== undefined && match[3] !== memberRoleName)
     return `roleArn names role ${match[3]}, not ${memberRoleName}`;
+  return null;
+}
+
+/**
+ * The shards a work item may name: the static list (each account and region filled in), or the
+ * organization's scope (its regions, and its accounts by `accounts` and `excludeAccounts`; its OUs
+ * are applied when the dispatcher lists the accounts, and the member role's trust does the rest).
+ */
+export type ConfiguredShards =
+  | { readonly shards: readonly ShardTarget[] }
+  | { readonly organization: OrganizationScope };
+
+/**
+ * Why a work item's shard is not one this deployment polls, or null when it is. Of a static list, the
+ * item must name a listed account and region, with the role listed for it (or none when none is); of
+ * an organization, one of its regions and an account its lists allow. The queue accepts messages from
+ * whoever may send to it, so this is what keeps a forged item from being processed at all.
+ *
+ * @example
+ * unconfiguredShardProblem({ account: '111111111111', region: 'eu-west-1' }, { shards: [] });
+ * // 'account 111111111111 in eu-west-1 is not a configured shard'
+ */
+export function unconfiguredShardProblem(shard: ShardTarget, configured: ConfiguredShards): string | null {
+  if ('organization' in configured) {
+    const scope = configured.organization;
+    if (!scope.regions.includes(shard.region))
+      return `region ${shard.region} is not one of the organization's regions`;
+    if (!accountInScope(shard.account, scope))
+      return `account ${shard.account} is not in the organization's scope`;
+    return null;
+  }
+  const listed = configured.shards.find(
+    (candidate) => candidate.account === shard.account && candidate.region === shard.region,
+  );
+  if (listed === undefined) return `account ${shard.account} in ${shard.region} is not a configured shard`;
+  if (listed.roleArn !== shard.roleArn)
+    return `roleArn ${shard.roleArn ?? '(none)'} is not the one configured for the shard`;
   return null;
 }
 

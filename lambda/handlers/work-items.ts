@@ -3,10 +3,17 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ShardTarget } from '../core/organization';
-import { isStaleWorkItem, parseWorkItem, roleProblem } from '../core/work-items';
+import {
+  type ConfiguredShards,
+  isStaleWorkItem,
+  parseWorkItem,
+  roleProblem,
+  unconfiguredShardProblem,
+} from '../core/work-items';
 import type { WorkItemConfig } from '../runtime/config';
 import { FAN_OUT_METRICS } from '../runtime/fan-out-metrics';
 import { parseFunctionArn, shardKey } from '../runtime/shard';
+import { shardsOfList } from '../runtime/shard-list';
 
 /** What one cycle of a shard reports back to the work-item loop. */
 export interface ShardCycleOutcome {
@@ -37,8 +44,10 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
 
 /**
  * Serves a batch of work items: each record is read as a work item; malformed ones, ones older than
- * two periods on their first delivery (`POLL_PERIOD_SECONDS`; a fresher one is queued) and ones whose roleArn is not the
- * member role (`MEMBER_ROLE_NAME`, when set) of the shard's account are logged and acknowledged. Each
+ * two periods on their first delivery (`POLL_PERIOD_SECONDS`; a fresher one is queued), ones whose roleArn is not the
+ * member role (`MEMBER_ROLE_NAME`, when set) of the shard's account, and ones naming a shard this
+ * deployment does not poll (`SHARDS` / `SHARDS_FILE` / `ORGANIZATION`; one warning each) are logged
+ * and acknowledged, never processed. Each
  * distinct shard then gets one cycle; a cycle that finds the lease held is acknowledged and logged as
  * skipped (the next period's item comes), a cycle that fails returns its shard's records as batch
  * item failures so SQS delivers them again (and to the dead-letter queue in the end).
@@ -49,7 +58,12 @@ export async function serveWorkItems(
   options: WorkItemOptions,
 ): Promise<SQSBatchResponse> {
   const { logger, metrics, now, cycle, pollPeriodSeconds: period, memberRoleName } = options;
-  const homeAccount = parseFunctionArn(context.invokedFunctionArn).account || undefined;
+  const arn = parseFunctionArn(context.invokedFunctionArn);
+  const homeAccount = arn.account || undefined;
+  const configured = configuredShards(options, {
+    account: arn.account,
+    region: arn.region,
+  });
   const byShard = new Map<string, { shard: ShardTarget; records: SQSRecord[] }>();
   let dropped = 0;
   for (const record of event.Records) {
@@ -81,6 +95,16 @@ export async function serveWorkItems(
       dropped += 1;
       continue;
     }
+    const unconfigured = configured && unconfiguredShardProblem(item.shard, configured);
+    if (unconfigured) {
+      logger.warn('refused a work item for a shard this deployment does not poll', {
+        shard,
+        messageId: record.messageId,
+        problem: unconfigured,
+      });
+      dropped += 1;
+      continue;
+    }
     const entry = byShard.get(shard) ?? { shard: item.shard, records: [] };
     entry.records.push(record);
     byShard.set(shard, entry);
@@ -102,6 +126,16 @@ export async function serveWorkItems(
   }
   if (dropped > 0) metrics.addMetric(FAN_OUT_METRICS.workItemsDropped, 'Count', dropped);
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+/** The shards work items may name, from the configuration; undefined when none is configured. */
+function configuredShards(
+  config: Pick<WorkItemConfig, 'shards' | 'organization'>,
+  own: { account: string; region: string },
+): ConfiguredShards | undefined {
+  if (config.organization) return { organization: config.organization };
+  if (config.shards) return { shards: shardsOfList(config.shards, own) };
+  return undefined;
 }
 
 /** How many times SQS has delivered the record (1 on its first delivery). */

@@ -72,6 +72,13 @@ export interface WorkItemConfig {
   readonly pollPeriodSeconds: number;
   /** `MEMBER_ROLE_NAME`: the only role a work item of another account may name; undefined: any. */
   readonly memberRoleName: string | undefined;
+  /** `SHARDS` or `SHARDS_FILE`: the only shards a work item may name; null: see `organization`. */
+  readonly shards: readonly ShardSpec[] | null;
+  /**
+   * `ORGANIZATION`: a work item must name one of its regions and an account its lists allow; null
+   * with `shards` null too: items are not checked against a list (the construct always sets one).
+   */
+  readonly organization: OrganizationScope | null;
 }
 
 /**
@@ -82,9 +89,12 @@ export interface WorkItemConfig {
  */
 export function readWorkItemConfig(env: Env = process.env): WorkItemConfig {
   const read = envReader(env);
+  const organization = read.organization();
   const config: WorkItemConfig = {
     pollPeriodSeconds: read.pollPeriodSeconds('a positive number'),
     memberRoleName: env.MEMBER_ROLE_NAME?.trim() || undefined,
+    shards: organization === null ? readShardSource(env, read.problems) : null,
+    organization,
   };
   read.check();
   return config;

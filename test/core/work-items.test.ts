@@ -5,6 +5,7 @@ import {
   parseWorkItem,
   roleProblem,
   stalenessReport,
+  unconfiguredShardProblem,
   type WorkItem,
   workItemBody,
 } from '../../lambda/core/work-items';
@@ -116,5 +117,59 @@ describe('Function: stalenessReport', () => {
 
   it('reports nothing stale without shards', () => {
     expect(stalenessReport(new Map(), NOW, 60)).toEqual({ maxSeconds: 0, staleShards: 0, worst: [] });
+  });
+});
+
+describe('Function: unconfiguredShardProblem', () => {
+  const reader = (account: string) => `arn:aws:iam::${account}:role/ssm-step-watch-reader`;
+  const listed = {
+    shards: [
+      { account: '111111111111', region: 'eu-west-1', roleArn: reader('111111111111') },
+      { account: '999999999999', region: 'us-east-1' },
+    ],
+  };
+
+  it('accepts a listed shard with its listed role, or with none when none is listed', () => {
+    expect(
+      unconfiguredShardProblem(
+        { account: '111111111111', region: 'eu-west-1', roleArn: reader('111111111111') },
+        listed,
+      ),
+    ).toBeNull();
+    expect(unconfiguredShardProblem({ account: '999999999999', region: 'us-east-1' }, listed)).toBeNull();
+  });
+
+  it('refuses an account or region that is not listed, and a role other than the listed one', () => {
+    expect(unconfiguredShardProblem({ account: '111111111111', region: 'us-east-1' }, listed)).toBe(
+      'account 111111111111 in us-east-1 is not a configured shard',
+    );
+    expect(
+      unconfiguredShardProblem(
+        { account: '999999999999', region: 'us-east-1', roleArn: reader('999999999999') },
+        listed,
+      ),
+    ).toBe(`roleArn ${reader('999999999999')} is not the one configured for the shard`);
+    expect(unconfiguredShardProblem({ account: '111111111111', region: 'eu-west-1' }, listed)).toBe(
+      'roleArn (none) is not the one configured for the shard',
+    );
+  });
+
+  it("checks an organization's regions and account lists", () => {
+    const organization = {
+      organization: {
+        regions: ['eu-west-1'],
+        excludeAccounts: ['222222222222'],
+        memberRoleName: 'ssm-step-watch-reader',
+      },
+    };
+    expect(
+      unconfiguredShardProblem({ account: '111111111111', region: 'eu-west-1' }, organization),
+    ).toBeNull();
+    expect(unconfiguredShardProblem({ account: '111111111111', region: 'us-east-1' }, organization)).toBe(
+      "region us-east-1 is not one of the organization's regions",
+    );
+    expect(unconfiguredShardProblem({ account: '222222222222', region: 'eu-west-1' }, organization)).toBe(
+      "account 222222222222 is not in the organization's scope",
+    );
   });
 });
