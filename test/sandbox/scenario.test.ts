@@ -606,3 +606,102 @@ describe('Function: parseScenario (CrossAccount)', () => {
     ).toThrow('executions[0].parentLocation.account: must be 12 digits');
   });
 });
+
+describe('Function: parseScenario (loops)', () => {
+  const EXEC = 'aaaaaaaa-0000-4000-8000-00000000000a';
+  const LOOP = 'bbbbbbbb-0000-4000-8000-00000000000a';
+  const INNER = 'cccccccc-0000-4000-8000-00000000000a';
+  /** One execution with a loop step over two items and one step of its second iteration. */
+  const doc = (loop: Record<string, unknown>, inner: Record<string, unknown>): unknown => ({
+    name: 'loops',
+    executions: [
+      {
+        id: EXEC,
+        documentName: 'Loop',
+        timeline: [{ at: 0, status: 'InProgress' }],
+        steps: [
+          {
+            id: LOOP,
+            name: 'loop',
+            action: 'aws:loop',
+            timeline: [{ at: 0, status: 'InProgress' }],
+            ...loop,
+          },
+          {
+            id: INNER,
+            name: 'stopOne',
+            action: 'aws:changeInstanceState',
+            timeline: [{ at: 1, status: 'InProgress' }],
+            ...inner,
+          },
+        ],
+      },
+    ],
+  });
+  const inLoop = { loopIteration: { loopStepId: LOOP, index: 1 } };
+
+  it('reads a loop over items and a step of one of its iterations', () => {
+    const scenario = parseScenario(doc({ loop: { iterators: ['i-1', 'i-2'] } }, inLoop));
+
+    expect(scenario.executions[0]?.steps.map((s) => [s.loop, s.loopIteration])).toEqual([
+      [{ iterators: ['i-1', 'i-2'] }, undefined],
+      [undefined, { loopStepId: LOOP, index: 1 }],
+    ]);
+  });
+
+  it.each<[string, Record<string, unknown>, Record<string, unknown>, string]>([
+    [
+      'a loop on another action',
+      { action: 'aws:sleep', loop: {} },
+      {},
+      'executions[0].steps[0].loop: only a step with action aws:loop iterates (got action aws:sleep)',
+    ],
+    [
+      'no iterators in the list',
+      { loop: { iterators: [] } },
+      {},
+      'executions[0].steps[0].loop.iterators: must hold 1 to 100 items',
+    ],
+    [
+      '101 iterators',
+      { loop: { iterators: Array.from({ length: 101 }, (_, i) => `i-${i}`) } },
+      {},
+      'executions[0].steps[0].loop.iterators: must hold 1 to 100 items, the most an aws:loop iterates over (got 101)',
+    ],
+    [
+      'a loop step unknown to the execution',
+      { loop: {} },
+      { loopIteration: { loopStepId: 'dddddddd-0000-4000-8000-00000000000a', index: 0 } },
+      'executions[0].steps[1].loopIteration.loopStepId: must name an aws:loop step with a loop in the same execution',
+    ],
+    [
+      'an index past the iterators',
+      { loop: { iterators: ['i-1'] } },
+      inLoop,
+      "executions[0].steps[1].loopIteration.index: must be below the loop's 1 iterators (got 1)",
+    ],
+    [
+      'an index of 100',
+      { loop: {} },
+      { loopIteration: { loopStepId: LOOP, index: 100 } },
+      'executions[0].steps[1].loopIteration.index: must be an integer from 0 to 99',
+    ],
+    [
+      'plannedUpFront on a step inside a loop',
+      { loop: {} },
+      { ...inLoop, plannedUpFront: false },
+      'executions[0].steps[1].plannedUpFront: must be left out on a step with loopIteration',
+    ],
+    [
+      'an unknown key in loopIteration',
+      { loop: {} },
+      { loopIteration: { loopStepId: LOOP, index: 0, item: 'i-1' } },
+      'executions[0].steps[1].loopIteration.item: unknown key (allowed: loopStepId, index)',
+    ],
+  ])('rejects %s, naming the field', (_case, loop, inner, expected) => {
+    const act = (): unknown => parseScenario(doc(loop, inner));
+
+    expect(act).toThrow(ScenarioError);
+    expect(act).toThrow(expected);
+  });
+});
