@@ -3,16 +3,20 @@
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createTable } from '../lambda/adapters/dynamodb/create-table';
 import type { Timer } from '../lambda/adapters/token-bucket';
 import { createHintHandler } from '../lambda/handlers/hints';
+import { createNotifyHandler, type NotifyHandler } from '../lambda/handlers/notify';
 import type { PollerClients } from '../lambda/runtime/poller';
 import { startDynamo } from './dynamo';
 import { EventBridgeRecorder } from './event-recorder';
 import { HintPump, type HintQueueOptions } from './hint-queue';
 import type { NativeEventOptions } from './native-events';
+import { NotifyPump, type NotifyPumpOptions } from './notify-pump';
 import type { Scenario } from './scenario';
+import { SnsRecorder } from './sns-recorder';
 import type { SsmBehaviour } from './ssm-behaviour';
 import { SsmSimulator } from './ssm-simulator';
 
@@ -58,8 +62,12 @@ export interface LocalStackOptions {
 export interface LocalStack {
   readonly ssm: SsmSimulator;
   readonly recorder: EventBridgeRecorder;
+  /** The notification topic: what the notify function publishes. */
+  readonly sns: SnsRecorder;
+  /** A real SNS client pointed at {@link LocalStack.sns}. */
+  readonly snsClient: SNSClient;
   readonly tableName: string;
-  /** The three endpoints, as the SDK's `AWS_ENDPOINT_URL_*` variables. */
+  /** The endpoints, as the SDK's `AWS_ENDPOINT_URL_*` variables. */
   readonly env: Readonly<Record<string, string>>;
   /** Real SDK clients pointed at the stack. */
   readonly clients: Required<Omit<PollerClients, 'sts' | 'ssmFor'>>;
@@ -83,6 +91,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }),
   });
   const recorder = new EventBridgeRecorder({ clock });
+  const sns = new SnsRecorder({ clock });
   const dynamo = await startDynamo({
     ...(options.dataDir !== undefined && { path: options.dataDir }),
     fresh: options.fresh ?? false,
@@ -93,6 +102,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => ssm.stop());
     await recorder.start();
     stoppers.push(() => recorder.stop());
+    await sns.start();
+    stoppers.push(() => sns.stop());
     const common = {
       region: LOCAL_REGION,
       credentials: DUMMY_CREDENTIALS,
@@ -103,16 +114,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dynamodb: new DynamoDBClient({ ...common, endpoint: dynamo.endpoint }),
       eventBridge: new EventBridgeClient({ ...common, endpoint: recorder.endpoint }),
     };
+    const snsClient = new SNSClient({ ...common, endpoint: sns.endpoint });
+    stoppers.push(async () => snsClient.destroy());
     const tableName = options.tableName ?? LOCAL_TABLE;
     await createTable(clients.dynamodb, tableName);
     return {
       ssm,
       recorder,
+      sns,
+      snsClient,
       tableName,
       env: {
         AWS_ENDPOINT_URL_SSM: ssm.endpoint,
         AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
         AWS_ENDPOINT_URL_EVENTBRIDGE: recorder.endpoint,
+        AWS_ENDPOINT_URL_SNS: sns.endpoint,
       },
       clients,
       stop: async () => {
@@ -170,4 +186,42 @@ export function createLocalHintPump(stack: LocalStack, options: LocalHintPumpOpt
     ...(options.queue !== undefined && { queue: options.queue }),
     ...(timer !== undefined && { clock: () => timer.now() }),
   });
+}
+
+/** The topic ARN the local notify function publishes to (the SNS recorder accepts any). */
+export const LOCAL_TOPIC_ARN = `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:step-watch-local`;
+
+/** Options of {@link createLocalNotifyPump}. */
+export interface LocalNotifyPumpOptions extends Omit<NotifyPumpOptions, 'source' | 'handler'> {
+  /** The notify function's environment on top of the stack's table and topic. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The clock the digest's interval is measured on. @default Date.now */
+  readonly clock?: () => number;
+}
+
+/**
+ * The notification path of the local stack: the events the recorder accepted that the stack's rules
+ * would route go to the real notify handler (`createNotifyHandler`) on the stack's table, which
+ * publishes to the SNS recorder ({@link LocalStack.sns}).
+ *
+ * @example
+ * ```ts
+ * const pump = createLocalNotifyPump(stack);
+ * await pump.pump();
+ * console.log(stack.sns.messages());
+ * ```
+ */
+export function createLocalNotifyPump(stack: LocalStack, options: LocalNotifyPumpOptions = {}): NotifyPump {
+  const clock = options.clock ?? Date.now;
+  const handler: NotifyHandler = createNotifyHandler({
+    env: {
+      TABLE_NAME: stack.tableName,
+      TOPIC_ARN: LOCAL_TOPIC_ARN,
+      AWS_REGION: LOCAL_REGION,
+      ...options.env,
+    },
+    clients: { dynamodb: stack.clients.dynamodb, sns: stack.snsClient },
+    timer: { now: clock },
+  });
+  return new NotifyPump({ ...options, source: stack.recorder, handler });
 }

@@ -56,7 +56,8 @@ function executionLine(event: Pick<NotifiedEvent, 'executionId' | 'account' | 'r
 }
 
 function statusChange(previous: string | null, status: string): TextPart[] {
-  return [ssm(previous ?? 'none', BUDGET.status), ours(' → '), ssm(status, BUDGET.status)];
+  if (previous === null) return [ssm(status, BUDGET.status), ours(' (first seen)')];
+  return [ssm(previous, BUDGET.status), ours(' → '), ssm(status, BUDGET.status)];
 }
 
 /** A message about one event of a plain run (or of any run, with per-child messages). */
@@ -178,7 +179,10 @@ export interface DigestSummary {
   readonly region: string;
   /** Child executions ended, by status. */
   readonly children: Readonly<Record<string, number>>;
-  /** Of them, ended in a failure-like status. */
+  /**
+   * Child executions that failed: the parent's failed steps for its targets, or the children ended in
+   * a failure-like status, whichever is more (a child's own end may be notified after its parent's).
+   */
   readonly failedChildren: number;
   readonly alarms: number;
   /** Newest first. */
@@ -212,7 +216,6 @@ function countsText(children: Readonly<Record<string, number>>): string {
 
 /** A digest's message: the first failure, an update, or the final summary of a run with child executions. */
 export function digestMessage(summary: DigestSummary): NotificationMessage {
-  const ended = Object.values(summary.children).reduce((sum, n) => sum + n, 0);
   const doc = ssm(summary.documentName, BUDGET.name);
   const title: TextPart[] =
     summary.kind === 'digest-first'
@@ -223,15 +226,15 @@ export function digestMessage(summary: DigestSummary): NotificationMessage {
             doc,
             ours(' '),
             ssm(summary.endStatus ?? 'ended', BUDGET.status),
-            ours(`: ${summary.failedChildren} of ${ended} child executions failed`),
+            ours(`: ${summary.failedChildren} child executions failed`),
           ]
         : [
             ours('SSM Automation '),
             doc,
             ours(
               summary.late
-                ? `: ${summary.failedChildren} of ${ended} child executions failed (after the run ended)`
-                : `: ${summary.failedChildren} of ${ended} child executions failed so far`,
+                ? `: ${summary.failedChildren} child executions failed (after the run ended)`
+                : `: ${summary.failedChildren} child executions failed so far`,
             ),
           ];
   const run: MessageLine = {

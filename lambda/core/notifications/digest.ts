@@ -39,6 +39,8 @@ export interface DigestState {
   /** Child executions ended, by status. */
   readonly children: Readonly<Record<string, number>>;
   readonly alarms: number;
+  /** The parent's `aws:executeAutomation` steps seen failing: one per failed target. */
+  readonly failedTargets: number;
   /** Problems seen (failure-like step and execution events, alarms). */
   readonly problems: number;
   /** The newest problems, newest last, merged by the child they are about. */
@@ -199,7 +201,8 @@ export function foldNotification(
 }
 
 function failedChildren(digest: DigestState, statuses: readonly string[]): number {
-  return statuses.reduce((sum, status) => sum + (digest.children[status] ?? 0), 0);
+  const ended = statuses.reduce((sum, status) => sum + (digest.children[status] ?? 0), 0);
+  return Math.max(ended, digest.failedTargets ?? 0);
 }
 
 function newDigest(event: NotifiedEvent): DigestState {
@@ -209,6 +212,7 @@ function newDigest(event: NotifiedEvent): DigestState {
     region: event.region,
     children: {},
     alarms: 0,
+    failedTargets: 0,
     problems: 0,
     latest: [],
     sent: 0,
@@ -246,6 +250,8 @@ function foldIntoDigest(
   }
   if (event.kind === 'alarm') next = { ...next, alarms: next.alarms + 1 };
   if (!problem || (!isChild && event.kind === 'execution')) return next;
+  if (!isChild && event.step?.action === EXECUTE_AUTOMATION)
+    next = { ...next, failedTargets: (next.failedTargets ?? 0) + 1 };
   const found = problemOf(event, rootId, now);
   const earlier = next.latest.find((p) => p.key === found.key);
   const merged: DigestProblem = earlier
