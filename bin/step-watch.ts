@@ -6,7 +6,7 @@ import packageJson from '../package.json' with { type: 'json' };
 const USAGE = `Usage: step-watch <command> [options]
 
 Commands:
-  poll --table <name> --bus <name> [--source <s>] [--account <id>] [--region <r>] [--time-limit <s>]
+  poll --table <name> --bus <name> [--source <s>] [--account <id>] [--time-limit <s>]
                            run one poll cycle against what the AWS SDK resolves
   backfill --since <30d|date> --table <name> --bus <name> [--emit] [--time-limit <s>]
                            read what SSM still remembers (30 days) into the audit trail; resumable
@@ -19,7 +19,8 @@ Commands:
   executions [--since 7d] [--status <s>] [--document <prefix>] [--table <name>] [--local]
                            the executions the store knows, newest first
 
-Commands that call AWS take --region <r> and --profile <name> (default: what the AWS SDK resolves).
+Every command but local calls AWS and takes --region <r> and --profile <name> (default: what the
+AWS SDK resolves: AWS_REGION, AWS_PROFILE); --local reads this machine's data and takes neither.
 Exit codes: 0 done, 1 failed (AWS, the table, the endpoint), 2 usage (bad or conflicting flags).
 
 Run 'step-watch <command> --help' for a command's options, 'step-watch --version' for the version.`;
@@ -55,6 +56,8 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`step-watch: ${describeError(error)}\n`);
+  const name = process.argv[2];
+  const command = name !== undefined && Object.hasOwn(COMMANDS, name) ? name : undefined;
+  process.stderr.write(`step-watch: ${describeError(error, command)}\n`);
   process.exitCode = exitCodeOf(error);
 });

@@ -1,5 +1,4 @@
 // The flags that say which table, bus, shard and pace a poller works with, shared by `poll` and `backfill`.
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   DEFAULT_EVENT_SOURCE,
@@ -8,8 +7,16 @@ import {
   DEFAULT_SSM_DESCRIBE_TPS,
 } from '../lambda/core/defaults';
 import { type PollerConfig, validateEventSource } from '../lambda/runtime/config';
-import type { ShardTarget } from '../lambda/runtime/poller';
+import type { PollerClients, ShardTarget } from '../lambda/runtime/poller';
 import { requireFlag } from './args';
+import {
+  AWS_FLAGS,
+  awsTargetOf,
+  clientConfigOf,
+  pollerClientsOf,
+  resolveRegion,
+  watched,
+} from './aws-clients';
 import { UsageError } from './errors';
 
 /** The poller flags, in `parseFlags`' shape: spread them into a command's own. */
@@ -18,7 +25,7 @@ export const POLLER_FLAGS = {
   bus: { type: 'string' },
   source: { type: 'string' },
   account: { type: 'string' },
-  region: { type: 'string' },
+  ...AWS_FLAGS,
   tps: { type: 'string' },
   'max-entry-bytes': { type: 'string' },
 } as const;
@@ -28,7 +35,8 @@ export const POLLER_FLAGS_HELP = `  --table <name>         DynamoDB table (creat
   --bus <name>           EventBridge bus name or ARN
   --source <s>           event source (default ${DEFAULT_EVENT_SOURCE}; must not start with 'aws.')
   --account <id>         account in events and ARNs (default: STS, or 000000000000 on local endpoints)
-  --region <r>           region to poll (default: the SDK's region)
+  --region <r>           region to poll, and of the table and bus (default: AWS_REGION, or the profile's)
+  --profile <name>       named profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE)
   --tps <n>              Describe calls per second (default ${DEFAULT_SSM_DESCRIBE_TPS})
   --max-entry-bytes <n>  PutEvents entry size limit (default ${DEFAULT_MAX_ENTRY_BYTES})`;
 
@@ -39,20 +47,22 @@ export const ENDPOINTS_HELP =
 /** The values of {@link POLLER_FLAGS} as `parseFlags` returns them. */
 export type PollerFlagValues = { readonly [K in keyof typeof POLLER_FLAGS]?: string };
 
-/** What the poller flags resolve to: the poller's configuration and the shard it reads. */
+/** What the poller flags resolve to: the poller's configuration, the shard it reads, the clients it calls. */
 export interface PollerSetup {
   readonly config: PollerConfig;
   readonly target: ShardTarget;
+  /** Clients on the flags' region and profile, tagging each failed call with where it went. */
+  readonly clients: PollerClients;
 }
 
 /**
- * Validates the poller flags and resolves what they leave out: the region from the SDK, the account
- * from `AWS_ACCOUNT_ID`, STS, or `000000000000` on local endpoints. Problems are a UsageError naming
- * `command`.
+ * Validates the poller flags and resolves what they leave out: the region from the SDK (AWS_REGION, the
+ * profile's), the account from `AWS_ACCOUNT_ID`, STS, or `000000000000` on local endpoints. Problems
+ * are a UsageError naming `command`.
  *
  * @example
- * const { config, target } = await pollerSetupOf('poll', values);
- * const poller = createPoller(config, target, { homeRegion: target.region });
+ * const { config, target, clients } = await pollerSetupOf('poll', values);
+ * const poller = createPoller(config, target, { homeRegion: target.region, clients });
  */
 export async function pollerSetupOf(command: string, values: PollerFlagValues): Promise<PollerSetup> {
   const source = values.source ?? DEFAULT_EVENT_SOURCE;
@@ -71,11 +81,13 @@ export async function pollerSetupOf(command: string, values: PollerFlagValues): 
     ),
     ssmDescribeTps: positiveFlag(command, 'tps', values.tps, DEFAULT_SSM_DESCRIBE_TPS),
   };
-  const region = values.region ?? (await resolveRegion(command));
-  const account = values.account ?? (await resolveAccount(region));
+  const aws = awsTargetOf(command, values);
+  const region = aws.region ?? (await resolveRegion(command, aws));
+  const target = { ...aws, region };
+  const account = values.account ?? (await resolveAccount(target));
   if (!/^\d{12}$/.test(account))
     throw new UsageError(`${command}: --account must be 12 digits, got "${account}".`);
-  return { config, target: { account, region } };
+  return { config, target: { account, region }, clients: pollerClientsOf(target) };
 }
 
 /** A positive number flag, `fallback` when absent, or a UsageError naming it. */
@@ -92,21 +104,12 @@ export function positiveFlag(
   return value;
 }
 
-async function resolveRegion(command: string): Promise<string> {
-  try {
-    const region = await new SSMClient({}).config.region();
-    if (region) return region;
-  } catch {
-    // falls through to the message below
-  }
-  throw new UsageError(`${command}: no region: pass --region or set AWS_REGION.`);
-}
-
-async function resolveAccount(region: string): Promise<string> {
+async function resolveAccount(aws: { readonly region: string; readonly profile?: string }): Promise<string> {
   if (process.env.AWS_ACCOUNT_ID) return process.env.AWS_ACCOUNT_ID;
   // On local endpoints there is usually no STS; the account only labels events and ARNs there.
   const local = process.env.AWS_ENDPOINT_URL_SSM && !process.env.AWS_ENDPOINT_URL_STS;
   if (local) return '000000000000';
-  const identity = await new STSClient({ region, maxAttempts: 2 }).send(new GetCallerIdentityCommand({}));
+  const sts = watched(new STSClient({ ...clientConfigOf(aws), maxAttempts: 2 }), 'STS');
+  const identity = await sts.send(new GetCallerIdentityCommand({}));
   return identity.Account ?? '000000000000';
 }

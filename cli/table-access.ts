@@ -8,7 +8,23 @@ import {
 import { StepWatchError } from '../lambda/core/errors';
 import type { HistoryReader } from '../lambda/core/history';
 import { SandboxError } from '../sandbox/errors';
+import { AWS_FLAGS, awsTargetOf, clientConfigOf, resolveRegion, watched } from './aws-clients';
 import { LocalRunNotFoundError, UsageError } from './errors';
+
+/** The flags that say which table a read command opens, in `parseFlags`' shape. */
+export const TABLE_FLAGS = {
+  table: { type: 'string' },
+  local: { type: 'boolean' },
+  ...AWS_FLAGS,
+} as const;
+
+/** Which table a read command opens: {@link TABLE_FLAGS} as `parseFlags` returns them. */
+export interface TableChoice {
+  readonly table?: string;
+  readonly local?: boolean;
+  readonly region?: string;
+  readonly profile?: string;
+}
 
 /** How a read command's history reader reports what it meets. */
 export type HistoryReporting = Pick<DynamoHistoryReaderOptions, 'onCorruptItem' | 'onProgress'>;
@@ -35,25 +51,35 @@ export function localDataDirectory(
 }
 
 /**
- * Opens the table of `--table` / `TABLE_NAME` through the SDK's usual resolution (credentials,
- * region, `AWS_ENDPOINT_URL_DYNAMODB`), or with `local` the local run's persisted dynalite, started
- * in-process on a free port.
+ * Opens the table of `--table` / `TABLE_NAME` on the SDK's usual resolution (credentials, region,
+ * `AWS_ENDPOINT_URL_DYNAMODB`) with `--region` and `--profile` over it, or with `local` the local
+ * run's persisted dynalite, started in-process on a free port. `--local` with any of the others is a
+ * UsageError: they name a deployed table, it names the one on this machine.
  */
-export async function openTable(
-  command: string,
-  options: { readonly table?: string; readonly local: boolean },
-): Promise<TableAccess> {
+export async function openTable(command: string, options: TableChoice): Promise<TableAccess> {
   const named = options.table?.trim() || undefined;
   if (!options.local) {
     const tableName = named ?? process.env.TABLE_NAME?.trim();
     if (!tableName)
       throw new UsageError(`${command}: --table <name> (or TABLE_NAME) is required, or --local.`);
-    const client = new DynamoDBClient({});
+    const aws = awsTargetOf(command, options);
+    const region = aws.region ?? (await resolveRegion(command, aws));
+    const client = watched(new DynamoDBClient(clientConfigOf({ ...aws, region })), 'DynamoDB');
     return {
       historyReader: (reporting) => new DynamoHistoryReader({ ...reporting, tableName, client }),
       label: tableName,
-      close: async () => {},
+      close: async () => client.destroy(),
     };
+  }
+  const conflicting = [
+    named !== undefined && '--table',
+    options.region !== undefined && '--region',
+    options.profile !== undefined && '--profile',
+  ].filter((flag) => flag !== false);
+  if (conflicting.length > 0) {
+    throw new UsageError(
+      `${command}: --local reads the local run's table on this machine; ${conflicting.join(' and ')} name${conflicting.length === 1 ? 's' : ''} a deployed one: give one or the other.`,
+    );
   }
 
   // The sandbox is loaded only for --local: reading a deployed table needs none of it.
@@ -72,7 +98,7 @@ export async function openTable(
       { cause: error },
     );
   }
-  const tableName = named ?? LOCAL_TABLE;
+  const tableName = LOCAL_TABLE;
   const client = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region: 'us-east-1',

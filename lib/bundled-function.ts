@@ -46,7 +46,7 @@ export const BUNDLING = {
 } satisfies nodejs.BundlingOptions;
 
 /** The entry points in `lambda/handlers/` a StepWatch deploys; the package build prebuilds each. */
-export const BUNDLED_HANDLER_FILES = ['poll', 'dispatcher', 'hints'] as const;
+export const BUNDLED_HANDLER_FILES = ['poll', 'dispatcher', 'hints', 'notify'] as const;
 
 /** One of {@link BUNDLED_HANDLER_FILES}. */
 export type BundledHandlerFile = (typeof BUNDLED_HANDLER_FILES)[number];

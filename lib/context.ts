@@ -1,8 +1,9 @@
 // Turns CDK context (cdk.json defaults, `-c key=value` overrides) into StepWatch stack props.
+import { Duration } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { StepWatchConfigError } from './errors';
 import type { StepWatchLogLevel, StepWatchOrganization, StepWatchProps } from './props';
-import { BACKFILL_DAYS_ALLOWED, isBackfillDays } from './resolved-props';
+import { BACKFILL_DAYS_ALLOWED, isBackfillDays, isDigestIntervalSeconds } from './resolved-props';
 
 /** The context keys bin/app.ts reads; docs/deploy.md has a table of them. */
 export const CONTEXT_KEYS = [
@@ -31,6 +32,8 @@ export const CONTEXT_KEYS = [
   'slackWorkspaceId',
   'slackChannelId',
   'slackChannelConfigurationName',
+  'notificationDigestMinutes',
+  'notificationPerChildMessages',
   'hints',
   'hintForwarderFor',
   'backfillDays',
@@ -81,6 +84,19 @@ function backfillDays(read: ContextReader): number | undefined {
   if (!isBackfillDays(days))
     throw new StepWatchConfigError(`context backfillDays must be ${BACKFILL_DAYS_ALLOWED}; got '${value}'.`);
   return days;
+}
+
+/** `notificationDigestMinutes`, checked here so that the message names the context key. */
+function digestInterval(read: ContextReader): Duration | undefined {
+  const value = text(read, 'notificationDigestMinutes');
+  if (value === undefined) return undefined;
+  const minutes = Number(value);
+  if (!Number.isFinite(minutes) || !isDigestIntervalSeconds(minutes * 60)) {
+    throw new StepWatchConfigError(
+      `context notificationDigestMinutes must be a number of minutes from 1 to 1440 (whole seconds); got '${value}'.`,
+    );
+  }
+  return Duration.seconds(minutes * 60);
 }
 
 function flag(read: ContextReader, key: ContextKey): boolean {
@@ -166,7 +182,15 @@ export function stepWatchPropsFromContext(read: ContextReader): StepWatchContext
     reservedConcurrency: number(read, 'reservedConcurrency'),
     logRetention: number(read, 'logRetentionDays') as RetentionDays | undefined,
     logLevel: text(read, 'logLevel')?.toUpperCase() as StepWatchLogLevel | undefined,
-    notifications: notify ? { statuses: list(read, 'notificationStatuses'), emails, slack } : undefined,
+    notifications: notify
+      ? {
+          statuses: list(read, 'notificationStatuses'),
+          emails,
+          slack,
+          digestInterval: digestInterval(read),
+          perChildMessages: optionalFlag(read, 'notificationPerChildMessages'),
+        }
+      : undefined,
     hints: optionalFlag(read, 'hints'),
     backfillDays: backfillDays(read),
   };

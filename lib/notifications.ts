@@ -1,16 +1,26 @@
-// The optional notification path: rules on the bus feed an encrypted SNS topic, with e-mail and Slack (AWS Chatbot) on it.
+// The optional notification path: rules on the bus feed the notify function, which digests runs with children, escapes SSM's text and publishes to an encrypted SNS topic, with e-mail and Slack (AWS Chatbot) on it.
 import { Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { NOTIFY_KEY_PREFIX } from '../lambda/adapters/dynamodb/notification-store';
+import { executionRuleStatuses } from '../lambda/core/notifications/digest';
 import { DETAIL_TYPES } from '../lambda/core/types';
-import type { ResolvedNotifications } from './resolved-props';
+import { bundledFunction } from './bundled-function';
+import { grantOwnLogs, grantTableKey } from './poller-policy';
+import type { ResolvedNotifications, ResolvedStepWatchProps } from './resolved-props';
+
+/** Timeout of the notify function: a few table reads and writes and a publish or two. */
+const NOTIFY_FUNCTION_TIMEOUT = Duration.seconds(30);
 
 export type { StepWatchNotificationProps, StepWatchSlackProps } from './props';
 
@@ -22,114 +32,46 @@ export interface StepWatchNotificationsProps {
   readonly bus: events.IEventBus;
   /** The `source` of the poller's events. */
   readonly eventSource: string;
-  /** Receives notifications EventBridge could not deliver to the topic. */
+  /** Receives events EventBridge could not deliver to the notify function, and those it failed on. */
   readonly deadLetterQueue: sqs.IQueue;
+  /** The StepWatch's table: the notify function keeps each thread's state there (`NOTIFY#` items). */
+  readonly table: dynamodb.ITable;
+  /** The StepWatch's settings: log retention and level, Powertools names, the table's key. */
+  readonly watch: ResolvedStepWatchProps;
 }
 
-/** `$.detail.<path>` of a StepWatch event, for an input transformer. */
-function detail(path: string): string {
-  return events.EventField.fromPath(`$.detail.${path}`);
-}
-
-/** Link to the execution in the Systems Manager console. */
-function consoleLink(): string {
-  const region = detail('region');
-  return `https://${region}.console.aws.amazon.com/systems-manager/automation/execution/${detail('executionId')}?region=${region}`;
-}
-
-/**
- * An AWS Chatbot custom notification (`version` 1.0, `source` custom, client-markdown), threaded per
- * execution. SNS e-mail subscribers receive the same JSON.
- */
-function chatbotMessage(
-  title: string,
-  lines: readonly string[],
-  keywords: readonly string[],
-): events.RuleTargetInput {
-  return events.RuleTargetInput.fromObject({
-    version: '1.0',
-    source: 'custom',
-    id: detail('eventId'),
-    content: {
-      textType: 'client-markdown',
-      title,
-      description: [...lines, `*Console:* ${consoleLink()}`].join('\n'),
-      keywords,
-    },
-    metadata: {
-      threadId: detail('executionId'),
-      summary: title,
-      eventType: events.EventField.fromPath('$.detail-type'),
-    },
-  });
-}
-
-/** Chatbot message of a step status change. */
-export function stepStatusMessage(): events.RuleTargetInput {
-  const status = detail('step.status');
-  const stepName = detail('step.stepName');
-  return chatbotMessage(
-    `SSM Automation step ${stepName} ${status}`,
-    [
-      `*Runbook:* ${detail('documentName')}`,
-      `*Step:* ${stepName} (${detail('step.action')})`,
-      `*Status:* ${detail('step.previousStatus')} → ${status}`,
-      `*Failure:* ${detail('step.failureMessage')}`,
-      `*Execution:* ${detail('executionId')} in ${detail('account')} ${detail('region')}`,
-    ],
-    [status, detail('documentName')],
-  );
-}
-
-/** Chatbot message of an execution status change. */
-export function executionStatusMessage(): events.RuleTargetInput {
-  const status = detail('executionStatus');
-  return chatbotMessage(
-    `SSM Automation ${detail('documentName')} ${status}`,
-    [
-      `*Runbook:* ${detail('documentName')}`,
-      `*Status:* ${detail('previousStatus')} → ${status}`,
-      `*Failure:* ${detail('failureMessage')}`,
-      `*Execution:* ${detail('executionId')} in ${detail('account')} ${detail('region')}`,
-    ],
-    [status, detail('documentName')],
-  );
-}
-
-/** Chatbot message of an alarm raised during an execution (the step may be null, so it is not read). */
-export function alarmMessage(): events.RuleTargetInput {
-  const alarmName = detail('alarm.name');
-  return chatbotMessage(
-    `Alarm ${alarmName} triggered during SSM Automation ${detail('documentName')}`,
-    [
-      `*Runbook:* ${detail('documentName')}`,
-      `*Alarm:* ${alarmName} (${detail('alarm.state')})`,
-      `*Execution:* ${detail('executionId')} (${detail('executionStatus')}) in ${detail('account')} ${detail('region')}`,
-    ],
-    ['ALARM', detail('documentName')],
-  );
+/** The rules of {@link StepWatchNotifications} feeding the notify function, one per detail type. */
+export interface StepWatchNotificationRules {
+  /** Failure-like step statuses. */
+  readonly step: events.Rule;
+  /** Failure-like and final execution statuses. */
+  readonly execution: events.Rule;
+  /** Every alarm event. */
+  readonly alarm: events.Rule;
 }
 
 /**
  * The notification path of a StepWatch: three rules on the bus (failure-like step statuses,
- * failure-like execution statuses, every alarm event) turn events into AWS Chatbot custom
- * notifications on a KMS-encrypted SNS topic, which fans out to e-mail and Slack.
+ * failure-like and final execution statuses, every alarm event) invoke the notify function, which
+ * turns them into messages — one per failure of a plain run, a digest for a run with child executions
+ * — with SSM's text escaped, and publishes each to a KMS-encrypted SNS topic as an AWS Chatbot custom
+ * notification (Slack) and a plain-text e-mail.
  */
 export class StepWatchNotifications extends Construct {
   /** The topic every notification and every StepWatch alarm is published to. */
   public readonly topic: sns.Topic;
-  /** The rules feeding the topic, by detail type. */
-  public readonly rules: {
-    readonly step: events.Rule;
-    readonly execution: events.Rule;
-    readonly alarm: events.Rule;
-  };
+  /** The function that formats, digests and publishes notifications. */
+  public readonly function: nodejs.NodejsFunction;
+  /** Its log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The rules feeding the notify function, by detail type. */
+  public readonly rules: StepWatchNotificationRules;
   /** The Slack channel configuration, when Slack is configured. */
   public readonly slackChannel?: chatbot.SlackChannelConfiguration;
 
   constructor(scope: Construct, id: string, props: StepWatchNotificationsProps) {
     super(scope, id);
-    const { settings, bus, eventSource, deadLetterQueue } = props;
+    const { settings, bus, eventSource, deadLetterQueue, table, watch } = props;
     const { account, region, partition } = Stack.of(this);
 
     const topicKey =
@@ -169,35 +111,42 @@ export class StepWatchNotifications extends Construct {
       }),
     );
 
-    const target = (message: events.RuleTargetInput) =>
-      new targets.SnsTopic(this.topic, { message, deadLetterQueue, maxEventAge: Duration.hours(6) });
+    this.logGroup = new logs.LogGroup(this, 'FunctionLogs', { retention: watch.logRetention });
+    this.function = this.createFunction(settings, watch, table, topicKey, deadLetterQueue);
+    const target = () =>
+      new targets.LambdaFunction(this.function, {
+        deadLetterQueue,
+        maxEventAge: Duration.hours(6),
+        retryAttempts: 8,
+      });
     const statuses = [...settings.statuses];
     this.rules = {
       step: new events.Rule(this, 'StepStatusRule', {
-        description: 'Failure-like SSM Automation step statuses to the notification topic',
+        description: 'Failure-like SSM Automation step statuses to the notify function',
         eventBus: bus,
         eventPattern: {
           source: [eventSource],
           detailType: [DETAIL_TYPES.step],
           detail: { step: { status: statuses } },
         },
-        targets: [target(stepStatusMessage())],
+        targets: [target()],
       }),
       execution: new events.Rule(this, 'ExecutionStatusRule', {
-        description: 'Failure-like SSM Automation execution statuses to the notification topic',
+        description:
+          'Failure-like and final SSM Automation execution statuses to the notify function (a run with children is counted and summarised)',
         eventBus: bus,
         eventPattern: {
           source: [eventSource],
           detailType: [DETAIL_TYPES.execution],
-          detail: { executionStatus: statuses },
+          detail: { executionStatus: executionRuleStatuses(statuses) },
         },
-        targets: [target(executionStatusMessage())],
+        targets: [target()],
       }),
       alarm: new events.Rule(this, 'AlarmRule', {
-        description: 'Alarms raised during SSM Automation executions to the notification topic',
+        description: 'Alarms raised during SSM Automation executions to the notify function',
         eventBus: bus,
         eventPattern: { source: [eventSource], detailType: [DETAIL_TYPES.alarm] },
-        targets: [target(alarmMessage())],
+        targets: [target()],
       }),
     };
 
@@ -241,5 +190,69 @@ export class StepWatchNotifications extends Construct {
         userRoleRequired: false,
       });
     }
+  }
+
+  /**
+   * The notify function and its role: its own logs, its own table items (`NOTIFY#` partitions),
+   * publishing to the topic with its key.
+   */
+  private createFunction(
+    settings: ResolvedNotifications,
+    watch: ResolvedStepWatchProps,
+    table: dynamodb.ITable,
+    topicKey: kms.IKey,
+    deadLetterQueue: sqs.IQueue,
+  ): nodejs.NodejsFunction {
+    const role = new iam.Role(this, 'FunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'ssm-step-watch notify function: its notification items, the topic, its log group',
+    });
+    grantOwnLogs(role, this.logGroup);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadWriteNotificationItems',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${NOTIFY_KEY_PREFIX}*`] } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishNotifications',
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'UseTopicKey',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [topicKey.keyArn],
+      }),
+    );
+    grantTableKey(role, watch);
+    return bundledFunction(this, 'Function', {
+      handlerFile: 'notify',
+      handler: 'notifyHandler',
+      description: 'Turns StepWatch events into notifications: digests, escaped text, Slack and e-mail',
+      memorySize: 256,
+      timeout: NOTIFY_FUNCTION_TIMEOUT,
+      role,
+      logGroup: this.logGroup,
+      // A failed invocation is tried again (the thread's unsent messages go out then), then dead-lettered.
+      retryAttempts: 2,
+      deadLetterQueue,
+      environment: {
+        TABLE_NAME: table.tableName,
+        TOPIC_ARN: this.topic.topicArn,
+        NOTIFY_STATUSES: settings.statuses.join(','),
+        DIGEST_INTERVAL_SECONDS: String(settings.digestIntervalSeconds),
+        PER_CHILD_MESSAGES: settings.perChildMessages ? 'on' : 'off',
+        POWERTOOLS_SERVICE_NAME: watch.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: watch.metricsNamespace,
+        POWERTOOLS_LOG_LEVEL: watch.logLevel,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
   }
 }

@@ -272,4 +272,20 @@ export interface StepWatchNotificationProps {
    * @default - a new key with rotation enabled
    */
   readonly topicKey?: kms.IKey;
+  /**
+   * Least time between two messages about one run with child executions (rate control,
+   * multi-account): its first failure goes out at once, then at most one update per interval (counts by
+   * status, the latest failures) and a final summary when the run ends. Whole seconds, from 1 minute
+   * to 1 day.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly digestInterval?: Duration;
+  /**
+   * One message per failure-like event of every execution, children included, instead of one digest
+   * per run with child executions.
+   *
+   * @default false
+   */
+  readonly perChildMessages?: boolean;
 }

@@ -15,6 +15,7 @@ import {
   DEFAULT_SSM_DESCRIBE_TPS,
   MIN_ENTRY_BYTES,
 } from '../lambda/core/defaults';
+import { DEFAULT_DIGEST_INTERVAL_SECONDS } from '../lambda/core/notifications/digest';
 import { FAILURE_STATUSES } from '../lambda/core/status';
 import { SSM_HISTORY_DAYS } from '../lambda/cycle/backfill';
 import { validateEventSource } from '../lambda/runtime/config';
@@ -77,6 +78,25 @@ export interface ResolvedNotifications {
   readonly emails: readonly string[];
   readonly slack: ResolvedSlack | undefined;
   readonly topicKey: IKey | undefined;
+  /** Least seconds between two digest messages of one run. */
+  readonly digestIntervalSeconds: number;
+  readonly perChildMessages: boolean;
+}
+
+/** The shortest and longest `notifications.digestInterval`. */
+const MIN_DIGEST_INTERVAL = Duration.minutes(1);
+const MAX_DIGEST_INTERVAL = Duration.days(1);
+
+/** What `notifications.digestInterval` (the prop or the context key) allows, as its error message says it. */
+export const DIGEST_INTERVAL_ALLOWED = 'a whole number of seconds from 1 minute to 1 day';
+
+/** Whether a number of seconds is a digest interval the notifier takes. */
+export function isDigestIntervalSeconds(seconds: number): boolean {
+  return (
+    Number.isInteger(seconds) &&
+    seconds >= MIN_DIGEST_INTERVAL.toSeconds() &&
+    seconds <= MAX_DIGEST_INTERVAL.toSeconds()
+  );
 }
 
 /** The organization settings after validation and defaults. */
@@ -333,11 +353,19 @@ function resolveNotifications(
 ): ResolvedNotifications | undefined {
   if (notifications === undefined) return undefined;
   const statuses = notifications.statuses ?? FAILURE_STATUSES;
-  if (statuses.length === 0 || statuses.some((status) => status.trim() === '')) {
+  if (statuses.length === 0 || statuses.some((status) => status.trim() === '' || status.includes(','))) {
     fail(
-      `notifications.statuses must list at least one non-empty status such as 'Failed'; got ${show(statuses)}.`,
+      `notifications.statuses must list at least one non-empty status without commas such as 'Failed'; got ${show(statuses)}.`,
     );
   }
+  const { digestInterval } = notifications;
+  const digestIntervalSeconds =
+    digestInterval instanceof Duration ? digestInterval.toSeconds({ integral: false }) : Number.NaN;
+  if (digestInterval !== undefined && !isDigestIntervalSeconds(digestIntervalSeconds))
+    fail(`notifications.digestInterval must be ${DIGEST_INTERVAL_ALLOWED}; got ${show(digestInterval)}.`);
+  const perChildMessages = notifications.perChildMessages ?? false;
+  if (typeof perChildMessages !== 'boolean')
+    fail(`notifications.perChildMessages must be true or false; got ${show(notifications.perChildMessages)}.`);
   const emails = notifications.emails ?? [];
   emails.forEach((email, i) => {
     if (isLiteral(email) && !EMAIL.test(email)) {
@@ -346,7 +374,14 @@ function resolveNotifications(
       );
     }
   });
-  return { statuses, emails, slack: resolveSlack(notifications.slack), topicKey: notifications.topicKey };
+  return {
+    statuses,
+    emails,
+    slack: resolveSlack(notifications.slack),
+    topicKey: notifications.topicKey,
+    digestIntervalSeconds: digestInterval === undefined ? DEFAULT_DIGEST_INTERVAL_SECONDS : digestIntervalSeconds,
+    perChildMessages,
+  };
 }
 
 /**

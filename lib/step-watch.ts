@@ -178,6 +178,8 @@ export class StepWatch extends Construct {
         bus: this.bus,
         eventSource: this.settings.eventSource,
         deadLetterQueue: this.deadLetterQueue,
+        table: this.table,
+        watch: this.settings,
       });
       this.topic = this.notifications.topic;
       const action = new cloudwatchActions.SnsAction(this.topic);

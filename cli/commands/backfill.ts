@@ -123,9 +123,9 @@ export async function backfillCommand(args: string[]): Promise<void> {
   ).getTime();
   const limit = parseTimeLimit('backfill', values['time-limit']);
   const emit = values.emit === true;
-  const { config, target } = await pollerSetupOf('backfill', values);
+  const { config, target, clients } = await pollerSetupOf('backfill', values);
 
-  const poller = createPoller(config, target, { homeRegion: target.region });
+  const poller = createPoller(config, target, { homeRegion: target.region, clients });
   const budget = limit === undefined ? undefined : runBudget(start, limit);
   const stopReading = budget?.deadline ?? Number.POSITIVE_INFINITY;
   const display = new BackfillProgressDisplay();

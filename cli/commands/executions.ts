@@ -6,7 +6,7 @@ import { UsageError } from '../errors';
 import { EXECUTIONS_FORMATS, executionsOutput } from '../history/listing-format';
 import { inTreeOrder, takeFirst } from '../history/listing-order';
 import { Progress, SkippedItems, writeChunks } from '../output';
-import { openTable } from '../table-access';
+import { openTable, TABLE_FLAGS } from '../table-access';
 
 const HELP = `Usage: step-watch executions [options]
 
@@ -26,6 +26,9 @@ Options:
   --format <f>        table (default) | json | csv
   --table <name>      DynamoDB table (default: $TABLE_NAME)
   --local             read the table kept by the last local run (\`npm start\`)
+  --region <r>        the table's AWS region (default: AWS_REGION, or the profile's)
+  --profile <name>    named profile of ~/.aws/config (default: AWS_PROFILE); --local takes neither,
+                      nor --table
   -h, --help          this help`;
 
 /**
@@ -97,8 +100,7 @@ export async function executionsCommand(args: string[]): Promise<void> {
     roots: { type: 'boolean' },
     limit: { type: 'string' },
     format: { type: 'string' },
-    table: { type: 'string' },
-    local: { type: 'boolean' },
+    ...TABLE_FLAGS,
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -113,7 +115,12 @@ export async function executionsCommand(args: string[]): Promise<void> {
   const documentPrefix = values.document === '' ? undefined : values.document;
   const roots = values.roots === true;
 
-  const access = await openTable('executions', { table: values.table, local: values.local === true });
+  const access = await openTable('executions', {
+    table: values.table,
+    local: values.local === true,
+    region: values.region,
+    profile: values.profile,
+  });
   try {
     const progress = new Progress('executions');
     const skipped = new SkippedItems();

@@ -15,7 +15,7 @@ import {
 } from '../history/format';
 import { renderTimeline } from '../history/timeline';
 import { mapAsync, Progress, SkippedItems, writeChunks } from '../output';
-import { openTable } from '../table-access';
+import { openTable, TABLE_FLAGS } from '../table-access';
 
 const HELP = `Usage: step-watch history <executionId> [options]
 
@@ -27,6 +27,9 @@ Options:
   --format <f>     table (default) | json | csv | html (a self-contained timeline page)
   --table <name>   DynamoDB table (default: $TABLE_NAME)
   --local          read the table kept by the last local run (\`npm start\`) in .local/dynamodb
+  --region <r>     the table's AWS region (default: AWS_REGION, or the profile's)
+  --profile <name> named profile of ~/.aws/config (default: AWS_PROFILE); --local takes neither,
+                   nor --table
   --output <file>  write to a file instead of stdout
   -h, --help       this help
 
@@ -39,8 +42,7 @@ export async function historyCommand(args: string[]): Promise<void> {
     args,
     {
       format: { type: 'string' },
-      table: { type: 'string' },
-      local: { type: 'boolean' },
+      ...TABLE_FLAGS,
       output: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -61,7 +63,12 @@ export async function historyCommand(args: string[]): Promise<void> {
     throw new UsageError('history: --output needs a file name.');
   }
 
-  const access = await openTable('history', { table: values.table, local: values.local === true });
+  const access = await openTable('history', {
+    table: values.table,
+    local: values.local === true,
+    region: values.region,
+    profile: values.profile,
+  });
   try {
     const progress = new Progress('history');
     const skipped = new SkippedItems();

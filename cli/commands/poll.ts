@@ -40,9 +40,9 @@ export async function pollCommand(args: string[]): Promise<void> {
   }
   const limit = parseTimeLimit('poll', values['time-limit']);
   const since = values.since === undefined ? undefined : parseRememberedSince('poll', values.since, start);
-  const { config, target } = await pollerSetupOf('poll', values);
+  const { config, target, clients } = await pollerSetupOf('poll', values);
 
-  const poller = createPoller(config, target, { homeRegion: target.region });
+  const poller = createPoller(config, target, { homeRegion: target.region, clients });
   // The shard's lease keeps this cycle from overlapping a deployed poller (or another CLI run); if this
   // process dies, the lease lapses after LEASE_MS, or shortly after the time limit.
   const budget = limit === undefined ? undefined : runBudget(start, limit);

@@ -111,7 +111,9 @@ describe('Command: step-watch poll', () => {
       ...stack.env,
     });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^step-watch: .*the table does not exist.*\n$/);
+    expect(result.stderr).toMatch(
+      /^step-watch: poll: no table "nope" in us-east-1: --table takes the TableName output of the deployed stack .*`step-watch table create --table nope` makes it\.\n$/,
+    );
   });
 
   it('rejects a bad flag with one line and exit code 2', async () => {
@@ -137,7 +139,9 @@ describe('Command: step-watch poll', () => {
       AWS_MAX_ATTEMPTS: '1',
     });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^step-watch: .*cannot reach the endpoint \(ECONNREFUSED\)\.\n$/);
+    expect(result.stderr).toMatch(
+      /^step-watch: poll: cannot reach (DynamoDB|SSM) at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\); check --region, AWS_ENDPOINT_URL_(DYNAMODB|SSM) and the network\.\n$/,
+    );
   });
 
   it('rejects an unknown command', async () => {

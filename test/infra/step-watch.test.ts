@@ -9,7 +9,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTableInput } from '../../lambda/adapters/dynamodb/create-table';
 import { INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../lambda/adapters/dynamodb/schema';
-import { FAILURE_STATUSES } from '../../lambda/core/status';
+import { FAILURE_STATUSES, TERMINAL_STATUSES } from '../../lambda/core/status';
 import { SCHEMA_FILES } from '../../lib/step-watch';
 import { createInfraFixture, type InfraFixture } from './fixture';
 
@@ -50,7 +50,12 @@ beforeAll(() => {
       },
     },
     emailOnly: {
-      notifications: { statuses: ['Failed'], emails: ['a@example.com', 'b@example.com'] },
+      notifications: {
+        statuses: ['Failed'],
+        emails: ['a@example.com', 'b@example.com'],
+        digestInterval: Duration.minutes(5),
+        perChildMessages: true,
+      },
     },
     hourly: { schedule: 'rate(1 hour)' },
     oneShard: {
@@ -596,11 +601,6 @@ describe('Class: StepWatch', () => {
               Action: 'sns:Publish',
               Principal: { Service: 'cloudwatch.amazonaws.com' },
             }),
-            Match.objectLike({
-              Effect: 'Allow',
-              Action: 'sns:Publish',
-              Principal: { Service: 'events.amazonaws.com' },
-            }),
           ]),
         },
       });
@@ -617,12 +617,12 @@ describe('Class: StepWatch', () => {
       });
     });
 
-    it('routes failure-like execution statuses on detail.executionStatus', () => {
+    it('routes failure-like and final execution statuses on detail.executionStatus, so runs with children are summarised', () => {
       fixture.templates.full.hasResourceProperties('AWS::Events::Rule', {
         EventPattern: Match.objectEquals({
           source: ['acme.step-watch'],
           'detail-type': ['Automation Execution Status Change'],
-          detail: { executionStatus: [...FAILURE_STATUSES] },
+          detail: { executionStatus: [...new Set([...FAILURE_STATUSES, ...TERMINAL_STATUSES])] },
         }),
       });
     });
@@ -642,35 +642,79 @@ describe('Class: StepWatch', () => {
       });
     });
 
-    it('turns a step event into an AWS Chatbot custom notification with a console link', () => {
-      fixture.templates.full.hasResourceProperties('AWS::Events::Rule', {
-        EventPattern: Match.objectLike({ 'detail-type': ['Automation Step Status Change'] }),
-        Targets: [
-          Match.objectLike({
-            Arn: resolve('full', fixture.stacks.full.stepWatch.topic?.topicArn),
-            DeadLetterConfig: {
-              Arn: resolve('full', fixture.stacks.full.stepWatch.deadLetterQueue.queueArn),
-            },
-            InputTransformer: {
-              InputPathsMap: Match.objectLike({
-                'detail-step-stepName': '$.detail.step.stepName',
-                'detail-step-status': '$.detail.step.status',
-                'detail-step-failureMessage': '$.detail.step.failureMessage',
-                'detail-documentName': '$.detail.documentName',
-                'detail-executionId': '$.detail.executionId',
-                'detail-region': '$.detail.region',
-              }),
-              InputTemplate: Match.stringLikeRegexp(
-                [
-                  '^\\{"version":"1\\.0","source":"custom",',
-                  '"content":\\{"textType":"client-markdown","title":"SSM Automation step <detail-step-stepName> <detail-step-status>"',
-                  '\\*Failure:\\* <detail-step-failureMessage>',
-                  'https://<detail-region>\\.console\\.aws\\.amazon\\.com/systems-manager/automation/execution/<detail-executionId>\\?region=<detail-region>',
-                ].join('.*'),
-              ),
-            },
+    it('sends every notification rule to the notify function, with a dead-letter queue and retries', () => {
+      const { stepWatch } = fixture.stacks.full;
+      const rules = Object.values(fixture.templates.full.findResources('AWS::Events::Rule')).filter(
+        (rule) => rule.Properties.EventBusName === 'platform-events',
+      );
+      expect(rules).toHaveLength(3);
+      for (const rule of rules) {
+        expect(rule.Properties.Targets).toEqual([
+          expect.objectContaining({
+            Arn: resolve('full', stepWatch.notifications?.function.functionArn),
+            DeadLetterConfig: { Arn: resolve('full', stepWatch.deadLetterQueue.queueArn) },
+            RetryPolicy: { MaximumEventAgeInSeconds: 21600, MaximumRetryAttempts: 8 },
           }),
-        ],
+        ]);
+        expect(rule.Properties.Targets[0].InputTransformer).toBeUndefined();
+      }
+    });
+
+    it('configures the notify function with the topic, the statuses, the digest interval and a log retention', () => {
+      const { stepWatch } = fixture.stacks.full;
+      fixture.templates.full.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.notifyHandler',
+        Timeout: 30,
+        Environment: {
+          Variables: Match.objectLike({
+            TABLE_NAME: resolve('full', stepWatch.table.tableName),
+            TOPIC_ARN: resolve('full', stepWatch.topic?.topicArn),
+            NOTIFY_STATUSES: FAILURE_STATUSES.join(','),
+            DIGEST_INTERVAL_SECONDS: '900',
+            PER_CHILD_MESSAGES: 'off',
+          }),
+        },
+        DeadLetterConfig: { TargetArn: resolve('full', stepWatch.deadLetterQueue.queueArn) },
+      });
+      fixture.templates.emailOnly.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.notifyHandler',
+        Environment: {
+          Variables: Match.objectLike({ DIGEST_INTERVAL_SECONDS: '300', PER_CHILD_MESSAGES: 'on' }),
+        },
+      });
+      fixture.templates.full.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: Match.absent(),
+        RetentionInDays: 7,
+      });
+    });
+
+    it('lets the notify function touch only its own items, publish to the topic and use its key', () => {
+      const { stepWatch } = fixture.stacks.full;
+      fixture.templates.full.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [resolve('full', stepWatch.notifications?.function.role?.roleName)],
+        PolicyDocument: {
+          Statement: Match.arrayEquals([
+            Match.objectLike({ Sid: 'WriteOwnLogs' }),
+            Match.objectEquals({
+              Sid: 'ReadWriteNotificationItems',
+              Effect: 'Allow',
+              Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+              Resource: resolve('full', stepWatch.table.tableArn),
+              Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['NOTIFY#*'] } },
+            }),
+            Match.objectEquals({
+              Sid: 'PublishNotifications',
+              Effect: 'Allow',
+              Action: 'sns:Publish',
+              Resource: resolve('full', stepWatch.topic?.topicArn),
+            }),
+            Match.objectLike({
+              Sid: 'UseTopicKey',
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            }),
+            Match.objectLike({ Sid: 'UseTableKey', Resource: TABLE_KEY }),
+          ]),
+        },
       });
     });
 

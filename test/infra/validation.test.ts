@@ -236,7 +236,22 @@ describe('Class: StepWatch (validation)', () => {
     [
       'no notification status',
       { notifications: { statuses: [] } },
-      `notifications.statuses must list at least one non-empty status such as 'Failed'; got [].`,
+      `notifications.statuses must list at least one non-empty status without commas such as 'Failed'; got [].`,
+    ],
+    [
+      'a digest interval under a minute',
+      { notifications: { digestInterval: Duration.seconds(30) } },
+      'notifications.digestInterval must be a whole number of seconds from 1 minute to 1 day; got 30 seconds.',
+    ],
+    [
+      'a digest interval over a day',
+      { notifications: { digestInterval: Duration.hours(25) } },
+      'notifications.digestInterval must be a whole number of seconds from 1 minute to 1 day; got 1 day 1 hour.',
+    ],
+    [
+      'perChildMessages that is not a boolean',
+      { notifications: { perChildMessages: 'yes' as unknown as boolean } },
+      'notifications.perChildMessages must be true or false; got "yes".',
     ],
     [
       'an empty Slack workspace id',
@@ -422,6 +437,24 @@ describe('Function: stepWatchPropsFromContext', () => {
   it('rejects a number key that is not a number', () => {
     expect(() => stepWatchPropsFromContext(reader({ historyRetentionDays: 'a year' }))).toThrow(
       new StepWatchConfigError("context historyRetentionDays must be a number; got 'a year'."),
+    );
+  });
+
+  it('reads the digest interval in minutes and per-child messages for notifications', () => {
+    const { props } = stepWatchPropsFromContext(
+      reader({ notifications: 'true', notificationDigestMinutes: '5', notificationPerChildMessages: 'true' }),
+    );
+    expect(props.notifications?.digestInterval?.toSeconds()).toBe(300);
+    expect(props.notifications?.perChildMessages).toBe(true);
+  });
+
+  it('names the context key of a bad digest interval in one sentence', () => {
+    expect(() =>
+      stepWatchPropsFromContext(reader({ notifications: 'true', notificationDigestMinutes: '0' })),
+    ).toThrow(
+      new StepWatchConfigError(
+        "context notificationDigestMinutes must be a number of minutes from 1 to 1440 (whole seconds); got '0'.",
+      ),
     );
   });
 
