@@ -713,6 +713,11 @@ describe('Class: StepWatch', () => {
               Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
             }),
             Match.objectLike({ Sid: 'UseTableKey', Resource: TABLE_KEY }),
+            // Lambda's own dead-letter queue, for events the function failed on after its retries.
+            Match.objectLike({
+              Action: 'sqs:SendMessage',
+              Resource: resolve('full', stepWatch.deadLetterQueue.queueArn),
+            }),
           ]),
         },
       });
