@@ -1,30 +1,38 @@
 // `step-watch history`: an execution's audit trail (and its children's) as a table, JSON, CSV or an HTML timeline.
 import type { ExecutionListing } from '../../lambda/core/history';
+import { FAILURE_STATUSES } from '../../lambda/core/status';
 import { parseChoice, parseFlags } from '../args';
 import { ExecutionNotFoundError, UsageError } from '../errors';
+import { parseStatuses } from '../history/filters';
 import {
   HISTORY_FORMATS,
-  HISTORY_TABLE_HEADERS,
   type HistoryFormat,
   type HistoryRow,
   historyRows,
-  historyTableCells,
-  streamHistoryCsv,
-  streamJson,
-  streamTable,
+  streamHistoryReportCsv,
+  streamHistoryReportJson,
+  streamHistoryReportTable,
 } from '../history/format';
+import { buildReport, type HistoryReport } from '../history/report';
 import { renderTimeline } from '../history/timeline';
-import { mapAsync, Progress, SkippedItems, writeChunks } from '../output';
+import { Progress, SkippedItems, writeChunks } from '../output';
 import { openTable, TABLE_FLAGS } from '../table-access';
 
 const HELP = `Usage: step-watch history <executionId> [options]
 
-Prints every recorded transition of an execution and of its child executions (recursively):
-the execution's own transitions in the order they were observed, then its steps that never
-started (kind not-run, or not-started while it runs: they sent no event), then each child's.
+Prints a summary of an execution and of its child executions (status counts, duration, every
+failure with its whole message, alarms, account and Region), the targets of a rate-control or
+multi-account run (one per target, failed first), then every recorded transition: the execution's
+own in the order they were observed, then its steps that never started (kind not-run, or
+not-started while it runs: they sent no event), then each child's, failed children first.
 
 Options:
   --format <f>     table (default) | json | csv | html (a self-contained timeline page)
+  --failed         only steps, executions and targets that ended in a failure-like status
+                   (${FAILURE_STATUSES.join(', ')})
+  --status <s>     only those whose last status is s (any case; repeat it or separate by commas)
+  --step <name>    only the rows of steps with this name
+  --target <value> only the child run for this target (and the parent's step for it)
   --table <name>   DynamoDB table (default: $TABLE_NAME)
   --local          read the table kept by the last local run (\`npm start\`) in .local/dynamodb
   --region <r>     the table's AWS region (default: AWS_REGION, or the profile's)
@@ -42,6 +50,10 @@ export async function historyCommand(args: string[]): Promise<void> {
     args,
     {
       format: { type: 'string' },
+      failed: { type: 'boolean' },
+      status: { type: 'string', multiple: true },
+      step: { type: 'string' },
+      target: { type: 'string' },
       ...TABLE_FLAGS,
       output: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -62,6 +74,17 @@ export async function historyCommand(args: string[]): Promise<void> {
   if (values.output !== undefined && values.output.trim() === '') {
     throw new UsageError('history: --output needs a file name.');
   }
+  const statuses = parseStatuses(values.status ?? [], values.failed === true);
+  for (const flag of ['step', 'target'] as const) {
+    if (values[flag] !== undefined && values[flag].trim() === '') {
+      throw new UsageError(`history: --${flag} needs a value.`);
+    }
+  }
+  const filter = {
+    ...(statuses !== undefined && { statuses }),
+    ...(values.step !== undefined && { step: values.step }),
+    ...(values.target !== undefined && { target: values.target }),
+  };
 
   const access = await openTable('history', {
     table: values.table,
@@ -77,8 +100,19 @@ export async function historyCommand(args: string[]): Promise<void> {
     if (!execution && !(await reader.exists(executionId))) {
       throw new ExecutionNotFoundError(`history: no execution ${executionId} in table ${access.label}.`);
     }
-    const rows = historyRows(reader.transitions(executionId), (id) => reader.notStartedSteps(id));
-    await writeChunks(chunksOf(format, rows, execution, executionId, access.label), values.output, progress);
+    // The summary comes first and speaks of the whole run, so every row is read before printing.
+    const rows: HistoryRow[] = [];
+    for await (const row of historyRows(reader.transitions(executionId), (id) =>
+      reader.notStartedSteps(id),
+    )) {
+      rows.push(row);
+    }
+    const report = buildReport({ rows, executionId, execution, filter });
+    await writeChunks(
+      chunksOf(format, report, execution, executionId, access.label),
+      values.output,
+      progress,
+    );
     progress.done();
     skipped.report('history');
   } finally {
@@ -88,27 +122,23 @@ export async function historyCommand(args: string[]): Promise<void> {
 
 async function* chunksOf(
   format: HistoryFormat,
-  rows: AsyncIterable<HistoryRow>,
+  report: HistoryReport,
   execution: ExecutionListing | null,
   executionId: string,
   source: string,
 ): AsyncGenerator<string> {
   switch (format) {
     case 'table':
-      yield* streamTable(HISTORY_TABLE_HEADERS, mapAsync(rows, historyTableCells));
+      yield* streamHistoryReportTable(report);
       return;
     case 'csv':
-      yield* streamHistoryCsv(rows);
+      yield* streamHistoryReportCsv(report);
       return;
     case 'json':
-      yield* streamJson(rows);
+      yield* streamHistoryReportJson(report);
       return;
-    case 'html': {
-      // One tree's rows are bounded; the timeline needs all of them to lay out its time axis.
-      const all: HistoryRow[] = [];
-      for await (const row of rows) all.push(row);
-      yield renderTimeline({ rows: all, execution, executionId, source });
+    case 'html':
+      yield renderTimeline({ report, execution, executionId, source });
       return;
-    }
   }
 }

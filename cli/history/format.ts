@@ -1,13 +1,13 @@
 // Pure formatting of the audit trail and execution listings: rows, aligned tables, CSV (RFC 4180) and JSON.
 
 import type { EventDetail } from '../../lambda/core/events';
-import type {
-  ExecutionListing,
-  NotStartedStep,
-  TransitionKind,
-  TransitionRecord,
-} from '../../lambda/core/history';
+import type { NotStartedStep, TransitionKind, TransitionRecord } from '../../lambda/core/history';
 import { isTerminal } from '../../lambda/core/status';
+import { csvSafe, terminalSafe } from '../sanitize';
+import type { HistoryFilter } from './filters';
+import type { HistoryReport } from './report';
+import type { StatusCounts, SummaryAlarm, SummaryFailure, SummaryTarget } from './summary';
+import { durationWords, secondsBetween } from './times';
 
 /**
  * What a history row is: a recorded transition (`step`, `alarm`, `execution`, `unknown`), or a step
@@ -56,6 +56,22 @@ export interface HistoryRow {
   readonly sentAt: string | null;
   /** Fields of the detail shortened to fit the entry size limit. */
   readonly truncated: readonly string[];
+  /** The account and Region the execution ran in (from the event detail); null when unknown. */
+  readonly account: string | null;
+  readonly region: string | null;
+  /** Seconds from start to end (step, alarm and execution rows), to a tenth; null until both are known. */
+  readonly durationSeconds: number | null;
+  /**
+   * The target value of the execution, when it is a child a rate-control or multi-account parent
+   * started for a target (see `targetOf` in run-tree.ts); null otherwise. Set by {@link withTargets}.
+   */
+  readonly target: string | null;
+  /** The loop step (`aws:loop`) the step ran inside; null outside loops and in old events. */
+  readonly parentStepName: string | null;
+  /** The loop iteration the step ran in; null outside loops. */
+  readonly iteration: number | null;
+  /** The value the loop iterated over in that iteration; null without one. */
+  readonly iteratorValue: string | null;
   /** The full event detail, as published; null for a step that never started. */
   readonly detail: EventDetail | null;
 }
@@ -71,6 +87,9 @@ export function toHistoryRow(record: TransitionRecord): HistoryRow {
   const { detail } = record;
   const step = detail.step ?? null;
   const isExecution = record.kind === 'execution';
+  const startTime = isExecution ? textOrNull(detail.startTime) : textOrNull(step?.startTime);
+  const endTime = isExecution ? textOrNull(detail.endTime) : textOrNull(step?.endTime);
+  const loop = step?.parentStep ?? null;
   return {
     observedAt: record.observedAt,
     sequence: record.sequence,
@@ -86,14 +105,21 @@ export function toHistoryRow(record: TransitionRecord): HistoryRow {
     status: record.kind === 'alarm' ? null : isExecution ? detail.executionStatus : textOrNull(step?.status),
     alarmName: detail.alarm?.name ?? null,
     alarmState: detail.alarm?.state ?? null,
-    startTime: isExecution ? textOrNull(detail.startTime) : textOrNull(step?.startTime),
-    endTime: isExecution ? textOrNull(detail.endTime) : textOrNull(step?.endTime),
+    startTime,
+    endTime,
     failureMessage: isExecution ? textOrNull(detail.failureMessage) : textOrNull(step?.failureMessage),
     executionStatus: detail.executionStatus,
     eventId: record.eventId,
     detailType: record.detailType,
     sentAt: record.sentAt,
     truncated: detail.truncated,
+    account: textOrNull(detail.account),
+    region: textOrNull(detail.region),
+    durationSeconds: secondsBetween(startTime, endTime),
+    target: null,
+    parentStepName: loop?.stepName ?? null,
+    iteration: loop?.iteration ?? null,
+    iteratorValue: loop?.iteratorValue ?? null,
     detail,
   };
 }
@@ -126,6 +152,13 @@ export function notStartedRow(step: NotStartedStep, last: HistoryRow): HistoryRo
     detailType: null,
     sentAt: null,
     truncated: [],
+    account: last.account,
+    region: last.region,
+    durationSeconds: null,
+    target: last.target,
+    parentStepName: null,
+    iteration: null,
+    iteratorValue: null,
     detail: null,
   };
 }
@@ -161,41 +194,77 @@ export function isNotStartedRow(row: Pick<HistoryRow, 'kind'>): boolean {
 // Aligned tables
 // ---------------------------------------------------------------------------------------------
 
-/** Widest a table cell gets before it is cut with `…`. */
+/** Widest a table cell gets before the middle of it is cut with `…` (its tail kept). */
 export const MAX_CELL_WIDTH = 80;
 
+/** Width a failure message is wrapped to in a table, the rest going on continuation lines. */
+export const MESSAGE_WIDTH = 100;
+
 /**
- * Makes a value safe and single-line for a terminal: null becomes `-`, line breaks and tabs become
- * spaces, other control characters (which could drive the terminal) become `�`, and long text is cut.
+ * Makes a value safe and single-line for a terminal ({@link terminalSafe}: no control character,
+ * escape sequence, bidi or zero-width character); null and empty become `-`, and text wider than
+ * `maxWidth` is cut in the middle, keeping its start and its tail (ids and names differ at the end).
  */
 export function tableCell(value: string | number | null | undefined, maxWidth = MAX_CELL_WIDTH): string {
   if (value === null || value === undefined || value === '') return '-';
-  const text = String(value)
-    .replace(/[\r\n\t]+/g, ' ')
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '\uFFFD');
+  const text = terminalSafe(String(value));
+  if (text === '') return '-';
   const chars = [...text];
-  return chars.length > maxWidth ? `${chars.slice(0, maxWidth - 1).join('')}…` : text;
+  if (chars.length <= maxWidth) return text;
+  const tail = Math.floor((maxWidth - 1) / 2);
+  return `${chars.slice(0, maxWidth - 1 - tail).join('')}…${chars.slice(chars.length - tail).join('')}`;
 }
 
-/** Width of a cell in terminal columns, counting code points. */
+/**
+ * Makes a message safe for a terminal like {@link tableCell}, keeping all of it: its own line breaks
+ * are kept as breaks, and lines wider than `width` wrap at a space where there is one. Lines are
+ * joined with `\n`; {@link formatTable} puts them under the last column.
+ */
+export function wrappedCell(value: string | null | undefined, width = MESSAGE_WIDTH): string {
+  if (value === null || value === undefined || value === '') return '-';
+  const lines: string[] = [];
+  for (const raw of value.split(/\r\n|[\n\r\u2028\u2029\u0085]/)) {
+    let rest = [...terminalSafe(raw).trimEnd()];
+    while (rest.length > width) {
+      const space = rest.lastIndexOf(' ', width);
+      const cut = space > width / 2 ? space : width;
+      lines.push(rest.slice(0, cut).join('').trimEnd());
+      rest = rest.slice(cut).join('').trimStart().split('');
+      rest = [...rest.join('')];
+    }
+    lines.push(rest.join(''));
+  }
+  const text = lines.join('\n').replace(/^\n+|\n+$/g, '');
+  return text === '' ? '-' : text;
+}
+
+/** Width of a cell in terminal columns, counting code points (the widest line of a wrapped cell). */
 function widthOf(text: string): number {
-  return [...text].length;
+  let widest = 0;
+  for (const line of text.split('\n')) widest = Math.max(widest, [...line].length);
+  return widest;
 }
 
 function widthsOf(headers: readonly string[], rows: readonly (readonly string[])[]): number[] {
   return headers.map((header, i) => Math.max(widthOf(header), ...rows.map((row) => widthOf(row[i] ?? ''))));
 }
 
-/** One table line: every cell but the last padded to its column's width, two spaces between columns. */
+/**
+ * One table line: every cell but the last padded to its column's width, two spaces between columns;
+ * a last cell of several lines continues on lines indented to its column.
+ */
 function alignedLine(cells: readonly string[], widths: readonly number[]): string {
   const padded = cells.map((cell, i) =>
     i === cells.length - 1 ? cell : cell + ' '.repeat(Math.max(0, (widths[i] ?? 0) - widthOf(cell))),
   );
-  return `${padded.join('  ').trimEnd()}\n`;
+  const line = padded.join('  ');
+  if (!line.includes('\n')) return `${line.trimEnd()}\n`;
+  const indent = ' '.repeat(widths.slice(0, cells.length - 1).reduce((n, w) => n + w + 2, 0));
+  const [first = '', ...more] = line.split('\n');
+  return `${[first.trimEnd(), ...more.map((l) => `${indent}${l}`.trimEnd())].join('\n')}\n`;
 }
 
-/** An aligned table of already-safe cells (see {@link tableCell}), with a header line. */
+/** An aligned table of already-safe cells (see {@link tableCell} and {@link wrappedCell}), with a header line. */
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = widthsOf(headers, rows);
   return [headers, ...rows].map((row) => alignedLine(row, widths)).join('');
@@ -207,7 +276,7 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
  */
 export async function* streamTable(
   headers: readonly string[],
-  rows: AsyncIterable<readonly string[]>,
+  rows: AsyncIterable<readonly string[]> | Iterable<readonly string[]>,
   sample = 500,
 ): AsyncGenerator<string> {
   const buffered: (readonly string[])[] = [];
@@ -226,77 +295,229 @@ export async function* streamTable(
   if (!widths) yield formatTable(headers, buffered);
 }
 
+/** Which optional columns a history table shows: a target column for runs with targets, account and Region for runs across several. */
+export interface HistoryColumns {
+  readonly target: boolean;
+  readonly place: boolean;
+}
+
+/** The optional columns the rows need: TARGET when any row ran for a target, ACCOUNT/REGION when they span more than one. */
+export function historyColumnsOf(rows: readonly HistoryRow[]): HistoryColumns {
+  const places = new Set(rows.map((r) => `${r.account}/${r.region}`));
+  return { target: rows.some((r) => r.target !== null), place: places.size > 1 };
+}
+
 /** Column headers of the history table. */
-export const HISTORY_TABLE_HEADERS = [
-  'OBSERVED',
-  'EXECUTION',
-  'KIND',
-  'STEP',
-  'FROM',
-  'TO',
-  'ALARM',
-  'MESSAGE',
-] as const;
+export function historyTableHeaders(columns: HistoryColumns = { target: false, place: false }): string[] {
+  return [
+    'OBSERVED',
+    'EXECUTION',
+    ...(columns.target ? ['TARGET'] : []),
+    ...(columns.place ? ['ACCOUNT/REGION'] : []),
+    'KIND',
+    'STEP',
+    'FROM',
+    'TO',
+    'DURATION',
+    'ALARM',
+    'MESSAGE',
+  ];
+}
+
+/** The step as a table names it: inside a loop, `loop[iteration value] › step`. */
+export function stepLabel(
+  step: Pick<HistoryRow, 'stepName' | 'iteration' | 'iteratorValue'> & { readonly loop: string | null },
+): string | null {
+  if (step.stepName === null) return null;
+  if (step.loop === null) return step.stepName;
+  const where = [step.iteration, step.iteratorValue].filter((part) => part !== null).join(' ');
+  return `${step.loop}[${where}] › ${step.stepName}`;
+}
+
+/** Alarms a row shows: the alarm of an alarm row, else the alarms its step lists as triggered. */
+function alarmText(row: HistoryRow): string | null {
+  if (row.alarmName !== null) return `${row.alarmName} (${row.alarmState ?? '?'})`;
+  const triggered = row.detail?.step?.triggeredAlarms ?? [];
+  return triggered.length === 0 ? null : triggered.map((a) => `${a.name} (${a.state})`).join(', ');
+}
 
 /**
  * The cells of one history row in the table; children are indented under their parent. A step that
  * never started has no time or FROM, `Pending` as TO and `not run` (or `not started`) as message.
+ * The message is whole, wrapped onto continuation lines.
  */
-export function historyTableCells(row: HistoryRow): string[] {
+export function historyTableCells(
+  row: HistoryRow,
+  columns: HistoryColumns = { target: false, place: false },
+): string[] {
   const execution = row.depth === 0 ? row.executionId : `${'  '.repeat(row.depth - 1)}↳ ${row.executionId}`;
   const notStarted = isNotStartedRow(row);
   const isStepLike = row.kind === 'step' || row.kind === 'alarm' || notStarted;
   return [
     tableCell(row.observedAt),
     tableCell(execution),
+    ...(columns.target ? [tableCell(row.target)] : []),
+    ...(columns.place
+      ? [tableCell(row.account === null ? null : `${row.account}/${row.region ?? '?'}`)]
+      : []),
     tableCell(row.kind),
-    tableCell(isStepLike ? row.stepName : null),
+    tableCell(isStepLike ? stepLabel({ ...row, loop: row.parentStepName }) : null),
     tableCell(row.kind === 'alarm' || notStarted ? null : (row.previousStatus ?? '(new)')),
     tableCell(row.status),
-    tableCell(row.alarmName === null ? null : `${row.alarmName} (${row.alarmState ?? '?'})`),
-    tableCell(notStarted ? row.kind.replace('-', ' ') : row.failureMessage),
+    tableCell(row.durationSeconds === null ? null : durationWords(row.durationSeconds)),
+    tableCell(alarmText(row)),
+    notStarted ? row.kind.replace('-', ' ') : wrappedCell(row.failureMessage),
   ];
 }
 
-/** The history as an aligned table. */
+/** The rows as an aligned table, without the summary. */
 export function formatHistoryTable(rows: readonly HistoryRow[]): string {
-  return formatTable(HISTORY_TABLE_HEADERS, rows.map(historyTableCells));
+  const columns = historyColumnsOf(rows);
+  return formatTable(
+    historyTableHeaders(columns),
+    rows.map((row) => historyTableCells(row, columns)),
+  );
 }
 
-/** Column headers of the executions table. */
-export const EXECUTIONS_TABLE_HEADERS = [
-  'STARTED',
+/** Column headers of the targets table. */
+export const TARGET_TABLE_HEADERS = [
+  'TARGET',
+  'OUTCOME',
+  'DURATION',
   'EXECUTION',
-  'DOCUMENT',
-  'STATUS',
-  'FAILED STEPS',
+  'ACCOUNT/REGION',
+  'FAILED STEP',
   'ALARMS',
-  'PARENT',
+  'MESSAGE',
 ] as const;
 
-/** The cells of one execution in the executions table. */
-export function executionTableCells(listing: ExecutionListing): string[] {
+/** The cells of one target in the targets table. */
+export function targetTableCells(target: SummaryTarget): string[] {
   return [
-    tableCell(listing.startTime),
-    tableCell(listing.executionId),
-    tableCell(listing.documentName),
-    tableCell(listing.status),
-    tableCell(listing.failedSteps ?? '?'),
-    tableCell(listing.alarms ?? '?'),
-    tableCell(listing.parentExecutionId),
+    tableCell(target.target ?? '(unnamed)'),
+    tableCell(target.outcome),
+    tableCell(durationWords(target.durationSeconds)),
+    tableCell(target.executionId),
+    tableCell(target.account === null ? null : `${target.account}/${target.region ?? '?'}`),
+    tableCell(target.failedStep),
+    tableCell(target.alarms.join(', ')),
+    wrappedCell(target.failureMessage),
   ];
 }
 
-/** The executions as an aligned table. */
-export function formatExecutionsTable(listings: readonly ExecutionListing[]): string {
-  return formatTable(EXECUTIONS_TABLE_HEADERS, listings.map(executionTableCells));
+/** `12 Success, 3 Failed` from counts by status. */
+function countsText(counts: StatusCounts): string {
+  const parts = Object.entries(counts.byStatus).map(([status, n]) => `${n} ${terminalSafe(status)}`);
+  return `${counts.total}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`;
+}
+
+/** A filter as the flags that asked for it. */
+export function filterText(filter: HistoryFilter): string {
+  const parts: string[] = [];
+  if (filter.statuses) parts.push(`--status ${filter.statuses.join(',')}`);
+  if (filter.step !== undefined) parts.push(`--step ${filter.step}`);
+  if (filter.target !== undefined) parts.push(`--target ${filter.target}`);
+  return parts.join(' ');
+}
+
+/** The summary as aligned `Label  value` lines, then the failures and alarms, every message whole. */
+export function formatSummaryText(report: HistoryReport): string {
+  const s = report.summary;
+  const lines: [string, string][] = [
+    [
+      'Execution',
+      `${tableCell(s.executionId)}  ${tableCell(s.documentName)}${s.documentVersion ? ` v${tableCell(s.documentVersion)}` : ''}`,
+    ],
+    ['Status', tableCell(s.status)],
+    ['Account', tableCell(s.account)],
+    ['Region', tableCell(s.region)],
+    ['Started', tableCell(s.startTime)],
+    ['Ended', tableCell(s.endTime)],
+    ['Duration', durationWords(s.durationSeconds)],
+    ['Steps', countsText(s.steps)],
+  ];
+  if (s.parentExecutionId) lines.splice(1, 0, ['Parent', tableCell(s.parentExecutionId)]);
+  if (s.children.total > 0) lines.push(['Children', countsText(s.children)]);
+  if (s.targets) lines.push(['Targets', countsText(s.targets)]);
+  if (s.consoleUrl) lines.push(['Console', s.consoleUrl]);
+  const filtered = isFilteringReport(report);
+  lines.push([
+    'Rows',
+    filtered
+      ? `${report.rows.length} of ${report.totalRows} (${terminalSafe(filterText(report.filter))})`
+      : `${report.totalRows}${report.totalRows > 50 ? ' (--failed, --status, --step and --target narrow them)' : ''}`,
+  ]);
+  const width = Math.max(...lines.map(([label]) => label.length)) + 2;
+  let text = lines.map(([label, value]) => `${label.padEnd(width)}${value}\n`).join('');
+  if (s.failures.length > 0) {
+    text += `\nFailures (${s.failures.length}):\n`;
+    const rows = s.failures.map((f) => [
+      tableCell(f.target ?? f.executionId),
+      tableCell(f.status),
+      tableCell(stepLabel({ ...f, loop: f.loopStepName }) ?? '(execution)'),
+      wrappedCell(f.failureMessage),
+    ]);
+    text += indentLines(formatTable([s.targets ? 'TARGET' : 'EXECUTION', 'STATUS', 'STEP', 'MESSAGE'], rows));
+  }
+  if (s.alarms.length > 0) {
+    text += `\nAlarms (${s.alarms.length}):\n`;
+    const rows = s.alarms.map((a) => [
+      tableCell(a.name),
+      tableCell(a.state),
+      tableCell(a.target ?? a.executionId),
+      tableCell(a.stepName ?? '(execution)'),
+      tableCell(a.observedAt),
+    ]);
+    text += indentLines(
+      formatTable(['ALARM', 'STATE', s.targets ? 'TARGET' : 'EXECUTION', 'STEP', 'OBSERVED'], rows),
+    );
+  }
+  return text;
+}
+
+function indentLines(text: string): string {
+  return text.replace(/^(?=.)/gm, '  ');
+}
+
+function isFilteringReport(report: HistoryReport): boolean {
+  return (
+    report.filter.statuses !== undefined ||
+    report.filter.step !== undefined ||
+    report.filter.target !== undefined
+  );
+}
+
+/** The whole report as text: the summary, then the targets table (failed first), then the rows table. */
+export function* streamHistoryReportTable(report: HistoryReport): Generator<string> {
+  yield formatSummaryText(report);
+  if (report.summary.targets) {
+    yield `\nTargets (${report.targets.length}${report.targets.length === report.summary.targets.total ? '' : ` of ${report.summary.targets.total}`}), failed first:\n`;
+    yield formatTable(TARGET_TABLE_HEADERS, report.targets.map(targetTableCells));
+  }
+  yield '\nTransitions:\n';
+  const columns = historyColumnsOf(report.rows);
+  const headers = historyTableHeaders(columns);
+  const widths = widthsOf(
+    headers,
+    report.rows.slice(0, 500).map((row) => historyTableCells(row, columns)),
+  );
+  yield alignedLine(headers, widths);
+  let chunk = '';
+  for (const row of report.rows) {
+    chunk += alignedLine(historyTableCells(row, columns), widths);
+    if (chunk.length > 64_000) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
 }
 
 // ---------------------------------------------------------------------------------------------
 // CSV
 // ---------------------------------------------------------------------------------------------
 
-/** Columns of the history CSV, in order; each is a {@link HistoryRow} field. */
+/** Columns of the history CSV's transitions section, in order; each is a {@link HistoryRow} field. */
 export const HISTORY_CSV_COLUMNS = [
   'observedAt',
   'sequence',
@@ -319,15 +540,75 @@ export const HISTORY_CSV_COLUMNS = [
   'detailType',
   'sentAt',
   'truncated',
+  'account',
+  'region',
+  'durationSeconds',
+  'target',
+  'parentStepName',
+  'iteration',
+  'iteratorValue',
 ] as const satisfies readonly (keyof HistoryRow)[];
 
+/** Columns of the CSV's targets section. */
+export const TARGET_CSV_COLUMNS = [
+  'target',
+  'outcome',
+  'executionId',
+  'account',
+  'region',
+  'startTime',
+  'endTime',
+  'durationSeconds',
+  'failedStep',
+  'failureMessage',
+  'alarms',
+  'consoleUrl',
+] as const satisfies readonly (keyof SummaryTarget)[];
+
+/** Columns of the CSV's failures section. */
+export const FAILURE_CSV_COLUMNS = [
+  'target',
+  'executionId',
+  'documentName',
+  'stepName',
+  'loopStepName',
+  'iteration',
+  'iteratorValue',
+  'status',
+  'failureMessage',
+  'account',
+  'region',
+  'consoleUrl',
+] as const satisfies readonly (keyof SummaryFailure)[];
+
+/** Columns of the CSV's alarms section. */
+export const ALARM_CSV_COLUMNS = [
+  'name',
+  'state',
+  'target',
+  'executionId',
+  'stepName',
+  'observedAt',
+] as const satisfies readonly (keyof SummaryAlarm)[];
+
+/** The one-field record that opens each section of the history CSV. */
+export const CSV_SECTIONS = {
+  summary: 'Summary',
+  failures: 'Failures',
+  alarms: 'Alarms',
+  targets: 'Targets',
+  transitions: 'Transitions',
+} as const;
+
 /**
- * One CSV field (RFC 4180): quoted when it holds a comma, a double quote, CR or LF, with inner
- * quotes doubled; null is the empty field.
+ * One CSV field (RFC 4180): text made spreadsheet-safe with {@link csvSafe} (no control character,
+ * a formula start neutralised with `'`), then quoted when it holds a comma, a double quote, CR or
+ * LF, with inner quotes doubled; a number as it is; null is the empty field.
  */
 export function csvField(value: string | number | null): string {
   if (value === null) return '';
-  const text = String(value);
+  if (typeof value === 'number') return String(value);
+  const text = csvSafe(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
@@ -336,25 +617,88 @@ export function csvRecord(values: readonly (string | number | null)[]): string {
   return `${values.map(csvField).join(',')}\r\n`;
 }
 
-/** The CSV record of one history row; `truncated` is `;`-separated. */
-export function historyCsvRecord(row: HistoryRow): string {
-  return csvRecord(
-    HISTORY_CSV_COLUMNS.map((column) => {
-      const value = row[column];
-      return Array.isArray(value) ? value.join(';') : (value as string | number | null);
-    }),
-  );
+function csvValue(value: unknown): string | number | null {
+  if (Array.isArray(value)) return value.join(';');
+  if (typeof value === 'string' || typeof value === 'number') return value;
+  return null;
 }
 
-/** The history as CSV with a header record. */
+/** The CSV record of one history row; `truncated` is `;`-separated. */
+export function historyCsvRecord(row: HistoryRow): string {
+  return csvRecord(HISTORY_CSV_COLUMNS.map((column) => csvValue(row[column])));
+}
+
+/** The rows alone as CSV with a header record (no summary). */
 export function formatHistoryCsv(rows: readonly HistoryRow[]): string {
   return csvRecord(HISTORY_CSV_COLUMNS) + rows.map(historyCsvRecord).join('');
 }
 
-/** Streams the history as CSV, header first. */
-export async function* streamHistoryCsv(rows: AsyncIterable<HistoryRow>): AsyncGenerator<string> {
-  yield csvRecord(HISTORY_CSV_COLUMNS);
-  for await (const row of rows) yield historyCsvRecord(row);
+function csvSection<T>(title: string, columns: readonly (keyof T & string)[], items: readonly T[]): string {
+  return (
+    csvRecord([title]) +
+    csvRecord(columns) +
+    items.map((item) => csvRecord(columns.map((column) => csvValue(item[column])))).join('') +
+    '\r\n'
+  );
+}
+
+/**
+ * The report as CSV a spreadsheet reads top to bottom: sections, each opened by a record with its
+ * name alone ({@link CSV_SECTIONS}) and ended by an empty line. `Summary` holds `field,value`
+ * records (counts as `steps Failed,3`); `Failures`, `Alarms`, `Targets` (only for a run with
+ * targets) and `Transitions` each start with a header record. A program reads the rows as before
+ * from the record after the one that says `Transitions`.
+ */
+export function* streamHistoryReportCsv(report: HistoryReport): Generator<string> {
+  const s = report.summary;
+  const fields: [string, string | number | null][] = [
+    ['executionId', s.executionId],
+    ['documentName', s.documentName],
+    ['documentVersion', s.documentVersion],
+    ['status', s.status],
+    ['parentExecutionId', s.parentExecutionId],
+    ['account', s.account],
+    ['region', s.region],
+    ['startTime', s.startTime],
+    ['endTime', s.endTime],
+    ['durationSeconds', s.durationSeconds],
+    ['consoleUrl', s.consoleUrl],
+    ['steps', s.steps.total],
+    ...Object.entries(s.steps.byStatus).map(([status, n]): [string, number] => [`steps ${status}`, n]),
+    ['children', s.children.total],
+    ...Object.entries(s.children.byStatus).map(([status, n]): [string, number] => [`children ${status}`, n]),
+    ...(s.targets
+      ? [
+          ['targets', s.targets.total] as [string, number],
+          ...Object.entries(s.targets.byStatus).map(([status, n]): [string, number] => [
+            `targets ${status}`,
+            n,
+          ]),
+        ]
+      : []),
+    ['failures', s.failures.length],
+    ['alarms', s.alarms.length],
+    ['rows', report.rows.length],
+    ['rowsBeforeFilter', report.totalRows],
+    ['filter', filterText(report.filter) || null],
+  ];
+  yield csvRecord([CSV_SECTIONS.summary]) +
+    csvRecord(['field', 'value']) +
+    fields.map((f) => csvRecord(f)).join('') +
+    '\r\n';
+  yield csvSection(CSV_SECTIONS.failures, FAILURE_CSV_COLUMNS, s.failures);
+  yield csvSection(CSV_SECTIONS.alarms, ALARM_CSV_COLUMNS, s.alarms);
+  if (s.targets) yield csvSection(CSV_SECTIONS.targets, TARGET_CSV_COLUMNS, report.targets);
+  yield csvRecord([CSV_SECTIONS.transitions]) + csvRecord(HISTORY_CSV_COLUMNS);
+  let chunk = '';
+  for (const row of report.rows) {
+    chunk += historyCsvRecord(row);
+    if (chunk.length > 64_000) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -374,6 +718,35 @@ export async function* streamJson(items: AsyncIterable<unknown>): AsyncGenerator
     first = false;
   }
   yield first ? '[]\n' : '\n]\n';
+}
+
+/** The version of the history JSON's shape, its `format` field. */
+export const HISTORY_JSON_FORMAT = 'step-watch.history/2';
+
+/**
+ * The report as one JSON object, exact (no text is changed): `format`, `summary` (the whole run),
+ * `filter`, `rowsBeforeFilter`, `targets` (failed first) and `rows` (what version 1 printed as the
+ * top-level array, now under `rows`); each target and row on its own line.
+ */
+export function* streamHistoryReportJson(report: HistoryReport): Generator<string> {
+  yield `{"format":${JSON.stringify(HISTORY_JSON_FORMAT)},\n"summary":${JSON.stringify(report.summary)},\n`;
+  yield `"filter":${JSON.stringify(report.filter)},\n"rowsBeforeFilter":${report.totalRows},\n`;
+  const list = function* (items: readonly unknown[]): Generator<string> {
+    let chunk = '[';
+    for (const [i, item] of items.entries()) {
+      chunk += `${i === 0 ? '\n' : ',\n'}${JSON.stringify(item)}`;
+      if (chunk.length > 64_000) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    yield `${chunk}${items.length === 0 ? ']' : '\n]'}`;
+  };
+  yield '"targets":';
+  yield* list(report.targets);
+  yield ',\n"rows":';
+  yield* list(report.rows);
+  yield '}\n';
 }
 
 function textOrNull(value: unknown): string | null {

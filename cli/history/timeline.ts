@@ -1,8 +1,20 @@
-// Pure rendering of an execution's history as a self-contained HTML page with an SVG timeline.
+// Pure rendering of a run's history as a self-contained HTML page: summary, failures, then steps and targets on a time axis.
 import { createHash } from 'node:crypto';
 import type { ExecutionListing } from '../../lambda/core/history';
 import { isFailureStatus, isTerminal } from '../../lambda/core/status';
-import { type HistoryRow, isNotStartedRow } from './format';
+import { stepLabel } from './format';
+import type { HistoryReport } from './report';
+import {
+  failedFirst,
+  type RunExecution,
+  type RunStep,
+  type RunTarget,
+  type RunTree,
+  stepEntries,
+  targetsOf,
+} from './run-tree';
+import type { HistorySummary, StatusCounts, SummaryFailure } from './summary';
+import { durationWords } from './times';
 
 /** What a status looks like on the timeline. */
 export type StatusCategory =
@@ -55,315 +67,370 @@ export function statusCategory(status: string): StatusCategory {
   return CATEGORY_OF[status] ?? 'other';
 }
 
-/** An alarm on the timeline. */
-export interface TimelineAlarm {
-  readonly name: string;
-  readonly state: string;
-  /** Epoch ms it was observed. */
-  readonly at: number;
+/**
+ * One row of the page's run tree, as the page's data carries it (short keys keep a 1,000-target
+ * page small): a step, a loop, a loop iteration, or a target (a child execution) with what is below
+ * it in `c`, drawn only when the row is expanded.
+ */
+export interface TimelineNode {
+  /** Name shown: step name, loop name, `#iteration value`, target value (or child execution id). */
+  readonly n: string;
+  /** Kind: `s` step, `l` loop, `i` iteration, `t` target, `r` step that never started. */
+  readonly k: 's' | 'l' | 'i' | 't' | 'r';
+  /** Status (last recorded), or `not run` / `not started`. */
+  readonly s: string;
+  /** Seconds from the page's time origin to the start and end; absent when unknown. */
+  readonly b?: number;
+  readonly e?: number;
+  /** 1 when still running when last seen. */
+  readonly o?: 1;
+  /** Failure message, whole. */
+  readonly m?: string;
+  /** Alarm names, comma-separated. */
+  readonly a?: string;
+  /** Action or document name, shown small beside the name. */
+  readonly d?: string;
+  /** A target's child execution id, and its Region when it has a console page. */
+  readonly x?: string;
+  readonly g?: string;
+  /** 1 when it or anything below it failed. */
+  readonly f?: 1;
+  /** What is below it. */
+  readonly c?: readonly TimelineNode[];
 }
 
-/** One step's bar: from its start to its end (or to the last observation while it runs). */
-export interface TimelineStep {
-  readonly executionId: string;
-  readonly stepExecutionId: string;
-  readonly stepName: string;
-  readonly action: string | null;
-  /** Last status recorded. */
-  readonly status: string;
-  readonly start: number;
-  readonly end: number;
-  /** True when the step has no end yet (not terminal when last seen). */
-  readonly open: boolean;
-  readonly failureMessage: string | null;
-  readonly alarms: readonly TimelineAlarm[];
-}
-
-/** A step that never started: a labelled row without a bar. */
-export interface TimelineNotStartedStep {
-  readonly executionId: string;
-  /** Null when SSM listed the step without an id. */
-  readonly stepExecutionId: string | null;
-  readonly stepName: string;
-  /** `not run` once the execution has ended, `not started` while it is in flight. */
-  readonly label: 'not run' | 'not started';
-}
-
-/** One execution: a header row, execution-level alarms, its steps' bars, then its steps that never started. */
-export interface TimelineLane {
-  readonly executionId: string;
-  readonly documentName: string;
-  readonly depth: number;
-  readonly status: string | null;
-  readonly failureMessage: string | null;
-  readonly alarms: readonly TimelineAlarm[];
-  readonly steps: readonly TimelineStep[];
-  readonly notStarted: readonly TimelineNotStartedStep[];
-}
-
-/** The timeline's data, before drawing. */
-export interface TimelineModel {
-  readonly lanes: readonly TimelineLane[];
-  /** Epoch ms of the left and right edges of the time axis. */
+/** The data the page draws its run tree from. */
+export interface TimelineData {
+  /** Epoch ms of the time origin; every `b` and `e` counts seconds from here. */
   readonly from: number;
-  readonly to: number;
+  /** Seconds from `from` to the right edge of the time axis. */
+  readonly span: number;
+  readonly nodes: readonly TimelineNode[];
 }
 
-interface StepDraft {
-  executionId: string;
-  stepExecutionId: string;
-  stepName: string;
-  action: string | null;
-  status: string;
-  startTime: number | null;
-  endTime: number | null;
-  firstSeen: number;
-  lastSeen: number;
-  failureMessage: string | null;
-  alarms: TimelineAlarm[];
-  order: number;
+const REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+
+function seconds(t: number, from: number): number {
+  return Math.round((t - from) / 100) / 10;
 }
 
-interface LaneDraft {
-  executionId: string;
-  documentName: string;
-  depth: number;
-  status: string | null;
-  failureMessage: string | null;
-  alarms: TimelineAlarm[];
-  steps: Map<string, StepDraft>;
-  notStarted: TimelineNotStartedStep[];
+function stepNode(step: RunStep, from: number): TimelineNode {
+  return {
+    n: step.stepName,
+    k: 's',
+    s: step.status,
+    b: seconds(step.start, from),
+    e: seconds(step.end, from),
+    ...(step.open && { o: 1 as const }),
+    ...(step.failureMessage !== null && { m: step.failureMessage }),
+    ...(step.alarms.length > 0 && { a: [...new Set(step.alarms.map((x) => x.name))].join(', ') }),
+    ...(step.action !== null && { d: step.action }),
+    ...(isFailureStatus(step.status) && { f: 1 as const }),
+  };
+}
+
+function span(nodes: readonly TimelineNode[]): { b?: number; e?: number } {
+  const starts = nodes.flatMap((n) => (n.b === undefined ? [] : [n.b]));
+  const ends = nodes.flatMap((n) => (n.e === undefined ? [] : [n.e]));
+  return {
+    ...(starts.length > 0 && { b: Math.min(...starts) }),
+    ...(ends.length > 0 && { e: Math.max(...ends) }),
+  };
+}
+
+function entryNodes(steps: readonly RunStep[], from: number, insideLoop?: string): TimelineNode[] {
+  return stepEntries(steps, insideLoop).map((entry): TimelineNode => {
+    if (entry.kind === 'step') return stepNode(entry.step, from);
+    const { loop } = entry;
+    const iterations = loop.iterations.map((iteration): TimelineNode => {
+      const c = entryNodes(iteration.steps, from, loop.key);
+      const failed = c.some((n) => n.f === 1);
+      const last = c.at(-1);
+      return {
+        n: `#${iteration.iteration ?? '?'}${iteration.iteratorValue === null ? '' : ` ${iteration.iteratorValue}`}`,
+        k: 'i',
+        s: failed ? (c.find((n) => n.f === 1)?.s ?? 'Failed') : (last?.s ?? 'unknown'),
+        ...span(c),
+        ...(failed && { f: 1 as const }),
+        c,
+      };
+    });
+    const own = loop.step ? stepNode(loop.step, from) : null;
+    const failed = iterations.some((n) => n.f === 1) || own?.f === 1;
+    return {
+      ...(own ?? { n: loop.stepName, k: 'l', s: iterations.at(-1)?.s ?? 'unknown', ...span(iterations) }),
+      k: 'l',
+      d: `${own?.d ?? 'aws:loop'} · ${iterations.length} iteration${iterations.length === 1 ? '' : 's'}`,
+      ...(failed && { f: 1 as const }),
+      c: iterations,
+    };
+  });
+}
+
+function notStartedNodes(execution: RunExecution): TimelineNode[] {
+  return execution.notStarted.map((step) => ({ n: step.stepName, k: 'r', s: step.label }));
+}
+
+/** The rows below an execution: its steps (loops grouped), its steps that never started, then its targets failed first. */
+function executionNodes(tree: RunTree, execution: RunExecution, seen: Set<string>): TimelineNode[] {
+  seen.add(execution.executionId);
+  const targets = failedFirst(targetsOf(tree, execution));
+  const targetSteps = new Set(targets.flatMap((t) => (t.step ? [t.step.stepExecutionId] : [])));
+  const targetNotStarted = new Set(
+    targets.flatMap((t) => (t.child === null && t.step === null ? [t.value] : [])),
+  );
+  const steps = execution.steps.filter((s) => !targetSteps.has(s.stepExecutionId));
+  return [
+    ...entryNodes(steps, tree.from),
+    ...notStartedNodes(execution).filter((n) => !targetNotStarted.has(n.n)),
+    ...targets
+      .filter((t) => !(t.child && seen.has(t.child.executionId)))
+      .map((t) => targetNode(tree, t, seen)),
+  ];
+}
+
+function targetNode(tree: RunTree, target: RunTarget, seen: Set<string>): TimelineNode {
+  const child = target.child;
+  const c = child ? executionNodes(tree, child, seen) : [];
+  const from = tree.from;
+  const start = child?.start ?? target.step?.start ?? null;
+  const end = child?.end ?? (target.step && !target.step.open ? target.step.end : null);
+  const failedStep = c.find((n) => n.f === 1 && n.m !== undefined);
+  const message = failedStep?.m ?? child?.failureMessage ?? target.step?.failureMessage ?? null;
+  const alarms = child
+    ? [...child.alarms, ...child.steps.flatMap((s) => s.alarms)].map((a) => a.name)
+    : (target.step?.alarms.map((a) => a.name) ?? []);
+  const failed = isFailureStatus(target.outcome) || c.some((n) => n.f === 1);
+  return {
+    n: target.value ?? child?.executionId ?? '(unnamed target)',
+    k: 't',
+    s: target.outcome,
+    ...(start !== null && { b: seconds(start, from) }),
+    ...(end !== null && { e: seconds(end, from) }),
+    ...(child &&
+      end === null &&
+      start !== null &&
+      child.status !== null &&
+      !isTerminal(child.status) && { o: 1 as const }),
+    ...(message !== null && { m: message }),
+    ...(alarms.length > 0 && { a: [...new Set(alarms)].join(', ') }),
+    ...(child && { d: child.documentName, x: child.executionId }),
+    ...(child?.region && REGION_NAME.test(child.region) && { g: child.region }),
+    ...(failed && { f: 1 as const }),
+    ...(c.length > 0 && { c }),
+  };
 }
 
 /**
- * Builds the timeline from history rows (in history order): lanes in order of first appearance,
- * steps by start time; a step's status, times and failure message are the last ones recorded.
- * Steps that never started (`not-run` / `not-started` rows) come after the bars of their lane.
+ * The page's data: the rows of the execution asked for — its steps with loops grouped by
+ * iteration, its steps that never started, then its targets (children) failed first, each with its
+ * own steps and children below it.
  */
-export function buildTimeline(rows: readonly HistoryRow[]): TimelineModel {
-  const lanes = new Map<string, LaneDraft>();
-  let latest = Number.NEGATIVE_INFINITY;
-  let earliest = Number.POSITIVE_INFINITY;
-  let order = 0;
-  for (const row of rows) {
-    const observed = parseTime(row.observedAt);
-    if (observed !== null) {
-      latest = Math.max(latest, observed);
-      earliest = Math.min(earliest, observed);
-    }
-    let lane = lanes.get(row.executionId);
-    if (!lane) {
-      lane = {
-        executionId: row.executionId,
-        documentName: row.documentName,
-        depth: row.depth,
-        status: null,
-        failureMessage: null,
-        alarms: [],
-        steps: new Map(),
-        notStarted: [],
-      };
-      lanes.set(row.executionId, lane);
-    }
-    if (isNotStartedRow(row)) {
-      lane.notStarted.push({
-        executionId: row.executionId,
-        stepExecutionId: row.stepExecutionId,
-        stepName: row.stepName ?? '',
-        label: row.kind === 'not-run' ? 'not run' : 'not started',
-      });
-      continue;
-    }
-    lane.documentName ||= row.documentName;
-    if (row.executionStatus) lane.status = row.executionStatus;
-    if (row.kind === 'execution') {
-      lane.status = row.status ?? lane.status;
-      lane.failureMessage = row.failureMessage ?? lane.failureMessage;
-    }
-    const step = row.detail?.step;
-    if ((row.kind === 'step' || row.kind === 'alarm') && step) {
-      const at = observed ?? latest;
-      let draft = lane.steps.get(step.stepExecutionId);
-      if (!draft) {
-        draft = {
-          executionId: row.executionId,
-          stepExecutionId: step.stepExecutionId,
-          stepName: step.stepName,
-          action: null,
-          status: step.status,
-          startTime: null,
-          endTime: null,
-          firstSeen: at,
-          lastSeen: at,
-          failureMessage: null,
-          alarms: [],
-          order: order++,
-        };
-        lane.steps.set(step.stepExecutionId, draft);
-      }
-      draft.stepName = step.stepName || draft.stepName;
-      draft.action = typeof step.action === 'string' ? step.action : draft.action;
-      draft.status = step.status;
-      draft.startTime = parseTime(step.startTime) ?? draft.startTime;
-      // The last record decides: an end time a record left out is no end time.
-      draft.endTime = parseTime(step.endTime);
-      draft.lastSeen = Math.max(draft.lastSeen, at);
-      draft.failureMessage =
-        typeof step.failureMessage === 'string' ? step.failureMessage : draft.failureMessage;
-    }
-    if (row.kind === 'alarm' && row.alarmName !== null) {
-      const alarm = { name: row.alarmName, state: row.alarmState ?? '', at: observed ?? latest };
-      const owner = step ? lane.steps.get(step.stepExecutionId) : undefined;
-      (owner ? owner.alarms : lane.alarms).push(alarm);
-    }
+export function timelineData(tree: RunTree, executionId: string): TimelineData {
+  const root = tree.executions.find((e) => e.executionId === executionId) ?? tree.executions[0];
+  const seen = new Set<string>();
+  const nodes = root ? executionNodes(tree, root, seen) : [];
+  // Executions the table links to no parent it shows (a broken link): at the end, as targets.
+  for (const execution of tree.executions) {
+    if (seen.has(execution.executionId)) continue;
+    nodes.push(
+      targetNode(
+        tree,
+        {
+          value: null,
+          parentExecutionId: '',
+          child: execution,
+          step: null,
+          outcome: execution.status ?? 'unknown',
+        },
+        seen,
+      ),
+    );
   }
-
-  const built: TimelineLane[] = [];
-  for (const lane of lanes.values()) {
-    const steps = [...lane.steps.values()].map((draft): TimelineStep & { order: number } => {
-      const start = draft.startTime ?? draft.firstSeen;
-      const open = draft.endTime === null && !isTerminal(draft.status);
-      const end = draft.endTime ?? (open ? Math.max(latest, start) : Math.max(draft.lastSeen, start));
-      earliest = Math.min(earliest, start);
-      latest = Math.max(latest, end);
-      return {
-        executionId: draft.executionId,
-        stepExecutionId: draft.stepExecutionId,
-        stepName: draft.stepName,
-        action: draft.action,
-        status: draft.status,
-        start,
-        end,
-        open,
-        failureMessage: draft.failureMessage,
-        alarms: draft.alarms,
-        order: draft.order,
-      };
-    });
-    steps.sort((a, b) => a.start - b.start || a.order - b.order);
-    built.push({
-      executionId: lane.executionId,
-      documentName: lane.documentName,
-      depth: lane.depth,
-      status: lane.status,
-      failureMessage: lane.failureMessage,
-      alarms: lane.alarms,
-      steps: steps.map(({ order: _order, ...step }) => step),
-      notStarted: lane.notStarted,
-    });
-  }
-  for (const lane of built) for (const alarm of lane.alarms) latest = Math.max(latest, alarm.at);
-  if (!Number.isFinite(earliest)) earliest = 0;
-  if (!Number.isFinite(latest) || latest <= earliest) latest = earliest + 1000;
-  return { lanes: built, from: earliest, to: latest };
+  return { from: tree.from, span: Math.max(0.1, seconds(tree.to, tree.from)), nodes };
 }
 
 /** Input of {@link renderTimeline}. */
 export interface TimelineInput {
-  /** The history rows, in history order. */
-  readonly rows: readonly HistoryRow[];
+  /** The report of the run (its filter does not apply to the page: the page filters itself). */
+  readonly report: HistoryReport;
   /** The snapshot of the execution asked for, for the header; null when the table has none. */
   readonly execution: ExecutionListing | null;
-  /** The execution asked for (used when there is no snapshot). */
+  /** The execution asked for. */
   readonly executionId: string;
   /** Shown in the footer, e.g. the table name. @default none */
   readonly source?: string;
 }
 
-const CHART_WIDTH = 1100;
-const LABEL_WIDTH = 270;
-const RIGHT_MARGIN = 40;
-const AXIS_HEIGHT = 34;
-const LANE_HEIGHT = 30;
-const STEP_HEIGHT = 26;
-const BAR_HEIGHT = 16;
+/** Failures listed on the page itself; the rest are in the run tree (`Failed only`). */
+export const MAX_LISTED_FAILURES = 200;
 
 const STYLE = `${(Object.keys(STATUS_COLOURS) as StatusCategory[])
-  .map((c) => `.bg-${c} { background: ${STATUS_COLOURS[c]}; } svg .fg-${c} { fill: ${STATUS_COLOURS[c]}; }`)
+  .map((c) => `.bg-${c} { background: ${STATUS_COLOURS[c]}; }`)
   .join('\n')}
-:root { color-scheme: light; --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; --bg: #ffffff; }
+:root { color-scheme: light; --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; --bg: #ffffff; --soft: #f6f8fa; }
 * { box-sizing: border-box; }
-body { margin: 0; padding: 24px 32px; font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif; color: var(--fg); background: var(--bg); }
-h1 { font-size: 20px; margin: 0 0 4px; }
-.sub { color: var(--muted); margin: 0 0 16px; font-family: ui-monospace, 'DejaVu Sans Mono', monospace; font-size: 12.5px; }
-dl.facts { display: grid; grid-template-columns: repeat(4, max-content auto); gap: 4px 12px; margin: 0 0 18px; }
+body { margin: 0; padding: 20px 28px; font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif; color: var(--fg); background: var(--bg); }
+h1 { font-size: 20px; margin: 0 0 2px; }
+h2 { font-size: 16px; margin: 18px 0 6px; }
+.sub { color: var(--muted); margin: 0 0 10px; font-family: ui-monospace, 'DejaVu Sans Mono', monospace; font-size: 12.5px; }
+.t, td, dd { unicode-bidi: isolate; }
+a { color: #0969da; }
+dl.facts { display: grid; grid-template-columns: repeat(4, max-content minmax(0, auto)); gap: 3px 12px; margin: 0 0 6px; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0 24px 0 0; }
 .badge { display: inline-block; padding: 0 8px; border-radius: 10px; color: #fff; font-weight: 600; font-size: 12.5px; white-space: nowrap; }
-.legend { display: flex; flex-wrap: wrap; gap: 14px; margin: 0 0 10px; color: var(--muted); font-size: 12.5px; }
-.legend svg { vertical-align: -2px; margin-right: 4px; }
-.chart { border: 1px solid var(--line); border-radius: 6px; overflow-x: auto; }
-svg text { font: 12.5px system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif; fill: var(--fg); }
-svg .lane-label { font-weight: 600; }
-svg .axis text { fill: var(--muted); font-size: 11.5px; }
-svg .grid { stroke: #eaeef2; }
-svg .lane-row { fill: #f6f8fa; }
-svg .step:hover .bar, svg .step:focus .bar { stroke: #1b1f24; stroke-width: 1.5; }
-svg .step:focus { outline: none; }
-svg .alarm-marker path { fill: #ffb300; stroke: #1b1f24; stroke-width: 1; }
-table.steps { border-collapse: collapse; margin-top: 22px; width: 100%; font-size: 13px; }
-table.steps th, table.steps td { text-align: left; padding: 4px 10px 4px 0; border-bottom: 1px solid var(--line); vertical-align: top; }
-table.steps th { color: var(--muted); font-weight: 600; }
-table.steps td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
-table.steps td.msg { white-space: pre-wrap; max-width: 520px; }
-svg .lane-status { font-weight: 600; }
-svg .not-started text { fill: ${NOT_STARTED_COLOUR}; }
-svg .not-started .not-started-note { font-style: italic; }
+.badge.bg-waiting { color: #1b1f24; }
 .badge.not-started { background: none; color: ${NOT_STARTED_COLOUR}; border: 1px dashed ${NOT_STARTED_COLOUR}; font-style: italic; }
-#tip { position: fixed; z-index: 10; max-width: 480px; padding: 8px 10px; border-radius: 6px; background: #1b1f24; color: #fff; font-size: 12.5px; white-space: pre-wrap; pointer-events: none; box-shadow: 0 4px 14px rgba(0,0,0,.25); }
-#tip[hidden] { display: none; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; }
+th, td { text-align: left; padding: 3px 10px 3px 0; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { color: var(--muted); font-weight: 600; position: sticky; top: 0; background: var(--bg); }
+td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.msg { white-space: pre-wrap; overflow-wrap: anywhere; min-width: 260px; max-width: 620px; }
+td.name { white-space: nowrap; max-width: 380px; overflow: hidden; text-overflow: ellipsis; }
+table.failures td.msg { max-width: none; }
+.controls { display: flex; gap: 16px; align-items: center; margin: 4px 0 8px; color: var(--muted); }
+.controls input[type=search] { font: inherit; padding: 2px 6px; width: 260px; }
+button.toggle { font: inherit; border: 0; background: none; cursor: pointer; width: 18px; padding: 0; color: var(--muted); }
+button.more { font: inherit; margin: 8px 0; }
+td.bar-cell { width: 300px; min-width: 200px; }
+.track { position: relative; height: 14px; background: var(--soft); border-radius: 3px; }
+.bar { position: absolute; top: 2px; height: 10px; border-radius: 2px; min-width: 2px; }
+.bar.open { opacity: .55; }
+tr.k-t > td { background: #fbfcfd; }
+tr.k-r td { color: ${NOT_STARTED_COLOUR}; font-style: italic; }
+.kind { color: var(--muted); font-size: 11.5px; margin-left: 6px; }
+.axis { display: flex; justify-content: space-between; color: var(--muted); font-size: 11px; font-weight: 400; }
 footer { margin-top: 18px; color: var(--muted); font-size: 12px; }
 `;
 
-// The tooltip reads the already-escaped data-tip attribute and sets it as text, never as HTML.
+// The page's only script. Every string from the data goes into the page as text (textContent,
+// title), never as markup; the console link is built from a Region checked against its pattern.
 const SCRIPT = `
 (function () {
-  var tip = document.getElementById('tip');
-  function show(el, x, y) {
-    tip.textContent = el.getAttribute('data-tip');
-    tip.hidden = false;
-    place(x, y);
+  var data = JSON.parse(document.getElementById('run-data').textContent);
+  var body = document.getElementById('rows');
+  var onlyFailed = document.getElementById('only-failed');
+  var find = document.getElementById('find');
+  var count = document.getElementById('count');
+  var PAGE = 1000;
+  var shown = PAGE;
+  var CATEGORY = ${JSON.stringify(CATEGORY_OF)};
+  function category(s) { return CATEGORY[s] || (s === 'not run' || s === 'not started' ? 'not-started' : 'other'); }
+  function duration(n) {
+    if (n.b === undefined || n.e === undefined) return '-';
+    var s = Math.max(0, n.e - n.b), out = [];
+    [['d', 86400], ['h', 3600], ['m', 60]].forEach(function (u) { if (s >= u[1]) { out.push(Math.floor(s / u[1]) + u[0]); s = s % u[1]; } });
+    if (s > 0 || out.length === 0) out.push(Number(s.toFixed(1)) + 's');
+    return out.join(' ') + (n.o ? ' …' : '');
   }
-  function place(x, y) {
-    var w = tip.offsetWidth, h = tip.offsetHeight;
-    tip.style.left = Math.max(4, Math.min(x + 14, window.innerWidth - w - 4)) + 'px';
-    tip.style.top = Math.max(4, Math.min(y + 14, window.innerHeight - h - 4)) + 'px';
+  function iso(n) { return n.b === undefined ? '-' : new Date(data.from + n.b * 1000).toISOString().replace('T', ' ').slice(0, 19); }
+  function cell(tr, cls, text) { var td = document.createElement('td'); if (cls) td.className = cls; if (text !== undefined) td.textContent = text; tr.appendChild(td); return td; }
+  function row(n, depth) {
+    var tr = document.createElement('tr');
+    tr.className = 'k-' + n.k + (n.f ? ' failed' : '');
+    tr.setAttribute('data-kind', n.k);
+    tr.setAttribute('data-status', n.s);
+    var name = cell(tr, 'name');
+    name.style.paddingLeft = (depth * 18) + 'px';
+    name.title = n.n;
+    if (n.c && n.c.length) {
+      var b = document.createElement('button');
+      b.className = 'toggle'; b.textContent = '▸'; b.setAttribute('aria-expanded', 'false');
+      b.setAttribute('aria-label', 'Show what ran for ' + n.n);
+      b.addEventListener('click', function () { toggle(tr, n, depth, b); });
+      name.appendChild(b);
+    } else {
+      name.appendChild(document.createElement('span')).className = 'toggle-space';
+      name.lastChild.style.display = 'inline-block'; name.lastChild.style.width = '18px';
+    }
+    var label = name.appendChild(document.createElement('span'));
+    label.className = 't label'; label.textContent = n.n;
+    if (n.d) { var d = name.appendChild(document.createElement('span')); d.className = 'kind t'; d.textContent = n.d; }
+    var st = cell(tr, 'status');
+    var badge = st.appendChild(document.createElement('span'));
+    var c = category(n.s);
+    badge.className = c === 'not-started' ? 'badge not-started' : 'badge bg-' + c;
+    badge.textContent = n.s;
+    cell(tr, 'time', iso(n));
+    cell(tr, 'time', duration(n));
+    var barCell = cell(tr, 'bar-cell');
+    if (n.b !== undefined) {
+      var track = barCell.appendChild(document.createElement('div')); track.className = 'track';
+      var bar = track.appendChild(document.createElement('div'));
+      bar.className = 'bar bg-' + c + (n.o ? ' open' : '');
+      var end = n.e === undefined ? data.span : n.e;
+      bar.style.left = (100 * n.b / data.span).toFixed(2) + '%';
+      bar.style.width = (100 * Math.max(0, end - n.b) / data.span).toFixed(2) + '%';
+      bar.title = n.n + ' — ' + n.s + ' (' + duration(n) + ')';
+    }
+    cell(tr, 'alarms t', n.a || '');
+    var msg = cell(tr, 'msg t', n.m || '');
+    if (n.x) {
+      var link = msg.insertBefore(document.createElement('div'), msg.firstChild);
+      link.className = 'kind';
+      link.appendChild(document.createTextNode(n.x + ' '));
+      if (n.g) {
+        var a = link.appendChild(document.createElement('a'));
+        a.href = 'https://' + n.g + '.console.aws.amazon.com/systems-manager/automation/execution/' + encodeURIComponent(n.x) + '?region=' + n.g;
+        a.rel = 'noopener noreferrer'; a.target = '_blank'; a.textContent = 'console';
+      }
+    }
+    tr._node = n; tr._depth = depth;
+    return tr;
   }
-  function hide() { tip.hidden = true; }
-  document.querySelectorAll('[data-tip]').forEach(function (el) {
-    el.addEventListener('mouseenter', function (e) { show(el, e.clientX, e.clientY); });
-    el.addEventListener('mousemove', function (e) { place(e.clientX, e.clientY); });
-    el.addEventListener('mouseleave', hide);
-    el.addEventListener('focus', function () { var r = el.getBoundingClientRect(); show(el, r.left, r.bottom); });
-    el.addEventListener('blur', hide);
-  });
+  function toggle(tr, n, depth, b) {
+    if (b.getAttribute('aria-expanded') === 'true') {
+      var next = tr.nextSibling;
+      while (next && next._depth > depth) { var gone = next; next = next.nextSibling; body.removeChild(gone); }
+      b.setAttribute('aria-expanded', 'false'); b.textContent = '▸';
+      return;
+    }
+    var after = tr.nextSibling, frag = document.createDocumentFragment();
+    n.c.forEach(function (child) { if (!onlyFailed.checked || child.f) frag.appendChild(row(child, depth + 1)); });
+    body.insertBefore(frag, after);
+    b.setAttribute('aria-expanded', 'true'); b.textContent = '▾';
+  }
+  function draw() {
+    var q = find.value.trim().toLowerCase();
+    var keep = data.nodes.filter(function (n) { return (!onlyFailed.checked || n.f) && (!q || n.n.toLowerCase().indexOf(q) >= 0); });
+    var frag = document.createDocumentFragment();
+    keep.slice(0, shown).forEach(function (n) { frag.appendChild(row(n, 0)); });
+    body.textContent = '';
+    body.appendChild(frag);
+    count.textContent = (keep.length > shown ? shown + ' of ' : '') + keep.length + ' row' + (keep.length === 1 ? '' : 's');
+    more.hidden = keep.length <= shown;
+  }
+  var more = document.getElementById('more');
+  more.addEventListener('click', function () { shown += PAGE; draw(); });
+  onlyFailed.addEventListener('change', function () { shown = PAGE; draw(); });
+  find.addEventListener('input', function () { shown = PAGE; draw(); });
+  draw();
 })();
 `;
 
+/** JSON for a `<script type="application/json">` block: `<`, `>` and `&` escaped so no text ends the block. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replaceAll('<', '\\u003c')
+    .replaceAll('>', '\\u003e')
+    .replaceAll('&', '\\u0026')
+    .replaceAll('\u2028', '\\u2028')
+    .replaceAll('\u2029', '\\u2029');
+}
+
 /**
- * Renders the history as one HTML page that needs nothing but a browser: inline CSS, inline script
- * (allowed by hash in a Content-Security-Policy that forbids every network request), inline SVG.
- * Every text from the table is escaped, so a step named `<script>` shows as text.
+ * Renders the history as one HTML page that needs nothing but a browser: inline CSS and one inline
+ * script (allowed by hash in a Content-Security-Policy that forbids every network request). It
+ * opens on the summary and the failures (each message whole); below them the run as rows — steps,
+ * loops by iteration, then one row per target, failed first — collapsed, expanded on demand, with
+ * a bar on a shared time axis. Every text from the table is escaped or set as text.
  */
 export function renderTimeline(input: TimelineInput): string {
-  const model = buildTimeline(input.rows);
-  const root = model.lanes[0];
-  const execution = input.execution;
-  const status = execution?.status ?? root?.status ?? 'unknown';
-  const documentName = execution?.documentName || root?.documentName || 'Automation execution';
-  const stepCount = model.lanes.reduce((n, lane) => n + lane.steps.length, 0);
-  const alarmCount = model.lanes.reduce(
-    (n, lane) => n + lane.alarms.length + lane.steps.reduce((m, step) => m + step.alarms.length, 0),
-    0,
-  );
-  const failed = model.lanes.reduce(
-    (n, lane) => n + lane.steps.filter((step) => isFailureStatus(step.status)).length,
-    0,
-  );
-  const notStarted = model.lanes.flatMap((lane) => lane.notStarted);
-  const notRun = notStarted.filter((step) => step.label === 'not run').length;
-  const started = execution?.startTime ?? isoOrNull(model.lanes.length > 0 ? model.from : null);
-  const ended = execution?.endTime ?? null;
+  const { report, execution } = input;
+  const summary = report.summary;
+  const data = timelineData(report.tree, input.executionId);
+  const documentName = summary.documentName || 'Automation execution';
   const csp = [
     "default-src 'none'",
     `style-src '${sha256(STYLE)}'`,
@@ -372,19 +439,23 @@ export function renderTimeline(input: TimelineInput): string {
     "base-uri 'none'",
     "form-action 'none'",
   ].join('; ');
-
+  const alarmCount = summary.alarms.length;
   const facts: [string, string][] = [
-    ['Status', badge(status)],
-    ['Started', escapeHtml(started ?? '-')],
-    ['Ended', escapeHtml(ended ?? '-')],
-    ['Duration', escapeHtml(durationText(started, ended))],
-    ['Steps', String(stepCount)],
-    ['Failed steps', String(failed)],
+    ['Status', badge(summary.status)],
+    ['Started', escapeHtml(summary.startTime ?? '-')],
+    ['Ended', escapeHtml(summary.endTime ?? '-')],
+    ['Duration', escapeHtml(durationWords(summary.durationSeconds))],
+    ['Account', text(summary.account ?? '-')],
+    ['Region', text(summary.region ?? '-')],
+    ['Steps', countsHtml(summary.steps)],
     ['Alarms', String(alarmCount)],
-    ['Child executions', String(Math.max(0, model.lanes.length - 1))],
   ];
-  if (notRun > 0) facts.push(['Steps not run', String(notRun)]);
-  if (notStarted.length > notRun) facts.push(['Steps not started', String(notStarted.length - notRun)]);
+  if (summary.children.total > 0) facts.push(['Child executions', countsHtml(summary.children)]);
+  if (summary.targets) facts.push(['Targets', countsHtml(summary.targets)]);
+  const tickLabels = axisTicks(data.from, data.from + data.span * 1000)
+    .filter((_, i, all) => i === 0 || i === all.length - 1 || all.length <= 5)
+    .map((t) => `<span>${escapeHtml(tickLabel(t, data.span * 1000))}</span>`)
+    .join('');
 
   return `<!doctype html>
 <html lang="en">
@@ -396,166 +467,59 @@ export function renderTimeline(input: TimelineInput): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<header>
-<h1>${escapeHtml(documentName)}${execution?.documentVersion ? ` <small>v${escapeHtml(execution.documentVersion)}</small>` : ''}</h1>
-<p class="sub">${escapeHtml(input.executionId)}${execution?.parentExecutionId ? ` · child of ${escapeHtml(execution.parentExecutionId)}` : ''}</p>
+<header id="summary">
+<h1>${text(documentName)}${execution?.documentVersion ? ` <small>v${text(execution.documentVersion)}</small>` : ''}</h1>
+<p class="sub">${text(input.executionId)}${summary.parentExecutionId ? ` · child of ${text(summary.parentExecutionId)}` : ''}${summary.consoleUrl ? ` · <a href="${escapeHtml(summary.consoleUrl)}" rel="noopener noreferrer" target="_blank">Open in the Systems Manager console</a>` : ''}</p>
 <dl class="facts">${facts.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>
 </header>
-${legend()}
-<div class="chart">${model.lanes.length === 0 ? '<p>No transitions recorded.</p>' : chartSvg(model)}</div>
-${stepTable(model)}
-<footer>Generated by step-watch history from the transitions recorded${input.source ? ` in ${escapeHtml(input.source)}` : ''}. Times are UTC.</footer>
-<div id="tip" role="tooltip" hidden></div>
+${failuresSection(summary.failures, summary.targets !== null)}
+${alarmsSection(summary, alarmCount)}
+<section id="run">
+<h2>${summary.targets ? 'Steps and targets' : 'Steps'}</h2>
+<div class="controls"><label><input type="checkbox" id="only-failed"> Failed only</label><input type="search" id="find" placeholder="Find a step or target" aria-label="Find a step or target"><span id="count"></span></div>
+<table class="tree"><thead><tr><th>Name</th><th>Status</th><th>Start (UTC)</th><th>Duration</th><th><div class="axis">${tickLabels}</div></th><th>Alarms</th><th>Message</th></tr></thead><tbody id="rows"></tbody></table>
+<button type="button" class="more" id="more" hidden>Show more</button>
+<noscript><p>The rows need JavaScript; the summary and failures above do not.</p></noscript>
+</section>
+<footer>Generated by step-watch history from the transitions recorded${input.source ? ` in ${text(input.source)}` : ''}. Times are UTC.</footer>
+<script type="application/json" id="run-data">${scriptJson(data)}</script>
 <script>${SCRIPT}</script>
 </body>
 </html>
 `;
 }
 
-function chartSvg(model: TimelineModel): string {
-  const plotLeft = LABEL_WIDTH;
-  const plotRight = CHART_WIDTH - RIGHT_MARGIN;
-  const span = model.to - model.from;
-  const x = (t: number): number => plotLeft + ((t - model.from) / span) * (plotRight - plotLeft);
-  const height =
-    AXIS_HEIGHT +
-    model.lanes.reduce(
-      (h, lane) => h + LANE_HEIGHT + (lane.steps.length + lane.notStarted.length) * STEP_HEIGHT,
-      0,
-    ) +
-    8;
-
-  const ticks = axisTicks(model.from, model.to);
-  const parts: string[] = [];
-  parts.push('<g class="axis">');
-  for (const tick of ticks) {
-    const tx = x(tick).toFixed(1);
-    parts.push(
-      `<line class="grid" x1="${tx}" x2="${tx}" y1="${AXIS_HEIGHT - 6}" y2="${height}"></line>`,
-      `<text x="${tx}" y="${AXIS_HEIGHT - 12}" text-anchor="middle">${escapeHtml(tickLabel(tick, model.to - model.from))}</text>`,
-    );
-  }
-  parts.push('</g>');
-
-  let y = AXIS_HEIGHT;
-  for (const lane of model.lanes) {
-    const indent = 8 + lane.depth * 14;
-    const laneLabel = `${lane.depth > 0 ? '↳ ' : ''}${lane.documentName || lane.executionId}`;
-    const laneTip = [
-      `${lane.documentName} — ${lane.status ?? 'unknown'}`,
-      lane.executionId,
-      lane.failureMessage ?? '',
-    ]
-      .filter(Boolean)
-      .join('\n');
-    parts.push(
-      `<g class="lane" data-execution-id="${escapeHtml(lane.executionId)}">`,
-      `<rect class="lane-row" x="0" y="${y}" width="${CHART_WIDTH}" height="${LANE_HEIGHT}"></rect>`,
-      `<text class="lane-label" x="${indent}" y="${y + 19}" data-tip="${escapeHtml(laneTip)}"><title>${escapeHtml(laneTip)}</title>${escapeHtml(clip(laneLabel, 36))}</text>`,
-    );
-    if (lane.status) {
-      parts.push(
-        `<text class="lane-status fg-${statusCategory(lane.status)}" x="${plotRight}" y="${y + 19}" text-anchor="end">${escapeHtml(lane.status)}</text>`,
-      );
-    }
-    for (const alarm of lane.alarms) parts.push(alarmMarker(alarm, x(alarm.at), y + LANE_HEIGHT / 2, null));
-    parts.push('</g>');
-    y += LANE_HEIGHT;
-
-    for (const step of lane.steps) {
-      const x1 = x(step.start);
-      const width = Math.max(3, x(step.end) - x1);
-      const colour = STATUS_COLOURS[statusCategory(step.status)];
-      const tip = stepTip(step);
-      const barY = y + (STEP_HEIGHT - BAR_HEIGHT) / 2;
-      parts.push(
-        `<g class="step" tabindex="0" data-step-id="${escapeHtml(step.stepExecutionId)}" data-status="${escapeHtml(step.status)}" data-tip="${escapeHtml(tip)}">`,
-        `<title>${escapeHtml(tip)}</title>`,
-        `<text class="step-label" x="${indent + 14}" y="${y + 17}">${escapeHtml(clip(step.stepName, 34))}</text>`,
-        `<rect class="bar${step.open ? ' open' : ''}" x="${x1.toFixed(1)}" y="${barY}" width="${width.toFixed(1)}" height="${BAR_HEIGHT}" rx="3" fill="${colour}"${step.open ? ` fill-opacity="0.55" stroke-dasharray="4 3" stroke="${colour}"` : ''}></rect>`,
-        '</g>',
-      );
-      for (const alarm of step.alarms)
-        parts.push(alarmMarker(alarm, x(alarm.at), y + STEP_HEIGHT / 2, step.stepName));
-      y += STEP_HEIGHT;
-    }
-
-    // A step that never started has no start or end: its row is labelled, without a bar.
-    for (const step of lane.notStarted) {
-      const tip = notStartedTip(step);
-      parts.push(
-        `<g class="not-started" tabindex="0" data-step-name="${escapeHtml(step.stepName)}" data-label="${step.label}" data-tip="${escapeHtml(tip)}">`,
-        `<title>${escapeHtml(tip)}</title>`,
-        `<text class="step-label" x="${indent + 14}" y="${y + 17}">${escapeHtml(clip(step.stepName, 34))}</text>`,
-        `<text class="not-started-note" x="${plotLeft + 4}" y="${y + 17}">${step.label}</text>`,
-        '</g>',
-      );
-      y += STEP_HEIGHT;
-    }
-  }
-
-  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Step timeline" width="${CHART_WIDTH}" height="${height}" viewBox="0 0 ${CHART_WIDTH} ${height}">${parts.join('')}</svg>`;
+/** SSM-controlled text as element content: escaped, and isolated so bidi controls cannot reorder what follows. */
+function text(value: string): string {
+  return `<bdi>${escapeHtml(value)}</bdi>`;
 }
 
-function alarmMarker(alarm: TimelineAlarm, cx: number, cy: number, stepName: string | null): string {
-  const tip = `Alarm ${alarm.name} (${alarm.state})${stepName === null ? ' on the execution' : ` during ${stepName}`}\nobserved ${isoOrNull(alarm.at) ?? '?'}`;
-  const r = 7;
-  const d = `M${cx.toFixed(1)} ${cy - r}L${(cx + r).toFixed(1)} ${cy}L${cx.toFixed(1)} ${cy + r}L${(cx - r).toFixed(1)} ${cy}Z`;
-  return `<g class="alarm-marker" tabindex="0" data-alarm="${escapeHtml(alarm.name)}" data-tip="${escapeHtml(tip)}"><title>${escapeHtml(tip)}</title><path d="${d}"></path></g>`;
+function countsHtml(counts: StatusCounts): string {
+  const parts = Object.entries(counts.byStatus).map(([status, n]) => `${n} ${text(status)}`);
+  return `${counts.total}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
 }
 
-function stepTip(step: TimelineStep): string {
-  const start = isoOrNull(step.start) ?? '?';
-  const end = step.open ? 'still running when last observed' : (isoOrNull(step.end) ?? '?');
-  const lines = [
-    `${step.stepName} — ${step.status}`,
-    `${step.action ? `${step.action} · ` : ''}${start} → ${end} (${durationText(start, step.open ? null : end)})`,
-  ];
-  if (step.failureMessage) lines.push(step.failureMessage);
-  for (const alarm of step.alarms) lines.push(`Alarm ${alarm.name} (${alarm.state})`);
-  return lines.join('\n');
-}
-
-function notStartedTip(step: TimelineNotStartedStep): string {
-  return step.label === 'not run'
-    ? `${step.stepName} — not run\nListed Pending by SSM and still Pending when the execution ended: it never ran.`
-    : `${step.stepName} — not started\nListed Pending by SSM: it has not started yet.`;
-}
-
-function stepTable(model: TimelineModel): string {
-  const rows = model.lanes.flatMap((lane) => [
-    ...lane.steps.map(
-      (step) =>
-        `<tr><td>${escapeHtml(lane.documentName)}</td><td>${escapeHtml(step.stepName)}</td><td>${badge(step.status)}</td><td class="time">${escapeHtml(isoOrNull(step.start) ?? '-')}</td><td class="time">${escapeHtml(step.open ? '-' : (isoOrNull(step.end) ?? '-'))}</td><td>${escapeHtml(step.alarms.map((a) => a.name).join(', '))}</td><td class="msg">${escapeHtml(step.failureMessage ?? '')}</td></tr>`,
-    ),
-    ...lane.notStarted.map(
-      (step) =>
-        `<tr class="not-started"><td>${escapeHtml(lane.documentName)}</td><td>${escapeHtml(step.stepName)}</td><td><span class="badge not-started">${step.label}</span></td><td class="time">-</td><td class="time">-</td><td></td><td class="msg"></td></tr>`,
-    ),
-  ]);
-  if (rows.length === 0) return '';
-  return `<table class="steps"><thead><tr><th>Execution</th><th>Step</th><th>Status</th><th>Start</th><th>End</th><th>Alarms</th><th>Failure</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
-}
-
-function legend(): string {
-  const entries: [StatusCategory, string][] = [
-    ['success', 'Success'],
-    ['failure', 'Failed'],
-    ['timedout', 'Timed out'],
-    ['cancelled', 'Cancelled'],
-    ['running', 'In progress'],
-    ['waiting', 'Waiting / pending'],
-    ['other', 'Other'],
-  ];
-  const swatches = entries.map(
-    ([category, label]) =>
-      `<span><svg width="12" height="12"><rect width="12" height="12" rx="2" fill="${STATUS_COLOURS[category]}"></rect></svg>${label}</span>`,
+function failuresSection(failures: readonly SummaryFailure[], byTarget: boolean): string {
+  if (failures.length === 0) return '<section id="failures"><h2>Failures</h2><p>None.</p></section>';
+  const listed = failures.slice(0, MAX_LISTED_FAILURES);
+  const rows = listed.map(
+    (f) =>
+      `<tr><td class="name">${text(f.target ?? f.executionId)}</td><td>${badge(f.status)}</td><td>${text(stepLabel({ ...f, loop: f.loopStepName }) ?? '(execution)')}</td><td class="msg">${escapeHtml(f.failureMessage ?? '')}</td><td class="time">${f.consoleUrl ? `<a href="${escapeHtml(f.consoleUrl)}" rel="noopener noreferrer" target="_blank">console</a>` : ''}</td></tr>`,
   );
-  swatches.push(
-    '<span><svg width="12" height="12"><path d="M6 0L12 6L6 12L0 6Z" fill="#ffb300" stroke="#1b1f24"></path></svg>Alarm</span>',
-    `<span><svg width="12" height="12"><rect x="0.5" y="0.5" width="11" height="11" rx="2" fill="none" stroke="${NOT_STARTED_COLOUR}" stroke-dasharray="2 2"></rect></svg>Not run / not started (no bar)</span>`,
+  const more =
+    failures.length > listed.length
+      ? `<p>${failures.length - listed.length} more: tick <em>Failed only</em> below, or run <code>step-watch history --failed</code>.</p>`
+      : '';
+  return `<section id="failures"><h2>Failures (${failures.length})</h2><table class="failures"><thead><tr><th>${byTarget ? 'Target' : 'Execution'}</th><th>Status</th><th>Step</th><th>Message</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table>${more}</section>`;
+}
+
+function alarmsSection(summary: HistorySummary, count: number): string {
+  if (count === 0) return '';
+  const rows = summary.alarms.map(
+    (a) =>
+      `<tr><td class="name">${text(a.name)}</td><td>${text(a.state)}</td><td>${text(a.target ?? a.executionId)}</td><td>${text(a.stepName ?? '(execution)')}</td><td class="time">${escapeHtml(a.observedAt ?? '-')}</td></tr>`,
   );
-  return `<div class="legend">${swatches.join('')}</div>`;
+  return `<section id="alarms"><h2>Alarms (${count})</h2><table class="alarms"><thead><tr><th>Alarm</th><th>State</th><th>${summary.targets ? 'Target' : 'Execution'}</th><th>Step</th><th>Observed</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
 function badge(status: string): string {
@@ -571,8 +535,9 @@ const TICK_STEPS_MS = [
 function axisTicks(from: number, to: number): number[] {
   const span = to - from;
   const step = TICK_STEPS_MS.find((s) => span / s <= 8) ?? Math.ceil(span / 8 / 86_400_000) * 86_400_000;
-  const ticks: number[] = [];
-  for (let t = Math.ceil(from / step) * step; t <= to; t += step) ticks.push(t);
+  const ticks: number[] = [from];
+  for (let t = Math.ceil(from / step) * step; t < to; t += step) if (t > from) ticks.push(t);
+  ticks.push(to);
   return ticks;
 }
 
@@ -580,41 +545,6 @@ function tickLabel(t: number, span: number): string {
   const iso = new Date(t).toISOString();
   if (span >= 2 * 86_400_000) return iso.slice(5, 16).replace('T', ' ');
   return iso.slice(11, 19);
-}
-
-function durationText(start: string | null, end: string | null): string {
-  const a = parseTime(start);
-  const b = parseTime(end);
-  if (a === null || b === null) return '-';
-  let seconds = Math.max(0, Math.round((b - a) / 100) / 10);
-  const parts: string[] = [];
-  for (const [unit, size] of [
-    ['d', 86_400],
-    ['h', 3_600],
-    ['m', 60],
-  ] as const) {
-    if (seconds >= size) {
-      parts.push(`${Math.floor(seconds / size)}${unit}`);
-      seconds %= size;
-    }
-  }
-  if (seconds > 0 || parts.length === 0) parts.push(`${Number(seconds.toFixed(1))}s`);
-  return parts.join(' ');
-}
-
-function parseTime(value: string | null | undefined): number | null {
-  if (typeof value !== 'string') return null;
-  const t = Date.parse(value);
-  return Number.isNaN(t) ? null : t;
-}
-
-function isoOrNull(t: number | null): string | null {
-  return t === null || !Number.isFinite(t) ? null : new Date(t).toISOString();
-}
-
-function clip(text: string, max: number): string {
-  const chars = [...text];
-  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
 }
 
 /** Escapes text for HTML element content and quoted attribute values. */

@@ -212,3 +212,215 @@ export function parseCsv(text: string): string[][] {
   }
   return records;
 }
+
+/** Id of the rate-control parent of {@link rateControlRows}. */
+export const RATE_PARENT_ID = 'bbbbbbbb-0000-4000-8000-000000000001';
+
+/** The id of the child run for target `i` of {@link rateControlRows}. */
+export function rateChildId(i: number): string {
+  return `bbbbbbbb-0000-4000-8000-${String(100_000 + i).padStart(12, '0')}`;
+}
+
+/** The failure message of a failed target `i` of {@link rateControlRows}: long, with the part that explains at its end. */
+export function rateFailureMessage(i: number): string {
+  return `Step fails when it is Poll action with status: Failed. Details: An error occurred (IncorrectInstanceState) when calling the StopInstances operation: The instance 'i-${String(i).padStart(17, '0')}' is not in a state from which it can be stopped.`;
+}
+
+/**
+ * The rows a rate-control run leaves in the table, made by the poller's own core (diff, then
+ * events): a parent (AWS-RestartEC2Instance) with one `aws:executeAutomation` step per target, named
+ * after the target, whose outputs name the child; one child per target running stopInstances then
+ * startInstances, 10 s each, `concurrency` at a time. The targets in `failed` fail their first step
+ * (its message from {@link rateFailureMessage}); the alarm `StatusCheckFailed` goes to ALARM on the
+ * first failed target's step.
+ */
+export function rateControlRows(options: {
+  readonly targets: number;
+  readonly failed: ReadonlySet<number>;
+  readonly concurrency?: number;
+}): HistoryRow[] {
+  const concurrency = options.concurrency ?? 50;
+  const name = (i: number): string => `i-${String(i).padStart(17, '0')}`;
+  const startOf = (i: number): number => 1 + Math.floor(i / concurrency) * 20;
+  const endOf = (i: number): number => startOf(i) + (options.failed.has(i) ? 10 : 20);
+  const indexes = Array.from({ length: options.targets }, (_, i) => i);
+  const last = Math.max(...indexes.map(endOf));
+  const outcome = (i: number): string => (options.failed.has(i) ? 'Failed' : 'Success');
+  const firstFailed = Math.min(...options.failed);
+  const parentStep = (i: number, at: number): Partial<StepView> => {
+    const base = {
+      stepExecutionId: `step-${name(i)}`,
+      stepName: name(i),
+      action: 'aws:executeAutomation',
+      inputs: { InstanceId: name(i) },
+    };
+    if (at < startOf(i)) return { ...base, status: 'Pending', startTime: null };
+    if (at < endOf(i))
+      return { ...base, startTime: isoAt(startOf(i)), outputs: { ExecutionId: [rateChildId(i)] } };
+    return {
+      ...base,
+      status: outcome(i),
+      startTime: isoAt(startOf(i)),
+      endTime: isoAt(endOf(i)),
+      outputs: { ExecutionId: [rateChildId(i)], Status: [outcome(i)] },
+    };
+  };
+  const parentMoments = [0.5, ...new Set(indexes.flatMap((i) => [startOf(i) + 0.5, endOf(i) + 0.5]))]
+    .sort((a, b) => a - b)
+    .map((at) => ({
+      at,
+      execution: {
+        documentName: 'AWS-RestartEC2Instance',
+        startTime: isoAt(0),
+        ...(at > last && {
+          status: options.failed.size > 0 ? 'Failed' : 'Success',
+          endTime: isoAt(last),
+        }),
+      },
+      steps: indexes.map((i) => parentStep(i, at)),
+    }));
+  const rows = rowsOf(trailOf(RATE_PARENT_ID, parentMoments));
+  for (const i of indexes) {
+    const start = startOf(i);
+    const failed = options.failed.has(i);
+    const alarm = i === firstFailed ? [{ name: 'StatusCheckFailed', state: 'ALARM' }] : [];
+    const stop = {
+      stepExecutionId: `stop-${i}`,
+      stepName: 'stopInstances',
+      action: 'aws:changeInstanceState',
+    };
+    const begin = {
+      stepExecutionId: `start-${i}`,
+      stepName: 'startInstances',
+      action: 'aws:changeInstanceState',
+    };
+    const execution = {
+      documentName: 'AWS-RestartEC2Instance',
+      parentExecutionId: RATE_PARENT_ID,
+      startTime: isoAt(start),
+    };
+    const moments: Moment[] = [
+      {
+        at: start + 0.5,
+        execution,
+        steps: [
+          { ...stop, startTime: isoAt(start) },
+          { ...begin, status: 'Pending', startTime: null },
+        ],
+      },
+      {
+        at: start + 10.5,
+        execution: failed ? { ...execution, status: 'Failed', endTime: isoAt(start + 10) } : execution,
+        steps: failed
+          ? [
+              {
+                ...stop,
+                startTime: isoAt(start),
+                status: 'Failed',
+                endTime: isoAt(start + 10),
+                failureMessage: rateFailureMessage(i),
+                triggeredAlarms: alarm,
+              },
+              { ...begin, status: 'Pending', startTime: null },
+            ]
+          : [
+              { ...stop, startTime: isoAt(start), status: 'Success', endTime: isoAt(start + 10) },
+              { ...begin, startTime: isoAt(start + 10) },
+            ],
+      },
+    ];
+    if (!failed) {
+      moments.push({
+        at: start + 20.5,
+        execution: { ...execution, status: 'Success', endTime: isoAt(start + 20) },
+        steps: [
+          { ...stop, startTime: isoAt(start), status: 'Success', endTime: isoAt(start + 10) },
+          { ...begin, startTime: isoAt(start + 10), status: 'Success', endTime: isoAt(start + 20) },
+        ],
+      });
+    }
+    rows.push(...rowsOf(trailOf(rateChildId(i), moments, 1)));
+  }
+  return rows;
+}
+
+/** Id of the loop execution of {@link loopRows}. */
+export const LOOP_ID = 'dddddddd-0000-4000-8000-000000000001';
+
+/**
+ * The rows of an `aws:loop` run over `iterations` instances, made by the poller's core: a describe
+ * step, the loop step, and per iteration stopOneInstance then wait10Seconds (2 s each), their
+ * `parentStep` naming the loop, the iteration and the instance; iteration `failed` fails its
+ * stopOneInstance (onFailure Continue), which fails the loop and the run.
+ */
+export function loopRows(iterations: number, failed: number): HistoryRow[] {
+  const value = (n: number): string => `i-${String(n).padStart(17, '0')}`;
+  const loopStep = {
+    stepExecutionId: 'loop',
+    stepName: 'stopAllInstances',
+    action: 'aws:loop',
+    startTime: isoAt(1),
+  };
+  const end = 1 + iterations * 4;
+  const inner = (n: number, position: number, at: number): Partial<StepView> => {
+    const start = 1 + (n - 1) * 4 + position * 2;
+    const base = {
+      stepExecutionId: `inner-${n}-${position}`,
+      stepName: position === 0 ? 'stopOneInstance' : 'wait10Seconds',
+      action: position === 0 ? 'aws:changeInstanceState' : 'aws:sleep',
+      startTime: isoAt(start),
+      parentStep: {
+        stepExecutionId: 'loop',
+        stepName: 'stopAllInstances',
+        action: 'aws:loop',
+        iteration: n,
+        iteratorValue: value(n),
+      },
+    };
+    if (at < start + 2) return base;
+    const fails = n === failed && position === 0;
+    return {
+      ...base,
+      status: fails ? 'Failed' : 'Success',
+      endTime: isoAt(start + 2),
+      ...(fails && {
+        failureMessage: `Step stopOneInstance failed for ${value(n)}: the instance is not in a state from which it can be stopped.`,
+      }),
+    };
+  };
+  const moments: Moment[] = [];
+  for (let at = 2; at <= end + 2; at += 2) {
+    const started = Array.from({ length: iterations }, (_, i) => i + 1).flatMap((n) =>
+      [0, 1].flatMap((position) => (1 + (n - 1) * 4 + position * 2 < at ? [inner(n, position, at)] : [])),
+    );
+    const over = at > end;
+    moments.push({
+      at,
+      execution: {
+        documentName: 'StopInstancesOneByOne',
+        startTime: isoAt(0),
+        ...(over && { status: 'Failed', endTime: isoAt(end) }),
+      },
+      steps: [
+        {
+          stepExecutionId: 'describe',
+          stepName: 'describeInstances',
+          action: 'aws:executeAwsApi',
+          startTime: isoAt(0),
+          status: 'Success',
+          endTime: isoAt(1),
+        },
+        over
+          ? {
+              ...loopStep,
+              status: 'Failed',
+              endTime: isoAt(end),
+              failureMessage: 'Step stopAllInstances failed.',
+            }
+          : loopStep,
+        ...started,
+      ],
+    });
+  }
+  return rowsOf(trailOf(LOOP_ID, moments));
+}

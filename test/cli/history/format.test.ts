@@ -3,23 +3,24 @@ import { describe, expect, it } from 'vitest';
 import {
   csvField,
   csvRecord,
-  EXECUTIONS_TABLE_HEADERS,
-  formatExecutionsTable,
   formatHistoryCsv,
   formatHistoryTable,
   formatJson,
   formatTable,
   HISTORY_CSV_COLUMNS,
   type HistoryRow,
+  historyColumnsOf,
   historyRows,
   historyTableCells,
+  historyTableHeaders,
   notStartedRow,
-  streamHistoryCsv,
   streamJson,
   streamTable,
   tableCell,
+  wrappedCell,
 } from '../../../cli/history/format';
-import type { ExecutionListing, NotStartedStep, TransitionRecord } from '../../../lambda/core/history';
+import { csvSafe } from '../../../cli/sanitize';
+import type { NotStartedStep, TransitionRecord } from '../../../lambda/core/history';
 import { isoAt } from '../../helpers/builders';
 import { CHILD_ID, demoRows, FAILURE_MESSAGE, PARENT_ID, parseCsv, recordsOf } from './fixtures';
 
@@ -98,6 +99,13 @@ describe('Function: notStartedRow', () => {
       detailType: null,
       sentAt: null,
       truncated: [],
+      account: '111122223333',
+      region: 'eu-west-1',
+      durationSeconds: null,
+      target: null,
+      parentStepName: null,
+      iteration: null,
+      iteratorValue: null,
       detail: null,
     });
   });
@@ -184,14 +192,33 @@ describe('Function: tableCell', () => {
     expect(tableCell('')).toBe('-');
   });
 
-  it('keeps a cell on one line and strips terminal control characters', () => {
+  it('keeps a cell on one line and strips escape sequences, bidi and zero-width characters', () => {
     expect(tableCell('a\r\nb\tc')).toBe('a b c');
-    expect(tableCell('red\u001b[31m!\u0007')).toBe('red\uFFFD[31m!\uFFFD');
+    expect(tableCell('red\u001b[31m!\u0007')).toBe('red!');
+    expect(tableCell('invoice\u202Efdp.exe\u200B')).toBe('invoicefdp.exe');
   });
 
-  it('cuts long text with an ellipsis', () => {
-    expect(tableCell('abcdefghij', 5)).toBe('abcd…');
-    expect([...tableCell('x'.repeat(200))]).toHaveLength(80);
+  it('cuts long text in the middle, keeping its start and its tail', () => {
+    expect(tableCell('abcdefghij', 5)).toBe('ab…ij');
+    const cut = tableCell(`i-${'x'.repeat(200)}-tail`);
+    expect([...cut]).toHaveLength(80);
+    expect(cut.startsWith('i-x')).toBe(true);
+    expect(cut.endsWith('-tail')).toBe(true);
+  });
+});
+
+describe('Function: wrappedCell', () => {
+  it('keeps the whole message, its own line breaks, and wraps long lines at a space', () => {
+    const words = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
+    const lines = wrappedCell(`first line\n${words}\x1b[2J`, 30).split('\n');
+    expect(lines[0]).toBe('first line');
+    expect(lines.slice(1).every((line) => [...line].length <= 30)).toBe(true);
+    expect(lines.slice(1).join(' ')).toBe(words);
+  });
+
+  it('shows null and empty as a dash', () => {
+    expect(wrappedCell(null)).toBe('-');
+    expect(wrappedCell('')).toBe('-');
   });
 });
 
@@ -217,12 +244,17 @@ describe('Function: formatTable', () => {
     );
   });
 
-  it('aligns the history table on every row', () => {
+  it('aligns the history table on every row, a wrapped message going on under its column', () => {
     const rows = demoRows();
-    const lines = formatHistoryTable(rows).trimEnd().split('\n');
-    expect(lines).toHaveLength(rows.length + 1);
+    const all = formatHistoryTable(rows).trimEnd().split('\n');
+    // The failure message has two lines: its second is a continuation line under MESSAGE.
+    expect(all).toHaveLength(rows.length + 2);
+    const messageColumn = all[0]?.indexOf('MESSAGE') ?? -1;
+    const continuation = all.find((line) => line.trim() === 'Instance i-0abc is stopped.') ?? '';
+    expect(continuation.indexOf('Instance')).toBe(messageColumn);
+    const lines = all.filter((line) => line !== continuation);
     const header = lines[0] ?? '';
-    for (const name of ['EXECUTION', 'KIND', 'STEP', 'FROM', 'TO', 'ALARM', 'MESSAGE']) {
+    for (const name of ['EXECUTION', 'KIND', 'STEP', 'FROM', 'TO', 'DURATION', 'ALARM', 'MESSAGE']) {
       const column = header.indexOf(name);
       for (const line of lines.slice(1)) {
         expect(line[column - 1], `column ${name} of "${line}"`).toBe(' ');
@@ -256,6 +288,7 @@ describe('Function: formatTable', () => {
       '-',
       'Pending',
       '-',
+      '-',
       'not run',
     ]);
     expect(cells('not-started')).toEqual([
@@ -266,21 +299,55 @@ describe('Function: formatTable', () => {
       '-',
       'Pending',
       '-',
+      '-',
       'not started',
     ]);
   });
 
-  it('keeps a multi-line failure message on its row, cut to the cell width', () => {
-    const text = formatHistoryTable(demoRows());
-    expect(text).toContain('changeInstanceState output, "running" expec…\n');
-    expect(text.split('\n')).toHaveLength(demoRows().length + 2);
+  it('shows how long a step took and the alarm a step lists as triggered', () => {
+    const rows = demoRows();
+    const failed = rows.find((r) => r.kind === 'step' && r.status === 'Failed') as HistoryRow;
+    const cells = historyTableCells(failed);
+    expect(cells[6]).toBe('7s');
+    expect(cells[8]).toBe(FAILURE_MESSAGE);
+    const alarmed = rows.find((r) => r.kind === 'alarm' && r.stepName === 'createImage') as HistoryRow;
+    expect(historyTableCells(alarmed)[7]).toBe('StatusCheckFailed-i-0abc (ALARM)');
+  });
+
+  it('names a step inside a loop by its loop and iteration', () => {
+    const row = {
+      ...(demoRows()[1] as HistoryRow),
+      parentStepName: 'eachInstance',
+      iteration: 3,
+      iteratorValue: 'i-0c',
+    };
+    expect(historyTableCells(row)[3]).toBe('eachInstance[3 i-0c] › stopInstances');
+  });
+
+  it('adds TARGET and ACCOUNT/REGION columns when the rows need them', () => {
+    const elsewhere = { target: '222233334444/us-east-1', account: '222233334444', region: 'us-east-1' };
+    const rows = demoRows().map((r) => (r.executionId === CHILD_ID ? { ...r, ...elsewhere } : r));
+    const columns = historyColumnsOf(rows);
+    expect(columns).toEqual({ target: true, place: true });
+    expect(historyTableHeaders(columns).slice(0, 5)).toEqual([
+      'OBSERVED',
+      'EXECUTION',
+      'TARGET',
+      'ACCOUNT/REGION',
+      'KIND',
+    ]);
+    const child = rows.find((r) => r.executionId === CHILD_ID) as HistoryRow;
+    expect(historyTableCells(child, columns).slice(2, 4)).toEqual([
+      '222233334444/us-east-1',
+      '222233334444/us-east-1',
+    ]);
   });
 });
 
 describe('Function: streamTable', () => {
   it('produces the same text as formatTable when all rows fit the sample', async () => {
-    const rows = demoRows().map(historyTableCells);
-    const headers = ['OBSERVED', 'EXECUTION', 'KIND', 'STEP', 'FROM', 'TO', 'ALARM', 'MESSAGE'];
+    const rows = demoRows().map((row) => historyTableCells(row));
+    const headers = historyTableHeaders();
     expect(await collect(streamTable(headers, asAsync(rows)))).toBe(formatTable(headers, rows));
   });
 
@@ -304,35 +371,6 @@ describe('Function: streamTable', () => {
   });
 });
 
-describe('Function: formatExecutionsTable', () => {
-  it('lists executions with their counts, unknown counts as ?', () => {
-    const listing: ExecutionListing = {
-      executionId: PARENT_ID,
-      documentName: 'AWS-RestartEC2Instance',
-      documentVersion: '1',
-      status: 'Failed',
-      parentExecutionId: null,
-      startTime: '2026-01-01T00:00:01.000Z',
-      endTime: '2026-01-01T00:00:12.000Z',
-      failedSteps: null,
-      alarms: 2,
-      account: null,
-      region: null,
-    };
-    const lines = formatExecutionsTable([listing]).trimEnd().split('\n');
-    expect(lines[0]?.split(/\s{2,}/)).toEqual([...EXECUTIONS_TABLE_HEADERS]);
-    expect(lines[1]?.split(/\s{2,}/)).toEqual([
-      '2026-01-01T00:00:01.000Z',
-      PARENT_ID,
-      'AWS-RestartEC2Instance',
-      'Failed',
-      '?',
-      '2',
-      '-',
-    ]);
-  });
-});
-
 describe('Function: csvField', () => {
   it('leaves plain text alone and writes null as an empty field', () => {
     expect(csvField('plain text')).toBe('plain text');
@@ -340,11 +378,16 @@ describe('Function: csvField', () => {
     expect(csvField(null)).toBe('');
   });
 
-  it('quotes commas, quotes, CR and LF, doubling inner quotes', () => {
+  it('quotes commas and quotes, doubling inner quotes', () => {
     expect(csvField('a,b')).toBe('"a,b"');
     expect(csvField('say "hi"')).toBe('"say ""hi"""');
-    expect(csvField('line\nbreak')).toBe('"line\nbreak"');
-    expect(csvField('cr\rhere')).toBe('"cr\rhere"');
+  });
+
+  it('makes every text cell spreadsheet-safe: no control character, no formula', () => {
+    expect(csvField('line\nbreak')).toBe('line break');
+    expect(csvField('=HYPERLINK("http://x")')).toBe(`"'=HYPERLINK(""http://x"")"`);
+    expect(csvField('\u200B@SUM(1)')).toBe("'@SUM(1)");
+    expect(csvField(-1)).toBe('-1');
   });
 
   it('ends each record with CRLF', () => {
@@ -368,18 +411,15 @@ describe('Function: formatHistoryCsv', () => {
       expect(record).toHaveLength(HISTORY_CSV_COLUMNS.length);
       HISTORY_CSV_COLUMNS.forEach((column, c) => {
         const value = row[column];
-        expect(record[c]).toBe(Array.isArray(value) ? value.join(';') : value === null ? '' : String(value));
+        const text = Array.isArray(value) ? value.join(';') : value === null ? '' : String(value);
+        expect(record[c]).toBe(typeof value === 'string' ? csvSafe(text) : text);
       });
     });
-    expect(records.some((r) => r.includes(FAILURE_MESSAGE))).toBe(true);
+    // Line breaks become spaces: a spreadsheet cell keeps one line.
+    expect(records.some((r) => r.includes(FAILURE_MESSAGE.replace('\n', ' ')))).toBe(true);
     const notRun = records.find((r) => r[HISTORY_CSV_COLUMNS.indexOf('kind')] === 'not-run');
     expect(notRun?.[HISTORY_CSV_COLUMNS.indexOf('stepName')]).toBe('verifyRunning');
     expect(notRun?.[HISTORY_CSV_COLUMNS.indexOf('eventId')]).toBe('');
-  });
-
-  it('streams the same text', async () => {
-    const rows = demoRows();
-    expect(await collect(streamHistoryCsv(asAsync(rows)))).toBe(formatHistoryCsv(rows));
   });
 });
 

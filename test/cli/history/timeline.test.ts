@@ -1,100 +1,38 @@
-// Tests of the HTML timeline as text: one bar per step, colours, alarms, escaping, and no network.
+// Tests of the HTML page as text: summary and failures first, the run's rows as data, escaping, and no network.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { HistoryRow } from '../../../cli/history/format';
-import { toHistoryRow } from '../../../cli/history/format';
+import { buildReport } from '../../../cli/history/report';
 import {
-  buildTimeline,
   escapeHtml,
   renderTimeline,
-  STATUS_COLOURS,
   statusCategory,
+  type TimelineData,
+  type TimelineNode,
+  timelineData,
 } from '../../../cli/history/timeline';
 import { isoAt } from '../../helpers/builders';
-import { CHILD_ID, demoRows, FAILURE_MESSAGE, HOSTILE_STEP_NAME, PARENT_ID, recordsOf } from './fixtures';
+import {
+  CHILD_ID,
+  demoRows,
+  FAILURE_MESSAGE,
+  HOSTILE_STEP_NAME,
+  PARENT_ID,
+  RATE_PARENT_ID,
+  rateControlRows,
+  rateFailureMessage,
+} from './fixtures';
 
-function render(rows: readonly HistoryRow[] = demoRows()): string {
-  return renderTimeline({ rows, execution: null, executionId: PARENT_ID, source: 'test-table' });
+function render(rows: readonly HistoryRow[] = demoRows(), executionId = PARENT_ID): string {
+  const report = buildReport({ rows, executionId, execution: null });
+  return renderTimeline({ report, execution: null, executionId, source: 'test-table' });
 }
 
-describe('Function: buildTimeline', () => {
-  it('makes one lane per execution, parent first, steps by start time', () => {
-    const model = buildTimeline(demoRows());
-    expect(model.lanes.map((l) => [l.executionId, l.depth, l.status])).toEqual([
-      [PARENT_ID, 0, 'Failed'],
-      [CHILD_ID, 1, 'Cancelling'],
-    ]);
-    expect(model.lanes[0]?.steps.map((s) => [s.stepName, s.status])).toEqual([
-      ['stopInstances', 'Success'],
-      [HOSTILE_STEP_NAME, 'Success'],
-      ['startInstances', 'Failed'],
-    ]);
-  });
-
-  it('spans each bar from the step start to its end, and a running step to the last observation', () => {
-    const model = buildTimeline(demoRows());
-    const failed = model.lanes[0]?.steps[2];
-    expect(failed).toMatchObject({ start: Date.parse(isoAt(4)), end: Date.parse(isoAt(11)), open: false });
-    expect(failed?.failureMessage).toBe(FAILURE_MESSAGE);
-    expect(failed?.alarms).toEqual([]);
-    expect(model.lanes[1]?.steps[0]).toMatchObject({ open: true, end: Date.parse(isoAt(12)) });
-    expect(model.lanes[1]?.steps[0]?.alarms).toEqual([
-      { name: 'StatusCheckFailed-i-0abc', state: 'ALARM', at: Date.parse(isoAt(8)) },
-    ]);
-    expect(model.lanes[1]?.alarms.map((a) => a.name)).toEqual(['StatusCheckFailed-i-0abc']);
-    expect(model.from).toBe(Date.parse(isoAt(1)));
-    expect(model.to).toBe(Date.parse(isoAt(12)));
-  });
-
-  it('keeps one bar for a retried step: open across its attempts, closed when it fails for good', () => {
-    // SSM keeps a retried step InProgress across its attempts, then shows it Failed once.
-    const retried = { stepName: 'launchInstance', startTime: isoAt(1), maxAttempts: 3 };
-    const message = 'Step launchInstance failed maximum allowed times.';
-    const moments = [
-      { at: 2, steps: [retried] },
-      { at: 6, steps: [retried] },
-      { at: 10, steps: [{ ...retried, status: 'Failed', endTime: isoAt(9), failureMessage: message }] },
-    ];
-    const whileRunning = recordsOf('exec-retry', moments.slice(0, 2)).map(toHistoryRow);
-    const ended = recordsOf('exec-retry', moments).map(toHistoryRow);
-
-    expect(whileRunning).toHaveLength(2);
-    expect(buildTimeline(whileRunning).lanes[0]?.steps).toMatchObject([{ status: 'InProgress', open: true }]);
-    expect(buildTimeline(ended).lanes[0]?.steps).toMatchObject([
-      {
-        status: 'Failed',
-        open: false,
-        start: Date.parse(isoAt(1)),
-        end: Date.parse(isoAt(9)),
-        failureMessage: message,
-      },
-    ]);
-  });
-
-  it('keeps the steps that never started on their lane, after its bars, labelled by whether the run ended', () => {
-    const model = buildTimeline(demoRows());
-
-    expect(model.lanes.map((lane) => lane.notStarted)).toEqual([
-      [
-        {
-          executionId: PARENT_ID,
-          stepExecutionId: 'step-verify',
-          stepName: 'verifyRunning',
-          label: 'not run',
-        },
-      ],
-      [{ executionId: CHILD_ID, stepExecutionId: 'step-tag', stepName: 'tagImage', label: 'not started' }],
-    ]);
-    expect(model.lanes.flatMap((lane) => lane.steps.map((s) => s.stepName))).not.toContain('verifyRunning');
-  });
-
-  it('keeps an execution-level alarm on the lane', () => {
-    const rows = recordsOf('exec-alarm', [
-      { at: 1, execution: { triggeredAlarms: [{ name: 'Budget', state: 'ALARM' }] }, steps: [] },
-    ]).map(toHistoryRow);
-    expect(buildTimeline(rows).lanes[0]?.alarms.map((a) => a.name)).toEqual(['Budget']);
-  });
-});
+/** The data the page draws its rows from. */
+function dataOf(html: string): TimelineData {
+  const json = /<script type="application\/json" id="run-data">([^<]*)<\/script>/.exec(html)?.[1] ?? '';
+  return JSON.parse(json) as TimelineData;
+}
 
 describe('Function: statusCategory', () => {
   it('groups statuses into colours and passes unknown ones as other', () => {
@@ -106,89 +44,91 @@ describe('Function: statusCategory', () => {
   });
 });
 
+describe('Function: timelineData', () => {
+  it("lists the execution's steps, its steps that never started, then its children as targets", () => {
+    const report = buildReport({ rows: demoRows(), executionId: PARENT_ID, execution: null });
+    const data = timelineData(report.tree, PARENT_ID);
+    expect(data.nodes.map((n) => [n.k, n.n, n.s])).toEqual([
+      ['s', 'stopInstances', 'Success'],
+      ['s', HOSTILE_STEP_NAME, 'Success'],
+      ['s', 'startInstances', 'Failed'],
+      ['r', 'verifyRunning', 'not run'],
+      ['t', CHILD_ID, 'Cancelling'],
+    ]);
+    expect(data.nodes[2]).toMatchObject({ b: 4, e: 11, m: FAILURE_MESSAGE, f: 1 });
+    expect(data.nodes[4]?.c?.map((n) => [n.k, n.n, n.s, n.o ?? 0, n.a ?? ''])).toEqual([
+      ['s', 'createImage', 'InProgress', 1, 'StatusCheckFailed-i-0abc'],
+      ['r', 'tagImage', 'not started', 0, ''],
+    ]);
+    expect(data.from).toBe(Date.parse(isoAt(0)));
+  });
+
+  it('puts the failed targets of a rate-control run first, each with the message of its failed step', () => {
+    const rows = rateControlRows({ targets: 6, failed: new Set([4]) });
+    const report = buildReport({ rows, executionId: RATE_PARENT_ID, execution: null });
+    const nodes: readonly TimelineNode[] = timelineData(report.tree, RATE_PARENT_ID).nodes;
+    expect(nodes.map((n) => [n.k, n.n, n.s])).toEqual([
+      ['t', 'i-00000000000000004', 'Failed'],
+      ...[0, 1, 2, 3, 5].map((i) => ['t', `i-${String(i).padStart(17, '0')}`, 'Success']),
+    ]);
+    expect(nodes[0]).toMatchObject({ m: rateFailureMessage(4), f: 1, g: 'eu-west-1' });
+  });
+});
+
 describe('Function: renderTimeline', () => {
-  it('draws one bar per step, coloured by its final status', () => {
+  it('opens on the summary, then the failures with their whole message, then the rows', () => {
     const html = render();
-    const bars = [
-      ...html.matchAll(
-        /<g class="step"[^>]*data-status="([^"]*)"[^>]*>[\s\S]*?<rect class="bar[^"]*"[^>]*fill="([^"]*)"/g,
-      ),
-    ];
-    expect(html.match(/<rect class="bar/g)).toHaveLength(4);
-    expect(bars.map(([, status, fill]) => [status, fill])).toEqual([
-      ['Success', STATUS_COLOURS.success],
-      ['Success', STATUS_COLOURS.success],
-      ['Failed', STATUS_COLOURS.failure],
-      ['InProgress', STATUS_COLOURS.running],
-    ]);
-    expect(html).toContain('<rect class="bar open"');
-  });
-
-  it('marks the alarm, on the step and on its execution, and puts the failure message in the hover text', () => {
-    const html = render();
-    expect(html.match(/<g class="alarm-marker"/g)).toHaveLength(2);
-    expect(html).toContain('during createImage');
-    expect(html).toContain('on the execution');
-    expect(html).toContain(`<title>startInstances — Failed\n`);
+    const summary = html.indexOf('id="summary"');
+    const failures = html.indexOf('id="failures"');
+    const rows = html.indexOf('id="run"');
+    expect(summary).toBeGreaterThan(0);
+    expect(failures).toBeGreaterThan(summary);
+    expect(rows).toBeGreaterThan(failures);
+    expect(html).toContain('<h2>Failures (1)</h2>');
     expect(html).toContain(escapeHtml(FAILURE_MESSAGE));
-    expect(html).toContain('data-tip="startInstances — Failed\n');
+    expect(html).toContain('<dt>Account</dt><dd><bdi>111122223333</bdi></dd>');
+    expect(html).toContain('<dt>Region</dt><dd><bdi>eu-west-1</bdi></dd>');
+    expect(html).toContain(
+      `href="https://eu-west-1.console.aws.amazon.com/systems-manager/automation/execution/${PARENT_ID}?region=eu-west-1"`,
+    );
   });
 
-  it('draws a step that never started as a labelled row without a bar, and counts it', () => {
-    const html = render();
-    const rows = [
-      ...html.matchAll(
-        /<g class="not-started"[^>]*data-step-name="([^"]*)" data-label="([^"]*)"[^>]*>([\s\S]*?)<\/g>/g,
-      ),
+  it('shows alarm names in a table of their own', () => {
+    const alarms = /<section id="alarms">.*?<\/section>/s.exec(render())?.[0] ?? '';
+    expect(alarms.match(/<bdi>StatusCheckFailed-i-0abc<\/bdi>/g)).toHaveLength(2);
+    expect(alarms).toContain('<bdi>createImage</bdi>');
+  });
+
+  it('escapes every text and keeps the data block closed, so hostile names stay text', () => {
+    // Prepare: names that try to end the data block, the style, an attribute, or reorder text.
+    const hostile = [
+      '</script><script>window.__pwned=1</script>',
+      '</style><b>x',
+      '" onload="x',
+      '\u202Eevil',
     ];
+    const rows = demoRows().map((row) =>
+      row.kind === 'step' && row.stepName === 'stopInstances' && row.detail?.step
+        ? {
+            ...row,
+            detail: { ...row.detail, step: { ...row.detail.step, stepName: hostile[0] ?? '' } },
+            failureMessage: hostile[1] ?? '',
+          }
+        : row,
+    );
+    const html = render(rows);
 
-    expect(rows.map(([, name, label]) => [name, label])).toEqual([
-      ['verifyRunning', 'not run'],
-      ['tagImage', 'not started'],
-    ]);
-    expect(rows.every(([, , , body]) => !body?.includes('<rect'))).toBe(true);
-    expect(rows[0]?.[3]).toContain('<text class="not-started-note"');
-    expect(html).toContain('<dt>Steps not run</dt><dd>1</dd>');
-    expect(html).toContain('<dt>Steps not started</dt><dd>1</dd>');
-    expect(html).toContain('<span class="badge not-started">not run</span>');
-    expect(html).toContain('verifyRunning — not run\n');
-  });
-
-  it('escapes every text, so a step named <script> stays text', () => {
-    const html = render();
+    expect(html.match(/<script/g)).toHaveLength(2);
+    expect(html.match(/<\/script>/g)).toHaveLength(2);
     expect(html).not.toContain(HOSTILE_STEP_NAME);
-    expect(html).toContain('&lt;script&gt;window.__pwned = 1&lt;/script&gt;');
-    expect(html.match(/<script/g)).toHaveLength(1);
+    expect(html).not.toContain('</style><b>');
+    expect(dataOf(html).nodes.map((n) => n.n)).toContain(hostile[0]);
+    expect(escapeHtml(hostile[2] ?? '')).toBe('&quot; onload=&quot;x');
   });
 
-  it('shows the execution header from the snapshot when there is one', () => {
-    const html = renderTimeline({
-      rows: demoRows(),
-      executionId: PARENT_ID,
-      execution: {
-        executionId: PARENT_ID,
-        documentName: 'AWS-RestartEC2Instance',
-        documentVersion: '3',
-        status: 'Failed',
-        parentExecutionId: null,
-        startTime: isoAt(1),
-        endTime: isoAt(11.5),
-        failedSteps: 1,
-        alarms: 2,
-        account: null,
-        region: null,
-      },
-    });
-    expect(html).toContain('<h1>AWS-RestartEC2Instance <small>v3</small></h1>');
-    expect(html).toContain('<dt>Duration</dt><dd>10.5s</dd>');
-    expect(html).toContain('<dt>Steps</dt><dd>4</dd>');
-    expect(html).toContain('<dt>Alarms</dt><dd>2</dd>');
-    expect(html).toContain('<dt>Child executions</dt><dd>1</dd>');
-  });
-
-  it('needs no network: no URL but the SVG namespace, and a CSP that allows only its own style and script', () => {
+  it('needs no network: nothing fetched, and a CSP that allows only its own style and script', () => {
     const html = render();
-    expect(html.match(/https?:\/\/[^"\s]*/g)).toEqual(['http://www.w3.org/2000/svg']);
+    expect(html).not.toMatch(/\bsrc=|url\(/);
     const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
     const script = /<script>([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
     const hash = (text: string) => `sha256-${createHash('sha256').update(text).digest('base64')}`;
@@ -198,7 +138,17 @@ describe('Function: renderTimeline', () => {
     expect(csp).toContain(`script-src '${hash(script)}'`);
   });
 
+  it('stays small for a 1,000-target run: one collapsed row per target, a few hundred kB', () => {
+    const failed = new Set(Array.from({ length: 100 }, (_, i) => i * 10));
+    const html = render(rateControlRows({ targets: 1000, failed }), RATE_PARENT_ID);
+    expect(dataOf(html).nodes).toHaveLength(1000);
+    expect(html.length).toBeLessThan(600_000);
+    expect(html).toContain('<h2>Failures (100)</h2>');
+  });
+
   it('says so when nothing was recorded', () => {
-    expect(render([])).toContain('<p>No transitions recorded.</p>');
+    const html = render([]);
+    expect(html).toContain('<h2>Failures</h2><p>None.</p>');
+    expect(dataOf(html).nodes).toEqual([]);
   });
 });
