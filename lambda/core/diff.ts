@@ -1,5 +1,5 @@
 // Compares what SSM shows with the stored snapshots and names every transition.
-import { isNotStarted, isSettled } from './read-plan';
+import { isLoopPlaceKey, isNotStarted, isSettled, loopPlaceKey, snapshotKeyOf } from './read-plan';
 import { isFailureStatus, isTerminal } from './status';
 import type {
   AlarmState,
@@ -82,15 +82,26 @@ export function diffExecution(input: DiffInput): DiffResult {
     }
     // Listed as not started in this very read: a step that did start is another one (a loop
     // iteration, or a step shown late), so it may not take this entry over.
-    plan.hold(step.stepExecutionId);
-    if (previousSteps.has(step.stepExecutionId)) continue;
-    nextSteps.set(step.stepExecutionId, plannedSnapshot(step));
-    touched.add(step.stepExecutionId);
-    plan.add(step.stepExecutionId, step.stepName);
+    const key = snapshotKeyOf(step);
+    plan.hold(key);
+    if (previousSteps.has(key)) continue;
+    nextSteps.set(key, plannedSnapshot(step, key));
+    touched.add(key);
+    plan.add(key, step.stepName);
   }
   for (const step of sorted) {
     if (isNotStarted(step)) continue;
     let before = previousSteps.get(step.stepExecutionId) ?? null;
+    // A loop's step is planned under its place (loop, iteration, name), which no other step execution
+    // shares: that entry is this step's, taken over if the step is new, dropped if it is known by id.
+    const place = loopPlaceKey(step);
+    const planned = place === null ? undefined : nextSteps.get(place);
+    if (place !== null && planned !== undefined && isNotStarted(planned)) {
+      nextSteps.delete(place);
+      if (previousSteps.has(place)) touched.add(place);
+      else touched.delete(place);
+      before ??= planned;
+    }
     if (before === null) {
       // A started step SSM listed before under another id (or none) takes over that planned entry,
       // so its first event says it was Pending.
@@ -325,10 +336,10 @@ function couldHideSteps(
 /** The action whose iterations SSM lists as steps of their own, made while the loop runs. */
 const LOOP_ACTION = 'aws:loop';
 
-/** The snapshot of a step listed but not started: no transition counted yet. */
-function plannedSnapshot(step: StepView): StepSnapshot {
+/** The snapshot of a step listed but not started, kept under `key`: no transition counted yet. */
+function plannedSnapshot(step: StepView, key: string): StepSnapshot {
   return {
-    stepExecutionId: step.stepExecutionId,
+    stepExecutionId: key,
     stepName: step.stepName,
     status: step.status,
     startTime: null,
@@ -342,7 +353,8 @@ function plannedSnapshot(step: StepView): StepSnapshot {
 /**
  * The not-started steps of an execution by name, in plan order. SSM may list a step that has not
  * started without an id, or under an id that changes when it starts; a newly seen started step then
- * takes over the first planned entry of its name (step names are unique within a runbook).
+ * takes over the first planned entry of its name (step names are unique within a runbook). A loop's
+ * steps repeat their names: their entries, kept under their place, are taken over by place only.
  */
 class PlannedSteps {
   readonly #byName = new Map<string, string[]>();
@@ -354,6 +366,7 @@ class PlannedSteps {
   }
 
   add(key: string, stepName: string): void {
+    if (isLoopPlaceKey(key)) return;
     const keys = this.#byName.get(stepName) ?? [];
     keys.push(key);
     this.#byName.set(stepName, keys);

@@ -1,6 +1,13 @@
 // Plans which step pages a cycle reads: filters that return what can have changed, wherever SSM sorts steps not yet started.
 import { isTerminal } from './status';
-import type { ExecutionSnapshot, ExecutionState, ExecutionView, StepListing, StepSnapshot } from './types';
+import type {
+  ExecutionSnapshot,
+  ExecutionState,
+  ExecutionView,
+  StepListing,
+  StepSnapshot,
+  StepView,
+} from './types';
 
 /** Most step executions one `DescribeAutomationStepExecutions` page returns (SSM's MaxResults limit). */
 export const STEP_PAGE_SIZE = 50;
@@ -128,18 +135,54 @@ export function isNotStarted(step: { readonly status: string; readonly startTime
 
 /**
  * The key of a not-started step SSM lists without a `StepExecutionId`: its name, which is unique in
- * a runbook. When the step starts it gets its id and takes over this entry.
+ * a runbook. When the step starts it gets its id and takes over this entry. (A step inside a loop is
+ * kept under {@link loopPlaceKey} instead, whatever id SSM lists it with.)
  */
 export function plannedStepKey(stepName: string): string {
   return `${PLANNED_PREFIX}${stepName}`;
 }
 
-/** Whether a key is one {@link plannedStepKey} made, not an id SSM gave (so no id filter finds it). */
+/**
+ * Whether a key is one {@link plannedStepKey} or {@link loopPlaceKey} made, not an id SSM gave (so no
+ * id filter finds it).
+ */
 export function isPlannedStepKey(key: string): boolean {
-  return key.startsWith(PLANNED_PREFIX);
+  return key.startsWith(PLANNED_PREFIX) || key.startsWith(LOOP_PLACE_PREFIX);
+}
+
+/**
+ * The key a not-started step inside a loop is kept under: its place in the run, the loop step's name,
+ * the iteration and its own name (`ParentStepDetails`), which no other step execution shares; null
+ * for a step outside a loop, or one whose `ParentStepDetails` lack the loop's name or iteration.
+ *
+ * Every iteration repeats the inner steps' names, so a name alone cannot say which planned entry a
+ * started iteration takes over; nor can the id SSM lists a not-started step with, which may change
+ * when it starts (or be absent). The loop step is named by its name, not its id: a loop step not
+ * started yet may itself be listed under an id that changes when it starts.
+ */
+export function loopPlaceKey(step: Pick<StepView, 'stepName' | 'parentStep'>): string | null {
+  const parent = step.parentStep;
+  if (parent === null || parent.stepName === null || parent.iteration === null) return null;
+  const part = encodeURIComponent;
+  return `${LOOP_PLACE_PREFIX}${part(parent.stepName)}/${parent.iteration}/${part(step.stepName)}`;
+}
+
+/** Whether a key is one {@link loopPlaceKey} made: a planned entry only its own iteration takes over. */
+export function isLoopPlaceKey(key: string): boolean {
+  return key.startsWith(LOOP_PLACE_PREFIX);
+}
+
+/**
+ * The key a step is kept under in the snapshot: a not-started step inside a loop under its place
+ * ({@link loopPlaceKey}), any other under the id SSM lists it with. Keys of steps outside loops are
+ * what they always were, so snapshots stored before loops had places read as before.
+ */
+export function snapshotKeyOf(step: StepView): string {
+  return (isNotStarted(step) && loopPlaceKey(step)) || step.stepExecutionId;
 }
 
 const PLANNED_PREFIX = 'planned:';
+const LOOP_PLACE_PREFIX = 'planned-iteration:';
 
 /**
  * Whether a step, as the snapshot has it, can still change while the execution runs: it started and

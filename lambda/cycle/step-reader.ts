@@ -3,20 +3,23 @@ import type { ExecutionSource } from '../core/ports';
 import {
   byIds,
   byNames,
+  isLoopPlaceKey,
   isNotStarted,
   isPlannedStepKey,
   listsEverything,
+  loopPlaceKey,
   mayStillChange,
   NOT_STARTED_QUERY,
   type StepQuery,
   type StepReadPlan,
+  snapshotKeyOf,
   windowQuery,
 } from '../core/read-plan';
 import type { ExecutionState, StepListing, StepView } from '../core/types';
 
 /** What one call of {@link StepReader.next} read. */
 export interface StepChunk {
-  /** Each step once, as the latest page of this chunk that listed it showed it. */
+  /** Each step once (by its snapshot key), as the latest page of this chunk that listed it showed it. */
   readonly steps: readonly StepView[];
   readonly pages: number;
   /** Whether the plan, and the reads it calls for at its end, are read to the end. */
@@ -57,8 +60,12 @@ interface Window {
  *
  * A started step of unknown id, named like a step the snapshot holds as not started, either is that
  * step (its id changed when it started, or SSM listed it without one) or another of the same name (a
- * loop iteration). Only a read that also lists the not-started one tells them apart, so a chunk that
- * does not end the read holds such a step back, and the read ends with a `StepName` query for it.
+ * loop iteration without `ParentStepDetails`). Only a read that also lists the not-started one tells
+ * them apart, so a chunk that does not end the read holds such a step back, and the read ends with a
+ * `StepName` query for it. What a chunk held back is kept, not dropped: the next chunk of the same
+ * read gives it back once its name is told apart (a `StepName` query may itself span chunks), unless
+ * it lists the step again, newer. A step inside a loop is never held back: its place (loop,
+ * iteration, name) says which planned entry is its own.
  */
 export class StepReader {
   readonly #source: ExecutionSource;
@@ -71,6 +78,8 @@ export class StepReader {
   /** Every step id this read has seen, across chunks. */
   readonly #seen = new Set<string>();
   readonly #held = new Set<string>();
+  /** The sights of started steps earlier chunks of this read held back, by id, until their names are told apart. */
+  readonly #heldSights = new Map<string, StepView>();
   /** Names a `StepName` query of this read has listed through: their steps are told apart. */
   readonly #resolved = new Set<string>();
   #newestStart: number = Number.NEGATIVE_INFINITY;
@@ -184,8 +193,11 @@ export class StepReader {
       pages++;
       this.#pages++;
       for (const step of page.steps) {
-        seen.delete(step.stepExecutionId);
-        seen.set(step.stepExecutionId, step);
+        // Keyed as the snapshot keeps it: a loop's not-started steps listed without an id are one
+        // each by their place, not one per name.
+        const key = snapshotKeyOf(step);
+        seen.delete(key);
+        seen.set(key, step);
         this.#seen.add(step.stepExecutionId);
         if (step.startTime !== null) {
           const start = Date.parse(step.startTime);
@@ -204,6 +216,9 @@ export class StepReader {
       this.#current = page.nextToken ? { query, nextToken: page.nextToken } : null;
     }
     const done = this.#stage === 'done';
+    // What earlier chunks held back comes back unless this chunk lists it again, newer.
+    for (const [id, step] of this.#heldSights) if (!seen.has(id)) seen.set(id, step);
+    this.#heldSights.clear();
     const steps = done ? [...seen.values()] : this.#holdBack(seen, previous);
     return { steps, pages, done, heldNames: done ? [] : [...this.#held] };
   }
@@ -286,12 +301,13 @@ export class StepReader {
   /**
    * The steps of a chunk that does not end the read, less the started steps of unknown id named like
    * a step the snapshot holds as not started that this chunk does not list as not started (which
-   * would tell them apart): those wait for the `StepName` query at the end of the read.
+   * would tell them apart): those wait for the `StepName` query at the end of the read, kept for the
+   * chunk that reads it.
    */
   #holdBack(seen: ReadonlyMap<string, StepView>, previous: ExecutionState | null): StepView[] {
     if (!previous) return [...seen.values()];
     const listedNotStarted = new Set<string>();
-    for (const step of seen.values()) if (isNotStarted(step)) listedNotStarted.add(step.stepExecutionId);
+    for (const step of seen.values()) if (isNotStarted(step)) listedNotStarted.add(snapshotKeyOf(step));
     const plannedNames = notStartedNames(previous, listedNotStarted);
     const kept: StepView[] = [];
     for (const step of seen.values()) {
@@ -300,8 +316,10 @@ export class StepReader {
         plannedNames.has(step.stepName) &&
         !this.#resolved.has(step.stepName) &&
         (this.#held.has(step.stepName) || this.#held.size < HELD_NAMES_LIMIT);
-      if (ambiguous) this.#held.add(step.stepName);
-      else kept.push(step);
+      if (ambiguous) {
+        this.#held.add(step.stepName);
+        this.#heldSights.set(step.stepExecutionId, step);
+      } else kept.push(step);
     }
     return kept;
   }
@@ -317,16 +335,22 @@ function ambiguousNames(previous: ExecutionState, seen: ReadonlyMap<string, Step
   return [...names];
 }
 
-/** Names of the steps the snapshot holds as not started, less those with an id in `except`. */
+/**
+ * Names of the steps the snapshot holds as not started, less those with a key in `except` and those
+ * kept under their place in a loop (only their own iteration takes them over).
+ */
 function notStartedNames(previous: ExecutionState, except: ReadonlySet<string> = new Set()): Set<string> {
   const names = new Set<string>();
-  for (const step of previous.steps.values()) {
-    if (isNotStarted(step) && !except.has(step.stepExecutionId)) names.add(step.stepName);
+  for (const [key, step] of previous.steps) {
+    if (isNotStarted(step) && !except.has(key) && !isLoopPlaceKey(key)) names.add(step.stepName);
   }
   return names;
 }
 
-/** Whether a step has started and the snapshot does not know its id. */
+/**
+ * Whether a step has started, the snapshot does not know its id, and it has no place in a loop that
+ * would say which planned entry is its own.
+ */
 function isNewStarted(step: StepView, previous: ExecutionState): boolean {
-  return !isNotStarted(step) && !previous.steps.has(step.stepExecutionId);
+  return !isNotStarted(step) && !previous.steps.has(step.stepExecutionId) && loopPlaceKey(step) === null;
 }

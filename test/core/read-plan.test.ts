@@ -2,16 +2,21 @@
 import { describe, expect, it } from 'vitest';
 import {
   endedViewOf,
+  isLoopPlaceKey,
   isNotStarted,
+  isPlannedStepKey,
   isSettled,
+  loopPlaceKey,
   mayStillChange,
   needsStepRead,
+  plannedStepKey,
   planStepReads,
   resumeListing,
   type StepPlanOptions,
+  snapshotKeyOf,
   windowQuery,
 } from '../../lambda/core/read-plan';
-import type { StepSnapshot } from '../../lambda/core/types';
+import type { ParentStep, StepSnapshot } from '../../lambda/core/types';
 import {
   EPOCH,
   executionSnapshot,
@@ -19,6 +24,7 @@ import {
   executionView,
   isoAt,
   stepSnapshot,
+  stepView,
 } from '../helpers/builders';
 
 const WINDOW: StepPlanOptions = { strategy: 'window', visibilityLagSeconds: 60 };
@@ -365,5 +371,87 @@ describe('Function: windowQuery', () => {
 
   it('has no end for a window without width', () => {
     expect(windowQuery(EPOCH + 10_500, null)).toEqual({ startedAfter: isoSeconds(9) });
+  });
+});
+
+describe('Function: loopPlaceKey', () => {
+  const parent = (overrides: Partial<ParentStep> = {}): ParentStep => ({
+    stepExecutionId: 'loop-1',
+    stepName: 'stopAll',
+    action: 'aws:loop',
+    iteration: 3,
+    iteratorValue: 'i-0aaa',
+    ...overrides,
+  });
+
+  it('names a loop step by the loop step’s name, the iteration and its own name', () => {
+    expect(loopPlaceKey({ stepName: 'stopOne', parentStep: parent() })).toBe(
+      'planned-iteration:stopAll/3/stopOne',
+    );
+  });
+
+  it('gives the same place whatever id the loop step is listed under, and another to each iteration', () => {
+    const a = loopPlaceKey({ stepName: 'stopOne', parentStep: parent({ stepExecutionId: 'pending-1' }) });
+    const b = loopPlaceKey({ stepName: 'stopOne', parentStep: parent({ stepExecutionId: null }) });
+    const c = loopPlaceKey({ stepName: 'stopOne', parentStep: parent({ iteration: 4 }) });
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
+  });
+
+  it('keeps names apart that a plain separator would run together', () => {
+    const a = loopPlaceKey({ stepName: 'c', parentStep: parent({ stepName: 'a/3/b' }) });
+    const b = loopPlaceKey({ stepName: 'b/3/c', parentStep: parent({ stepName: 'a' }) });
+    expect(a).not.toBe(b);
+  });
+
+  it('gives no place to a step outside a loop, or one whose loop name or iteration SSM left out', () => {
+    expect(loopPlaceKey({ stepName: 'stopOne', parentStep: null })).toBeNull();
+    expect(loopPlaceKey({ stepName: 'stopOne', parentStep: parent({ iteration: null }) })).toBeNull();
+    expect(loopPlaceKey({ stepName: 'stopOne', parentStep: parent({ stepName: null }) })).toBeNull();
+  });
+});
+
+describe('Function: snapshotKeyOf', () => {
+  const inLoop: ParentStep = {
+    stepExecutionId: null,
+    stepName: 'stopAll',
+    action: 'aws:loop',
+    iteration: 1,
+    iteratorValue: null,
+  };
+
+  it('keeps a not-started loop step under its place, whatever id SSM lists it with', () => {
+    for (const id of ['pending-abc', plannedStepKey('stopOne'), 'abc']) {
+      const step = stepView({
+        stepExecutionId: id,
+        stepName: 'stopOne',
+        status: 'Pending',
+        startTime: null,
+        parentStep: inLoop,
+      });
+      expect(snapshotKeyOf(step)).toBe('planned-iteration:stopAll/1/stopOne');
+    }
+  });
+
+  it('keeps a started loop step and every step outside a loop under the id SSM lists it with', () => {
+    const started = stepView({ stepExecutionId: 'abc', stepName: 'stopOne', parentStep: inLoop });
+    const planned = stepView({
+      stepExecutionId: plannedStepKey('x'),
+      stepName: 'x',
+      status: 'Pending',
+      startTime: null,
+    });
+    expect(snapshotKeyOf(started)).toBe('abc');
+    expect(snapshotKeyOf(planned)).toBe('planned:x');
+  });
+});
+
+describe('Function: isPlannedStepKey', () => {
+  it('knows the keys the poller makes, by name and by place, from ids SSM gives', () => {
+    expect(isPlannedStepKey(plannedStepKey('stopOne'))).toBe(true);
+    expect(isPlannedStepKey('planned-iteration:stopAll/1/stopOne')).toBe(true);
+    expect(isPlannedStepKey('8e2f8f0e-0d3c-4c43-9c3e-6b0f3d1c2a11')).toBe(false);
+    expect(isLoopPlaceKey('planned-iteration:stopAll/1/stopOne')).toBe(true);
+    expect(isLoopPlaceKey(plannedStepKey('stopOne'))).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import type {
   StepPageRequest,
   UnreadableRecord,
 } from '../../lambda/core/ports';
-import { resumeListing, type StepQuery } from '../../lambda/core/read-plan';
+import { plannedStepKey, resumeListing, type StepQuery, snapshotKeyOf } from '../../lambda/core/read-plan';
 import type { ExecutionView, StepView } from '../../lambda/core/types';
 import { StepReader } from '../../lambda/cycle/step-reader';
 import { executionState, isoAt, stepSnapshot, stepView } from '../helpers/builders';
@@ -140,6 +140,129 @@ describe('Class: StepReader', () => {
 
     // Assess: only `target` exists by that name and it started, so it is that step: not held.
     expect(chunk).toEqual({ steps: [real], pages: 1, done: false, heldNames: [] });
+  });
+
+  it('gives a held step back with the chunk whose StepName query tells it apart, when that query spans chunks', async () => {
+    // Prepare: two not-started entries named `target`; one started as `real`, the other is still
+    // listed as not started. The StepName query takes two pages, one a chunk.
+    const previous = executionState({}, [
+      stepSnapshot({ stepExecutionId: 'p1', stepName: 'target', status: 'Pending', startTime: null }),
+      stepSnapshot({ stepExecutionId: 'p2', stepName: 'target', status: 'Pending', startTime: null }),
+    ]);
+    const real = stepView({ stepExecutionId: 'real', stepName: 'target', startTime: isoAt(2) });
+    const source = new FakeSource([real, notStarted('p2', 'target')], 1);
+    const plan = { complete: false, queries: [{ stepNames: ['target'] }], heldNames: ['target'] };
+    const reader = new StepReader(source, 'exec-1', plan, isoAt(100));
+
+    // Act
+    const first = await reader.next(1, never, previous);
+    const second = await reader.next(1, never, previous);
+
+    // Assess: held while its name is not read through, then given back, not dropped.
+    expect(first).toEqual({ steps: [], pages: 1, done: false, heldNames: ['target'] });
+    expect(second).toEqual({
+      steps: [notStarted('p2', 'target'), real],
+      pages: 1,
+      done: true,
+      heldNames: [],
+    });
+  });
+
+  it('gives back a held step as the newest sight the read has of it', async () => {
+    // Prepare: `real` is listed InProgress on the first page, Success by the StepName query.
+    const previous = targetPlanned();
+    const running = stepView({ stepExecutionId: 'real', stepName: 'target', startTime: isoAt(2) });
+    const ended = { ...running, status: 'Success', endTime: isoAt(4) };
+    const pages: StepView[][] = [[running], [ended]];
+    const source = new FakeSource([]);
+    source.readStepPage = async (request) => {
+      source.requests.push(request);
+      return { steps: pages.shift() ?? [], nextToken: null };
+    };
+    const plan = { complete: false, queries: [{}, { statuses: ['Success'] }] };
+    const reader = new StepReader(source, 'exec-1', plan, isoAt(100));
+
+    // Act
+    const first = await reader.next(1, never, previous);
+    const rest = await reader.next(10, never, previous);
+
+    // Assess
+    expect(first).toEqual({ steps: [], pages: 1, done: false, heldNames: ['target'] });
+    expect(rest).toEqual({ steps: [ended], pages: 2, done: true, heldNames: [] });
+    expect(source.queries()).toEqual([{}, { statuses: ['Success'] }, { stepNames: ['target'] }]);
+  });
+
+  it('never holds back a started step inside a loop: its place says which planned entry is its own', async () => {
+    // Prepare: iterations 1 and 2 of `inner` planned under their places; iteration 1 started.
+    const parent = (iteration: number) => ({
+      stepExecutionId: 'loop-1',
+      stepName: 'loop',
+      action: 'aws:loop',
+      iteration,
+      iteratorValue: null,
+    });
+    const planned = (iteration: number) =>
+      stepView({
+        stepExecutionId: 'x',
+        stepName: 'inner',
+        status: 'Pending',
+        startTime: null,
+        parentStep: parent(iteration),
+      });
+    const previous = executionState(
+      {},
+      [1, 2].map((i) =>
+        stepSnapshot({
+          stepExecutionId: snapshotKeyOf(planned(i)),
+          stepName: 'inner',
+          status: 'Pending',
+          startTime: null,
+        }),
+      ),
+    );
+    const started = stepView({
+      stepExecutionId: 'inner-1',
+      stepName: 'inner',
+      startTime: isoAt(2),
+      parentStep: parent(1),
+    });
+    const source = new FakeSource([started, done('b', 3)], 1);
+    const reader = new StepReader(source, 'exec-1', LIST_ALL, isoAt(100));
+
+    // Act
+    const chunk = await reader.next(1, never, previous);
+
+    // Assess: no StepName query either.
+    expect(chunk).toEqual({ steps: [started], pages: 1, done: false, heldNames: [] });
+    await reader.next(10, never, previous);
+    expect(source.queries()).toEqual([{}, {}]);
+  });
+
+  it('keeps a loop’s not-started steps listed without an id apart, one each by its place', async () => {
+    // Prepare: SSM lists two iterations of `inner` without an id (the adapter keys both by name).
+    const parent = (iteration: number) => ({
+      stepExecutionId: null,
+      stepName: 'loop',
+      action: 'aws:loop',
+      iteration,
+      iteratorValue: `i-${iteration}`,
+    });
+    const listed = [1, 2].map((i) =>
+      stepView({
+        stepExecutionId: plannedStepKey('inner'),
+        stepName: 'inner',
+        status: 'Pending',
+        startTime: null,
+        parentStep: parent(i),
+      }),
+    );
+    const reader = new StepReader(new FakeSource(listed), 'exec-1', LIST_ALL, isoAt(100));
+
+    // Act
+    const chunk = await reader.next(10, never, null);
+
+    // Assess
+    expect(chunk.steps).toEqual(listed);
   });
 
   it('holds nothing back in a chunk that ends the read', async () => {
