@@ -18,6 +18,8 @@ Commands:
                            every recorded transition of an execution and its children
   executions [--since 7d] [--status <s>] [--document <prefix>] [--table <name>] [--local]
                            the executions the store knows, newest first
+  notify preview <executionId> [--interval <minutes>] [--per-child] [--table <name>] [--local]
+                           the Slack and e-mail messages the stack would send for an execution
 
 Every command but local calls AWS and takes --region <r> and --profile <name> (default: what the
 AWS SDK resolves: AWS_REGION, AWS_PROFILE); --local reads this machine's data and takes neither.
@@ -34,6 +36,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   local: async () => (await import('../cli/commands/local')).localCommand,
   history: async () => (await import('../cli/commands/history')).historyCommand,
   executions: async () => (await import('../cli/commands/executions')).executionsCommand,
+  notify: async () => (await import('../cli/commands/notify')).notifyCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -1,5 +1,6 @@
 // `step-watch local`: the sandbox and the real poller on a short schedule, printing each event emitted.
 
+import { DynamoHistoryReader } from '../../lambda/adapters/dynamodb/history-reader';
 import {
   DEFAULT_EVENT_SOURCE,
   DEFAULT_HISTORY_RETENTION_DAYS,
@@ -7,6 +8,8 @@ import {
 } from '../../lambda/core/defaults';
 import { UnreadableDetailError } from '../../lambda/core/errors';
 import { type EventDetail, parseEventDetail } from '../../lambda/core/events';
+import { DEFAULT_DIGEST_INTERVAL_SECONDS } from '../../lambda/core/notifications/digest';
+import { FAILURE_STATUSES } from '../../lambda/core/status';
 import { DETAIL_TYPES } from '../../lambda/core/types';
 import { runPollCycle } from '../../lambda/cycle/poll-cycle';
 import { createPoller } from '../../lambda/runtime/poller';
@@ -26,6 +29,7 @@ import { UsageError } from '../errors';
 import { jsonLine } from '../output';
 import { terminalSafe } from '../sanitize';
 import { localDataDirectory } from '../table-access';
+import { formatPreview, previewNotifications } from './notify';
 
 const HELP = `Usage: step-watch local [--scenario <file>] [--json] [--fresh] [--interval <seconds>] [--no-hints]
 
@@ -143,6 +147,7 @@ export async function localCommand(args: string[]): Promise<void> {
       `step-watch local: done: ${printed} events from ${cycles} scheduled cycles${pump ? ` and ${hintBatches} hint batches` : ''}; ${pending} pending; API calls of the scheduled cycles ${JSON.stringify(poller.calls.toJSON())}\n` +
         `  audit it: npx step-watch history --local <executionId>\n`,
     );
+    await printNotificationPreview(stack, values.json === true);
   } finally {
     process.off('SIGINT', stop);
     await stack.stop();
@@ -235,4 +240,40 @@ function eventLine(event: RecordedEvent): string {
     default:
       return `${time}  ${event.detailType}  ${run}`;
   }
+}
+
+/**
+ * Ends the demo with the notifications one failed execution of the scenario would send from the
+ * deployed stack (a run with child executions when there is one), or, with `--json`, how to see them.
+ */
+async function printNotificationPreview(
+  stack: Awaited<ReturnType<typeof startLocalStack>>,
+  json: boolean,
+): Promise<void> {
+  const ended = stack.recorder
+    .events()
+    .filter((event) => event.detailType === DETAIL_TYPES.execution)
+    .map(
+      (event) =>
+        event.detail as { executionId?: string; executionStatus?: string; parentExecutionId?: string | null },
+    );
+  const failed = ended.filter(
+    (d) => !d.parentExecutionId && FAILURE_STATUSES.some((status) => status === d.executionStatus),
+  );
+  const parents = new Set(ended.map((d) => d.parentExecutionId).filter(Boolean));
+  const chosen = (failed.find((d) => parents.has(d.executionId)) ?? failed[0])?.executionId;
+  if (!chosen) return;
+  if (json) {
+    process.stderr.write(`  its notifications: npx step-watch notify preview --local ${chosen}\n`);
+    return;
+  }
+  const options = {
+    statuses: [...FAILURE_STATUSES],
+    digestIntervalMs: DEFAULT_DIGEST_INTERVAL_SECONDS * 1000,
+    perChildMessages: false,
+  };
+  const reader = new DynamoHistoryReader({ tableName: stack.tableName, client: stack.clients.dynamodb });
+  const messages = await previewNotifications(reader, chosen, options);
+  process.stdout.write(`\n${formatPreview(chosen, messages, options)}`);
+  process.stderr.write(`  preview any execution's: npx step-watch notify preview --local <executionId>\n`);
 }
