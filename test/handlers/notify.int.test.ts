@@ -125,10 +125,11 @@ describe('Handler: notify (over the wire)', () => {
       client: harness.stack.clients.dynamodb,
     });
     const record = await store.load(PARENT);
-    const ended = executions.slice(1).reduce<Record<string, number>>((counts, child) => {
+    const ended: Record<string, number> = {};
+    for (const child of executions.slice(1)) {
       const status = child.timeline.at(-1)?.status ?? '';
-      return { ...counts, [status]: (counts[status] ?? 0) + 1 };
-    }, {});
+      ended[status] = (ended[status] ?? 0) + 1;
+    }
     expect(record?.state.digest?.children).toEqual(ended);
     expect(record?.unsent).toEqual([]);
   });
