@@ -1,14 +1,22 @@
 // The CDK app: reads context, instantiates the StepWatch stack (or a hint forwarder) and runs the cdk-nag AwsSolutions checks at synth.
-import { App, Validations } from 'aws-cdk-lib';
+import { Annotations, App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { type ContextReader, hintForwarderFromContext, stepWatchPropsFromContext } from '../lib/context';
+import {
+  type ContextReader,
+  checkContextKeys,
+  contextErrorOf,
+  hintForwarderFromContext,
+  stepWatchPropsFromContext,
+} from '../lib/context';
 import { StepWatchConfigError } from '../lib/errors';
 import { StepWatchHintForwarderStack } from '../lib/hint-forwarder';
 import { StepWatchStack } from '../lib/step-watch-stack';
 
-const app = new App();
+// Synthesized once, below: the CLI's default (synth on exit) would also write a half-built app after a bad value.
+const app = new App({ autoSynth: false });
 try {
   const read: ContextReader = (key) => app.node.tryGetContext(key);
+  checkContextKeys(Object.keys(app.node.getAllContext()));
   // Both are unset without credentials, which keeps `cdk synth` working offline (environment-agnostic).
   const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
   const forwarder = hintForwarderFromContext(read);
@@ -22,11 +30,21 @@ try {
     });
   } else {
     const { stackName, props } = stepWatchPropsFromContext(read);
-    new StepWatchStack(app, stackName, {
-      ...props,
-      description: 'ssm-step-watch: EventBridge events for every SSM Automation step transition',
-      env,
-    });
+    const stack = newStack(
+      () =>
+        new StepWatchStack(app, stackName, {
+          ...props,
+          description: 'ssm-step-watch: EventBridge events for every SSM Automation step transition',
+          env,
+        }),
+    );
+    if (props.notifications === undefined) {
+      const count = Object.values(stack.stepWatch.alarms).filter((alarm) => alarm !== undefined).length;
+      // Info, not a warning: no notifications is a valid choice, but the alarms then page no one.
+      Annotations.of(stack).addInfo(
+        `ssm-step-watch: the ${count} alarms have no actions while notifications are off; -c notificationEmails=… or -c slackWorkspaceId=… -c slackChannelId=… routes them (docs/operations.md).`,
+      );
+    }
   }
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth();
@@ -35,4 +53,13 @@ try {
   if (!(error instanceof StepWatchConfigError)) throw error;
   console.error(`ssm-step-watch: ${error.message}`);
   process.exitCode = 1;
+}
+
+/** Builds the stack; the construct's validation errors name the context key the value came from. */
+function newStack(build: () => StepWatchStack): StepWatchStack {
+  try {
+    return build();
+  } catch (error) {
+    throw error instanceof StepWatchConfigError ? contextErrorOf(error) : error;
+  }
 }

@@ -1,6 +1,7 @@
 // Turns CDK context (cdk.json defaults, `-c key=value` overrides) into StepWatch stack props.
 import { Duration } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { KNOWN_STATUSES } from '../lambda/core/status';
 import { StepWatchConfigError } from './errors';
 import type { StepWatchLogLevel, StepWatchOrganization, StepWatchProps } from './props';
 import { BACKFILL_DAYS_ALLOWED, isBackfillDays, isDigestIntervalSeconds } from './resolved-props';
@@ -165,6 +166,12 @@ export function stepWatchPropsFromContext(read: ContextReader): StepWatchContext
         }
       : undefined;
   const notify = flag(read, 'notifications') || emails !== undefined || slack !== undefined;
+  const statuses = notificationStatuses(read);
+  if (statuses !== undefined && !notify) {
+    throw new StepWatchConfigError(
+      'context key notificationStatuses applies only with notifications=true, notificationEmails or a Slack channel.',
+    );
+  }
   const regions = list(read, 'regions');
   const org = organization(read, regions);
 
@@ -184,7 +191,7 @@ export function stepWatchPropsFromContext(read: ContextReader): StepWatchContext
     logLevel: text(read, 'logLevel')?.toUpperCase() as StepWatchLogLevel | undefined,
     notifications: notify
       ? {
-          statuses: list(read, 'notificationStatuses'),
+          statuses,
           emails,
           slack,
           digestInterval: digestInterval(read),
@@ -228,4 +235,124 @@ export function hintForwarderFromContext(read: ContextReader): HintForwarderCont
     pollerAccount: match[1],
     pollerRegion: match[2],
   };
+}
+
+/**
+ * `notificationStatuses`: step statuses SSM documents, in any case (written as SSM writes them); an
+ * unknown one is an error listing the allowed ones, since a rule on a misspelt status never fires.
+ */
+function notificationStatuses(read: ContextReader): string[] | undefined {
+  const values = list(read, 'notificationStatuses');
+  return values?.map((value) => {
+    const known = KNOWN_STATUSES.find((status) => status.toLowerCase() === value.toLowerCase());
+    if (known === undefined) {
+      throw new StepWatchConfigError(
+        `context key notificationStatuses: '${value}' is not an SSM Automation status; allowed: ${KNOWN_STATUSES.join(', ')}.`,
+      );
+    }
+    return known;
+  });
+}
+
+/**
+ * Keys this app reads are plain camelCase words; CDK's own (`@aws-cdk/...`, `aws:cdk:...`,
+ * `cdk-...`, lookups such as `availability-zones:...`, `acknowledged-issue-numbers`) all hold a
+ * character other than a letter or digit, so they are never taken for a mistyped key of ours.
+ */
+const OUR_KEY_SHAPE = /^[a-z][A-Za-z0-9]*$/;
+
+/**
+ * Checks the context keys given (cdk.json, `-c key=value`): a key shaped like ours (see
+ * {@link OUR_KEY_SHAPE}) that the app does not read is an error naming the closest known key, so a
+ * typo (`notificationEmail`) is not silently ignored. Other keys belong to the CDK and pass.
+ *
+ * @example
+ * ```ts
+ * checkContextKeys(Object.keys(app.node.getAllContext())); // throws for 'notificationEmail'
+ * ```
+ */
+export function checkContextKeys(keys: readonly string[]): void {
+  const known: readonly string[] = CONTEXT_KEYS;
+  const unknown = keys.filter((key) => OUR_KEY_SHAPE.test(key) && !known.includes(key));
+  const [first] = unknown;
+  if (first === undefined) return;
+  const closest = closestKey(first, known);
+  const hint = closest === undefined ? '' : ` Did you mean ${closest}?`;
+  throw new StepWatchConfigError(
+    `context key ${first} is not one this app reads.${hint} Keys: ${known.join(', ')} (docs/deploy.md).`,
+  );
+}
+
+/** Which context key feeds a prop, when its name differs from the prop's. */
+const KEY_OF_PROP: Readonly<Record<string, ContextKey>> = {
+  historyRetention: 'historyRetentionDays',
+  archiveRetention: 'archiveRetentionDays',
+  logRetention: 'logRetentionDays',
+  shards: 'regions',
+  'organization.regions': 'regions',
+  'organization.organizationalUnits': 'organizationalUnits',
+  'organization.accounts': 'accounts',
+  'organization.excludeAccounts': 'excludeAccounts',
+  'organization.memberRoleName': 'memberRoleName',
+  'organization.callAs': 'callAs',
+  'notifications.statuses': 'notificationStatuses',
+  'notifications.emails': 'notificationEmails',
+  'notifications.slack.workspaceId': 'slackWorkspaceId',
+  'notifications.slack.channelId': 'slackChannelId',
+  'notifications.slack.channelConfigurationName': 'slackChannelConfigurationName',
+};
+
+/**
+ * The construct's validation error, said in terms of the context key the value came from: the
+ * construct names its prop (`shards[0].region must be …`), the user typed `-c regions=…`. Errors
+ * that name no prop fed by a context key come back as they are.
+ *
+ * @example
+ * ```ts
+ * contextErrorOf(new StepWatchConfigError("shards[0].region must be a known AWS region such as 'us-east-1'; got 'us-north-9'.")).message;
+ * // "context key regions: a value must be a known AWS region such as 'us-east-1'; got 'us-north-9'."
+ * ```
+ */
+export function contextErrorOf(error: StepWatchConfigError): StepWatchConfigError {
+  const match = /^([A-Za-z]+(?:\[\d+\])?(?:\.[A-Za-z]+(?:\[\d+\])?)*) (.*)$/s.exec(error.message);
+  if (!match?.[1] || match[2] === undefined) return error;
+  const path = match[1];
+  const unindexed = path.replace(/\[\d+\]/g, '');
+  const key = contextKeyOfProp(unindexed);
+  if (key === undefined) return error;
+  const subject = /\[\d+\]/.test(path) ? 'a value' : 'the value';
+  return new StepWatchConfigError(`context key ${key}: ${subject} ${match[2]}`, { cause: error });
+}
+
+function contextKeyOfProp(path: string): ContextKey | undefined {
+  for (let prefix = path; prefix !== ''; prefix = prefix.replace(/\.?[A-Za-z]+$/, '')) {
+    const key = KEY_OF_PROP[prefix] ?? (CONTEXT_KEYS as readonly string[]).find((k) => k === prefix);
+    if (key !== undefined) return key as ContextKey;
+  }
+  return undefined;
+}
+
+/** The known key nearest to `key` in edits (case-insensitive), when it is near enough to be a typo. */
+function closestKey(key: string, known: readonly string[]): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (best === undefined || distance < best.distance) best = { key: candidate, distance };
+  }
+  return best !== undefined && best.distance <= Math.max(2, Math.floor(key.length / 3))
+    ? best.key
+    : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
