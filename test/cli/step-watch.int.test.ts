@@ -148,7 +148,7 @@ describe('Command: step-watch poll', () => {
     const result = await runCli(['polll']);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      'step-watch: Unknown command "polll". Commands: poll, backfill, table, local, history, executions.\n',
+      'step-watch: Unknown command "polll". Commands: poll, backfill, table, local, history, executions, notify.\n',
     );
   });
 });
