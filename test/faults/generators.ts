@@ -1,5 +1,6 @@
 // fast-check arbitraries for fault runs: SSM scenarios as SSM documents them, a switch combination, and fault schedules.
 import fc from 'fast-check';
+import { type LoopItem, loopItems, loopRun } from '../../sandbox/loop-run';
 import { rateControlRun, rateControlTargets } from '../../sandbox/rate-control';
 import type {
   ExecutionTimelineEntry,
@@ -13,6 +14,7 @@ import { type SequentialEnding, sequentialRun } from '../../sandbox/sequential-r
 import {
   BEHAVIOUR_SWITCHES,
   idFromSeed,
+  LOOP_BEHAVIOUR_SWITCHES,
   resolveBehaviour,
   type SsmBehaviour,
 } from '../../sandbox/ssm-behaviour';
@@ -366,6 +368,28 @@ const topPlanArb: fc.Arbitrary<ExecutionPlan> = executionArb(
   5,
 );
 
+/** An aws:loop run (`sandbox/loop-run.ts`): a for-each loop over a few items, some failing. */
+interface LoopPlan {
+  /** Seconds after the scenario start. */
+  readonly start: number;
+  readonly items: number;
+  /** Indexes (modulo the items) of the iterations whose first step fails. */
+  readonly failing: readonly number[];
+  readonly outcome: string;
+  readonly onFailure: 'Continue' | 'Abort';
+  /** Seconds each inner step runs. */
+  readonly stepSeconds: number;
+}
+
+const loopPlanArb: fc.Arbitrary<LoopPlan> = fc.record({
+  start: fc.integer({ min: 0, max: 20 }),
+  items: fc.integer({ min: 1, max: 12 }),
+  failing: fc.array(fc.nat(11), { maxLength: 2 }),
+  outcome: fc.constantFrom('Failed', 'TimedOut', 'Cancelled'),
+  onFailure: fc.constantFrom('Continue' as const, 'Abort' as const),
+  stepSeconds: fc.constantFrom(0.5, 1, 2, 3.5),
+});
+
 const rateControlArb: fc.Arbitrary<RateControlPlan> = fc.record({
   start: fc.integer({ min: 0, max: 20 }),
   targets: fc.integer({ min: 2, max: 8 }),
@@ -677,16 +701,52 @@ function compileRateControl(plan: RateControlPlan, ids: Ids): ScenarioExecution[
   });
 }
 
+/** An aws:loop execution, from `sandbox/loop-run.ts`. */
+function compileLoop(plan: LoopPlan, ids: Ids): ScenarioExecution {
+  const failing = new Set(plan.failing.map((i) => i % plan.items));
+  const items = loopItems(plan.items).map((value, i): string | LoopItem =>
+    failing.has(i) ? { value, outcome: plan.outcome } : value,
+  );
+  return loopRun({
+    executionId: ids.next('aaaaaaaa'),
+    items,
+    startAt: plan.start,
+    stepSeconds: plan.stepSeconds,
+    onFailure: plan.onFailure,
+  });
+}
+
 /** Lays the plans out in time and numbers the ids, giving a valid scenario. */
 export function compileScenario(
   plans: readonly ExecutionPlan[],
   rateControl: RateControlPlan | null,
+  loop: LoopPlan | null = null,
 ): Scenario {
   const ids = new Ids();
   const executions: ScenarioExecution[] = [];
   for (const plan of plans) executions.push(...compileExecution(plan, plan.start, null, ids).executions);
   if (rateControl) executions.push(...compileRateControl(rateControl, ids));
+  if (loop) executions.push(compileLoop(loop, ids));
   return { name: 'generated', executions };
+}
+
+/** Whether a scenario has an aws:loop whose iterations SSM shows with `ParentStepDetails`. */
+export function hasLoop(scenario: Scenario): boolean {
+  return scenario.executions.some((e) => e.steps.some((s) => s.loopIteration !== undefined));
+}
+
+/**
+ * The loop switches ({@link LOOP_BEHAVIOUR_SWITCHES}, kept out of the main matrix), drawn for a
+ * scenario with a loop; a scenario without one keeps the behaviour as it is (they change nothing).
+ */
+function withLoopSwitches(behaviour: SsmBehaviour, scenario: Scenario): fc.Arbitrary<SsmBehaviour> {
+  if (!hasLoop(scenario)) return fc.constant(behaviour);
+  return fc
+    .record({
+      loopStepListing: fc.constantFrom(...LOOP_BEHAVIOUR_SWITCHES.loopStepListing),
+      loopIterationBase: fc.constantFrom(...LOOP_BEHAVIOUR_SWITCHES.loopIterationBase),
+    })
+    .map((loops) => resolveBehaviour({ ...behaviour, ...loops }));
 }
 
 /** The last time anything changes in a scenario, in seconds. */
@@ -701,15 +761,16 @@ export function lastChange(scenario: Scenario): number {
 
 /**
  * Scenarios of one to three runbook runs (sequential steps planned up front, loops, retries, waits,
- * cancels and alarms, children run by aws:executeAutomation steps) and, in about a third, a
- * rate-control run.
+ * cancels and alarms, children run by aws:executeAutomation steps), often a rate-control run, and in
+ * about a quarter an aws:loop run (`loopRun`: iterations with `ParentStepDetails`).
  */
 export const scenarioArb: fc.Arbitrary<Scenario> = fc
   .record({
     plans: fc.array(topPlanArb, { minLength: 1, maxLength: 3 }),
     rateControl: fc.option(rateControlArb, { freq: 3 }),
+    loop: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: loopPlanArb }),
   })
-  .map(({ plans, rateControl }) => compileScenario(plans, rateControl));
+  .map(({ plans, rateControl, loop }) => compileScenario(plans, rateControl, loop));
 
 const ssmFaultArb: fc.Arbitrary<CycleFault> = fc.oneof(
   // A throttling storm: more throttles in a row than the SDK retries.
@@ -797,14 +858,15 @@ export function faultCaseArbFor(
   behaviour: SsmBehaviour | fc.Arbitrary<SsmBehaviour>,
 ): fc.Arbitrary<FaultCase> {
   const behaviours = behaviour instanceof fc.Arbitrary ? behaviour : fc.constant(behaviour);
-  return fc.tuple(behaviours, scenarioArb).chain(([drawn, scenario]) => {
+  return fc.tuple(behaviours, scenarioArb).chain(([base, scenario]) => {
     const end = lastChange(scenario);
     return fc
       .record({
+        drawn: withLoopSwitches(base, scenario),
         first: fc.double({ min: 0.05, max: 4, noNaN: true }),
         interval: fc.double({ min: 1.5, max: 8, noNaN: true }),
       })
-      .chain(({ first, interval }) => {
+      .chain(({ drawn, first, interval }) => {
         const pollSeconds: number[] = [];
         for (let t = first; t <= end + interval && pollSeconds.length < 24; t += interval)
           pollSeconds.push(t);

@@ -5,7 +5,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { createTable } from '../../lambda/adapters/dynamodb/create-table';
 import { StepWatchError } from '../../lambda/core/errors';
 import type { ExecutionPage, PollCycleDeps, StepPage } from '../../lambda/core/ports';
-import { plannedStepKey, STEP_PAGE_SIZE } from '../../lambda/core/read-plan';
+import { loopPlaceKey, plannedStepKey, STEP_PAGE_SIZE, snapshotKeyOf } from '../../lambda/core/read-plan';
 import type { ExecutionView } from '../../lambda/core/types';
 import { type CycleSummary, type PollCycleOptions, runPollCycle } from '../../lambda/cycle/poll-cycle';
 import type { PollerConfig } from '../../lambda/runtime/config';
@@ -578,14 +578,29 @@ function cleanCyclesFor(faultCase: FaultCase): number {
 
 /**
  * The names SSM lists the scenario's planned steps under before they start, other than their own id:
- * another id (`changeOnStart`) or none, which the poller keys by name (`absent`).
+ * another id (`changeOnStart`) or none, which the poller keys by name (`absent`); and, whatever the
+ * id, a loop's steps by their place (loop step, iteration, name), as the poller keeps them.
  */
 function aliasesOf(scenario: Scenario, behaviour: SsmBehaviour): StepAlias[] {
-  if (behaviour.unstartedStepIds === 'stable') return [];
   const aliases: StepAlias[] = [];
   for (const execution of scenario.executions) {
     for (const step of execution.steps) {
-      if (step.plannedUpFront === false) continue;
+      const place = step.loopIteration;
+      if (place !== undefined) {
+        const loop = execution.steps.find((s) => s.id === place.loopStepId);
+        const parentStep = {
+          stepExecutionId: null,
+          stepName: loop?.name ?? null,
+          action: loop?.action ?? null,
+          iteration: place.index + behaviour.loopIterationBase,
+          iteratorValue: null,
+        };
+        const listedAs = loopPlaceKey({ stepName: step.name, parentStep });
+        if (listedAs !== null)
+          aliases.push({ executionId: execution.id, listedAs, stepExecutionId: step.id });
+        continue;
+      }
+      if (step.plannedUpFront === false || behaviour.unstartedStepIds === 'stable') continue;
       aliases.push({
         executionId: execution.id,
         listedAs:
@@ -651,7 +666,8 @@ class ObservationLog {
           steps.push({
             kind: 'step',
             executionId: request.executionId,
-            stepExecutionId: step.stepExecutionId,
+            // As the poller keeps it: a loop's not-started steps by their place.
+            stepExecutionId: snapshotKeyOf(step),
             startTime: step.startTime,
             status: step.status,
             alarms: step.triggeredAlarms.filter((a) => a.state === 'ALARM').map((a) => a.name),
