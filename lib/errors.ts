@@ -1,5 +1,7 @@
-// Errors the CDK layer raises: a StepWatch prop that synth must refuse.
+// Errors the CDK layer raises: a StepWatch prop that synth must refuse. TypeScript users import them from `ssm-step-watch/errors`; jsii cannot model Error subclasses, so the jsii entry (lib/index.ts) leaves them out.
 import { StepWatchError } from '../lambda/core/errors';
+
+export { StepWatchError };
 
 /**
  * A `StepWatch` prop (or a context key that feeds one) has a value the construct cannot deploy.

@@ -29,9 +29,7 @@ const KNOWN_REGIONS: ReadonlySet<string> = new Set(RegionInfo.regions.map((regio
  * Forwarded events are charged as custom events by EventBridge (about $1 per million).
  *
  * @example
- * ```ts
  * new StepWatchHintForwarder(memberStack, 'Hints', { pollerAccount: '111122223333', pollerRegion: 'eu-west-1' });
- * ```
  */
 export class StepWatchHintForwarder extends Construct {
   /** The rule on this account's default bus. */

@@ -1,19 +1,20 @@
-// The package's entry point: the StepWatch construct, its stack, the hint forwarder, their props and errors.
-export { StepWatchError } from '../lambda/core/errors';
-export { StepWatchConfigError, StepWatchPackageError } from './errors';
+// The package's entry point and jsii's: the StepWatch construct, its stack, the hint forwarder and their props (errors: lib/errors.ts).
 export {
   StepWatchHintForwarder,
   type StepWatchHintForwarderProps,
   StepWatchHintForwarderStack,
   type StepWatchHintForwarderStackProps,
 } from './hint-forwarder';
-export type {
+export { type StepWatchNotificationRules, StepWatchNotifications } from './notifications';
+export { StepWatchOrganizationStackSets } from './organization';
+export {
+  StepWatchCallAs,
   StepWatchLogLevel,
-  StepWatchNotificationProps,
-  StepWatchOrganization,
-  StepWatchProps,
-  StepWatchShard,
-  StepWatchSlackProps,
+  type StepWatchNotificationProps,
+  type StepWatchOrganization,
+  type StepWatchProps,
+  type StepWatchShard,
+  type StepWatchSlackProps,
 } from './props';
 export {
   SCHEMA_FILES,

@@ -69,7 +69,17 @@ export class StepWatchNotifications extends Construct {
   /** The Slack channel configuration, when Slack is configured. */
   public readonly slackChannel?: chatbot.SlackChannelConfiguration;
 
-  constructor(scope: Construct, id: string, props: StepWatchNotificationsProps) {
+  /**
+   * Creates the notification path of a StepWatch. Only StepWatch makes one: its props are the StepWatch's
+   * validated settings, which are no public API (and jsii cannot model them).
+   *
+   * @internal
+   */
+  public static _create(scope: Construct, id: string, props: StepWatchNotificationsProps): StepWatchNotifications {
+    return new StepWatchNotifications(scope, id, props);
+  }
+
+  private constructor(scope: Construct, id: string, props: StepWatchNotificationsProps) {
     super(scope, id);
     const { settings, bus, eventSource, deadLetterQueue, table, watch } = props;
     const { account, region, partition } = Stack.of(this);

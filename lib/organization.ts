@@ -168,13 +168,8 @@ export function hintForwarderTemplate(memberRoleName: string): Record<string, un
  * without a role.
  *
  * @example
- * ```ts
- * new StepWatchOrganizationStackSets(this, 'Organization', {
- *   organization: settings.organization,
- *   readers: [pollRole, hintRole],
- *   hints: true,
- * });
- * ```
+ * const watch = new StepWatch(stack, 'Watch', { organization: { regions: ['eu-west-1', 'us-east-1'] } });
+ * new CfnOutput(stack, 'ReaderStackSet', { value: watch.organization!.readerRoles.attrStackSetId });
  */
 export class StepWatchOrganizationStackSets extends Construct {
   /** The reader role StackSet. */
@@ -187,11 +182,25 @@ export class StepWatchOrganizationStackSets extends Construct {
    */
   public readonly organizationId?: string;
   /** The OU and root ids the StackSets target. */
-  public readonly organizationalUnitIds: readonly string[];
+  public readonly organizationalUnitIds: string[];
 
   private readonly organization: ResolvedOrganization;
 
-  constructor(scope: Construct, id: string, props: StepWatchOrganizationStackSetsProps) {
+  /**
+   * Creates the organization's StackSets of a StepWatch. Only StepWatch makes them: their props are the
+   * StepWatch's validated settings, which are no public API (and jsii cannot model them).
+   *
+   * @internal
+   */
+  public static _create(
+    scope: Construct,
+    id: string,
+    props: StepWatchOrganizationStackSetsProps,
+  ): StepWatchOrganizationStackSets {
+    return new StepWatchOrganizationStackSets(scope, id, props);
+  }
+
+  private constructor(scope: Construct, id: string, props: StepWatchOrganizationStackSetsProps) {
     super(scope, id);
     const { organization, readers, hints } = props;
     this.organization = organization;
@@ -204,7 +213,7 @@ export class StepWatchOrganizationStackSets extends Construct {
       // The root's ARN is arn:<partition>:organizations::<management account>:root/<o-id>/<r-id>.
       this.organizationId = Fn.select(1, Fn.split('/', root.getResponseField('Roots.0.Arn')));
     }
-    this.organizationalUnitIds = organization.organizationalUnits ?? [rootId as string];
+    this.organizationalUnitIds = [...(organization.organizationalUnits ?? [rootId as string])];
 
     this.readerRoles = this.stackSet('ReaderRoles', {
       description: `ssm-step-watch: the reader role ${organization.memberRoleName} in every member account`,

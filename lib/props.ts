@@ -4,8 +4,31 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 
-/** Powertools log levels the handler accepts (`POWERTOOLS_LOG_LEVEL`). */
-export type StepWatchLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+/**
+ * Powertools log levels the handler accepts (`POWERTOOLS_LOG_LEVEL`). Each value is the level's name, which is
+ * also what the `logLevel` context key takes.
+ */
+export enum StepWatchLogLevel {
+  /** Everything, including each cycle's pages, diffs and publish batches. */
+  DEBUG = 'DEBUG',
+  /** One summary line per cycle, and everything worse. */
+  INFO = 'INFO',
+  /** Problems the cycle works around (throttling, skipped records), and errors. */
+  WARN = 'WARN',
+  /** Only failures. */
+  ERROR = 'ERROR',
+}
+
+/**
+ * Which account deploys an organization's StackSets (CloudFormation's `CallAs`). Each value is CloudFormation's,
+ * which is also what the `callAs` context key takes.
+ */
+export enum StepWatchCallAs {
+  /** The management account of the organization. */
+  SELF = 'SELF',
+  /** A delegated administrator of CloudFormation StackSets. */
+  DELEGATED_ADMIN = 'DELEGATED_ADMIN',
+}
 
 /**
  * One (account, region) the poller watches. Each shard gets its own schedule and its own SSM
@@ -41,25 +64,25 @@ export interface StepWatchShard {
  */
 export interface StepWatchOrganization {
   /** Regions read in every account; the hint forwarder StackSet deploys to each of them. */
-  readonly regions: readonly string[];
+  readonly regions: string[];
   /**
    * Only accounts under these OUs (or the root), at any depth; also the StackSets' deployment targets.
    *
    * @default - the whole organization: the root, whose id is looked up at deploy time
    */
-  readonly organizationalUnits?: readonly string[];
+  readonly organizationalUnits?: string[];
   /**
    * Only these accounts (of those under `organizationalUnits`).
    *
    * @default - every account found
    */
-  readonly accounts?: readonly string[];
+  readonly accounts?: string[];
   /**
    * Accounts left out whatever the other fields say.
    *
    * @default - none
    */
-  readonly excludeAccounts?: readonly string[];
+  readonly excludeAccounts?: string[];
   /**
    * Name of the read-only role the StackSet creates in every member account and the poller assumes.
    *
@@ -70,9 +93,9 @@ export interface StepWatchOrganization {
    * Whether this stack's account is the management account (`SELF`) or a delegated administrator
    * of CloudFormation StackSets (`DELEGATED_ADMIN`).
    *
-   * @default 'SELF'
+   * @default StepWatchCallAs.SELF
    */
-  readonly callAs?: 'SELF' | 'DELEGATED_ADMIN';
+  readonly callAs?: StepWatchCallAs;
 }
 
 /** Props of {@link StepWatch}. Every prop is optional; the defaults deploy a working poller. */
@@ -118,7 +141,7 @@ export interface StepWatchProps {
    *
    * @default - one shard: the function's own account and region, invoked with `{}`
    */
-  readonly shards?: readonly StepWatchShard[];
+  readonly shards?: StepWatchShard[];
   /**
    * Poll every account of an AWS Organization (or some OUs of it) in these regions; excludes `shards`.
    *
@@ -161,7 +184,7 @@ export interface StepWatchProps {
   /**
    * Powertools log level.
    *
-   * @default 'INFO'
+   * @default StepWatchLogLevel.INFO
    */
   readonly logLevel?: StepWatchLogLevel;
   /**
@@ -242,7 +265,7 @@ export interface StepWatchSlackProps {
    *
    * @default - the AWS managed `CloudWatchReadOnlyAccess` policy
    */
-  readonly guardrailPolicies?: readonly iam.IManagedPolicy[];
+  readonly guardrailPolicies?: iam.IManagedPolicy[];
 }
 
 /** Where failure-like transitions and alarms are announced. */
@@ -252,13 +275,13 @@ export interface StepWatchNotificationProps {
    *
    * @default FAILURE_STATUSES (`Failed`, `TimedOut`, `Cancelled`, `CompletedWithFailure`, `Rejected`)
    */
-  readonly statuses?: readonly string[];
+  readonly statuses?: string[];
   /**
    * E-mail addresses subscribed to the topic; each must confirm the subscription e-mail SNS sends.
    *
    * @default - no e-mail subscription
    */
-  readonly emails?: readonly string[];
+  readonly emails?: string[];
   /**
    * Slack channel to post to through AWS Chatbot.
    *

@@ -22,13 +22,14 @@ import { validateEventSource } from '../lambda/runtime/config';
 import { METRIC_NAMESPACE } from '../lambda/runtime/metrics';
 import { StepWatchConfigError } from './errors';
 import { moduleTreeRoot } from './package-files';
-import type {
+import {
+  StepWatchCallAs,
   StepWatchLogLevel,
-  StepWatchNotificationProps,
-  StepWatchOrganization,
-  StepWatchProps,
-  StepWatchShard,
-  StepWatchSlackProps,
+  type StepWatchNotificationProps,
+  type StepWatchOrganization,
+  type StepWatchProps,
+  type StepWatchShard,
+  type StepWatchSlackProps,
 } from './props';
 
 /** The shortest and longest schedule period the poller supports. */
@@ -36,13 +37,13 @@ const MIN_PERIOD = Duration.minutes(1);
 const MAX_PERIOD = Duration.hours(1);
 /** EventBridge's PutEvents entry limit since 2026; the classic limit is 256 KB. */
 const MAX_ENTRY_BYTES_LIMIT = 1_048_576;
-const LOG_LEVELS: readonly StepWatchLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+const LOG_LEVELS: readonly string[] = Object.values(StepWatchLogLevel);
 /** The SQS event source's `maxConcurrency` limits. */
 const MIN_MAX_CONCURRENCY = 2;
 const MAX_MAX_CONCURRENCY = 1000;
 /** Poll cycles at once in the fan-out when `maxConcurrency` is left out. */
 const DEFAULT_MAX_CONCURRENCY = 20;
-const CALL_AS: ReadonlyArray<ResolvedOrganization['callAs']> = ['SELF', 'DELEGATED_ADMIN'];
+const CALL_AS: readonly string[] = Object.values(StepWatchCallAs);
 
 /** What `backfillDays` (the prop or the context key) allows, as its error message says it. */
 export const BACKFILL_DAYS_ALLOWED = `a whole number of days from 1 to ${SSM_HISTORY_DAYS} (SSM keeps Automation history ${SSM_HISTORY_DAYS} days)`;
@@ -106,7 +107,7 @@ export interface ResolvedOrganization {
   readonly accounts: readonly string[] | undefined;
   readonly excludeAccounts: readonly string[] | undefined;
   readonly memberRoleName: string;
-  readonly callAs: 'SELF' | 'DELEGATED_ADMIN';
+  readonly callAs: StepWatchCallAs;
 }
 
 /** Every StepWatch setting, validated, with its default applied. */
@@ -320,7 +321,7 @@ function resolveOrganization(props: StepWatchProps): ResolvedOrganization | unde
       `organization.memberRoleName must be an IAM role name of 1 to 64 letters, digits or '+=,.@_-'; got ${show(organization.memberRoleName)}.`,
     );
   }
-  const callAs = organization.callAs ?? 'SELF';
+  const callAs = organization.callAs ?? StepWatchCallAs.SELF;
   if (!CALL_AS.includes(callAs)) {
     fail(`organization.callAs must be 'SELF' or 'DELEGATED_ADMIN'; got ${show(organization.callAs)}.`);
   }
@@ -458,7 +459,7 @@ export function resolveStepWatchProps(scope: IConstruct, props: StepWatchProps):
     );
   }
 
-  const logLevel = props.logLevel ?? 'INFO';
+  const logLevel = props.logLevel ?? StepWatchLogLevel.INFO;
   if (!LOG_LEVELS.includes(logLevel))
     fail(`logLevel must be one of ${LOG_LEVELS.join(', ')}; got ${show(logLevel)}.`);
 

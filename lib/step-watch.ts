@@ -58,11 +58,23 @@ export interface StepWatchAlarms {
   readonly staleness: cloudwatch.Alarm;
   /** The function was not invoked at all for the last window (schedule off, target broken). */
   readonly heartbeat: cloudwatch.Alarm;
-  /** Hints wait in their dead-letter queue (only with `hints`). */
+  /**
+   * Hints wait in their dead-letter queue (only with `hints`).
+   *
+   * @default - none, when `hints` is off
+   */
   readonly hintDeadLetters?: cloudwatch.Alarm;
-  /** The dispatcher failed (only in the fan-out). */
+  /**
+   * The dispatcher failed (only in the fan-out).
+   *
+   * @default - none, without the fan-out
+   */
   readonly dispatcherErrors?: cloudwatch.Alarm;
-  /** Work items failed five times and wait in the work dead-letter queue (only in the fan-out). */
+  /**
+   * Work items failed five times and wait in the work dead-letter queue (only in the fan-out).
+   *
+   * @default - none, without the fan-out
+   */
   readonly workDeadLetters?: cloudwatch.Alarm;
 }
 
@@ -78,7 +90,6 @@ export const SCHEMA_FILES: Readonly<Record<DetailType, string>> = {
  * EventBridge events, with its audit trail in DynamoDB.
  *
  * @example
- * ```ts
  * const watch = new StepWatch(stack, 'StepWatch', {
  *   schedule: 'rate(1 minute)',
  *   notifications: { emails: ['ops@example.com'] },
@@ -87,7 +98,6 @@ export const SCHEMA_FILES: Readonly<Record<DetailType, string>> = {
  *   eventBus: watch.bus,
  *   eventPattern: { source: ['ssm-step-watch'], detail: { step: { status: ['Failed'] } } },
  * });
- * ```
  */
 export class StepWatch extends Construct {
   /** Snapshots, outbox / audit trail and poller state (schema: `lambda/adapters/dynamodb/schema.ts`). */
@@ -101,7 +111,7 @@ export class StepWatch extends Construct {
   /** The poller's log group (Powertools JSON logs). */
   public readonly logGroup: logs.LogGroup;
   /** One schedule per shard, or the one schedule of the dispatcher in the fan-out. */
-  public readonly schedules: readonly scheduler.Schedule[];
+  public readonly schedules: scheduler.Schedule[];
   /** Dispatcher and work queue, with `organization` or more than one shard. */
   public readonly fanOut?: StepWatchFanOut;
   /** The root lookup and the member accounts' StackSets, with `organization`. */
@@ -161,7 +171,7 @@ export class StepWatch extends Construct {
       const readers = [this.function, ...(this.hints ? [this.hints.function] : [])].flatMap((fn) =>
         fn.role ? [fn.role] : [],
       );
-      this.organization = new StepWatchOrganizationStackSets(this, 'Organization', {
+      this.organization = StepWatchOrganizationStackSets._create(this, 'Organization', {
         organization: this.settings.organization,
         readers,
         hints: this.settings.hints,
@@ -173,7 +183,7 @@ export class StepWatch extends Construct {
     this.alarms = this.createAlarms();
 
     if (this.settings.notifications) {
-      this.notifications = new StepWatchNotifications(this, 'Notifications', {
+      this.notifications = StepWatchNotifications._create(this, 'Notifications', {
         settings: this.settings.notifications,
         bus: this.bus,
         eventSource: this.settings.eventSource,

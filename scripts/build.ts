@@ -1,4 +1,4 @@
-// `npm run build`: the npm package in dist/ — the construct library as CommonJS with .d.ts, the Lambda bundles prebuilt, the CLI as one ES module.
+// `npm run build`: the npm package in dist/ — the construct library as CommonJS with .d.ts and its jsii assembly, the Lambda bundles prebuilt, the CLI as one ES module.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,14 +11,16 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 
 /**
- * The construct library: tsc with tsconfig.build.json, CommonJS. The sources are ES modules with
- * extension-less imports, which Node's ES module loader cannot resolve; CommonJS resolves them, is
- * what jsii emits too, and lets a consumer's app `require` or `import` the package alike. The
- * `package.json` in dist/ tells Node these `.js` files are CommonJS (the repository's says module).
+ * The construct library: jsii with tsconfig.jsii.json (package.json's `jsii` section), CommonJS with
+ * declarations and jsii's runtime type information, and the `.jsii` assembly at the package root that
+ * Python, Java, .NET and Go users load it through. The sources are ES modules with extension-less
+ * imports, which Node's ES module loader cannot resolve; CommonJS resolves them and lets a consumer's
+ * app `require` or `import` the package alike. The `package.json` in dist/ tells Node these `.js`
+ * files are CommonJS (the repository's says module).
  */
 function compileLibrary(): void {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  const jsii = createRequire(import.meta.url).resolve('jsii/bin/jsii');
+  execFileSync(process.execPath, [jsii], { cwd: root, stdio: 'inherit' });
   writeFileSync(join(dist, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
   cpSync(join(root, 'schemas'), join(dist, 'schemas'), { recursive: true });
 }

@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NATIVE_DETAIL_TYPES } from '../../lambda/core/hints';
 import { type ContextKey, stepWatchPropsFromContext } from '../../lib/context';
+import { StepWatchCallAs } from '../../lib/props';
 import { StepWatchStack } from '../../lib/step-watch-stack';
 import { createInfraFixture, type InfraFixture } from './fixture';
 
@@ -29,7 +30,7 @@ beforeAll(() => {
         accounts: ['111122223333', '444455556666'],
         excludeAccounts: ['444455556666'],
         memberRoleName: 'team-ssm-reader',
-        callAs: 'DELEGATED_ADMIN',
+        callAs: StepWatchCallAs.DELEGATED_ADMIN,
       },
       maxConcurrency: 50,
       hints: false,

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTableInput } from '../../lambda/adapters/dynamodb/create-table';
 import { INDEXES, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../lambda/adapters/dynamodb/schema';
 import { FAILURE_STATUSES, TERMINAL_STATUSES } from '../../lambda/core/status';
+import { StepWatchLogLevel } from '../../lib/props';
 import { SCHEMA_FILES } from '../../lib/step-watch';
 import { createInfraFixture, type InfraFixture } from './fixture';
 
@@ -38,7 +39,7 @@ beforeAll(() => {
       maxEntryBytes: 1_048_576,
       backfillDays: 30,
       logRetention: RetentionDays.ONE_WEEK,
-      logLevel: 'DEBUG',
+      logLevel: StepWatchLogLevel.DEBUG,
       tableEncryptionKey: kms.Key.fromKeyArn(new Stack(app, 'Imports'), 'TableKey', TABLE_KEY),
       notifications: {
         emails: ['ops@example.com'],

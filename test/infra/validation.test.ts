@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StepWatchError } from '../../lambda/core/errors';
 import { type ContextKey, stepWatchPropsFromContext } from '../../lib/context';
 import { StepWatchConfigError } from '../../lib/errors';
+import type { StepWatchCallAs } from '../../lib/props';
 import { StepWatch, type StepWatchLogLevel, type StepWatchProps } from '../../lib/step-watch';
 
 const ROLE = 'arn:aws:iam::111122223333:role/StepWatchReader';
@@ -203,7 +204,7 @@ describe('Class: StepWatch (validation)', () => {
       {
         organization: {
           regions: ['eu-west-1'],
-          callAs: 'ADMIN' as unknown as 'SELF',
+          callAs: 'ADMIN' as unknown as StepWatchCallAs,
         },
       },
       `organization.callAs must be 'SELF' or 'DELEGATED_ADMIN'; got "ADMIN".`,
@@ -215,7 +216,7 @@ describe('Class: StepWatch (validation)', () => {
     ],
     [
       'an unknown log level',
-      { logLevel: 'TRACE' as StepWatchLogLevel },
+      { logLevel: 'TRACE' as unknown as StepWatchLogLevel },
       'logLevel must be one of DEBUG, INFO, WARN, ERROR; got "TRACE".',
     ],
     [
