@@ -75,7 +75,11 @@ export class StepWatchNotifications extends Construct {
    *
    * @internal
    */
-  public static _create(scope: Construct, id: string, props: StepWatchNotificationsProps): StepWatchNotifications {
+  public static _create(
+    scope: Construct,
+    id: string,
+    props: StepWatchNotificationsProps,
+  ): StepWatchNotifications {
     return new StepWatchNotifications(scope, id, props);
   }
 
