@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { StepReadStrategy } from '../lambda/core/read-plan';
+import { type AuditReport, measureAudit, printAudit } from './audit';
 import { type CoreCpuFigures, measureCoreCpu } from './core-cpu';
 import { BenchError } from './errors';
 import { allFleets, type Fleet, POLL_INTERVAL_SECONDS } from './fleets';
@@ -209,6 +210,11 @@ function runStressWorker(): Promise<StressReport> {
   return runChild<StressReport>(['--stress'], 'stress bench');
 }
 
+/** Runs the audit bench (bench/audit.ts) in a child process and returns its report. */
+function runAuditWorker(): Promise<AuditReport> {
+  return runChild<AuditReport>(['--audit'], 'audit bench');
+}
+
 /** Runs this script again with `args` in a child process; its last line of output is its result, as JSON. */
 function runChild<T>(args: readonly string[], label: string): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -328,6 +334,9 @@ function parseArgs(argv: readonly string[]): {
   placements?: Placement[];
   organization: boolean;
   stress: boolean;
+  audit: boolean;
+  /** Only this part of the bench (`--only audit`). */
+  only?: 'audit';
 } {
   const value = (flag: string): string | undefined => {
     const i = argv.indexOf(flag);
@@ -337,6 +346,11 @@ function parseArgs(argv: readonly string[]): {
   const strategies = (value('--strategies')?.split(',') ?? [...STRATEGIES]).filter(
     (s): s is StepReadStrategy => s === 'full' || s === 'window',
   );
+  const onlyValue = value('--only');
+  if (onlyValue !== undefined && onlyValue !== 'audit') {
+    throw new BenchError(`--only takes audit; got "${onlyValue}".`);
+  }
+  const only = onlyValue;
   const placements = value('--placements')
     ?.split(',')
     .filter((p): p is Placement => p in PLACEMENTS);
@@ -347,6 +361,8 @@ function parseArgs(argv: readonly string[]): {
     ...(placements !== undefined && { placements }),
     organization: !argv.includes('--no-organization'),
     stress: !argv.includes('--no-stress'),
+    audit: !argv.includes('--no-audit'),
+    ...(only !== undefined && { only }),
   };
 }
 
@@ -373,6 +389,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(await measureStress())}\n`);
     return;
   }
+  if (argv[0] === '--audit') {
+    process.stdout.write(`${JSON.stringify(await measureAudit())}\n`);
+    return;
+  }
   if (argv[0] === '--worker') {
     await worker(
       argv[1] ?? '',
@@ -383,6 +403,17 @@ async function main(): Promise<void> {
     return;
   }
   const args = parseArgs(argv);
+  if (args.only === 'audit') {
+    // `npm run bench -- --only audit`: issue 19's figures alone, as the same JSON key.
+    const audit = printAudit(await runAuditWorker());
+    const targets = {
+      auditHistoryAtMost2s: audit.targets.historyAtMost2sEveryFormat,
+      auditPageLoadAtMost1s: audit.targets.pageLoadAtMost1s,
+    };
+    console.log(`Targets: ${JSON.stringify(targets)}`);
+    console.log(JSON.stringify({ targets, audit }));
+    return;
+  }
   const fleets: Fleet[] = allFleets().filter((f) => !args.fleets || args.fleets.includes(f.key));
   const cyclesOf = (fleet: Fleet): number => args.cycles ?? fleet.cycles;
   // The largest runs first, so the two lanes finish close together.
@@ -439,6 +470,8 @@ async function main(): Promise<void> {
   if (organization) printOrganization(organization);
   // Issue 18: a 20,000-step execution and a 6,000-execution backlog beside small ones (bench/stress.ts).
   const stress = args.stress ? printStress(await runStressWorker()) : null;
+  // Issue 19: `step-watch history` of a 1,000-target run and a 50-iteration loop, and its page (bench/audit.ts).
+  const audit = args.audit ? printAudit(await runAuditWorker()) : null;
 
   const within = (key: string, placements: readonly Placement[]): boolean | null => {
     const window = reports[key]?.window;
@@ -465,6 +498,8 @@ async function main(): Promise<void> {
     stressOtherExecutionsP99AtMost75s: stress ? stress.targets.otherExecutionsP99AtMost75s : null,
     stressStateItemsAtMost350KB: stress ? stress.targets.stateItemsAtMost350KB : null,
     stressNoLostNoDuplicates: stress ? stress.targets.noLostNoDuplicates : null,
+    auditHistoryAtMost2s: audit ? audit.targets.historyAtMost2sEveryFormat : null,
+    auditPageLoadAtMost1s: audit ? audit.targets.pageLoadAtMost1s : null,
   };
   console.log(
     `Targets: ${JSON.stringify(targets)}; bench wall time ${Math.round((performance.now() - started) / 1000)} s`,
@@ -482,6 +517,7 @@ async function main(): Promise<void> {
       latency,
       organization,
       stress: stress && { ...stress, runs: undefined },
+      audit,
     }),
   );
 }
