@@ -25,7 +25,8 @@ try {
     new StepWatchHintForwarderStack(app, forwarder.stackName, {
       pollerAccount: forwarder.pollerAccount,
       pollerRegion: forwarder.pollerRegion,
-      description: "ssm-step-watch: forwards SSM Automation events to the poller's default bus as hints",
+      pollerHintBusName: forwarder.pollerHintBusName,
+      description: "ssm-step-watch: forwards SSM Automation events to the poller's hint bus as hints",
       env,
     });
   } else {

@@ -38,6 +38,8 @@ export const CONTEXT_KEYS = [
   'hints',
   'hintForwarderFor',
   'backfillDays',
+  'tableDeletionProtection',
+  'hintBusName',
 ] as const;
 
 /** One of {@link CONTEXT_KEYS}. */
@@ -200,6 +202,8 @@ export function stepWatchPropsFromContext(read: ContextReader): StepWatchContext
       : undefined,
     hints: optionalFlag(read, 'hints'),
     backfillDays: backfillDays(read),
+    tableDeletionProtection: optionalFlag(read, 'tableDeletionProtection'),
+    hintBusName: text(read, 'hintBusName'),
   };
   return { stackName: text(read, 'stackName') ?? 'SsmStepWatch', props };
 }
@@ -209,6 +213,8 @@ export interface HintForwarderContext {
   readonly stackName: string;
   readonly pollerAccount: string;
   readonly pollerRegion: string;
+  /** `hintBusName`; undefined: the forwarder's default. */
+  readonly pollerHintBusName: string | undefined;
 }
 
 /**
@@ -234,6 +240,7 @@ export function hintForwarderFromContext(read: ContextReader): HintForwarderCont
     stackName: `${text(read, 'stackName') ?? 'SsmStepWatch'}HintForwarder`,
     pollerAccount: match[1],
     pollerRegion: match[2],
+    pollerHintBusName: text(read, 'hintBusName'),
   };
 }
 

@@ -1,12 +1,15 @@
-// StepWatchHintForwarder: sends SSM's own Automation events of a member account or region to the poller's default bus.
-import { CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
+// StepWatchHintForwarder: sends SSM's own Automation events of a member account or region to the poller's hint bus.
+import { CfnOutput, Fn, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
+import { DEFAULT_MEMBER_ROLE_NAME } from '../lambda/core/defaults';
 import { NATIVE_DETAIL_TYPES, NATIVE_SOURCE } from '../lambda/core/hints';
 import { StepWatchConfigError } from './errors';
+import { hintForwarderRoleName } from './organization';
+import { DEFAULT_HINT_BUS_NAME } from './resolved-props';
 
 /** Props of {@link StepWatchHintForwarder}: where the StepWatch runs. */
 export interface StepWatchHintForwarderProps {
@@ -14,17 +17,24 @@ export interface StepWatchHintForwarderProps {
   readonly pollerAccount: string;
   /** The region of the StepWatch. */
   readonly pollerRegion: string;
+  /**
+   * The StepWatch's hint bus (its `hintBusName`).
+   *
+   * @default 'ssm-step-watch-hints'
+   */
+  readonly pollerHintBusName?: string;
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
+const EVENT_BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
 const KNOWN_REGIONS: ReadonlySet<string> = new Set(RegionInfo.regions.map((region) => region.name));
 
 /**
  * Deployed in each member account or region a StepWatch polls as a shard (beside the reader role):
  * a rule on the local default bus matching SSM's two Automation status-change detail types of this
- * account and region only, whose target is the poller's default bus in the poller's region, sent
- * with a role that may only put events there. The StepWatch's own hint rule picks them up; for
- * another account, the StepWatch's bus policy lets the account put SSM Automation events.
+ * account and region only, whose target is the poller's hint bus in the poller's region, sent with a
+ * role that may only put events there. The role is named `ssm-step-watch-reader-hints-<region>`: the
+ * hint bus's policy admits roles of that name in the watched accounts, and no one else.
  *
  * Forwarded events are charged as custom events by EventBridge (about $1 per million).
  *
@@ -36,7 +46,7 @@ export class StepWatchHintForwarder extends Construct {
   public readonly rule: events.Rule;
   /** The role EventBridge uses to put the events on the poller's bus. */
   public readonly role: iam.Role;
-  /** The poller's default bus (imported). */
+  /** The poller's hint bus (imported). */
   public readonly pollerBus: events.IEventBus;
 
   constructor(scope: Construct, id: string, props: StepWatchHintForwarderProps) {
@@ -52,6 +62,15 @@ export class StepWatchHintForwarder extends Construct {
         `pollerRegion must be a known AWS region such as 'us-east-1'; got ${JSON.stringify(pollerRegion)}.`,
       );
     }
+    const hintBusName = props.pollerHintBusName ?? DEFAULT_HINT_BUS_NAME;
+    if (
+      !Token.isUnresolved(hintBusName) &&
+      (!EVENT_BUS_NAME.test(hintBusName) || hintBusName === 'default')
+    ) {
+      throw new StepWatchConfigError(
+        `pollerHintBusName must be the StepWatch's hint bus name (its hintBusName, never 'default'); got ${JSON.stringify(hintBusName)}.`,
+      );
+    }
     const stack = Stack.of(this);
     if (stack.account === pollerAccount && stack.region === pollerRegion) {
       throw new StepWatchConfigError(
@@ -62,14 +81,14 @@ export class StepWatchHintForwarder extends Construct {
     this.pollerBus = events.EventBus.fromEventBusArn(
       this,
       'PollerBus',
-      `arn:${stack.partition}:events:${pollerRegion}:${pollerAccount}:event-bus/default`,
+      `arn:${stack.partition}:events:${pollerRegion}:${pollerAccount}:event-bus/${hintBusName}`,
     );
     this.role = new iam.Role(this, 'Role', {
+      roleName: Fn.sub(hintForwarderRoleName(DEFAULT_MEMBER_ROLE_NAME)),
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
-      description:
-        "Lets EventBridge forward SSM Automation events to the ssm-step-watch poller's default bus",
+      description: "Lets EventBridge forward SSM Automation events to the ssm-step-watch poller's hint bus",
     });
     this.rule = new events.Rule(this, 'Rule', {
       description:
@@ -100,7 +119,7 @@ export class StepWatchHintForwarderStack extends Stack {
     super(scope, id, props);
     this.forwarder = new StepWatchHintForwarder(this, 'HintForwarder', props);
     new CfnOutput(this, 'RuleArn', {
-      description: "The rule forwarding SSM Automation events to the StepWatch's default bus",
+      description: "The rule forwarding SSM Automation events to the StepWatch's hint bus",
       value: this.forwarder.rule.ruleArn,
     });
   }

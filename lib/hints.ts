@@ -1,5 +1,5 @@
 // The hint path of a StepWatch: a rule for SSM's own Automation events, an encrypted queue and the function that reads the executions they name.
-import { Duration, Names, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,24 +8,39 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { DEFAULT_MEMBER_ROLE_NAME } from '../lambda/core/defaults';
 import { NATIVE_DETAIL_TYPES, NATIVE_SOURCE } from '../lambda/core/hints';
 import { bundledFunction, pollerEnvironment, shardSource } from './bundled-function';
+import { busArnOf } from './event-bus';
+import { hintForwarderRolePattern } from './organization';
 import { grantPollerPermissions, type PollerResources } from './poller-policy';
+import type { ResolvedStepWatchProps } from './resolved-props';
 
 /** Timeout of the hint function: a targeted cycle reads a few executions; the lease lasts this long at most. */
 const HINT_FUNCTION_TIMEOUT = Duration.seconds(30);
 /** Receives of one hint before it goes to the dead-letter queue. */
 const HINT_MAX_RECEIVE_COUNT = 5;
-/** Above this many other accounts, the hint bus policy names them in a condition rather than as principals. */
-const MAX_HINT_PRINCIPALS = 20;
 
-/** The resources of `hints`: rule, queue, dead-letter queue and the function that reads them. */
+/** The resources of `hints`: rules, queue, dead-letter queue and the function that reads them. */
 export interface StepWatchHints {
-  /** The rule on the default bus matching SSM's two Automation status-change detail types. */
+  /** The rule on the default bus matching SSM's two Automation detail types of this account and region. */
   readonly rule: events.Rule;
-  /** The encrypted queue the rule feeds. */
+  /**
+   * The bus other accounts' and regions' forwarders send SSM's Automation events to, with
+   * `organization` or shards elsewhere; its policy admits only the forwarders' roles.
+   *
+   * @default - none: every shard is in this account and region
+   */
+  readonly hintBus?: events.EventBus;
+  /**
+   * The rule on the hint bus, matching the watched accounts and regions where they are known.
+   *
+   * @default - none, when there is no `hintBus`
+   */
+  readonly hintBusRule?: events.Rule;
+  /** The encrypted queue the rules feed. */
   readonly queue: sqs.Queue;
-  /** Hints that failed five times, and hints the rule could not deliver. */
+  /** Hints that failed five times, and hints the rules could not deliver. */
   readonly deadLetterQueue: sqs.Queue;
   /** The function that reads the hinted executions. */
   readonly function: nodejs.NodejsFunction;
@@ -40,9 +55,22 @@ function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
 }
 
+/** Whether any shard is in another account or region, whose SSM events only a forwarder brings. */
+function forwardedFromElsewhere(settings: ResolvedStepWatchProps, stack: Stack): boolean {
+  if (settings.organization) return true;
+  return settings.shards.some(
+    (shard) =>
+      (shard.account !== undefined && shard.account !== stack.account) ||
+      (shard.region !== undefined && shard.region !== stack.region),
+  );
+}
+
 /**
- * The hint path: a rule on the default bus for SSM's own Automation events of the polled shards,
- * an encrypted queue with its own dead-letter queue, and a function reading the hinted executions.
+ * The hint path: a rule on the default bus for SSM's own Automation events of this account and
+ * region; with `organization` or shards elsewhere, a dedicated hint bus the forwarders send to, whose
+ * policy admits only their roles, and a rule on it for the watched accounts and regions; an encrypted
+ * queue with its own dead-letter queue, and a function reading the hinted executions. The default
+ * bus's policy is never touched.
  *
  * Its resources are created directly in `scope` (the StepWatch), with the ids they have always had,
  * so their logical ids do not depend on this class; build one per StepWatch.
@@ -53,21 +81,25 @@ function unique<T>(values: readonly T[]): T[] {
  * ```
  */
 export class StepWatchHintReader implements StepWatchHints {
-  /** The rule on the default bus matching SSM's two Automation status-change detail types. */
+  /** The rule on the default bus matching SSM's two Automation detail types of this account and region. */
   public readonly rule: events.Rule;
-  /** The encrypted queue the rule feeds. */
+  /** The bus other accounts' and regions' forwarders send to, when there are any. */
+  public readonly hintBus?: events.EventBus;
+  /** The rule on the hint bus. */
+  public readonly hintBusRule?: events.Rule;
+  /** The encrypted queue the rules feed. */
   public readonly queue: sqs.Queue;
-  /** Hints that failed five times, and hints the rule could not deliver. */
+  /** Hints that failed five times, and hints the rules could not deliver. */
   public readonly deadLetterQueue: sqs.Queue;
   /** The function that reads the hinted executions. */
   public readonly function: nodejs.NodejsFunction;
   /** Its log group. */
   public readonly logGroup: logs.LogGroup;
 
-  private readonly scope: Construct;
+  private readonly hintBusPolicy?: iam.PolicyDocument;
+  private readonly forwarderRoles: string;
 
   constructor(scope: Construct, props: StepWatchHintReaderProps) {
-    this.scope = scope;
     const { settings } = props;
     const stack = Stack.of(scope);
     const deadLetterQueue = new sqs.Queue(scope, 'HintDeadLetterQueue', {
@@ -84,39 +116,61 @@ export class StepWatchHintReader implements StepWatchHints {
       retentionPeriod: Duration.hours(1),
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: HINT_MAX_RECEIVE_COUNT },
     });
+    // Each target adds a queue policy that lets events.amazonaws.com send from its rule only.
+    const target = new targets.SqsQueue(queue, {
+      deadLetterQueue,
+      maxEventAge: Duration.minutes(5),
+      retryAttempts: 3,
+    });
 
-    // The shards' accounts and regions: SSM's own events, and those forwarded from other shards. An
-    // organization's accounts are found at run time; its bus policy admits only its own accounts.
-    const shardAccounts = settings.organization
-      ? undefined
-      : unique(settings.shards.map((shard) => shard.account ?? stack.account));
-    const shardRegions = settings.organization
-      ? [...settings.organization.regions]
-      : unique(settings.shards.map((shard) => shard.region ?? stack.region));
-    const rule = new events.Rule(scope, 'HintRule', {
-      description: 'SSM Automation status changes of the polled shards, as hints for ssm-step-watch',
+    // The default bus holds only this account's and region's own SSM events (nothing forwards to it).
+    this.rule = new events.Rule(scope, 'HintRule', {
+      description: 'SSM Automation status changes of this account and region, as hints for ssm-step-watch',
       eventPattern: {
         source: [NATIVE_SOURCE],
         detailType: Object.values(NATIVE_DETAIL_TYPES),
-        ...(shardAccounts && { account: shardAccounts }),
-        region: shardRegions,
+        account: [stack.account],
+        region: [stack.region],
       },
     });
-    // The target adds a queue policy that lets events.amazonaws.com send from this rule only.
-    rule.addTarget(
-      new targets.SqsQueue(queue, {
-        deadLetterQueue,
-        maxEventAge: Duration.minutes(5),
-        retryAttempts: 3,
-      }),
-    );
+    this.rule.addTarget(target);
 
-    const otherAccounts = unique(
-      settings.shards.flatMap((shard) =>
-        shard.account !== undefined && shard.account !== stack.account ? [shard.account] : [],
+    // The forwarders' roles, by name in any account: the StackSet's (the organization's member role
+    // name) or the StepWatchHintForwarder's (the default member role name).
+    this.forwarderRoles = stack.formatArn({
+      service: 'iam',
+      region: '',
+      account: '*',
+      resource: 'role',
+      resourceName: hintForwarderRolePattern(
+        settings.organization?.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME,
       ),
-    );
-    if (otherAccounts.length > 0) this.allowForwardedHints(otherAccounts);
+    });
+    if (forwardedFromElsewhere(settings, stack)) {
+      const hintBus = new events.EventBus(scope, 'HintBus', {
+        eventBusName: settings.hintBusName,
+        description:
+          'SSM Automation events forwarded from the other accounts and regions ssm-step-watch watches',
+      });
+      this.hintBusPolicy = new iam.PolicyDocument({ statements: this.denyAllButForwarders(hintBus) });
+      (hintBus.node.defaultChild as events.CfnEventBus).policy = this.hintBusPolicy;
+      this.hintBusRule = new events.Rule(scope, 'HintBusRule', {
+        description:
+          'SSM Automation status changes forwarded from the watched accounts and regions, as hints',
+        eventBus: hintBus,
+        eventPattern: {
+          source: [NATIVE_SOURCE],
+          detailType: Object.values(NATIVE_DETAIL_TYPES),
+          ...watchedAccountsAndRegions(settings, stack),
+        },
+      });
+      this.hintBusRule.addTarget(target);
+      this.hintBus = hintBus;
+      if (!settings.organization) {
+        const accounts = unique(settings.shards.map((shard) => shard.account ?? stack.account));
+        this.admitForwarders({ StringEquals: { 'aws:PrincipalAccount': accounts } });
+      }
+    }
 
     const shards = shardSource(scope, settings);
     const logGroup = new logs.LogGroup(scope, 'HintFunctionLogs', { retention: settings.logRetention });
@@ -153,7 +207,6 @@ export class StepWatchHintReader implements StepWatchHints {
         maxConcurrency: 2,
       }),
     );
-    this.rule = rule;
     this.queue = queue;
     this.deadLetterQueue = deadLetterQueue;
     this.function = fn;
@@ -161,57 +214,78 @@ export class StepWatchHintReader implements StepWatchHints {
   }
 
   /**
-   * Lets every account of the organization forward SSM's Automation events to this account's default
-   * bus: one statement on the organization id, so the policy does not grow with the accounts.
+   * Admits the forwarders of every account of the organization (the StackSet's roles), by the
+   * organization's id: the policy does not grow with the accounts.
    */
   public allowOrganizationHints(organizationId: string): void {
-    const stack = Stack.of(this.scope);
-    new events.CfnEventBusPolicy(this.scope, 'HintBusPolicy', {
-      eventBusName: 'default',
-      statementId: `ssm-step-watch-hints-${Names.uniqueId(this.scope)}`.slice(0, 64),
-      statement: {
-        Sid: 'StepWatchHintsFromOrganization',
-        Effect: 'Allow',
-        Principal: '*',
-        Action: 'events:PutEvents',
-        Resource: stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' }),
-        Condition: {
-          StringEquals: { 'aws:PrincipalOrgID': organizationId },
+    this.admitForwarders({ StringEquals: { 'aws:PrincipalOrgID': organizationId } });
+  }
+
+  /** Allows the forwarders' roles in the accounts `condition` names to put SSM's Automation events. */
+  private admitForwarders(condition: Record<string, Record<string, unknown>>): void {
+    const { hintBus, hintBusPolicy } = this;
+    if (!hintBus || !hintBusPolicy) return;
+    hintBusPolicy.addStatements(
+      new iam.PolicyStatement({
+        sid: 'ForwardersPutSsmEvents',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [busArnOf(hintBus.node.defaultChild as events.CfnEventBus)],
+        conditions: {
+          ...condition,
+          ArnLike: { 'aws:PrincipalArn': this.forwarderRoles },
           'ForAllValues:StringEquals': {
             'events:source': [NATIVE_SOURCE],
             'events:detail-type': Object.values(NATIVE_DETAIL_TYPES),
           },
         },
-      },
-    });
+      }),
+    );
   }
 
-  /** Lets the shards' other accounts forward SSM's Automation events to this account's default bus. */
-  private allowForwardedHints(accounts: readonly string[]): void {
-    const stack = Stack.of(this.scope);
-    // Many accounts: their ids in a condition (15 characters each) rather than one principal ARN
-    // each (about 45), so that hundreds of accounts stay within the bus policy's size.
-    const many = accounts.length > MAX_HINT_PRINCIPALS;
-    const statement = new iam.PolicyStatement({
-      sid: 'StepWatchHintsFromShardAccounts',
-      principals: many
-        ? [new iam.AnyPrincipal()]
-        : accounts.map((account) => new iam.AccountPrincipal(account)),
+  /**
+   * Whatever the identity policies of this account say: no principal but a forwarder's role puts
+   * events on the hint bus, and nothing but SSM's events goes on it.
+   */
+  private denyAllButForwarders(hintBus: events.EventBus): iam.PolicyStatement[] {
+    const common = {
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
       actions: ['events:PutEvents'],
-      resources: [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
-      conditions: {
-        ...(many && { StringEquals: { 'aws:PrincipalAccount': [...accounts] } }),
-        'ForAllValues:StringEquals': {
-          'events:source': [NATIVE_SOURCE],
-          'events:detail-type': Object.values(NATIVE_DETAIL_TYPES),
-        },
-      },
-    });
-    // The L2 EventBusPolicy would put the statement object itself into the template; the L1 takes its JSON.
-    new events.CfnEventBusPolicy(this.scope, 'HintBusPolicy', {
-      eventBusName: 'default',
-      statementId: `ssm-step-watch-hints-${Names.uniqueId(this.scope)}`.slice(0, 64),
-      statement: statement.toStatementJson(),
-    });
+      resources: [busArnOf(hintBus.node.defaultChild as events.CfnEventBus)],
+    };
+    return [
+      new iam.PolicyStatement({
+        ...common,
+        sid: 'OnlyForwarders',
+        conditions: { ArnNotLike: { 'aws:PrincipalArn': this.forwarderRoles } },
+      }),
+      new iam.PolicyStatement({
+        ...common,
+        sid: 'OnlySsmEvents',
+        conditions: { 'ForAnyValue:StringNotEquals': { 'events:source': [NATIVE_SOURCE] } },
+      }),
+    ];
   }
+}
+
+/**
+ * The accounts and regions of the hint bus rule: the shards', or the organization's regions and, when
+ * it lists them, its accounts (the bus policy keeps everyone else out either way).
+ */
+function watchedAccountsAndRegions(
+  settings: ResolvedStepWatchProps,
+  stack: Stack,
+): { account?: string[]; region: string[] } {
+  const { organization } = settings;
+  if (!organization) {
+    return {
+      account: unique(settings.shards.map((shard) => shard.account ?? stack.account)),
+      region: unique(settings.shards.map((shard) => shard.region ?? stack.region)),
+    };
+  }
+  const accounts = organization.accounts?.filter(
+    (account) => !organization.excludeAccounts?.includes(account),
+  );
+  return { ...(accounts && { account: accounts }), region: [...organization.regions] };
 }

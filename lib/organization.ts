@@ -1,10 +1,12 @@
 // The organization side of a StepWatch: the root lookup and the service-managed StackSets that put the reader role and the hint forwarder into every member account.
 import { CfnStackSet, Fn, Names, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { NATIVE_DETAIL_TYPES, NATIVE_SOURCE } from '../lambda/core/hints';
+import { omitRedundantRoleDependencies } from './depends-on';
 import type { ResolvedOrganization } from './resolved-props';
 
 /** Props of {@link StepWatchOrganizationStackSets}. */
@@ -15,6 +17,10 @@ export interface StepWatchOrganizationStackSetsProps {
   readonly readers: readonly iam.IRole[];
   /** Also deploy the forwarder of SSM's Automation events to every region of `organization.regions`. */
   readonly hints: boolean;
+  /** The bus in the poller's account and region the forwarders send to. */
+  readonly hintBusName: string;
+  /** Retention of the root lookup's log group (the custom resource's function). */
+  readonly logRetention: logs.RetentionDays;
 }
 
 /** SSM calls the member accounts' reader role allows; neither supports resource-level permissions. */
@@ -29,8 +35,16 @@ const HINT_ROLE_INFIX = '-hints-';
 
 /** The hint forwarder's role name, per region because IAM names are global in an account. */
 export function hintForwarderRoleName(memberRoleName: string): string {
-  const prefix = memberRoleName.slice(0, 64 - HINT_ROLE_INFIX.length - LONGEST_REGION);
-  return `${prefix}${HINT_ROLE_INFIX}\${AWS::Region}`;
+  return `${hintForwarderRolePrefix(memberRoleName)}\${AWS::Region}`;
+}
+
+/** The names of the hint forwarders' roles of every region: what the hint bus admits. */
+export function hintForwarderRolePattern(memberRoleName: string): string {
+  return `${hintForwarderRolePrefix(memberRoleName)}*`;
+}
+
+function hintForwarderRolePrefix(memberRoleName: string): string {
+  return `${memberRoleName.slice(0, 64 - HINT_ROLE_INFIX.length - LONGEST_REGION)}${HINT_ROLE_INFIX}`;
 }
 
 /**
@@ -81,18 +95,21 @@ export function readerRoleTemplate(memberRoleName: string): Record<string, unkno
 /**
  * The template the hint forwarder StackSet deploys to every region of every member account: the shape
  * of {@link StepWatchHintForwarder} (a rule on the local default bus for SSM's Automation events of
- * this account and region, sent to the poller's default bus with a role that may only put events
- * there). In the poller's own account and region it deploys nothing (its hint rule reads that bus).
+ * this account and region, sent to the poller's hint bus with a role that may only put events there;
+ * the hint bus admits this role by its name). In the poller's own account and region it deploys
+ * nothing (its hint rule reads that default bus).
  */
 export function hintForwarderTemplate(memberRoleName: string): Record<string, unknown> {
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not JavaScript's.
-  const pollerBus = 'arn:${AWS::Partition}:events:${PollerRegion}:${PollerAccount}:event-bus/default';
+  const pollerBus =
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not JavaScript's.
+    'arn:${AWS::Partition}:events:${PollerRegion}:${PollerAccount}:event-bus/${HintBusName}';
   return {
     AWSTemplateFormatVersion: '2010-09-09',
-    Description: "ssm-step-watch: forwards SSM Automation events to the poller's default bus as hints",
+    Description: "ssm-step-watch: forwards SSM Automation events to the poller's hint bus as hints",
     Parameters: {
       PollerAccount: { Type: 'String', AllowedPattern: '^\\d{12}$' },
       PollerRegion: { Type: 'String' },
+      HintBusName: { Type: 'String', Description: "The poller's hint bus" },
     },
     Conditions: {
       IsPoller: {
@@ -112,7 +129,7 @@ export function hintForwarderTemplate(memberRoleName: string): Record<string, un
         Properties: {
           RoleName: { 'Fn::Sub': hintForwarderRoleName(memberRoleName) },
           Description:
-            "Lets EventBridge forward SSM Automation events to the ssm-step-watch poller's default bus",
+            "Lets EventBridge forward SSM Automation events to the ssm-step-watch poller's hint bus",
           AssumeRolePolicyDocument: {
             Version: '2012-10-17',
             Statement: [
@@ -126,7 +143,7 @@ export function hintForwarderTemplate(memberRoleName: string): Record<string, un
           },
           Policies: [
             {
-              PolicyName: 'PutEventsOnPollerBus',
+              PolicyName: 'PutEventsOnHintBus',
               PolicyDocument: {
                 Version: '2012-10-17',
                 Statement: [
@@ -152,7 +169,7 @@ export function hintForwarderTemplate(memberRoleName: string): Record<string, un
           },
           State: 'ENABLED',
           Targets: [
-            { Id: 'PollerBus', Arn: { 'Fn::Sub': pollerBus }, RoleArn: { 'Fn::GetAtt': ['Role', 'Arn'] } },
+            { Id: 'HintBus', Arn: { 'Fn::Sub': pollerBus }, RoleArn: { 'Fn::GetAtt': ['Role', 'Arn'] } },
           ],
         },
       },
@@ -202,13 +219,13 @@ export class StepWatchOrganizationStackSets extends Construct {
 
   private constructor(scope: Construct, id: string, props: StepWatchOrganizationStackSetsProps) {
     super(scope, id);
-    const { organization, readers, hints } = props;
+    const { organization, readers, hints, hintBusName, logRetention } = props;
     this.organization = organization;
     const stack = Stack.of(this);
 
     let rootId: string | undefined;
     if (organization.organizationalUnits === undefined || hints) {
-      const root = this.lookUpRoot();
+      const root = this.lookUpRoot(logRetention);
       rootId = root.getResponseField('Roots.0.Id');
       // The root's ARN is arn:<partition>:organizations::<management account>:root/<o-id>/<r-id>.
       this.organizationId = Fn.select(1, Fn.split('/', root.getResponseField('Roots.0.Arn')));
@@ -233,11 +250,12 @@ export class StepWatchOrganizationStackSets extends Construct {
     if (hints) {
       this.hintForwarders = this.stackSet('HintForwarders', {
         description:
-          "ssm-step-watch: SSM Automation events of every member account and region, to the poller's bus",
+          "ssm-step-watch: SSM Automation events of every member account and region, to the poller's hint bus",
         template: hintForwarderTemplate(organization.memberRoleName),
         parameters: [
           { parameterKey: 'PollerAccount', parameterValue: stack.account },
           { parameterKey: 'PollerRegion', parameterValue: stack.region },
+          { parameterKey: 'HintBusName', parameterValue: hintBusName },
         ],
         regions: [...organization.regions],
       });
@@ -245,8 +263,10 @@ export class StepWatchOrganizationStackSets extends Construct {
   }
 
   /** Organizations `ListRoots` at deploy time: the root's id and ARN (which holds the organization id). */
-  private lookUpRoot(): cr.AwsCustomResource {
+  private lookUpRoot(logRetention: logs.RetentionDays): cr.AwsCustomResource {
     const root = new cr.AwsCustomResource(this, 'Root', {
+      // The provider function (a singleton of the stack) logs here, kept as long as the others.
+      logGroup: new logs.LogGroup(this, 'RootLookupLogs', { retention: logRetention }),
       resourceType: 'Custom::StepWatchOrganizationRoot',
       onUpdate: {
         service: 'Organizations',
@@ -270,6 +290,7 @@ export class StepWatchOrganizationStackSets extends Construct {
       `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
     );
     if (provider) {
+      omitRedundantRoleDependencies(provider);
       Validations.of(provider).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         reason:

@@ -1,5 +1,5 @@
 // The IAM policies of the StepWatch's pollers, written out statement by statement so tests can assert them exactly.
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,11 +7,13 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { INDEXES } from '../lambda/adapters/dynamodb/schema';
 import type { ResolvedStepWatchProps } from './resolved-props';
 
-/** DynamoDB actions the poll cycle performs on the table's items. */
+/**
+ * DynamoDB actions the poll cycle performs on the table's items. No DeleteItem: what ends (a named
+ * execution's mark) is updated to expire, and TTL removes it.
+ */
 const TABLE_ITEM_ACTIONS = [
   'dynamodb:BatchGetItem',
   'dynamodb:BatchWriteItem',
-  'dynamodb:DeleteItem',
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:Query',
@@ -20,6 +22,13 @@ const TABLE_ITEM_ACTIONS = [
 
 /** Above this many characters the exact shard role ARNs give way to one pattern per role name. */
 const EXACT_SHARD_ROLES_MAX_CHARS = 2048;
+/**
+ * Above this many characters (about 520 accounts) the shards' account list leaves the AssumeRole
+ * condition for the poller's organization: a role's inline policies share 10,240 characters, and the
+ * rest of the poller's policy takes about 2,000.
+ */
+const SHARD_ACCOUNTS_MAX_CHARS = 7800;
+const ROLE_ARN_ACCOUNT = /^arn:[^:]+:iam::(\d{12}):role\//;
 
 /** SSM calls the poller makes; neither supports resource-level permissions. */
 const SSM_DESCRIBE_ACTIONS = [
@@ -112,27 +121,50 @@ export function grantPollerPermissions(
   });
 }
 
+/** The poller's organization: an IAM policy variable, not JavaScript. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable syntax.
+const IN_POLLER_ORGANIZATION = { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } };
+
 /**
- * `sts:AssumeRole` on the shards' roles, in a statement that does not grow past IAM's policy size:
- * the organization's member role in any account of the organization; the listed shards' role ARNs
- * while they are few, else one pattern per role name (the member roles' trust policies name the
- * poller's role, so the pattern grants nothing a member account did not allow).
+ * `sts:AssumeRole` on the shards' roles, in a statement that does not grow past IAM's policy size,
+ * and never on a role outside the accounts watched: the organization's member role in any account
+ * of the organization; the listed shards' role ARNs while they are few, else one pattern per role
+ * name, either way on condition of the shards' accounts (`aws:ResourceAccount`), or of the poller's
+ * organization when even the account list is too long. The member roles' trust policies name the
+ * poller's role besides.
  */
 function grantAssumeShardRoles(role: iam.Role, settings: ResolvedStepWatchProps): void {
   const stack = Stack.of(role);
   let resources: string[];
-  let conditions: Record<string, Record<string, string>> | undefined;
+  let conditions: Record<string, Record<string, unknown>> | undefined;
   if (settings.organization) {
     resources = [`arn:${stack.partition}:iam::*:role/${settings.organization.memberRoleName}`];
-    // An IAM policy variable, not JavaScript: the role's account is in the poller's organization.
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable syntax.
-    conditions = { StringEquals: { 'aws:ResourceOrgID': '${aws:PrincipalOrgID}' } };
+    conditions = IN_POLLER_ORGANIZATION;
   } else {
-    const exact = unique(settings.shards.flatMap((shard) => (shard.roleArn ? [shard.roleArn] : [])));
+    const withRoles = settings.shards.filter((shard) => shard.roleArn !== undefined);
+    const exact = unique(withRoles.map((shard) => shard.roleArn as string));
     resources =
       JSON.stringify(exact).length <= EXACT_SHARD_ROLES_MAX_CHARS
         ? exact
         : unique(exact.map((arn) => arn.replace(/^(arn:[^:]+:iam::)\d{12}(:role\/.+)$/, '$1*$2')));
+    const accounts = withRoles.map(
+      (shard) => shard.account ?? ROLE_ARN_ACCOUNT.exec(shard.roleArn as string)?.[1],
+    );
+    if (accounts.every((account) => account !== undefined)) {
+      const list = unique(accounts as string[]);
+      if (JSON.stringify(list).length <= SHARD_ACCOUNTS_MAX_CHARS) {
+        conditions = { StringEquals: { 'aws:ResourceAccount': list } };
+      } else {
+        conditions = IN_POLLER_ORGANIZATION;
+        Annotations.of(role).addWarningV2(
+          'ssm-step-watch:assume-role-organization',
+          `The ${list.length} shard accounts are too many to list in the AssumeRole condition; the poller may assume their roles only in its own organization (aws:ResourceOrgID).`,
+        );
+      }
+    } else if (resources.some((arn) => arn.includes('::*:'))) {
+      // A role ARN that is a token names no account a pattern could be narrowed by: keep to the organization.
+      conditions = IN_POLLER_ORGANIZATION;
+    }
   }
   if (resources.length === 0) return;
   role.addToPrincipalPolicy(
@@ -150,7 +182,7 @@ function grantAssumeShardRoles(role: iam.Role, settings: ResolvedStepWatchProps)
       : resource;
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${shown}]`,
-      reason: `sts:AssumeRole on every account's role of this name (${resource.split('/').pop()}): the accounts are too many to list within IAM's policy size${settings.organization ? ', and limited to the organization by aws:ResourceOrgID' : ''}; each member role's trust policy names the poller's role.`,
+      reason: `sts:AssumeRole on every account's role of this name (${resource.split('/').pop()}): the accounts are too many to list as ARNs within IAM's policy size; the statement's condition limits it to ${conditions === IN_POLLER_ORGANIZATION ? "the poller's organization (aws:ResourceOrgID)" : "the shards' accounts (aws:ResourceAccount)"}, and each member role's trust policy names the poller's role.`,
     });
   }
 }

@@ -212,6 +212,31 @@ export interface StepWatchProps {
    */
   readonly tableRemovalPolicy?: RemovalPolicy;
   /**
+   * Whether the table refuses to be deleted (by CloudFormation, the console or the API) until its
+   * deletion protection is turned off, so the audit trail survives a mistaken stack deletion whatever
+   * `tableRemovalPolicy` says. Turn it off before deleting a stack whose table should go with it.
+   *
+   * @default true
+   */
+  readonly tableDeletionProtection?: boolean;
+  /**
+   * Customer managed key encrypting the event bus StepWatch creates and its archive (with
+   * `eventBusName`, the archive only: that bus is its owner's). The key's policy is given statements
+   * that let EventBridge use it for this bus and archive only, on condition of this account and the
+   * bus; an imported key's owner adds them instead (docs/security.md lists them).
+   *
+   * @default - keys AWS owns
+   */
+  readonly eventBusEncryptionKey?: kms.IKey;
+  /**
+   * Name of the bus other accounts and regions forward SSM's Automation events to as hints: created
+   * with `hints` and `organization`, or shards in other accounts or regions. Its policy admits only the
+   * forwarders' roles; a {@link StepWatchHintForwarder} must name the same bus.
+   *
+   * @default 'ssm-step-watch-hints'
+   */
+  readonly hintBusName?: string;
+  /**
    * Directory holding the detail types' JSON Schemas (draft 4), read at synth time.
    *
    * @default - the project's `schemas/` directory

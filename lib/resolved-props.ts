@@ -32,6 +32,9 @@ import {
   type StepWatchSlackProps,
 } from './props';
 
+/** The hint bus's name when `hintBusName` is left out; a hint forwarder's default too. */
+export const DEFAULT_HINT_BUS_NAME = 'ssm-step-watch-hints';
+
 /** The shortest and longest schedule period the poller supports. */
 const MIN_PERIOD = Duration.minutes(1);
 const MAX_PERIOD = Duration.hours(1);
@@ -139,6 +142,10 @@ export interface ResolvedStepWatchProps {
   readonly metricsNamespace: string;
   readonly tableEncryptionKey: IKey | undefined;
   readonly tableRemovalPolicy: RemovalPolicy;
+  readonly tableDeletionProtection: boolean;
+  readonly eventBusEncryptionKey: IKey | undefined;
+  /** The bus other accounts' and regions' hint forwarders send to. */
+  readonly hintBusName: string;
   readonly schemaDirectory: string;
   readonly notifications: ResolvedNotifications | undefined;
   /** Read executions within seconds of SSM's own events (a rule, a queue, a second function). */
@@ -476,6 +483,17 @@ export function resolveStepWatchProps(scope: IConstruct, props: StepWatchProps):
   const hints = props.hints ?? true;
   if (typeof hints !== 'boolean') fail(`hints must be true or false; got ${show(props.hints)}.`);
 
+  const tableDeletionProtection = props.tableDeletionProtection ?? true;
+  if (typeof tableDeletionProtection !== 'boolean')
+    fail(`tableDeletionProtection must be true or false; got ${show(props.tableDeletionProtection)}.`);
+
+  const hintBusName = props.hintBusName ?? DEFAULT_HINT_BUS_NAME;
+  if (isLiteral(hintBusName) && (!EVENT_BUS_NAME.test(hintBusName) || hintBusName === 'default')) {
+    fail(
+      `hintBusName must be a new bus's name (1 to 256 letters, digits, '.', '-', '_' or '/', not 'default'); got ${show(hintBusName)}.`,
+    );
+  }
+
   const { backfillDays } = props;
   if (backfillDays !== undefined && !isBackfillDays(backfillDays))
     fail(`backfillDays must be ${BACKFILL_DAYS_ALLOWED}; got ${show(backfillDays)}.`);
@@ -500,6 +518,9 @@ export function resolveStepWatchProps(scope: IConstruct, props: StepWatchProps):
     metricsNamespace,
     tableEncryptionKey: props.tableEncryptionKey,
     tableRemovalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+    tableDeletionProtection,
+    eventBusEncryptionKey: props.eventBusEncryptionKey,
+    hintBusName,
     schemaDirectory: props.schemaDirectory ?? join(moduleTreeRoot(), 'schemas'),
     notifications: resolveNotifications(props.notifications),
     hints,

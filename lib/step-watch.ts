@@ -5,7 +5,7 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as events from 'aws-cdk-lib/aws-events';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -25,9 +25,11 @@ import {
 } from '../lambda/adapters/dynamodb/schema';
 import { DETAIL_TYPES, type DetailType } from '../lambda/core/types';
 import { METRICS } from '../lambda/runtime/metrics';
-import { bundledFunction, pollerEnvironment, pollTimeout } from './bundled-function';
+import { bundledFunction, pollerEnvironment, pollTimeout, shardSource } from './bundled-function';
 import { StepWatchDashboard } from './dashboard';
+import { omitRedundantRoleDependencies } from './depends-on';
 import { StepWatchConfigError } from './errors';
+import { createBusAndArchive, StepWatchSourcePolicy } from './event-bus';
 import { type StepWatchFanOut, StepWatchShardFanOut } from './fan-out';
 import { StepWatchHintReader, type StepWatchHints } from './hints';
 import { StepWatchNotifications } from './notifications';
@@ -132,6 +134,8 @@ export class StepWatch extends Construct {
   public readonly hints?: StepWatchHints;
 
   private readonly settings: ResolvedStepWatchProps;
+  /** The created bus's policy keeping the poller's source to its roles; undefined with `eventBusName`. */
+  private readonly sourcePolicy?: StepWatchSourcePolicy;
 
   constructor(scope: Construct, id: string, props: StepWatchProps = {}) {
     super(scope, id);
@@ -140,15 +144,9 @@ export class StepWatch extends Construct {
 
     this.table = this.createTable();
     this.deadLetterQueue = this.createDeadLetterQueue();
-    this.bus = this.settings.eventBusName
-      ? events.EventBus.fromEventBusName(this, 'Bus', this.settings.eventBusName)
-      : new events.EventBus(this, 'Bus', { description: 'SSM Automation step and execution transitions' });
-    this.archive = new events.Archive(this, 'Archive', {
-      sourceEventBus: this.bus,
-      description: 'Events of ssm-step-watch, for replay',
-      eventPattern: { source: [this.settings.eventSource] },
-      retention: this.settings.archiveRetention,
-    });
+    const { bus, ownBus, archive } = createBusAndArchive(this, this.settings, this.deadLetterQueue);
+    this.bus = bus;
+    this.archive = archive;
     this.schemaRegistry = this.registerSchemas(schemas);
     this.logGroup = new logs.LogGroup(this, 'FunctionLogs', { retention: this.settings.logRetention });
     this.function = this.createFunction();
@@ -167,6 +165,12 @@ export class StepWatch extends Construct {
       ? new StepWatchHintReader(this, { settings: this.settings, table: this.table, bus: this.bus })
       : undefined;
     this.hints = hintReader;
+    if (ownBus) {
+      this.sourcePolicy = new StepWatchSourcePolicy(ownBus, this.settings.eventSource);
+      for (const fn of [this.function, ...(hintReader ? [hintReader.function] : [])]) {
+        if (fn.role) this.sourcePolicy.admit(fn.role);
+      }
+    }
     if (this.settings.organization) {
       const readers = [this.function, ...(this.hints ? [this.hints.function] : [])].flatMap((fn) =>
         fn.role ? [fn.role] : [],
@@ -175,6 +179,8 @@ export class StepWatch extends Construct {
         organization: this.settings.organization,
         readers,
         hints: this.settings.hints,
+        hintBusName: this.settings.hintBusName,
+        logRetention: this.settings.logRetention,
       });
       if (this.organization.organizationId !== undefined && hintReader) {
         hintReader.allowOrganizationHints(this.organization.organizationId);
@@ -215,6 +221,25 @@ export class StepWatch extends Construct {
         },
       }),
     }).dashboard;
+    omitRedundantRoleDependencies(this);
+  }
+
+  /**
+   * Lets `role` publish events with the poller's source to the bus StepWatch created, which otherwise
+   * denies that source to all but the poller's roles: a replay tool or a test publisher. It also gets
+   * `events:PutEvents` on the bus. A publisher of another source needs no exception; with
+   * `eventBusName` the bus is its owner's and this grants PutEvents only.
+   *
+   * @example
+   * watch.grantSourcePublish(testPublisherRole);
+   */
+  public grantSourcePublish(role: iam.IRole): iam.Grant {
+    this.sourcePolicy?.admit(role);
+    return iam.Grant.addToPrincipal({
+      grantee: role,
+      actions: ['events:PutEvents'],
+      resourceArns: [this.bus.eventBusArn],
+    });
   }
 
   /** Reads the three JSON Schemas before anything is built, so a missing file fails fast. */
@@ -249,6 +274,7 @@ export class StepWatch extends Construct {
         : dynamodb.TableEncryption.AWS_MANAGED,
       encryptionKey: tableEncryptionKey,
       removalPolicy: this.settings.tableRemovalPolicy,
+      deletionProtection: this.settings.tableDeletionProtection,
     });
     for (const index of INDEXES) {
       table.addGlobalSecondaryIndex({
@@ -290,6 +316,7 @@ export class StepWatch extends Construct {
 
   private createFunction(): nodejs.NodejsFunction {
     const { settings } = this;
+    const shards = shardSource(this, settings);
     const role = new iam.Role(this, 'FunctionRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'ssm-step-watch poller: SSM Describe calls, its table, its bus, its log group',
@@ -314,9 +341,12 @@ export class StepWatch extends Construct {
       environment: {
         ...pollerEnvironment(settings, this.table, this.bus),
         ...(settings.fanOut && { POLL_PERIOD_SECONDS: String(settings.period.toSeconds()) }),
+        // In the fan-out, the only shards a work item may name.
+        ...(settings.fanOut && shards.environment),
         ...(settings.organization && { MEMBER_ROLE_NAME: settings.organization.memberRoleName }),
         ...(settings.backfillDays !== undefined && { BACKFILL_DAYS: String(settings.backfillDays) }),
       },
+      ...(settings.fanOut && shards.commandHooks && { commandHooks: shards.commandHooks }),
     });
 
     grantPollerPermissions(role, this.logGroup, { settings, table: this.table, bus: this.bus });

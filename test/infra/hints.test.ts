@@ -65,13 +65,25 @@ describe('Class: StepWatch (hints)', () => {
       });
     });
 
-    it('matches every account and region the shards list', () => {
+    it('matches every account and region the shards list on the hint bus, and only its own on the default bus', () => {
+      const hints = hintsOf('shards');
+      fixture.templates.shards.resourceCountIs('AWS::Events::Rule', 2);
       fixture.templates.shards.hasResourceProperties('AWS::Events::Rule', {
+        EventBusName: resolve('shards', hints.hintBus?.eventBusName),
         EventPattern: Match.objectEquals({
           source: ['aws.ssm'],
           'detail-type': DETAIL_TYPES,
           account: ['123456789012', '111122223333'],
           region: ['eu-west-1', 'us-east-1'],
+        }),
+      });
+      fixture.templates.shards.hasResourceProperties('AWS::Events::Rule', {
+        EventBusName: Match.absent(),
+        EventPattern: Match.objectEquals({
+          source: ['aws.ssm'],
+          'detail-type': DETAIL_TYPES,
+          account: ['123456789012'],
+          region: ['eu-west-1'],
         }),
       });
     });
@@ -234,7 +246,6 @@ describe('Class: StepWatch (hints)', () => {
               Action: [
                 'dynamodb:BatchGetItem',
                 'dynamodb:BatchWriteItem',
-                'dynamodb:DeleteItem',
                 'dynamodb:GetItem',
                 'dynamodb:PutItem',
                 'dynamodb:Query',
@@ -283,36 +294,68 @@ describe('Class: StepWatch (hints)', () => {
               Effect: 'Allow',
               Action: 'sts:AssumeRole',
               Resource: SHARD_ROLE,
+              Condition: { StringEquals: { 'aws:ResourceAccount': ['111122223333'] } },
             }),
           ]),
         },
       });
     });
 
-    it('lets the other shard accounts put only SSM Automation events on the default bus', () => {
-      fixture.templates.shards.resourceCountIs('AWS::Events::EventBusPolicy', 1);
-      fixture.templates.shards.hasResourceProperties('AWS::Events::EventBusPolicy', {
-        EventBusName: 'default',
-        StatementId: Match.stringLikeRegexp('^ssm-step-watch-hints-'),
-        Statement: {
-          Sid: 'StepWatchHintsFromShardAccounts',
-          Effect: 'Allow',
-          Principal: {
-            AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111122223333:root']] },
-          },
-          Action: 'events:PutEvents',
-          Resource: {
-            'Fn::Join': [
-              '',
-              ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:123456789012:event-bus/default'],
-            ],
-          },
-          Condition: {
-            'ForAllValues:StringEquals': { 'events:source': ['aws.ssm'], 'events:detail-type': DETAIL_TYPES },
-          },
+    it("admits only the forwarders' roles of the shard accounts to the hint bus, and only SSM's events; the default bus keeps its policy", () => {
+      // Prepare
+      const bus = {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':events:eu-west-1:123456789012:event-bus/ssm-step-watch-hints',
+          ],
+        ],
+      };
+      const forwarders = {
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/ssm-step-watch-reader-hints-*']],
+      };
+      const putEvents = { Principal: { AWS: '*' }, Action: 'events:PutEvents', Resource: bus };
+
+      // Assess
+      fixture.templates.shards.hasResourceProperties('AWS::Events::EventBus', {
+        Name: 'ssm-step-watch-hints',
+        Policy: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'OnlyForwarders',
+              Effect: 'Deny',
+              ...putEvents,
+              Condition: { ArnNotLike: { 'aws:PrincipalArn': forwarders } },
+            },
+            {
+              Sid: 'OnlySsmEvents',
+              Effect: 'Deny',
+              ...putEvents,
+              Condition: { 'ForAnyValue:StringNotEquals': { 'events:source': ['aws.ssm'] } },
+            },
+            {
+              Sid: 'ForwardersPutSsmEvents',
+              Effect: 'Allow',
+              ...putEvents,
+              Condition: {
+                StringEquals: { 'aws:PrincipalAccount': ['123456789012', '111122223333'] },
+                ArnLike: { 'aws:PrincipalArn': forwarders },
+                'ForAllValues:StringEquals': {
+                  'events:source': ['aws.ssm'],
+                  'events:detail-type': DETAIL_TYPES,
+                },
+              },
+            },
+          ],
         },
       });
-      fixture.templates.defaults.resourceCountIs('AWS::Events::EventBusPolicy', 0);
+      for (const key of ['defaults', 'shards'] as const) {
+        fixture.templates[key].resourceCountIs('AWS::Events::EventBusPolicy', 0);
+      }
+      expect(hintsOf('defaults').hintBus).toBeUndefined();
     });
   });
 
@@ -356,14 +399,14 @@ describe('Class: StepWatchHintForwarder', () => {
     });
   }
 
-  it("forwards this account and region's SSM Automation events to the poller's default bus with a role", () => {
+  it("forwards this account and region's SSM Automation events to the poller's hint bus with a role of the name it admits", () => {
     // Prepare
     const stack = forwarderStack();
     const template = Template.fromStack(stack);
     const busArn = {
       'Fn::Join': [
         '',
-        ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:111122223333:event-bus/default'],
+        ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:111122223333:event-bus/ssm-step-watch-hints'],
       ],
     };
 
@@ -386,6 +429,8 @@ describe('Class: StepWatchHintForwarder', () => {
       ],
     });
     template.hasResourceProperties('AWS::IAM::Role', {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax.
+      RoleName: { 'Fn::Sub': 'ssm-step-watch-reader-hints-${AWS::Region}' },
       AssumeRolePolicyDocument: {
         Statement: [
           Match.objectLike({
@@ -419,6 +464,10 @@ describe('Class: StepWatchHintForwarder', () => {
       `pollerRegion must be a known AWS region such as 'us-east-1'; got "eu-middle-9".`,
     ],
     [
+      { pollerAccount: '111122223333', pollerRegion: 'eu-west-1', pollerHintBusName: 'default' },
+      `pollerHintBusName must be the StepWatch's hint bus name (its hintBusName, never 'default'); got "default".`,
+    ],
+    [
       { pollerAccount: '444455556666', pollerRegion: 'ap-southeast-2' },
       "StepWatchHintForwarder must be deployed outside the StepWatch's own account and region (its hint rule reads that bus already); got 444455556666 ap-southeast-2.",
     ],
@@ -438,7 +487,12 @@ describe('Class: StepWatchHintForwarder', () => {
       stackName: 'SsmStepWatchHintForwarder',
       pollerAccount: '111122223333',
       pollerRegion: 'eu-west-1',
+      pollerHintBusName: undefined,
     });
+    expect(
+      hintForwarderFromContext(read({ hintForwarderFor: '111122223333:eu-west-1', hintBusName: 'ops-hints' }))
+        ?.pollerHintBusName,
+    ).toBe('ops-hints');
     expect(
       hintForwarderFromContext(read({ hintForwarderFor: '111122223333:eu-west-1', stackName: 'Ops' }))
         ?.stackName,

@@ -303,6 +303,7 @@ describe('Class: StepWatch (organization)', () => {
         Parameters: [
           { ParameterKey: 'PollerAccount', ParameterValue: '123456789012' },
           { ParameterKey: 'PollerRegion', ParameterValue: 'eu-west-1' },
+          { ParameterKey: 'HintBusName', ParameterValue: 'ssm-step-watch-hints' },
         ],
         StackInstancesGroup: [
           { DeploymentTargets: { OrganizationalUnitIds: [ROOT_ID] }, Regions: ['eu-west-1', 'us-east-1'] },
@@ -310,7 +311,7 @@ describe('Class: StepWatch (organization)', () => {
       });
     });
 
-    it("forwards this account's and region's SSM Automation events to the poller's default bus, except in the poller's own", () => {
+    it("forwards this account's and region's SSM Automation events to the poller's hint bus, except in the poller's own", () => {
       // Prepare
       const template = stackSetTemplate('organization', 'HintForwarders');
       const { Role: role, Rule: rule } = template.Resources;
@@ -325,9 +326,9 @@ describe('Class: StepWatch (organization)', () => {
         region: [{ Ref: 'AWS::Region' }],
       });
       // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation and IAM substitution syntax.
-      const bus = 'arn:${AWS::Partition}:events:${PollerRegion}:${PollerAccount}:event-bus/default';
+      const bus = 'arn:${AWS::Partition}:events:${PollerRegion}:${PollerAccount}:event-bus/${HintBusName}';
       expect(rule.Properties.Targets).toEqual([
-        { Id: 'PollerBus', Arn: { 'Fn::Sub': bus }, RoleArn: { 'Fn::GetAtt': ['Role', 'Arn'] } },
+        { Id: 'HintBus', Arn: { 'Fn::Sub': bus }, RoleArn: { 'Fn::GetAtt': ['Role', 'Arn'] } },
       ]);
       // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation and IAM substitution syntax.
       expect(role.Properties.RoleName).toEqual({ 'Fn::Sub': 'ssm-step-watch-reader-hints-${AWS::Region}' });
@@ -377,29 +378,49 @@ describe('Class: StepWatch (organization)', () => {
   });
 
   describe('hints', () => {
-    it("admits SSM's events from the organization's accounts with one bus policy statement on its id", () => {
-      fixture.templates.organization.resourceCountIs('AWS::Events::EventBusPolicy', 1);
-      fixture.templates.organization.hasResourceProperties('AWS::Events::EventBusPolicy', {
-        EventBusName: 'default',
-        Statement: Match.objectLike({
-          Principal: '*',
-          Action: 'events:PutEvents',
-          Condition: Match.objectLike({
-            StringEquals: {
-              'aws:PrincipalOrgID': {
-                'Fn::Select': [
-                  1,
-                  { 'Fn::Split': ['/', { 'Fn::GetAtt': [Match.stringLikeRegexp('Root'), 'Roots.0.Arn'] }] },
-                ],
-              },
-            },
-          }),
-        }),
+    it("admits the forwarders' roles of the organization's accounts to the hint bus with one statement on its id, and leaves the default bus alone", () => {
+      fixture.templates.organization.resourceCountIs('AWS::Events::EventBusPolicy', 0);
+      fixture.templates.organization.hasResourceProperties('AWS::Events::EventBus', {
+        Name: 'ssm-step-watch-hints',
+        Policy: {
+          Version: '2012-10-17',
+          Statement: [
+            Match.objectLike({ Sid: 'OnlyForwarders', Effect: 'Deny' }),
+            Match.objectLike({ Sid: 'OnlySsmEvents', Effect: 'Deny' }),
+            Match.objectLike({
+              Sid: 'ForwardersPutSsmEvents',
+              Effect: 'Allow',
+              Principal: { AWS: '*' },
+              Action: 'events:PutEvents',
+              Condition: Match.objectLike({
+                StringEquals: {
+                  'aws:PrincipalOrgID': {
+                    'Fn::Select': [
+                      1,
+                      {
+                        'Fn::Split': ['/', { 'Fn::GetAtt': [Match.stringLikeRegexp('Root'), 'Roots.0.Arn'] }],
+                      },
+                    ],
+                  },
+                },
+                ArnLike: {
+                  'aws:PrincipalArn': {
+                    'Fn::Join': [
+                      '',
+                      ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/ssm-step-watch-reader-hints-*'],
+                    ],
+                  },
+                },
+              }),
+            }),
+          ],
+        },
       });
     });
 
-    it("matches SSM's events of the organization's regions, whatever the account", () => {
+    it("matches SSM's events of the organization's regions on the hint bus, whatever the account", () => {
       fixture.templates.organization.hasResourceProperties('AWS::Events::Rule', {
+        EventBusName: { Ref: Match.stringLikeRegexp('HintBus') },
         EventPattern: {
           source: ['aws.ssm'],
           'detail-type': Object.values(NATIVE_DETAIL_TYPES),

@@ -109,7 +109,7 @@ describe('Class: StepWatch (1,000 explicit shards)', () => {
     for (const length of managed) expect(length).toBeLessThanOrEqual(LIMITS.managedPolicy);
   });
 
-  it('grants sts:AssumeRole on one pattern for the role name rather than a thousand ARNs', () => {
+  it("grants sts:AssumeRole on one pattern for the role name rather than a thousand ARNs, on condition of the shards' accounts", () => {
     const { stepWatch } = fixture.stacks.thousand;
     fixture.templates.thousand.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [fixture.stacks.thousand.resolve(stepWatch.function.role?.roleName)],
@@ -120,6 +120,7 @@ describe('Class: StepWatch (1,000 explicit shards)', () => {
             Effect: 'Allow',
             Action: 'sts:AssumeRole',
             Resource: 'arn:aws:iam::*:role/StepWatchReader',
+            Condition: { StringEquals: { 'aws:ResourceAccount': ACCOUNTS } },
           }),
         ]),
       },
@@ -139,7 +140,7 @@ describe('Class: StepWatch (1,000 explicit shards)', () => {
       );
       expect(bytes, id).toBeLessThanOrEqual(LIMITS.environment);
     }
-    for (const handler of ['index.dispatcher', 'index.hintHandler']) {
+    for (const handler of ['index.dispatcher', 'index.hintHandler', 'index.handler']) {
       const [fn] = Object.values(
         fixture.templates.thousand.findResources('AWS::Lambda::Function', {
           Properties: { Handler: handler },
@@ -153,11 +154,16 @@ describe('Class: StepWatch (1,000 explicit shards)', () => {
   });
 
   it("keeps the hint bus policy within EventBridge's 10,240 characters, the accounts in one condition", () => {
-    const [policy] = Object.values(fixture.templates.thousand.findResources('AWS::Events::EventBusPolicy'));
-    const statement = policy?.Properties.Statement;
-    expect(statement.Principal).toEqual({ AWS: '*' });
-    expect(statement.Condition.StringEquals['aws:PrincipalAccount']).toEqual(ACCOUNTS);
-    expect(deployedLength(statement)).toBeLessThanOrEqual(LIMITS.busPolicy);
+    const [bus] = Object.values(
+      fixture.templates.thousand.findResources('AWS::Events::EventBus', {
+        Properties: { Name: 'ssm-step-watch-hints' },
+      }),
+    );
+    const policy = bus?.Properties.Policy;
+    const admit = policy.Statement.find((statement: { Effect: string }) => statement.Effect === 'Allow');
+    expect(admit.Principal).toEqual({ AWS: '*' });
+    expect(admit.Condition.StringEquals['aws:PrincipalAccount']).toEqual(ACCOUNTS);
+    expect(deployedLength(policy)).toBeLessThanOrEqual(LIMITS.busPolicy);
   });
 
   it('leaves no cdk-nag AwsSolutions finding unacknowledged', () => {

@@ -281,7 +281,6 @@ describe('Class: StepWatch', () => {
               Action: [
                 'dynamodb:BatchGetItem',
                 'dynamodb:BatchWriteItem',
-                'dynamodb:DeleteItem',
                 'dynamodb:GetItem',
                 'dynamodb:PutItem',
                 'dynamodb:Query',
@@ -340,6 +339,7 @@ describe('Class: StepWatch', () => {
               Effect: 'Allow',
               Action: 'sts:AssumeRole',
               Resource: SHARD_ROLE,
+              Condition: { StringEquals: { 'aws:ResourceAccount': ['111122223333'] } },
             }),
           ]),
         },
@@ -476,8 +476,9 @@ describe('Class: StepWatch', () => {
       });
     });
 
-    it('archives on an existing bus without creating one', () => {
-      fixture.templates.full.resourceCountIs('AWS::Events::EventBus', 0);
+    it('archives on an existing bus without creating one (the one bus made is the hint bus)', () => {
+      fixture.templates.full.resourceCountIs('AWS::Events::EventBus', 1);
+      fixture.templates.full.hasResourceProperties('AWS::Events::EventBus', { Name: 'ssm-step-watch-hints' });
       fixture.templates.full.hasResourceProperties('AWS::Events::Archive', {
         SourceArn: {
           'Fn::Join': [
