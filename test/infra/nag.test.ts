@@ -1,5 +1,6 @@
 // cdk-nag AwsSolutions finds nothing unacknowledged, and every acknowledgement has a reason and a finding it answers.
-import { type PolicyValidationPluginReport, Validations } from 'aws-cdk-lib';
+import { type PolicyValidationPluginReport, Stack, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,10 +13,12 @@ interface Acknowledgement {
   readonly reason: string;
 }
 
-let fixture: InfraFixture<'defaults' | 'everything' | 'organization'>;
+const STACKS = ['defaults', 'everything', 'organization', 'encrypted'] as const;
+
+let fixture: InfraFixture<(typeof STACKS)[number]>;
 
 beforeAll(() => {
-  fixture = createInfraFixture({
+  fixture = createInfraFixture((app) => ({
     defaults: {},
     everything: {
       env: { account: '123456789012', region: 'eu-west-1' },
@@ -32,7 +35,16 @@ beforeAll(() => {
       env: { account: '123456789012', region: 'eu-west-1' },
       organization: { regions: ['eu-west-1', 'us-east-1'] },
     },
-  });
+    encrypted: {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      eventBusEncryptionKey: kms.Key.fromKeyArn(
+        new Stack(app, 'Keys', { env: { account: '123456789012', region: 'eu-west-1' } }),
+        'BusKey',
+        'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+      ),
+      shards: [{ region: 'eu-west-1' }, { region: 'us-east-1' }],
+    },
+  }));
 });
 
 afterAll(() => fixture.cleanup());
@@ -61,37 +73,31 @@ function allFindings(root: IConstruct): PolicyValidationPluginReport {
 }
 
 describe('cdk-nag AwsSolutions', () => {
-  it.each(['defaults', 'everything', 'organization'] as const)(
-    'finds no unacknowledged violation on the %s stack',
-    (key) => {
-      // Act
-      const report = new AwsSolutionsChecks().validateScope(fixture.stacks[key]);
+  it.each(STACKS)('finds no unacknowledged violation on the %s stack', (key) => {
+    // Act
+    const report = new AwsSolutionsChecks().validateScope(fixture.stacks[key]);
 
-      // Assess
-      expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
-      expect(report.success).toBe(true);
-    },
-  );
+    // Assess
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
 
-  it.each(['defaults', 'everything', 'organization'] as const)(
-    'acknowledges only findings that exist on the %s stack',
-    (key) => {
-      // Prepare
-      const findings = allFindings(fixture.stacks[key]).violations;
+  it.each(STACKS)('acknowledges only findings that exist on the %s stack', (key) => {
+    // Prepare
+    const findings = allFindings(fixture.stacks[key]).violations;
 
-      // Assess
-      for (const acknowledgement of acknowledgementsUnder(fixture.stacks[key])) {
-        const answered = findings.some(
-          (finding) =>
-            finding.ruleName === acknowledgement.id &&
-            finding.violatingResources.some((resource) =>
-              resource.constructPath?.startsWith(acknowledgement.path),
-            ),
-        );
-        expect(answered, `${acknowledgement.id} at ${acknowledgement.path}`).toBe(true);
-      }
-    },
-  );
+    // Assess
+    for (const acknowledgement of acknowledgementsUnder(fixture.stacks[key])) {
+      const answered = findings.some(
+        (finding) =>
+          finding.ruleName === acknowledgement.id &&
+          finding.violatingResources.some((resource) =>
+            resource.constructPath?.startsWith(acknowledgement.path),
+          ),
+      );
+      expect(answered, `${acknowledgement.id} at ${acknowledgement.path}`).toBe(true);
+    }
+  });
 
   it('gives every acknowledgement a written reason', () => {
     const acknowledgements = acknowledgementsUnder(fixture.app);
