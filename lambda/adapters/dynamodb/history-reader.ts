@@ -34,6 +34,15 @@ const LISTING_ATTRIBUTES = [
   'shard',
 ] as const;
 
+/** Executions of a tree read ahead of the one being yielded (three Queries each). */
+const TREE_LOOKAHEAD = 16;
+
+/** What {@link DynamoHistoryReader} reads of one execution of a tree. */
+interface LoadedExecution {
+  readonly records: readonly TransitionRecord[];
+  readonly children: readonly string[];
+}
+
 /** Options of {@link DynamoHistoryReader}. */
 export interface DynamoHistoryReaderOptions {
   readonly tableName: string;
@@ -49,8 +58,8 @@ export interface DynamoHistoryReaderOptions {
 
 /**
  * Reads the audit trail from the table the poller writes with `DynamoSnapshotStore`: transitions,
- * executions, and the step snapshots of steps that have not started. Every read streams a Query
- * page by page; only one execution's transitions are held at a time (to sort them).
+ * executions, and the step snapshots of steps that have not started. A tree is read a few executions
+ * ahead of what it yields, each execution's transitions held whole (to sort them).
  *
  * @example
  * ```ts
@@ -64,6 +73,8 @@ export class DynamoHistoryReader implements HistoryReader {
   readonly #onProgress: (itemsRead: number) => void;
   readonly #maxDepth: number;
   #itemsRead = 0;
+  /** Not-started steps read ahead with an execution's transitions, until asked for once. */
+  readonly #prefetchedNotStarted = new Map<string, Promise<NotStartedStep[]>>();
 
   constructor(options: DynamoHistoryReaderOptions) {
     this.#table = new DynamoTable(options);
@@ -148,6 +159,12 @@ export class DynamoHistoryReader implements HistoryReader {
    * time is filtered out on the server), by step name.
    */
   async notStartedSteps(executionId: string): Promise<NotStartedStep[]> {
+    const prefetched = this.#prefetchedNotStarted.get(executionId);
+    this.#prefetchedNotStarted.delete(executionId);
+    return prefetched ?? this.#readNotStarted(executionId);
+  }
+
+  async #readNotStarted(executionId: string): Promise<NotStartedStep[]> {
     const steps: NotStartedStep[] = [];
     for await (const item of this.#query({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
@@ -162,10 +179,62 @@ export class DynamoHistoryReader implements HistoryReader {
   }
 
   async *#tree(executionId: string, depth: number, seen: Set<string>): AsyncGenerator<TransitionRecord> {
-    // A parent link that loops (corrupt data) must not loop the reader.
-    if (seen.has(executionId)) return;
-    seen.add(executionId);
+    yield* this.#walk([executionId], depth, seen);
+  }
 
+  /**
+   * The subtrees of `executionIds` in order, depth first. Up to {@link TREE_LOOKAHEAD} executions
+   * ahead are read while earlier ones are yielded: a rate-control parent with a thousand children
+   * needs three Queries per child, and one after another they take seconds even on a local table.
+   */
+  async *#walk(
+    executionIds: readonly string[],
+    depth: number,
+    seen: Set<string>,
+  ): AsyncGenerator<TransitionRecord> {
+    // A parent link that loops (corrupt data) must not loop the reader.
+    const fresh: string[] = [];
+    for (const id of executionIds) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      fresh.push(id);
+    }
+    const pending: Promise<LoadedExecution>[] = [];
+    let next = 0;
+    const fill = () => {
+      while (next < fresh.length && pending.length < TREE_LOOKAHEAD) {
+        const id = fresh[next++] as string;
+        const loading = this.#load(id, depth);
+        // Read ahead; a failure surfaces when its turn comes, not as an unhandled rejection.
+        loading.catch(() => {});
+        pending.push(loading);
+      }
+    };
+    fill();
+    while (pending.length > 0) {
+      const loaded = await (pending.shift() as Promise<LoadedExecution>);
+      fill();
+      yield* loaded.records;
+      if (loaded.children.length > 0) yield* this.#walk(loaded.children, depth + 1, seen);
+    }
+  }
+
+  /**
+   * One execution's transitions (sorted), its children (unless at the depth limit) and its
+   * not-started steps, read at once; the not-started steps wait for {@link notStartedSteps}.
+   */
+  async #load(executionId: string, depth: number): Promise<LoadedExecution> {
+    const notStarted = this.#readNotStarted(executionId);
+    notStarted.catch(() => {});
+    this.#prefetchedNotStarted.set(executionId, notStarted);
+    const [records, children] = await Promise.all([
+      this.#readTransitions(executionId, depth),
+      depth >= this.#maxDepth ? Promise.resolve([]) : this.#readChildren(executionId),
+    ]);
+    return { records, children };
+  }
+
+  async #readTransitions(executionId: string, depth: number): Promise<TransitionRecord[]> {
     const records: TransitionRecord[] = [];
     for await (const item of this.#query({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
@@ -174,10 +243,10 @@ export class DynamoHistoryReader implements HistoryReader {
       const record = readTransitionRecord(item, depth, this.#onCorrupt);
       if (record) records.push(record);
     }
-    records.sort(compareTransitions);
-    yield* records;
+    return records.sort(compareTransitions);
+  }
 
-    if (depth >= this.#maxDepth) return;
+  async #readChildren(executionId: string): Promise<string[]> {
     const children: string[] = [];
     for await (const item of this.#query({
       IndexName: INDEX.byParent,
@@ -188,7 +257,7 @@ export class DynamoHistoryReader implements HistoryReader {
       if (typeof item.executionId === 'string') children.push(item.executionId);
       else this.#onCorrupt({ pk: item.pk, sk: item.sk }, 'child execution snapshot without executionId');
     }
-    for (const child of children) yield* this.#tree(child, depth + 1, seen);
+    return children;
   }
 
   async *#query(input: TableQuery): AsyncGenerator<Item> {

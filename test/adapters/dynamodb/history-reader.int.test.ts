@@ -106,6 +106,77 @@ describe('Class: DynamoHistoryReader', () => {
     expect(history.itemsRead).toBeGreaterThanOrEqual(rows.length);
   });
 
+  it('reads a tree wider than its read-ahead depth first, each child before the next, grandchildren in place', async () => {
+    // Prepare: 40 children (more than are read ahead at once), every tenth with a child of its own
+    const wide = await local.newTable();
+    const store = new DynamoSnapshotStore({
+      tableName: wide,
+      client: local.client,
+      now: () => EPOCH + 60_000,
+    });
+    const root = executionView({ executionId: 'root' });
+    await record(
+      store,
+      root,
+      [{ kind: 'execution', status: 'InProgress', previousStatus: null, ordinal: 0 }],
+      1,
+    );
+    await store.saveExecution(
+      SHARD,
+      { execution: executionSnapshot({ executionId: 'root' }), steps: new Map() },
+      [],
+      null,
+    );
+    const expected = ['0 root'];
+    for (let i = 0; i < 40; i++) {
+      const id = `child-${String(i).padStart(2, '0')}`;
+      const child = executionView({ executionId: id, parentExecutionId: 'root', startTime: isoAt(2 + i) });
+      await record(
+        store,
+        child,
+        [{ kind: 'execution', status: 'InProgress', previousStatus: null, ordinal: 0 }],
+        2 + i,
+      );
+      const snapshot = executionSnapshot({
+        executionId: id,
+        parentExecutionId: 'root',
+        startTime: isoAt(2 + i),
+      });
+      await store.saveExecution(SHARD, { execution: snapshot, steps: new Map() }, [], null);
+      expected.push(`1 ${id}`);
+      if (i % 10 === 0) {
+        const grandchildId = `grandchild-${i}`;
+        const grandchild = executionView({
+          executionId: grandchildId,
+          parentExecutionId: id,
+          startTime: isoAt(3 + i),
+        });
+        await record(
+          store,
+          grandchild,
+          [{ kind: 'execution', status: 'InProgress', previousStatus: null, ordinal: 0 }],
+          3 + i,
+        );
+        const grandSnapshot = executionSnapshot({
+          executionId: grandchildId,
+          parentExecutionId: id,
+          startTime: isoAt(3 + i),
+        });
+        await store.saveExecution(SHARD, { execution: grandSnapshot, steps: new Map() }, [], null);
+        expected.push(`2 ${grandchildId}`);
+      }
+    }
+    const history = new DynamoHistoryReader({ tableName: wide, client: local.client });
+
+    // Act
+    const rows: string[] = [];
+    for await (const r of history.transitions('root')) rows.push(`${r.depth} ${r.executionId}`);
+
+    // Assess
+    expect(rows).toEqual(expected);
+    expect(await history.notStartedSteps('child-39')).toEqual([]);
+  });
+
   it('lists roots only, and executions in any of several statuses', async () => {
     const history = reader();
 
