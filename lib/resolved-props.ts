@@ -373,7 +373,9 @@ function resolveNotifications(
     fail(`notifications.digestInterval must be ${DIGEST_INTERVAL_ALLOWED}; got ${show(digestInterval)}.`);
   const perChildMessages = notifications.perChildMessages ?? false;
   if (typeof perChildMessages !== 'boolean')
-    fail(`notifications.perChildMessages must be true or false; got ${show(notifications.perChildMessages)}.`);
+    fail(
+      `notifications.perChildMessages must be true or false; got ${show(notifications.perChildMessages)}.`,
+    );
   const emails = notifications.emails ?? [];
   emails.forEach((email, i) => {
     if (isLiteral(email) && !EMAIL.test(email)) {
@@ -387,7 +389,8 @@ function resolveNotifications(
     emails,
     slack: resolveSlack(notifications.slack),
     topicKey: notifications.topicKey,
-    digestIntervalSeconds: digestInterval === undefined ? DEFAULT_DIGEST_INTERVAL_SECONDS : digestIntervalSeconds,
+    digestIntervalSeconds:
+      digestInterval === undefined ? DEFAULT_DIGEST_INTERVAL_SECONDS : digestIntervalSeconds,
     perChildMessages,
   };
 }
