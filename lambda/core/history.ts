@@ -1,6 +1,6 @@
 // The audit trail as its readers (`step-watch history`, `executions`) see it: the HistoryReader port, its records and their order.
 import type { EventDetail } from './events';
-import { isNotStarted, plannedStepKey } from './read-plan';
+import { isNotStarted, isPlannedStepKey } from './read-plan';
 import { DETAIL_TYPES, type ExecutionView, type StepSnapshot } from './types';
 
 /** What a transition is about. */
@@ -116,14 +116,14 @@ export interface HistoryReader {
 
 /**
  * The not-started step a step snapshot describes, or null for a step that started. The snapshot of
- * a step SSM listed without an id is keyed by its name ({@link plannedStepKey}); its id is null.
+ * a step SSM listed without an id, or of a loop iteration's step, is kept under a key we made
+ * ({@link isPlannedStepKey}); its id is null.
  */
 export function notStartedStepOf(executionId: string, snapshot: StepSnapshot): NotStartedStep | null {
   if (!isNotStarted(snapshot)) return null;
   return {
     executionId,
-    stepExecutionId:
-      snapshot.stepExecutionId === plannedStepKey(snapshot.stepName) ? null : snapshot.stepExecutionId,
+    stepExecutionId: isPlannedStepKey(snapshot.stepExecutionId) ? null : snapshot.stepExecutionId,
     stepName: snapshot.stepName,
     status: snapshot.status,
   };

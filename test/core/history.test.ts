@@ -7,7 +7,7 @@ import {
   notStartedStepOf,
   transitionKindOf,
 } from '../../lambda/core/history';
-import { plannedStepKey } from '../../lambda/core/read-plan';
+import { loopPlaceKey, plannedStepKey } from '../../lambda/core/read-plan';
 import { DETAIL_TYPES } from '../../lambda/core/types';
 import { stepSnapshot } from '../helpers/builders';
 
@@ -77,6 +77,30 @@ describe('Function: notStartedStepOf', () => {
     });
 
     expect(notStartedStepOf('exec-1', snapshot)?.stepExecutionId).toBeNull();
+  });
+
+  it("gives a loop iteration's step kept under its place in the run a null id, not that key", () => {
+    const parentStep = {
+      stepExecutionId: 'loop-1',
+      stepName: 'restartEach',
+      action: 'aws:loop',
+      iteration: 3,
+      iteratorValue: 'i-3',
+    };
+    const place = loopPlaceKey({ stepName: 'restart', parentStep });
+    const snapshot = stepSnapshot({
+      ...pending,
+      stepExecutionId: place ?? 'unexpected',
+      stepName: 'restart',
+    });
+
+    expect(place).not.toBeNull();
+    expect(notStartedStepOf('exec-1', snapshot)).toEqual({
+      executionId: 'exec-1',
+      stepExecutionId: null,
+      stepName: 'restart',
+      status: 'Pending',
+    });
   });
 
   it('is null for a step that started, even one still Pending with a start time', () => {
