@@ -1,5 +1,5 @@
 // The IAM policies of the StepWatch's pollers, written out statement by statement so tests can assert them exactly.
-import { Annotations, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -176,9 +176,10 @@ function grantAssumeShardRoles(role: iam.Role, settings: ResolvedStepWatchProps)
     }),
   );
   for (const resource of resources.filter((arn) => arn.includes('::*:'))) {
-    // cdk-nag writes the partition token as <AWS::Partition>.
+    // cdk-nag writes the partition token as <AWS::Partition>; with partition literals on, it is the partition itself.
+    const partition = Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
     const shown = settings.organization
-      ? `arn:<AWS::Partition>:iam::*:role/${settings.organization.memberRoleName}`
+      ? `arn:${partition}:iam::*:role/${settings.organization.memberRoleName}`
       : resource;
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${shown}]`,
