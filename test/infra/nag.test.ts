@@ -1,9 +1,12 @@
 // cdk-nag AwsSolutions finds nothing unacknowledged, and every acknowledgement has a reason and a finding it answers.
-import { type PolicyValidationPluginReport, Stack, Validations } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, type PolicyValidationPluginReport, Stack, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StepWatchStack } from '../../lib/step-watch-stack';
 import { createInfraFixture, type InfraFixture } from './fixture';
 
 /** One `Validations.of(x).acknowledge()` found in the construct tree. */
@@ -97,6 +100,22 @@ describe('cdk-nag AwsSolutions', () => {
       );
       expect(answered, `${acknowledgement.id} at ${acknowledgement.path}`).toBe(true);
     }
+  });
+
+  it("finds nothing unacknowledged on an organization stack synthesized with cdk.json's context (its feature flags write partitions as literals)", () => {
+    // Prepare
+    const { context } = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'cdk.json'), 'utf8'));
+    const app = new App({ context, outdir: fixture.outdir });
+    const stack = new StepWatchStack(app, 'FlagsOrganization', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+      organization: { regions: ['eu-west-1', 'us-east-1'] },
+    });
+
+    // Act
+    const report = new AwsSolutionsChecks().validateScope(stack);
+
+    // Assess
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
   });
 
   it('gives every acknowledgement a written reason', () => {
