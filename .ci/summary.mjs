@@ -1,4 +1,4 @@
-// Prints vitest's JSON report as the one line CI reads: "N passed, N failed" (", N skipped" when any were).
+// Prints vitest's JSON report as the one line CI reads, last and plain: "N passed, N failed" (skipped tests on a line before it).
 import { readFileSync } from 'node:fs';
 
 const file = process.argv[2];
@@ -18,5 +18,14 @@ const brokenFiles = (report.testResults ?? []).filter(
 const passed = report.numPassedTests ?? 0;
 const failed = (report.numFailedTests ?? 0) + brokenFiles;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+const skippedNames = (report.testResults ?? []).flatMap((f) =>
+  (f.assertionResults ?? [])
+    .filter((a) => a.status === 'pending' || a.status === 'skipped')
+    .map((a) => a.fullName),
+);
+if (skipped > 0)
+  console.log(
+    `${skipped} skipped (the machine lacks what they need; each says why above): ${skippedNames.join('; ')}`,
+  );
+console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
