@@ -1,4 +1,5 @@
 // Makes text SSM controls (failure messages, runbook, step, alarm and target names) safe for Slack and e-mail: cleaned, defanged, escaped, cut to size.
+import { visibleText } from '../visible-text';
 
 /**
  * Characters no message keeps: C0 and C1 controls and DEL (`\p{Cc}`; line breaks and tabs are handled apart), and
@@ -27,18 +28,18 @@ const SLACK_MARKUP: Readonly<Record<string, string>> = {
 };
 
 /**
- * Removes what no reader should get: control, bidi, zero-width and other invisible format
- * characters; lone surrogates become U+FFFD. Line breaks are normalised to `\n` when `multiline`,
+ * Removes what no reader should get: control characters and escape sequences whole
+ * ({@link visibleText}), bidi, zero-width and other invisible format characters; lone surrogates
+ * become U+FFFD. Line breaks are normalised to `\n` when `multiline`,
  * else shown as {@link LINE_BREAK_MARK}; tabs become spaces.
  *
  * @example
  * cleanText('a\u202Eb\u0007c') // 'abc'
  */
 export function cleanText(text: string, multiline = false): string {
-  const lines = text
-    .replace(LONE_SURROGATE, '\uFFFD')
-    .replace(LINE_BREAKS, '\n')
-    .replace(/\t/g, ' ')
+  // Escape sequences go whole (a window title's text with them), then any format character left.
+  const lines = visibleText(text.replace(LONE_SURROGATE, '\uFFFD').replace(LINE_BREAKS, '\n'), 'newline')
+    .text.replace(/\t/g, ' ')
     .replace(INVISIBLE, (char) => (char === '\n' ? char : ''));
   return multiline ? lines : lines.replace(/\n+/g, LINE_BREAK_MARK);
 }

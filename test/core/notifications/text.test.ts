@@ -26,10 +26,13 @@ describe('Function: slackText', () => {
     expect(slackText(input, 1000)).toBe(expected);
   });
 
-  it('removes control, bidi and zero-width characters and keeps emoji', () => {
+  it('removes control characters, escape sequences whole, bidi and zero-width characters, and keeps emoji', () => {
     expect(slackText('ok\u0007\u001b[31m\u202Egnp.exe\u202C\u200B\u2066x\u2069\uFEFF 🚀', 100)).toBe(
-      'ok[31mgnp.exex 🚀',
+      'okgnp.exex 🚀',
     );
+    expect(
+      slackText('a\u001b]0;pwned\u0007b\u001b]8;;http://evil.example\u001b\\c\u001b]8;;\u001b\\', 100),
+    ).toBe('abc');
   });
 
   it('replaces lone surrogates and shows line breaks as a mark', () => {
