@@ -58,6 +58,12 @@ async function main(argv: string[]): Promise<void> {
   await (await load())(rest);
 }
 
+// A reader that stops early (`step-watch local | head`) closes the pipe: that ends the output, quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 main(process.argv.slice(2)).catch((error: unknown) => {
   const name = process.argv[2];
   const command = name !== undefined && Object.hasOwn(COMMANDS, name) ? name : undefined;

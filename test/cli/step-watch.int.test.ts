@@ -1,4 +1,5 @@
 // The CLI in a child process against the local stack: poll, table create, local, and its errors.
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,6 +202,39 @@ describe('Command: step-watch local', () => {
     expect(lines.map((e) => e['detail-type'])).toContain('Automation Execution Status Change');
     expect(lines.at(-1).detail).toMatchObject({ executionStatus: 'Success', previousStatus: 'InProgress' });
   });
+
+  it('ends quietly with exit 0 when its reader stops early (step-watch local | head -1)', async () => {
+    // Prepare: events several seconds apart, so later lines are written after the pipe has closed
+    const file = join(dir, 'long.json');
+    const timeline: [number, string][] = [
+      [0, 'InProgress'],
+      [8, 'Success'],
+    ];
+    await writeFile(
+      file,
+      JSON.stringify({ name: 'long', executions: [execution(1, timeline, [step(1, timeline)])] }),
+    );
+
+    // Act: read the first line, then close the pipe as `head -1` does
+    const child = spawn(
+      'npx',
+      ['tsx', 'bin/step-watch.ts', 'local', '--scenario', file, '--interval', '0.5', '--fresh'],
+      {
+        cwd: new URL('../..', import.meta.url).pathname,
+        env: { ...process.env, STEP_WATCH_LOCAL_DIR: join(dir, 'pipe-data') },
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += String(chunk);
+    });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+
+    // Assess
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
+  }, 90_000);
 
   it('rejects a bad scenario file with the bad field named', async () => {
     const file = join(dir, 'bad.json');
