@@ -8,15 +8,16 @@ import { terminalSafe } from './sanitize';
 
 /**
  * Characters JSON.stringify leaves raw that a terminal acts on or hides: DEL and the C1 controls,
- * bidi controls, zero-width characters, and the line and paragraph separators. (It already escapes
- * C0 controls and lone surrogates.)
+ * every format character (`\p{Cf}`: bidi controls, zero-width characters, soft hyphens, invisible
+ * operators, tag characters), and the line and paragraph separators. (It already escapes C0
+ * controls and lone surrogates.)
  */
-const RAW_IN_JSON = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/g;
+const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029\p{Cf}]/gu;
 
 /**
- * One JSON document on one line, exact (it parses back to the same value, SSM's text included) yet
- * safe to print: the characters a terminal would act on or hide are written as `\uXXXX` escapes.
- * They can only occur inside strings, where the escape means the same character.
+ * JSON text, exact (it parses back to the same value, SSM's text included) yet safe to print: the
+ * characters a terminal would act on or hide are written as `\uXXXX` escapes (a tag character as its
+ * two surrogates). They can only occur inside strings, where the escape means the same character.
  *
  * @example
  * ```ts
@@ -24,9 +25,10 @@ const RAW_IN_JSON = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-
  * ```
  */
 export function jsonLine(value: unknown): string {
-  return JSON.stringify(value).replace(
-    RAW_IN_JSON,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  return JSON.stringify(value).replace(RAW_IN_JSON, (c) =>
+    Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(
+      '',
+    ),
   );
 }
 

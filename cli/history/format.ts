@@ -3,6 +3,7 @@
 import type { EventDetail } from '../../lambda/core/events';
 import type { NotStartedStep, TransitionKind, TransitionRecord } from '../../lambda/core/history';
 import { isTerminal } from '../../lambda/core/status';
+import { jsonLine } from '../output';
 import { csvSafe, terminalSafe } from '../sanitize';
 import type { HistoryFilter } from './filters';
 import type { HistoryReport } from './report';
@@ -707,14 +708,14 @@ export function* streamHistoryReportCsv(report: HistoryReport): Generator<string
 
 /** A JSON array with one item per line, so it stays greppable and parses as a whole. */
 export function formatJson(items: readonly unknown[]): string {
-  return items.length === 0 ? '[]\n' : `[\n${items.map((item) => JSON.stringify(item)).join(',\n')}\n]\n`;
+  return items.length === 0 ? '[]\n' : `[\n${items.map((item) => jsonLine(item)).join(',\n')}\n]\n`;
 }
 
 /** Streams the same text as {@link formatJson}, item by item. */
 export async function* streamJson(items: AsyncIterable<unknown>): AsyncGenerator<string> {
   let first = true;
   for await (const item of items) {
-    yield `${first ? '[\n' : ',\n'}${JSON.stringify(item)}`;
+    yield `${first ? '[\n' : ',\n'}${jsonLine(item)}`;
     first = false;
   }
   yield first ? '[]\n' : '\n]\n';
@@ -729,12 +730,12 @@ export const HISTORY_JSON_FORMAT = 'step-watch.history/2';
  * top-level array, now under `rows`); each target and row on its own line.
  */
 export function* streamHistoryReportJson(report: HistoryReport): Generator<string> {
-  yield `{"format":${JSON.stringify(HISTORY_JSON_FORMAT)},\n"summary":${JSON.stringify(report.summary)},\n`;
-  yield `"filter":${JSON.stringify(report.filter)},\n"rowsBeforeFilter":${report.totalRows},\n`;
+  yield `{"format":${jsonLine(HISTORY_JSON_FORMAT)},\n"summary":${jsonLine(report.summary)},\n`;
+  yield `"filter":${jsonLine(report.filter)},\n"rowsBeforeFilter":${report.totalRows},\n`;
   const list = function* (items: readonly unknown[]): Generator<string> {
     let chunk = '[';
     for (const [i, item] of items.entries()) {
-      chunk += `${i === 0 ? '\n' : ',\n'}${JSON.stringify(item)}`;
+      chunk += `${i === 0 ? '\n' : ',\n'}${jsonLine(item)}`;
       if (chunk.length > 64_000) {
         yield chunk;
         chunk = '';

@@ -14,8 +14,9 @@
  *   then plain text (a terminal would have swallowed it; showing it hides nothing).
  * - Bidirectional controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C): they reorder
  *   what is displayed, so a name reads differently from what it is ("Trojan Source").
- * - Zero-width characters (U+200B–U+200D, U+2060, U+FEFF): they make two different names look
- *   alike and hide the start of a formula from a prefix check.
+ * - Zero-width characters (U+200B–U+200D, U+2060, U+FEFF) and every other format character
+ *   (`\p{Cf}`: soft hyphens, invisible operators, tag characters): they make two different names
+ *   look alike and hide the start of a formula from a prefix check.
  * - Lone surrogates: not text; a terminal or a spreadsheet shows them as garbage or refuses the line.
  */
 
@@ -33,18 +34,15 @@ const C1_CSI = 0x9b;
 /** Controls that separate words or lines: each becomes one space. */
 const BREAKS = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x85, 0x2028, 0x2029]);
 
+/**
+ * Unicode format characters (`\p{Cf}`): the bidi controls, zero-width spaces and joiners, the word
+ * joiner, the byte-order mark, soft hyphens, invisible operators, tag characters and the rest.
+ */
+const FORMAT_CHARACTER = /^\p{Cf}$/u;
+
 /** Characters that are not controls but change what is shown without being seen. */
 function isInvisible(cp: number): boolean {
-  return (
-    (cp >= 0x202a && cp <= 0x202e) ||
-    (cp >= 0x2066 && cp <= 0x2069) ||
-    cp === 0x200e ||
-    cp === 0x200f ||
-    cp === 0x061c ||
-    (cp >= 0x200b && cp <= 0x200d) ||
-    cp === 0x2060 ||
-    cp === 0xfeff
-  );
+  return FORMAT_CHARACTER.test(String.fromCodePoint(cp));
 }
 
 function isControl(cp: number): boolean {
@@ -129,8 +127,8 @@ export function visibleText(text: string, lineBreaks: LineBreaks = 'space'): Vis
       emit(lineBreaks === 'newline' && LINE_ENDS.has(cp) ? '\n' : ' ', text.charAt(i));
       i += cp === 0x0d && text.charCodeAt(i + 1) === 0x0a ? 2 : 1;
     } else if (isControl(cp) || isInvisible(cp) || (cp >= 0xd800 && cp <= 0xdfff)) {
-      // codePointAt returns a surrogate only when it has no partner: a lone one.
-      i += 1;
+      // codePointAt returns a surrogate only when it has no partner: a lone one (width 1).
+      i += width;
     } else {
       const char = text.slice(i, i + width);
       emit(char, char);

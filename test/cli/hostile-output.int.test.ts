@@ -121,6 +121,20 @@ describe('Command: step-watch local over hostile SSM text', () => {
   );
 
   it.each([['history', EXECUTION], ['executions']])(
+    'prints %s as JSON that is exact yet carries no forbidden character raw',
+    async (...command) => {
+      // Act
+      const result = await read(...command, '--format', 'json');
+
+      // Assess: the hostile characters are \u escapes, and parse back to SSM's text
+      expect(result.code, result.stderr).toBe(0);
+      expect(forbiddenCharacters(result.stdout, { newlines: true })).toEqual([]);
+      const parsed = JSON.stringify(JSON.parse(result.stdout));
+      expect(parsed).toMatch(/[\u202e\u2066-\u2069\u200b]/);
+    },
+  );
+
+  it.each([['history', EXECUTION], ['executions']])(
     'prints %s as CSV whose every cell is free of controls and starts no formula',
     async (...command) => {
       // Act

@@ -80,6 +80,12 @@ describe('Function: terminalSafe', () => {
 });
 
 describe('Function: csvSafe', () => {
+  it('finds a formula behind any invisible format character, and drops tag characters', () => {
+    expect(csvSafe('\u00AD=1+1')).toBe("'=1+1");
+    expect(csvSafe('\u2061=1')).toBe("'=1");
+    expect(terminalSafe('a\u{E0041}\u{E0042}b')).toBe('ab');
+  });
+
   it('prefixes a quote to a cell that starts a formula', () => {
     expect(csvSafe('=HYPERLINK("http://x")')).toBe('\'=HYPERLINK("http://x")');
     expect(csvSafe("+cmd|' /C calc'!A0")).toBe("'+cmd|' /C calc'!A0");
