@@ -60,23 +60,34 @@ function endOfCsi(text: string, from: number): number {
 }
 
 /**
+ * What a scan of one text has learnt: from `noneFrom` on there is no string terminator, so a string
+ * sequence starting there has none either. Without it, text of many unterminated introducers
+ * (`ESC P` again and again) would be scanned to its end once per introducer: quadratic.
+ */
+interface ScanState {
+  noneFrom: number;
+}
+
+/**
  * Where a string sequence whose payload starts at `from` ends (exclusive, past its terminator),
  * or `undefined` when it has none.
  */
-function endOfString(text: string, from: number): number | undefined {
+function endOfString(text: string, from: number, state: ScanState): number | undefined {
+  if (from >= state.noneFrom) return undefined;
   for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === BEL || c === ST) return i + 1;
     if (c === ESC && text.charCodeAt(i + 1) === 0x5c) return i + 2;
   }
+  state.noneFrom = from;
   return undefined;
 }
 
 /** Where the ESC sequence starting at `at` (the ESC) ends (exclusive). */
-function endOfEscape(text: string, at: number): number {
+function endOfEscape(text: string, at: number, state: ScanState): number {
   const next = text.charCodeAt(at + 1);
   if (next === 0x5b) return endOfCsi(text, at + 2);
-  if (STRING_INTRODUCERS.has(next)) return endOfString(text, at + 2) ?? at + 2;
+  if (STRING_INTRODUCERS.has(next)) return endOfString(text, at + 2, state) ?? at + 2;
   // nF / Fp / Fe / Fs sequences: intermediates 0x20–0x2F, then a final byte 0x30–0x7E.
   let i = at + 1;
   while (i < text.length && text.charCodeAt(i) >= 0x20 && text.charCodeAt(i) <= 0x2f) i++;
@@ -113,16 +124,17 @@ export function visibleText(text: string, lineBreaks: LineBreaks = 'space'): Vis
     if (out === '') first = from;
     out += kept;
   };
+  const state: ScanState = { noneFrom: text.length };
   let i = 0;
   while (i < text.length) {
     const cp = text.codePointAt(i) ?? 0;
     const width = cp > 0xffff ? 2 : 1;
     if (cp === ESC) {
-      i = endOfEscape(text, i);
+      i = endOfEscape(text, i, state);
     } else if (cp === C1_CSI) {
       i = endOfCsi(text, i + 1);
     } else if (C1_STRING_INTRODUCERS.has(cp)) {
-      i = endOfString(text, i + 1) ?? i + 1;
+      i = endOfString(text, i + 1, state) ?? i + 1;
     } else if (BREAKS.has(cp)) {
       emit(lineBreaks === 'newline' && LINE_ENDS.has(cp) ? '\n' : ' ', text.charAt(i));
       i += cp === 0x0d && text.charCodeAt(i + 1) === 0x0a ? 2 : 1;

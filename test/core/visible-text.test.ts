@@ -21,4 +21,11 @@ describe('Function: visibleText', () => {
     expect(visibleText('\u001b[31m=1').first).toBe('=');
     expect(visibleText('\u0007').first).toBeUndefined();
   });
+
+  it('reads text of many unterminated string introducers in one pass, dropping each introducer', () => {
+    // 125,000 introducers with no terminator: scanning to the end for each would outlast the test's timeout
+    const hostile = `${'\u001bP'.repeat(125_000)}tail`;
+
+    expect(visibleText(hostile).text).toBe('tail');
+  });
 });
