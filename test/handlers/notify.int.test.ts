@@ -134,7 +134,7 @@ describe('Handler: notify (over the wire)', () => {
     expect(record?.unsent).toEqual([]);
   });
 
-  it('publishes a message whose publish failed when its event comes again after the claim, once', async () => {
+  it("publishes a message whose publish failed with the thread's next event, and its retry then sends nothing more", async () => {
     // Prepare
     h = await startHarness([
       execution(
@@ -161,19 +161,26 @@ describe('Handler: notify (over the wire)', () => {
     // Every attempt of the SDK's retries fails.
     harness.stack.sns.failNext(3);
 
-    // Act
+    // Act: the step's publish fails and is released; the execution's event, next, publishes both.
     const first = await pump.deliver(matched);
+    const afterFirst = harness.stack.sns.messages().length;
     harness.at(30 + 61);
     const retried = await pump.deliver(matched);
 
     // Assess: the step's and the execution's messages, each once.
     expect(first.failed).toBe(1);
+    expect(afterFirst).toBe(2);
     expect(retried.failed).toBe(0);
     expect(output.join('')).toMatch(/"message":"notification failed".*Injected failure/);
     expect(harness.stack.sns.messages().map((m) => m.subject)).toEqual([
-      'SSM Automation Doc-1 Failed',
       'SSM Automation step step1 Failed',
+      'SSM Automation Doc-1 Failed',
     ]);
+    const store = new DynamoNotificationStore({
+      tableName: harness.stack.tableName,
+      client: harness.stack.clients.dynamodb,
+    });
+    expect((await store.load(idOf('e', 1)))?.unsent).toEqual([]);
   });
 
   it('shows hostile SSM text literally in Slack and defanged in e-mail, byte for byte', async () => {
@@ -215,7 +222,8 @@ describe('Handler: notify (over the wire)', () => {
     };
     const id = idOf('e', 1);
     const link = `https://us-east-1.console.aws.amazon.com/systems-manager/automation/execution/${id}?region=us-east-1`;
-    expect(chatbot.content.title).toBe('SSM Automation step &lt;＠U0123&gt;ˍstep Failed'.replace('＠', '@'));
+    // The `@` stays plain: after `&lt;` it cannot start a mention (Slack reads `<@U…>` only unescaped).
+    expect(chatbot.content.title).toBe('SSM Automation step &lt;@U0123&gt;ˍstep Failed');
     expect(chatbot.content.description).toBe(
       [
         '*Runbook:* Ops∼&lt;!here&gt;',

@@ -2,7 +2,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { NotificationState } from '../../core/notifications/digest';
-import type { NotificationRecord, NotificationStore } from '../../core/notifications/ports';
+import type { NotificationRecord, NotificationStore, UnsentMessage } from '../../core/notifications/ports';
 import type { NotificationMessage } from '../../core/notifications/render';
 import type { CallCounter } from '../call-counter';
 import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from './schema';
@@ -34,8 +34,8 @@ export interface DynamoNotificationStoreOptions {
 }
 
 /**
- * One item per thread: `state` (the digest and the event ids seen), `unsent`, `claimUntil` and
- * `version`. A save is one PutItem conditional on the version it read (or on no item), so two
+ * One item per thread: `state` (the digest and the event ids seen), `unsent` (each message with its
+ * own claim and failed attempts) and `version`. A save is one PutItem conditional on the version it read (or on no item), so two
  * invocations never both decide the same message; no transaction is needed.
  */
 export class DynamoNotificationStore implements NotificationStore {
@@ -62,10 +62,10 @@ export class DynamoNotificationStore implements NotificationStore {
     const item = output.Item;
     if (!item || typeof item.version !== 'number' || typeof item.state !== 'object' || item.state === null)
       return null;
+    const claimUntil = typeof item.claimUntil === 'number' ? item.claimUntil : 0;
     return {
       state: item.state as NotificationState,
-      unsent: Array.isArray(item.unsent) ? (item.unsent as NotificationMessage[]) : [],
-      claimUntil: typeof item.claimUntil === 'number' ? item.claimUntil : 0,
+      unsent: Array.isArray(item.unsent) ? item.unsent.map((entry) => unsentOf(entry, claimUntil)) : [],
       version: item.version,
     };
   }
@@ -79,7 +79,6 @@ export class DynamoNotificationStore implements NotificationStore {
             ...key(threadId),
             state: record.state,
             unsent: record.unsent,
-            claimUntil: record.claimUntil,
             version: record.version,
             [TTL_ATTRIBUTE]: Math.floor(this.#now() / 1000) + NOTIFY_RETENTION_DAYS * 86_400,
           },
@@ -101,4 +100,20 @@ export class DynamoNotificationStore implements NotificationStore {
 
 function key(threadId: string): Record<string, string> {
   return { [PARTITION_KEY.name]: NOTIFY_KEYS.thread(threadId), [SORT_KEY.name]: NOTIFY_KEYS.state };
+}
+
+/**
+ * An unsent entry as stored: `{ message, claimUntil, attempts }`, or a bare message with the item's
+ * one `claimUntil` as items written before messages had claims of their own have it.
+ */
+function unsentOf(entry: unknown, itemClaimUntil: number): UnsentMessage {
+  const stored = entry as Partial<UnsentMessage> & { readonly id?: unknown };
+  if (typeof stored.message === 'object' && stored.message !== null && stored.id === undefined) {
+    return {
+      message: stored.message,
+      claimUntil: typeof stored.claimUntil === 'number' ? stored.claimUntil : 0,
+      attempts: typeof stored.attempts === 'number' ? stored.attempts : 0,
+    };
+  }
+  return { message: entry as NotificationMessage, claimUntil: itemClaimUntil, attempts: 0 };
 }

@@ -1,6 +1,7 @@
 // What each notification says: one step, execution or alarm event of a plain run, or a run's digest (first failure, update, final summary).
 import type { NotifiedEvent } from './notified-event';
 import type { MessageLine, NotificationMessage, TextPart } from './render';
+import { cleanText, cutMiddle } from './text';
 
 /** Code points SSM's text keeps, per channel, by what it is. */
 const BUDGET = {
@@ -19,11 +20,27 @@ const BUDGET = {
 export const DIGEST_EVENT_TYPE = 'Automation Run Digest';
 
 const ours = (text: string): TextPart => ({ ours: text });
+/**
+ * SSM's text in a message, cleaned and cut to the larger of its channels' budgets as the message is
+ * built: a failure message can be 256 KB, and a message waits in the thread's item until it is sent.
+ * Each channel cuts it again to its own budget when it is rendered.
+ */
 const ssm = (text: string, budget: { slack: number; email: number }, multiline = false): TextPart => ({
-  ssm: text,
+  ssm: cutSsmText(text, Math.max(budget.slack, budget.email), multiline),
   ...budget,
   ...(multiline && { multiline }),
 });
+
+/** Text left as is when short enough, else cleaned as the channels clean it and cut in the middle. */
+function cutSsmText(text: string, maxChars: number, multiline: boolean): string {
+  if (text.length <= maxChars) return text;
+  return cutMiddle(cleanText(text, multiline), maxChars);
+}
+
+/** Chatbot keywords (statuses, the runbook name), cut as SSM's names are. */
+function keywordsOf(...keywords: readonly string[]): string[] {
+  return keywords.map((keyword) => cutSsmText(keyword, BUDGET.name.email, false));
+}
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const EXECUTION_ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -85,7 +102,7 @@ export function eventMessage(event: NotifiedEvent, id: string): NotificationMess
         executionLine(event),
         ...consoleLine(event.region, event.executionId),
       ],
-      keywords: ['ALARM', event.documentName],
+      keywords: keywordsOf('ALARM', event.documentName),
     };
   }
   if (event.kind === 'step' && step) {
@@ -107,7 +124,7 @@ export function eventMessage(event: NotifiedEvent, id: string): NotificationMess
         executionLine(event),
         ...consoleLine(event.region, event.executionId),
       ],
-      keywords: [step.status, event.documentName],
+      keywords: keywordsOf(step.status, event.documentName),
     };
   }
   return {
@@ -126,7 +143,7 @@ export function eventMessage(event: NotifiedEvent, id: string): NotificationMess
       executionLine(event),
       ...consoleLine(event.region, event.executionId),
     ],
-    keywords: [event.executionStatus, event.documentName],
+    keywords: keywordsOf(event.executionStatus, event.documentName),
   };
 }
 
@@ -189,8 +206,8 @@ export interface DigestSummary {
   readonly problems: readonly DigestProblem[];
   /** The parent's final status, once it ended. */
   readonly endStatus: string | null;
-  /** The interval between updates, for the first message's promise. */
-  readonly intervalMinutes: number;
+  /** The interval between updates, for the first message's promise, in seconds. */
+  readonly intervalSeconds: number;
   /** An update of events that came after the final summary. */
   readonly late: boolean;
 }
@@ -257,7 +274,9 @@ export function digestMessage(summary: DigestSummary): NotificationMessage {
     lines.push({
       label: 'Next',
       value: [
-        ours(`at most one update every ${summary.intervalMinutes} minutes, and a summary when the run ends`),
+        ours(
+          `at most one update every ${intervalText(summary.intervalSeconds)}, and a summary when the run ends`,
+        ),
       ],
     });
   } else {
@@ -277,8 +296,21 @@ export function digestMessage(summary: DigestSummary): NotificationMessage {
     eventType: DIGEST_EVENT_TYPE,
     title,
     lines,
-    keywords: [summary.endStatus ?? 'Failed', summary.documentName],
+    keywords: keywordsOf(summary.endStatus ?? 'Failed', summary.documentName),
   };
+}
+
+/**
+ * An interval as the first digest message promises it: whole minutes, else seconds.
+ *
+ * @example
+ * intervalText(900) // '15 minutes'
+ * intervalText(20) // '20 seconds'
+ */
+export function intervalText(seconds: number): string {
+  const whole = Math.max(1, Math.round(seconds));
+  if (whole % 60 === 0) return whole === 60 ? '1 minute' : `${whole / 60} minutes`;
+  return whole === 1 ? '1 second' : `${whole} seconds`;
 }
 
 function withLink(line: MessageLine, region: string, executionId: string): MessageLine {

@@ -191,7 +191,7 @@ export function foldNotification(
         alarms: digest.alarms,
         problems: [...digest.latest].reverse(),
         endStatus: digest.endStatus,
-        intervalMinutes: Math.round(options.digestIntervalMs / 60_000),
+        intervalSeconds: options.digestIntervalMs / 1000,
         late,
       }),
     );

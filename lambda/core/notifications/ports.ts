@@ -2,13 +2,23 @@
 import type { NotificationState } from './digest';
 import type { NotificationMessage, RenderedNotification } from './render';
 
+/** A message decided and not yet confirmed published, with its own claim. */
+export interface UnsentMessage {
+  readonly message: NotificationMessage;
+  /**
+   * Until when (epoch ms) the invocation that claimed it may still be publishing it; whoever finds it
+   * later publishes it. 0: released after a failed publish, claimable at once.
+   */
+  readonly claimUntil: number;
+  /** Publishes of it that failed so far. */
+  readonly attempts: number;
+}
+
 /** A thread's state as stored, with the messages decided but not yet confirmed published. */
 export interface NotificationRecord {
   readonly state: NotificationState;
-  /** Messages decided and not confirmed sent: published again by whoever finds them after `claimUntil`. */
-  readonly unsent: readonly NotificationMessage[];
-  /** Until when (epoch ms) the invocation that decided `unsent` may still be publishing them. */
-  readonly claimUntil: number;
+  /** Messages decided and not confirmed sent, oldest first, each with its own claim. */
+  readonly unsent: readonly UnsentMessage[];
   /** Optimistic-lock counter: a save succeeds only against the version it read. */
   readonly version: number;
 }

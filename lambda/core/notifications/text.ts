@@ -87,10 +87,15 @@ export function plainText(text: string, maxChars: number, multiline = false): st
   return defangUrls(cutMiddle(cleanText(text, multiline), maxChars));
 }
 
+/** The marker {@link cutMiddle} writes where it cut. */
+const CUT_MARKER = / … \[(\d+) characters cut\] … /;
+
 /**
  * Cuts text longer than `maxChars` code points in the middle, keeping a third from the start and
  * the rest from the end (a failure message's cause is usually at its end), with a marker saying how
- * much was cut. Never splits a surrogate pair.
+ * much was cut. Never splits a surrogate pair. Text cut before (a message's SSM text is cut to the
+ * larger channel budget when it is built) is counted from its length before: the earlier marker,
+ * when it falls in what is cut now, adds what it stood for.
  *
  * @example
  * cutMiddle('x'.repeat(1000), 60) // 'xxxxxxxxxxx … [950 characters cut] … xxxxxxxxxxxxxxxxxxxxxx'
@@ -98,15 +103,29 @@ export function plainText(text: string, maxChars: number, multiline = false): st
 export function cutMiddle(text: string, maxChars: number): string {
   const chars = Array.from(text);
   if (chars.length <= maxChars) return text;
-  let marker = ` … [${chars.length - maxChars} characters cut] … `;
+  const earlier = earlierCut(text);
+  const cutCount = (keep: number): number => {
+    const head = Math.floor(keep / 3);
+    const inside = earlier && earlier.start >= head && earlier.end <= chars.length - (keep - head);
+    return chars.length - keep + (inside ? earlier.cut - (earlier.end - earlier.start) : 0);
+  };
+  let marker = ` … [${cutCount(maxChars)} characters cut] … `;
   for (let i = 0; i < 3; i += 1) {
     const keep = Math.max(0, maxChars - marker.length);
-    marker = ` … [${chars.length - keep} characters cut] … `;
+    marker = ` … [${cutCount(keep)} characters cut] … `;
   }
   const keep = Math.max(0, maxChars - marker.length);
   if (keep === 0) return chars.slice(chars.length - maxChars).join('');
   const head = Math.floor(keep / 3);
   return `${chars.slice(0, head).join('')}${marker}${chars.slice(chars.length - (keep - head)).join('')}`;
+}
+
+/** Where an earlier cut's marker is (code points) and how many characters it stood for. */
+function earlierCut(text: string): { start: number; end: number; cut: number } | null {
+  const found = CUT_MARKER.exec(text);
+  if (!found) return null;
+  const start = Array.from(text.slice(0, found.index)).length;
+  return { start, end: start + found[0].length, cut: Number(found[1]) };
 }
 
 /**

@@ -79,6 +79,19 @@ describe('Function: cutMiddle', () => {
     expect(cutMiddle('short', 5)).toBe('short');
   });
 
+  it('counts a cut of text cut before from its length before', () => {
+    // Prepare
+    const text = `${'a'.repeat(50_000)}${'z'.repeat(50_000)}`;
+
+    // Act
+    const twice = cutMiddle(cutMiddle(text, 8000), 1500);
+
+    // Assess
+    expect(twice).toBe(cutMiddle(text, 1500));
+    expect(Array.from(twice)).toHaveLength(1500);
+    expect(Number(/\[(\d+) characters cut\]/.exec(twice)?.[1])).toBeGreaterThan(98_500);
+  });
+
   it('never splits a surrogate pair', () => {
     const cut = cutMiddle('😀'.repeat(500), 100);
     expect(Array.from(cut)).toHaveLength(100);
