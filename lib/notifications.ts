@@ -253,6 +253,12 @@ export class StepWatchNotifications extends Construct {
       timeout: NOTIFY_FUNCTION_TIMEOUT,
       role,
       logGroup: this.logGroup,
+      // One invocation at a time: a poll cycle's burst of a run's events would otherwise race on the
+      // run's one NOTIFY# item (the version check stays as the guard). EventBridge invokes the function
+      // asynchronously, and Lambda keeps a throttled asynchronous event queued and retries it for up to
+      // its maximum event age, so the burst waits its turn rather than being dropped.
+      reservedConcurrentExecutions: 1,
+      maxEventAge: Duration.hours(6),
       // A failed invocation is tried again (the thread's unsent messages go out then), then dead-lettered.
       retryAttempts: 2,
       deadLetterQueue,

@@ -690,6 +690,19 @@ describe('Class: StepWatch', () => {
       });
     });
 
+    it('runs one notify invocation at a time, throttled events waiting up to six hours before the retries and the dead-letter queue', () => {
+      const { stepWatch } = fixture.stacks.full;
+      fixture.templates.full.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.notifyHandler',
+        ReservedConcurrentExecutions: 1,
+      });
+      fixture.templates.full.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: resolve('full', stepWatch.notifications?.function.functionName),
+        MaximumEventAgeInSeconds: 21600,
+        MaximumRetryAttempts: 2,
+      });
+    });
+
     it('lets the notify function touch only its own items, publish to the topic and use its key', () => {
       const { stepWatch } = fixture.stacks.full;
       fixture.templates.full.hasResourceProperties('AWS::IAM::Policy', {
