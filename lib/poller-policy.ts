@@ -5,6 +5,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { INDEXES } from '../lambda/adapters/dynamodb/schema';
+import { StepWatchConfigError } from './errors';
 import type { ResolvedStepWatchProps } from './resolved-props';
 
 /**
@@ -130,8 +131,10 @@ const IN_POLLER_ORGANIZATION = { StringEquals: { 'aws:ResourceOrgID': '${aws:Pri
  * and never on a role outside the accounts watched: the organization's member role in any account
  * of the organization; the listed shards' role ARNs while they are few, else one pattern per role
  * name, either way on condition of the shards' accounts (`aws:ResourceAccount`), or of the poller's
- * organization when even the account list is too long. The member roles' trust policies name the
- * poller's role besides.
+ * organization when even the account list is too long (which denies every AssumeRole to a poller
+ * whose account is in no organization; a warning says so). A shard whose role ARN is a token must
+ * name its account once the patterns are needed. The member roles' trust policies name the poller's
+ * role besides.
  */
 function grantAssumeShardRoles(role: iam.Role, settings: ResolvedStepWatchProps): void {
   const stack = Stack.of(role);
@@ -158,12 +161,20 @@ function grantAssumeShardRoles(role: iam.Role, settings: ResolvedStepWatchProps)
         conditions = IN_POLLER_ORGANIZATION;
         Annotations.of(role).addWarningV2(
           'ssm-step-watch:assume-role-organization',
-          `The ${list.length} shard accounts are too many to list in the AssumeRole condition; the poller may assume their roles only in its own organization (aws:ResourceOrgID).`,
+          `The ${list.length} shard accounts are too many to list in the AssumeRole condition; the poller may assume their roles only in its own organization (aws:ResourceOrgID), and a poller whose account is in no organization may assume none.`,
         );
       }
     } else if (resources.some((arn) => arn.includes('::*:'))) {
-      // A role ARN that is a token names no account a pattern could be narrowed by: keep to the organization.
-      conditions = IN_POLLER_ORGANIZATION;
+      // A role ARN that is a token names no account the patterns could be narrowed by.
+      const i = settings.shards.findIndex(
+        (shard) =>
+          shard.roleArn !== undefined &&
+          shard.account === undefined &&
+          ROLE_ARN_ACCOUNT.exec(shard.roleArn) === null,
+      );
+      throw new StepWatchConfigError(
+        `shards[${i}].account must be given when shards[${i}].roleArn is a token: the shards' role ARNs are too many to list, and the AssumeRole condition on their accounts needs every shard's account.`,
+      );
     }
   }
   if (resources.length === 0) return;

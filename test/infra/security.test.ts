@@ -1,13 +1,13 @@
 // Each security control of docs/security.md, asserted on the default, notifications and organization templates (and one with a bus key).
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, type CfnElement, Fn, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { CfnEventBus } from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stepWatchPropsFromContext } from '../../lib/context';
 import { StepWatchConfigError } from '../../lib/errors';
-import { StepWatch } from '../../lib/step-watch';
+import { StepWatch, type StepWatchShard } from '../../lib/step-watch';
 import { createInfraFixture, type InfraFixture } from './fixture';
 
 type Key = 'defaults' | 'notifications' | 'organization';
@@ -40,6 +40,11 @@ beforeAll(() => {
 });
 
 afterAll(() => fixture.cleanup());
+
+/** An App that bundles no function: for stacks whose IAM and annotations are all a test reads. */
+function unbundled(): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+}
 
 function resourcesOf(key: Key): Resources {
   return fixture.templates[key].toJSON().Resources as Resources;
@@ -253,6 +258,50 @@ describe('Security controls (docs/security.md)', () => {
       }
     });
 
+    it("warns that a poller outside an organization assumes no role when the shards' accounts are too many to list", () => {
+      // Prepare: 600 accounts, too many for the aws:ResourceAccount list.
+      const shards = Array.from({ length: 600 }, (_, i) => {
+        const account = String(200_000_000_000 + i * 7919);
+        return { account, region: 'eu-west-1', roleArn: `arn:aws:iam::${account}:role/StepWatchReader` };
+      });
+      const stack = new Stack(unbundled(), 'ManyAccounts', {
+        env: { account: '123456789012', region: 'eu-west-1' },
+      });
+
+      // Act
+      new StepWatch(stack, 'StepWatch', { hints: false, shards });
+
+      // Assess
+      const warnings = Annotations.fromStack(stack).findWarning(
+        '*',
+        Match.stringLikeRegexp('assume-role-organization'),
+      );
+      expect(warnings.map((warning) => warning.entry.data)).toEqual([
+        expect.stringContaining(
+          'the poller may assume their roles only in its own organization (aws:ResourceOrgID), and a poller whose account is in no organization may assume none.',
+        ),
+      ]);
+    });
+
+    it('refuses a token role ARN without its account once the role ARNs are too many to list, naming shards[i].account', () => {
+      // Prepare: 60 role ARNs are past the exact-ARN limit; the last one's account is unknown.
+      const shards: StepWatchShard[] = Array.from({ length: 60 }, (_, i) => {
+        const account = String(200_000_000_000 + i * 7919);
+        return { account, region: 'eu-west-1', roleArn: `arn:aws:iam::${account}:role/StepWatchReader` };
+      });
+      const stack = new Stack(unbundled(), 'TokenRole', {
+        env: { account: '123456789012', region: 'eu-west-1' },
+      });
+      shards.push({ region: 'us-east-1', roleArn: Fn.importValue('ReaderRoleArn') });
+
+      // Act, Assess
+      expect(() => new StepWatch(stack, 'StepWatch', { hints: false, shards })).toThrow(
+        new StepWatchConfigError(
+          "shards[60].account must be given when shards[60].roleArn is a token: the shards' role ARNs are too many to list, and the AssumeRole condition on their accounts needs every shard's account.",
+        ),
+      );
+    });
+
     it('tells the poll function the shards a work item may name in the fan-out', () => {
       fixture.templates.organization.hasResourceProperties('AWS::Lambda::Function', {
         Handler: 'index.handler',
@@ -277,13 +326,6 @@ describe('Security controls (docs/security.md)', () => {
         key === 'tableDeletionProtection' ? value : undefined;
       expect(stepWatchPropsFromContext(read('false')).props.tableDeletionProtection).toBe(false);
       expect(stepWatchPropsFromContext(read(undefined)).props.tableDeletionProtection).toBeUndefined();
-      expect(
-        () => new StepWatch(new Stack(new App(), 'Bad'), 'StepWatch', { hintBusName: 'default' }),
-      ).toThrow(
-        new StepWatchConfigError(
-          "hintBusName must be a new bus's name (1 to 256 letters, digits, '.', '-', '_' or '/', not 'default'); got \"default\".",
-        ),
-      );
       const stack = new Stack(new App(), 'Unprotected');
       new StepWatch(stack, 'StepWatch', { hints: false, tableDeletionProtection: false });
       Template.fromStack(stack).hasResourceProperties('AWS::DynamoDB::Table', {

@@ -34,6 +34,11 @@ function build(props: StepWatchProps, account = '123456789012'): () => StepWatch
 describe('Class: StepWatch (validation)', () => {
   it.each<[string, StepWatchProps, string]>([
     [
+      "a hint bus named 'default'",
+      { hintBusName: 'default' },
+      `hintBusName must be a new bus's name (1 to 256 letters, digits, '.', '-', '_' or '/', not 'default'); got "default".`,
+    ],
+    [
       'a schedule that is not a rate expression',
       { schedule: 'every minute' },
       `schedule must be a rate expression such as 'rate(1 minute)' or 'rate(5 minutes)', or a Duration, of whole minutes from 1 minute to 1 hour; got "every minute".`,
