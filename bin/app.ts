@@ -26,6 +26,7 @@ try {
       pollerAccount: forwarder.pollerAccount,
       pollerRegion: forwarder.pollerRegion,
       pollerHintBusName: forwarder.pollerHintBusName,
+      memberRoleName: forwarder.memberRoleName,
       description: "ssm-step-watch: forwards SSM Automation events to the poller's hint bus as hints",
       env,
     });

@@ -215,6 +215,8 @@ export interface HintForwarderContext {
   readonly pollerRegion: string;
   /** `hintBusName`; undefined: the forwarder's default. */
   readonly pollerHintBusName: string | undefined;
+  /** `memberRoleName` (the StepWatch's, which names the forwarder's role); undefined: the default. */
+  readonly memberRoleName: string | undefined;
 }
 
 /**
@@ -241,6 +243,7 @@ export function hintForwarderFromContext(read: ContextReader): HintForwarderCont
     pollerAccount: match[1],
     pollerRegion: match[2],
     pollerHintBusName: text(read, 'hintBusName'),
+    memberRoleName: text(read, 'memberRoleName'),
   };
 }
 
@@ -307,6 +310,8 @@ const KEY_OF_PROP: Readonly<Record<string, ContextKey>> = {
   'notifications.slack.workspaceId': 'slackWorkspaceId',
   'notifications.slack.channelId': 'slackChannelId',
   'notifications.slack.channelConfigurationName': 'slackChannelConfigurationName',
+  'notifications.digestInterval': 'notificationDigestMinutes',
+  'notifications.perChildMessages': 'notificationPerChildMessages',
 };
 
 /**

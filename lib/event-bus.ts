@@ -20,8 +20,9 @@ export interface StepWatchBusAndArchive {
 /**
  * The bus (`Bus`) and its archive (`Archive`), created directly in `scope` with the ids they have
  * always had. With `eventBusEncryptionKey`, the created bus and the archive are encrypted with it and
- * the key's policy lets EventBridge use it only from this account and for this bus; events the bus
- * cannot decrypt or encrypt go to `deadLetterQueue`.
+ * the key's policy (when the key is one this app can change) lets EventBridge use it from this
+ * account, encrypting and decrypting only with this bus's encryption context; events the bus cannot
+ * decrypt or encrypt go to `deadLetterQueue`.
  */
 export function createBusAndArchive(
   scope: Construct,
@@ -33,7 +34,8 @@ export function createBusAndArchive(
     ? undefined
     : new events.EventBus(scope, 'Bus', {
         description: 'SSM Automation step and execution transitions',
-        // EventBridge adds the key statement, on condition of this account, the bus and its context.
+        // aws-cdk-lib's EventBus adds the key statement (on condition of this account, the bus and its
+        // encryption context) to a key it can change; an imported key's owner adds it (docs/security.md).
         ...(key && { kmsKey: key, deadLetterQueue }),
       });
   const bus = ownBus ?? events.EventBus.fromEventBusName(scope, 'Bus', settings.eventBusName as string);
@@ -67,7 +69,11 @@ export function createBusAndArchive(
   return { bus, ownBus, archive };
 }
 
-/** Encrypts the archive with `key`, whose policy lets EventBridge use it for this account's bus only. */
+/**
+ * Encrypts the archive with `key`, whose policy lets EventBridge encrypt and decrypt only with this
+ * bus's encryption context, and describe the key, from this account. An imported key's policy is
+ * left as it is (`addToResourcePolicy` does nothing to it).
+ */
 function encryptArchive(archive: events.Archive, busArn: string, key: kms.IKey): void {
   (archive.node.defaultChild as events.CfnArchive).kmsKeyIdentifier = key.keyArn;
   const account = Stack.of(archive).account;

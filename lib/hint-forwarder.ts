@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_MEMBER_ROLE_NAME } from '../lambda/core/defaults';
 import { NATIVE_DETAIL_TYPES, NATIVE_SOURCE } from '../lambda/core/hints';
 import { StepWatchConfigError } from './errors';
-import { hintForwarderRoleName } from './organization';
+import { hintForwarderRoleName, hintForwarderRolePrefix } from './organization';
 import { DEFAULT_HINT_BUS_NAME } from './resolved-props';
 
 /** Props of {@link StepWatchHintForwarder}: where the StepWatch runs. */
@@ -23,9 +23,27 @@ export interface StepWatchHintForwarderProps {
    * @default 'ssm-step-watch-hints'
    */
   readonly pollerHintBusName?: string;
+  /**
+   * The StepWatch's `organization.memberRoleName`, when it sets one: its hint bus admits only roles
+   * named `<memberRoleName>-hints-*` (the name cut to 42 characters), so the forwarder's role is
+   * named after it.
+   *
+   * @default 'ssm-step-watch-reader'
+   */
+  readonly memberRoleName?: string;
+  /**
+   * Name of the forwarder's role (IAM names are unique in an account). Give one when two forwarders
+   * share an account, for two StepWatches watching the same member (staging and prod, say): it must
+   * begin with `<memberRoleName>-hints-`, the only names the hint bus admits, and should end with
+   * the region, since the forwarders of other regions of the account need names of their own.
+   *
+   * @default '<memberRoleName>-hints-<region>'
+   */
+  readonly roleName?: string;
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const EVENT_BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
 const KNOWN_REGIONS: ReadonlySet<string> = new Set(RegionInfo.regions.map((region) => region.name));
 
@@ -33,13 +51,20 @@ const KNOWN_REGIONS: ReadonlySet<string> = new Set(RegionInfo.regions.map((regio
  * Deployed in each member account or region a StepWatch polls as a shard (beside the reader role):
  * a rule on the local default bus matching SSM's two Automation status-change detail types of this
  * account and region only, whose target is the poller's hint bus in the poller's region, sent with a
- * role that may only put events there. The role is named `ssm-step-watch-reader-hints-<region>`: the
- * hint bus's policy admits roles of that name in the watched accounts, and no one else.
+ * role that may only put events there. The role is named `<memberRoleName>-hints-<region>` unless
+ * `roleName` says otherwise: the hint bus's policy admits roles named `<memberRoleName>-hints-*` in
+ * the watched accounts, and no one else.
  *
  * Forwarded events are charged as custom events by EventBridge (about $1 per million).
  *
  * @example
  * new StepWatchHintForwarder(memberStack, 'Hints', { pollerAccount: '111122223333', pollerRegion: 'eu-west-1' });
+ * // A second StepWatch watching the same account and region:
+ * new StepWatchHintForwarder(memberStack, 'StagingHints', {
+ *   pollerAccount: '444455556666',
+ *   pollerRegion: 'eu-west-1',
+ *   roleName: 'ssm-step-watch-reader-hints-staging-eu-west-1',
+ * });
  */
 export class StepWatchHintForwarder extends Construct {
   /** The rule on this account's default bus. */
@@ -71,6 +96,24 @@ export class StepWatchHintForwarder extends Construct {
         `pollerHintBusName must be the StepWatch's hint bus name (its hintBusName, never 'default'); got ${JSON.stringify(hintBusName)}.`,
       );
     }
+    const memberRoleName = props.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME;
+    if (!Token.isUnresolved(memberRoleName) && !ROLE_NAME.test(memberRoleName)) {
+      throw new StepWatchConfigError(
+        `memberRoleName must be the StepWatch's organization.memberRoleName (an IAM role name); got ${JSON.stringify(memberRoleName)}.`,
+      );
+    }
+    const prefix = hintForwarderRolePrefix(memberRoleName);
+    const { roleName } = props;
+    if (
+      roleName !== undefined &&
+      !Token.isUnresolved(roleName) &&
+      !Token.isUnresolved(prefix) &&
+      !(ROLE_NAME.test(roleName) && roleName.startsWith(prefix) && roleName.length > prefix.length)
+    ) {
+      throw new StepWatchConfigError(
+        `roleName must be an IAM role name of at most 64 characters beginning with '${prefix}' (the names the hint bus admits); got ${JSON.stringify(roleName)}.`,
+      );
+    }
     const stack = Stack.of(this);
     if (stack.account === pollerAccount && stack.region === pollerRegion) {
       throw new StepWatchConfigError(
@@ -84,7 +127,7 @@ export class StepWatchHintForwarder extends Construct {
       `arn:${stack.partition}:events:${pollerRegion}:${pollerAccount}:event-bus/${hintBusName}`,
     );
     this.role = new iam.Role(this, 'Role', {
-      roleName: Fn.sub(hintForwarderRoleName(DEFAULT_MEMBER_ROLE_NAME)),
+      roleName: roleName ?? Fn.sub(hintForwarderRoleName(memberRoleName)),
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),

@@ -1,5 +1,5 @@
 // The hint path of a StepWatch: a rule for SSM's own Automation events, an encrypted queue and the function that reads the executions they name.
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -55,13 +55,41 @@ function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
 }
 
+/**
+ * Whether some of `values` (the shards' accounts or regions; undefined is the stack's own) differ
+ * from the stack's `own`. An environment-agnostic stack's account and region are tokens no literal
+ * equals: then only two different values tell for sure (a literal beside another, or beside a shard
+ * of the stack's own), since at most one of them is the stack's.
+ */
+function differ(values: readonly (string | undefined)[], own: string): boolean {
+  const known = unique(
+    values.filter((value): value is string => value !== undefined && !Token.isUnresolved(value)),
+  );
+  if (!Token.isUnresolved(own)) return known.some((value) => value !== own);
+  return known.length + (values.includes(undefined) ? 1 : 0) > 1;
+}
+
 /** Whether any shard is in another account or region, whose SSM events only a forwarder brings. */
 function forwardedFromElsewhere(settings: ResolvedStepWatchProps, stack: Stack): boolean {
   if (settings.organization) return true;
+  return (
+    differ(
+      settings.shards.map((shard) => shard.account),
+      stack.account,
+    ) ||
+    differ(
+      settings.shards.map((shard) => shard.region),
+      stack.region,
+    )
+  );
+}
+
+/** Whether a shard names an account or region an environment-agnostic stack's own cannot be compared with. */
+function mayBeElsewhere(settings: ResolvedStepWatchProps, stack: Stack): boolean {
   return settings.shards.some(
     (shard) =>
-      (shard.account !== undefined && shard.account !== stack.account) ||
-      (shard.region !== undefined && shard.region !== stack.region),
+      (shard.account !== undefined && Token.isUnresolved(stack.account)) ||
+      (shard.region !== undefined && Token.isUnresolved(stack.region)),
   );
 }
 
@@ -135,8 +163,8 @@ export class StepWatchHintReader implements StepWatchHints {
     });
     this.rule.addTarget(target);
 
-    // The forwarders' roles, by name in any account: the StackSet's (the organization's member role
-    // name) or the StepWatchHintForwarder's (the default member role name).
+    // The forwarders' roles, by name in any account: `<memberRoleName>-hints-*`, which the StackSet's
+    // roles and every StepWatchHintForwarder's (given the same memberRoleName) are named by.
     this.forwarderRoles = stack.formatArn({
       service: 'iam',
       region: '',
@@ -146,7 +174,14 @@ export class StepWatchHintReader implements StepWatchHints {
         settings.organization?.memberRoleName ?? DEFAULT_MEMBER_ROLE_NAME,
       ),
     });
-    if (forwardedFromElsewhere(settings, stack)) {
+    const elsewhere = forwardedFromElsewhere(settings, stack);
+    if (!elsewhere && mayBeElsewhere(settings, stack)) {
+      Annotations.of(scope).addWarningV2(
+        'ssm-step-watch:hint-bus-unknown-environment',
+        "The stack's account or region is unknown at synth time, so no hint bus is created for the shard named; if it is in another account or region, give the stack an env, or its forwarder has no bus to send to.",
+      );
+    }
+    if (elsewhere) {
       const hintBus = new events.EventBus(scope, 'HintBus', {
         eventBusName: settings.hintBusName,
         description:

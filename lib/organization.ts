@@ -43,7 +43,8 @@ export function hintForwarderRolePattern(memberRoleName: string): string {
   return `${hintForwarderRolePrefix(memberRoleName)}*`;
 }
 
-function hintForwarderRolePrefix(memberRoleName: string): string {
+/** The beginning of every hint forwarder role's name: what the hint bus admits, a region or any suffix after it. */
+export function hintForwarderRolePrefix(memberRoleName: string): string {
   return `${memberRoleName.slice(0, 64 - HINT_ROLE_INFIX.length - LONGEST_REGION)}${HINT_ROLE_INFIX}`;
 }
 

@@ -221,9 +221,11 @@ export interface StepWatchProps {
   readonly tableDeletionProtection?: boolean;
   /**
    * Customer managed key encrypting the event bus StepWatch creates and its archive (with
-   * `eventBusName`, the archive only: that bus is its owner's). The key's policy is given statements
-   * that let EventBridge use it for this bus and archive only, on condition of this account and the
-   * bus; an imported key's owner adds them instead (docs/security.md lists them).
+   * `eventBusName`, the archive only: that bus is its owner's). A key of this app is given statements
+   * letting EventBridge use it from this account, encrypting and decrypting only with this bus's
+   * encryption context (`kms:DescribeKey` on condition of the account alone). An imported key
+   * (`Key.fromKeyArn`) cannot be changed from here: its owner must add those statements to its policy
+   * (docs/security.md lists them), or EventBridge cannot encrypt and the deploy or the events fail.
    *
    * @default - keys AWS owns
    */
@@ -231,7 +233,9 @@ export interface StepWatchProps {
   /**
    * Name of the bus other accounts and regions forward SSM's Automation events to as hints: created
    * with `hints` and `organization`, or shards in other accounts or regions. Its policy admits only the
-   * forwarders' roles; a {@link StepWatchHintForwarder} must name the same bus.
+   * forwarders' roles; a {@link StepWatchHintForwarder} must name the same bus. Bus names are unique in
+   * an account and region: give each StepWatch with a hint bus in one account and region a name of
+   * its own, or the second one fails to deploy.
    *
    * @default 'ssm-step-watch-hints'
    */

@@ -63,6 +63,14 @@ describe('Function: contextErrorOf', () => {
       "logLevel must be one of DEBUG, INFO; got 'LOUD'.",
       "context key logLevel: the value must be one of DEBUG, INFO; got 'LOUD'.",
     ],
+    [
+      'notifications.digestInterval must be a whole number of seconds from 1 minute to 1 day; got 2 days.',
+      'context key notificationDigestMinutes: the value must be a whole number of seconds from 1 minute to 1 day; got 2 days.',
+    ],
+    [
+      "notifications.perChildMessages must be true or false; got 'yes'.",
+      "context key notificationPerChildMessages: the value must be true or false; got 'yes'.",
+    ],
   ])('says %j in terms of the context key', (message, expected) => {
     expect(contextErrorOf(new StepWatchConfigError(message)).message).toBe(expected);
   });

@@ -3,13 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INDEXES } from '../../lambda/adapters/dynamodb/schema';
 import { hintForwarderFromContext, stepWatchPropsFromContext } from '../../lib/context';
 import { StepWatchConfigError } from '../../lib/errors';
 import { StepWatchHintForwarder, StepWatchHintForwarderStack } from '../../lib/hint-forwarder';
+import { StepWatch, type StepWatchShard } from '../../lib/step-watch';
 import { createInfraFixture, type InfraFixture } from './fixture';
 
 const SHARD_ROLE = 'arn:aws:iam::111122223333:role/StepWatchReader';
@@ -384,6 +385,41 @@ describe('Class: StepWatch (hints)', () => {
   });
 });
 
+describe('Class: StepWatch (hint bus of an environment-agnostic stack)', () => {
+  function hintBusOf(shards: StepWatchShard[], stack = new Stack(unbundled(), 'Agnostic')) {
+    return new StepWatch(stack, 'StepWatch', { shards }).hints?.hintBus;
+  }
+
+  /** Bundles nothing: only the constructs are read. */
+  function unbundled(): App {
+    return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  }
+
+  it("creates no hint bus for one shard whose region may be the stack's own, and warns that it cannot tell", () => {
+    // Prepare
+    const stack = new Stack(unbundled(), 'Agnostic');
+
+    // Act
+    const hintBus = hintBusOf([{ region: 'eu-west-1' }], stack);
+
+    // Assess
+    expect(hintBus).toBeUndefined();
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('hint-bus-unknown-environment'),
+    );
+    expect(warnings).toHaveLength(1);
+  });
+
+  it.each<[string, StepWatchShard[]]>([
+    ['two regions', [{ region: 'eu-west-1' }, { region: 'us-east-1' }]],
+    ['a region beside the own one', [{}, { region: 'eu-west-1' }]],
+    ['an account beside the own one', [{}, { account: '111122223333', roleArn: SHARD_ROLE }]],
+  ])('creates the hint bus for %s, since one of them is elsewhere', (_, shards) => {
+    expect(hintBusOf(shards)).toBeDefined();
+  });
+});
+
 describe('Class: StepWatchHintForwarder', () => {
   let outdir: string;
   beforeAll(() => {
@@ -449,6 +485,35 @@ describe('Class: StepWatchHintForwarder', () => {
     });
   });
 
+  it('names its role after memberRoleName, or roleName, so two forwarders share an account and each fits the hint bus', () => {
+    // Prepare
+    const stack = new Stack(new App({ outdir }), 'Member', {
+      env: { account: '444455556666', region: 'ap-southeast-2' },
+    });
+    const poller = { pollerAccount: '111122223333', pollerRegion: 'eu-west-1' };
+
+    // Act
+    new StepWatchHintForwarder(stack, 'Prod', poller);
+    new StepWatchHintForwarder(stack, 'Staging', {
+      ...poller,
+      pollerAccount: '777788889999',
+      roleName: 'ssm-step-watch-reader-hints-staging-ap-southeast-2',
+    });
+    new StepWatchHintForwarder(stack, 'Team', { ...poller, memberRoleName: 'team-ssm-reader' });
+
+    // Assess
+    const names = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role')).map(
+      (role) => role.Properties.RoleName,
+    );
+    expect(names).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax.
+      { 'Fn::Sub': 'ssm-step-watch-reader-hints-${AWS::Region}' },
+      'ssm-step-watch-reader-hints-staging-ap-southeast-2',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax.
+      { 'Fn::Sub': 'team-ssm-reader-hints-${AWS::Region}' },
+    ]);
+  });
+
   it('passes the cdk-nag AwsSolutions checks', () => {
     const report = new AwsSolutionsChecks().validateScope(forwarderStack());
     expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
@@ -466,6 +531,23 @@ describe('Class: StepWatchHintForwarder', () => {
     [
       { pollerAccount: '111122223333', pollerRegion: 'eu-west-1', pollerHintBusName: 'default' },
       `pollerHintBusName must be the StepWatch's hint bus name (its hintBusName, never 'default'); got "default".`,
+    ],
+    [
+      { pollerAccount: '111122223333', pollerRegion: 'eu-west-1', roleName: 'staging-hints-eu-west-1' },
+      `roleName must be an IAM role name of at most 64 characters beginning with 'ssm-step-watch-reader-hints-' (the names the hint bus admits); got "staging-hints-eu-west-1".`,
+    ],
+    [
+      {
+        pollerAccount: '111122223333',
+        pollerRegion: 'eu-west-1',
+        memberRoleName: 'team-ssm-reader',
+        roleName: 'ssm-step-watch-reader-hints-eu-west-1',
+      },
+      `roleName must be an IAM role name of at most 64 characters beginning with 'team-ssm-reader-hints-' (the names the hint bus admits); got "ssm-step-watch-reader-hints-eu-west-1".`,
+    ],
+    [
+      { pollerAccount: '111122223333', pollerRegion: 'eu-west-1', memberRoleName: 'team reader' },
+      `memberRoleName must be the StepWatch's organization.memberRoleName (an IAM role name); got "team reader".`,
     ],
     [
       { pollerAccount: '444455556666', pollerRegion: 'ap-southeast-2' },
@@ -488,7 +570,13 @@ describe('Class: StepWatchHintForwarder', () => {
       pollerAccount: '111122223333',
       pollerRegion: 'eu-west-1',
       pollerHintBusName: undefined,
+      memberRoleName: undefined,
     });
+    expect(
+      hintForwarderFromContext(
+        read({ hintForwarderFor: '111122223333:eu-west-1', memberRoleName: 'team-ssm-reader' }),
+      )?.memberRoleName,
+    ).toBe('team-ssm-reader');
     expect(
       hintForwarderFromContext(read({ hintForwarderFor: '111122223333:eu-west-1', hintBusName: 'ops-hints' }))
         ?.pollerHintBusName,

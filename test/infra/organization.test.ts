@@ -2,13 +2,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NATIVE_DETAIL_TYPES } from '../../lambda/core/hints';
 import { type ContextKey, stepWatchPropsFromContext } from '../../lib/context';
+import { StepWatchHintForwarder } from '../../lib/hint-forwarder';
 import { StepWatchCallAs } from '../../lib/props';
+import { StepWatch } from '../../lib/step-watch';
 import { StepWatchStack } from '../../lib/step-watch-stack';
 import { createInfraFixture, type InfraFixture } from './fixture';
 
@@ -416,6 +418,45 @@ describe('Class: StepWatch (organization)', () => {
           ],
         },
       });
+    });
+
+    it('admits on the hint bus exactly the role names the StackSet and a StepWatchHintForwarder give, with a custom memberRoleName', () => {
+      // Prepare: bundles nothing, only the templates are read.
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const poller = new Stack(app, 'Poller', { env: { account: '123456789012', region: 'eu-west-1' } });
+      const member = new Stack(app, 'Management', { env: { account: '123456789012', region: 'us-east-1' } });
+
+      // Act
+      new StepWatch(poller, 'StepWatch', {
+        organization: { regions: ['eu-west-1', 'us-east-1'], memberRoleName: 'team-ssm-reader' },
+      });
+      new StepWatchHintForwarder(member, 'Hints', {
+        pollerAccount: '123456789012',
+        pollerRegion: 'eu-west-1',
+        memberRoleName: 'team-ssm-reader',
+      });
+
+      // Assess
+      const template = Template.fromStack(poller);
+      const [bus] = Object.values(template.findResources('AWS::Events::EventBus')).filter(
+        (resource) => resource.Properties.Name === 'ssm-step-watch-hints',
+      );
+      const admitted = bus?.Properties.Policy.Statement.map(
+        // biome-ignore lint/suspicious/noExplicitAny: a parsed policy statement.
+        (statement: any) =>
+          (statement.Condition.ArnLike ?? statement.Condition.ArnNotLike)?.['aws:PrincipalArn'],
+      ).filter(Boolean);
+      const pattern = {
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/team-ssm-reader-hints-*']],
+      };
+      expect(admitted).toEqual([pattern, pattern]);
+      const [role] = Object.values(Template.fromStack(member).findResources('AWS::IAM::Role'));
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax.
+      expect(role?.Properties.RoleName).toEqual({ 'Fn::Sub': 'team-ssm-reader-hints-${AWS::Region}' });
+      const [stackSet] = Object.entries(template.findResources('AWS::CloudFormation::StackSet'))
+        .filter(([id]) => id.includes('HintForwarders'))
+        .map(([, resource]) => JSON.parse(resource.Properties.TemplateBody));
+      expect(stackSet.Resources.Role.Properties.RoleName).toEqual(role?.Properties.RoleName);
     });
 
     it("matches SSM's events of the organization's regions on the hint bus, whatever the account", () => {
