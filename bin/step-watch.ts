@@ -14,11 +14,13 @@ Commands:
                            create the table (same schema as the CDK stack), for local use
   local [--scenario <file>] [--json] [--fresh] [--interval <seconds>]
                            run the sandbox and the poller; print events as they are emitted
-  history <executionId> [--format table|json|csv|html] [--table <name>] [--local]
-                           every recorded transition of an execution and its children
-  executions [--since 7d] [--status <s>] [--document <prefix>] [--table <name>] [--local]
-                           the executions the store knows, newest first
-  notify preview <executionId> [--interval <minutes>] [--per-child] [--table <name>] [--local]
+  history <executionId> [--format table|json|csv|html] [--failed] [--status <s>] [--step <name>]
+          [--target <value>] [--output <file>] [--table <name>] [--local]
+                           a summary, then every recorded transition of an execution and its children
+  executions [--since 7d] [--status <s>] [--document <prefix>] [--roots] [--limit <n>]
+             [--format table|json|csv] [--table <name>] [--local]
+                           the executions the store knows, newest first, parents heading children
+  notify preview <executionId> [--interval <minutes>] [--per-child] [--statuses <s>] [--table <name>] [--local]
                            the Slack and e-mail messages the stack would send for an execution
 
 Every command but local calls AWS and takes --region <r> and --profile <name> (default: what the
@@ -60,8 +62,9 @@ async function main(argv: string[]): Promise<void> {
 
 // A reader that stops early (`step-watch local | head`) closes the pipe: that ends the output, quietly.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-  process.exit(process.exitCode ?? 0);
+  if (error.code !== 'EPIPE')
+    process.stderr.write(`step-watch: cannot write the output: ${describeError(error)}\n`);
+  process.exit(error.code === 'EPIPE' ? (process.exitCode ?? 0) : 1);
 });
 
 main(process.argv.slice(2)).catch((error: unknown) => {

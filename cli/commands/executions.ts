@@ -1,8 +1,8 @@
 // `step-watch executions`: the executions the table knows, newest first with children under their parent, as a table, JSON or CSV.
 import type { ExecutionListing } from '../../lambda/core/history';
-import { KNOWN_STATUSES } from '../../lambda/core/status';
 import { parseChoice, parseFlags, parseSinceFlag } from '../args';
 import { UsageError } from '../errors';
+import { parseStatuses } from '../history/filters';
 import { EXECUTIONS_FORMATS, executionsOutput } from '../history/listing-format';
 import { inTreeOrder, takeFirst } from '../history/listing-order';
 import { Progress, SkippedItems, writeChunks } from '../output';
@@ -40,34 +40,6 @@ Options:
  */
 export function parseSince(raw: string, now: number): Date {
   return parseSinceFlag('executions', raw, now);
-}
-
-const BY_LOWER_CASE: ReadonlyMap<string, string> = new Map(KNOWN_STATUSES.map((s) => [s.toLowerCase(), s]));
-
-/**
- * Reads `--status` values (the flag may be repeated, each value a comma-separated list) into SSM's
- * spelling of each status, once each: `failed` is `Failed`. A status SSM does not document is a
- * UsageError naming the known ones; so is a flag without any status.
- *
- * @example
- * parseStatuses(['failed,TIMEDOUT', 'Failed']); // ['Failed', 'TimedOut']
- */
-export function parseStatuses(raws: readonly string[]): string[] {
-  const statuses = new Set<string>();
-  for (const name of raws.flatMap((raw) => raw.split(',')).map((part) => part.trim())) {
-    if (name === '') continue;
-    const status = BY_LOWER_CASE.get(name.toLowerCase());
-    if (status === undefined) {
-      throw new UsageError(
-        `executions: --status must be one of ${KNOWN_STATUSES.join(', ')}; got "${name}".`,
-      );
-    }
-    statuses.add(status);
-  }
-  if (raws.length > 0 && statuses.size === 0) {
-    throw new UsageError('executions: --status needs a status, e.g. Failed.');
-  }
-  return [...statuses];
 }
 
 /** Reads `--limit`: a whole number of at least 1, or a UsageError. */
@@ -110,7 +82,7 @@ export async function executionsCommand(args: string[]): Promise<void> {
   const now = Date.now();
   const format = parseChoice('executions', 'format', values.format, EXECUTIONS_FORMATS, 'table');
   const since = values.since === undefined ? undefined : parseSince(values.since, now);
-  const statuses = parseStatuses(values.status ?? []);
+  const statuses = parseStatuses('executions', 'status', values.status ?? []) ?? [];
   const limit = values.limit === undefined ? undefined : parseLimit(values.limit);
   const documentPrefix = values.document === '' ? undefined : values.document;
   const roots = values.roots === true;
@@ -121,8 +93,9 @@ export async function executionsCommand(args: string[]): Promise<void> {
     region: values.region,
     profile: values.profile,
   });
+  // Cleared on the way out too, so an error line never lands on the progress line.
+  const progress = new Progress('executions');
   try {
-    const progress = new Progress('executions');
     const skipped = new SkippedItems();
     const reader = access.historyReader({ onCorruptItem: skipped.add, onProgress: progress.update });
     // Roots only: the server filters everything. Otherwise status and document are matched here, as a
@@ -135,6 +108,7 @@ export async function executionsCommand(args: string[]): Promise<void> {
     progress.done();
     skipped.report('executions');
   } finally {
+    progress.clear();
     await access.close();
   }
 }

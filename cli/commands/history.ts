@@ -27,9 +27,10 @@ own in the order they were observed, then its steps that never started (kind not
 not-started while it runs: they sent no event), then each child's, failed children first.
 
 Options:
-  --format <f>     table (default) | json | csv | html (a self-contained timeline page)
+  --format <f>     table (default) | json | csv | html (a self-contained timeline page of the
+                   whole run: it takes no filter, it has its own "Failed only" box and search)
   --failed         only steps, executions and targets that ended in a failure-like status
-                   (${FAILURE_STATUSES.join(', ')})
+                   (${FAILURE_STATUSES.join(', ')}); added to those of --status
   --status <s>     only those whose last status is s (any case; repeat it or separate by commas)
   --step <name>    only the rows of steps with this name
   --target <value> only the child run for this target (and the parent's step for it)
@@ -74,11 +75,19 @@ export async function historyCommand(args: string[]): Promise<void> {
   if (values.output !== undefined && values.output.trim() === '') {
     throw new UsageError('history: --output needs a file name.');
   }
-  const statuses = parseStatuses(values.status ?? [], values.failed === true);
+  const statuses = parseStatuses('history', 'status', values.status ?? [], values.failed === true);
   for (const flag of ['step', 'target'] as const) {
     if (values[flag] !== undefined && values[flag].trim() === '') {
       throw new UsageError(`history: --${flag} needs a value.`);
     }
+  }
+  if (
+    format === 'html' &&
+    (statuses !== undefined || values.step !== undefined || values.target !== undefined)
+  ) {
+    throw new UsageError(
+      'history: --format html holds the whole run (narrow it with its "Failed only" box and search); drop --failed, --status, --step and --target.',
+    );
   }
   const filter = {
     ...(statuses !== undefined && { statuses }),
@@ -92,8 +101,9 @@ export async function historyCommand(args: string[]): Promise<void> {
     region: values.region,
     profile: values.profile,
   });
+  // Cleared on the way out too, so an error line never lands on the progress line.
+  const progress = new Progress('history');
   try {
-    const progress = new Progress('history');
     const skipped = new SkippedItems();
     const reader = access.historyReader({ onCorruptItem: skipped.add, onProgress: progress.update });
     const execution = await reader.execution(executionId);
@@ -116,6 +126,7 @@ export async function historyCommand(args: string[]): Promise<void> {
     progress.done();
     skipped.report('history');
   } finally {
+    progress.clear();
     await access.close();
   }
 }

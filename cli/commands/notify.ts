@@ -11,6 +11,7 @@ import {
 import { FAILURE_STATUSES } from '../../lambda/core/status';
 import { parseFlags } from '../args';
 import { ExecutionNotFoundError, UsageError } from '../errors';
+import { parseStatuses } from '../history/filters';
 import { openTable, TABLE_FLAGS } from '../table-access';
 
 const HELP = `Usage: step-watch notify preview <executionId> [options]
@@ -99,17 +100,11 @@ function parseOptions(values: {
       `notify preview: --interval must be a number of minutes from 1 to 1440; got "${values.interval}".`,
     );
   }
-  const statuses =
-    values.statuses === undefined
-      ? [...FAILURE_STATUSES]
-      : values.statuses
-          .split(',')
-          .map((status) => status.trim())
-          .filter((status) => status !== '');
-  if (statuses.length === 0)
-    throw new UsageError(
-      `notify preview: --statuses must list at least one status; got "${values.statuses}".`,
-    );
+  const statuses = parseStatuses(
+    'notify preview',
+    'statuses',
+    values.statuses === undefined ? [] : [values.statuses],
+  ) ?? [...FAILURE_STATUSES];
   return { statuses, digestIntervalMs: minutes * 60_000, perChildMessages: values['per-child'] === true };
 }
 

@@ -17,29 +17,44 @@ export interface HistoryFilter {
 const BY_LOWER_CASE: ReadonlyMap<string, string> = new Map(KNOWN_STATUSES.map((s) => [s.toLowerCase(), s]));
 
 /**
- * Reads `--status` values (each may hold several, comma-separated) case-insensitively into SSM's
- * spelling, adding {@link FAILURE_STATUSES} for `--failed`.
+ * Reads status flag values (the flag may be repeated, each value a comma-separated list)
+ * case-insensitively into SSM's spelling, once each, adding {@link FAILURE_STATUSES} for `failed`
+ * (`history --failed`). One reader for `history`, `executions` and `notify preview`, so they agree.
  *
- * @throws UsageError naming the known statuses, for a value that is none of them
+ * @param command - the command, for the error's prefix (`history`, `executions`, `notify preview`)
+ * @param flag - the flag as typed (`status`, `statuses`)
+ * @returns the statuses, or undefined when none were asked for
+ * @throws UsageError naming the known statuses, for a value that is none of them; also for a flag
+ *   given with no status at all (`--status ''` or `--status ,`)
  * @example
  * ```ts
- * parseStatuses(['failed,timedout'], false); // ['Failed', 'TimedOut']
+ * parseStatuses('history', 'status', ['failed,timedout'], false); // ['Failed', 'TimedOut']
  * ```
  */
-export function parseStatuses(values: readonly string[], failed: boolean): string[] | undefined {
+export function parseStatuses(
+  command: string,
+  flag: string,
+  values: readonly string[],
+  failed = false,
+): string[] | undefined {
   const statuses = new Set<string>(failed ? FAILURE_STATUSES : []);
+  let asked = false;
   for (const value of values) {
     for (const part of value.split(',')) {
       const text = part.trim();
       if (text === '') continue;
+      asked = true;
       const known = BY_LOWER_CASE.get(text.toLowerCase());
       if (known === undefined) {
         throw new UsageError(
-          `history: --status "${text}" is not a status SSM uses; known: ${KNOWN_STATUSES.join(', ')}.`,
+          `${command}: --${flag} "${text}" is not a status SSM uses; known: ${KNOWN_STATUSES.join(', ')}.`,
         );
       }
       statuses.add(known);
     }
+  }
+  if (values.length > 0 && !asked) {
+    throw new UsageError(`${command}: --${flag} needs a status, e.g. Failed.`);
   }
   return statuses.size > 0 ? [...statuses] : undefined;
 }

@@ -202,7 +202,7 @@ describe('Command: step-watch executions (a 200-target rate-control run over the
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
-      `step-watch: executions: --status must be one of ${KNOWN_STATUSES.join(', ')}; got "Bogus".\n`,
+      `step-watch: executions: --status "Bogus" is not a status SSM uses; known: ${KNOWN_STATUSES.join(', ')}.\n`,
     );
   });
 

@@ -1,34 +1,8 @@
 // Unit tests of the flags of `step-watch executions`: --status, --limit, and what a listing must match.
 import { describe, expect, it } from 'vitest';
-import { listingMatcher, parseLimit, parseStatuses } from '../../../cli/commands/executions';
+import { listingMatcher, parseLimit } from '../../../cli/commands/executions';
 import { UsageError } from '../../../cli/errors';
 import type { ExecutionListing } from '../../../lambda/core/history';
-import { KNOWN_STATUSES } from '../../../lambda/core/status';
-
-describe('Function: parseStatuses', () => {
-  it('reads statuses in any case, comma-separated and repeated, once each in SSM spelling', () => {
-    expect(parseStatuses(['failed,TIMEDOUT', ' Failed ', 'pendingapproval'])).toEqual([
-      'Failed',
-      'TimedOut',
-      'PendingApproval',
-    ]);
-  });
-
-  it('is empty without the flag', () => {
-    expect(parseStatuses([])).toEqual([]);
-  });
-
-  it('refuses an unknown status, naming the known ones', () => {
-    expect(() => parseStatuses(['Failed,Bogus'])).toThrow(UsageError);
-    expect(() => parseStatuses(['Bogus'])).toThrow(
-      `executions: --status must be one of ${KNOWN_STATUSES.join(', ')}; got "Bogus".`,
-    );
-  });
-
-  it('refuses a flag without any status', () => {
-    expect(() => parseStatuses([' , '])).toThrow('executions: --status needs a status, e.g. Failed.');
-  });
-});
 
 describe('Function: parseLimit', () => {
   it('reads a whole number of at least 1', () => {

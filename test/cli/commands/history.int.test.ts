@@ -363,6 +363,16 @@ describe('Command: step-watch history and executions (demo scenario over the wir
     expect(result.stderr).toMatch(/--format must be one of table, json, csv, html/);
   });
 
+  it('refuses a filter with --format html, which holds the whole run, with exit code 2', async () => {
+    const result = await cli(['history', PARENT, '--format', 'html', '--failed'], env);
+
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      'step-watch: history: --format html holds the whole run (narrow it with its "Failed only" box and search); drop --failed, --status, --step and --target.\n',
+    );
+  });
+
   it('lists every execution newest first, a child under its parent, with failed-step and alarm counts', async () => {
     const result = await cli(['executions', '--format', 'json', '--since', '24h'], env);
 

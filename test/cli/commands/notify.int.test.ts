@@ -61,6 +61,10 @@ describe('Command: notify preview', () => {
     [['notify', 'preview'], 'notify: give one execution id'],
     [['notify', 'preview', 'x', '--interval', 'soon', '--local'], '--interval must be a number of minutes'],
     [['notify', 'preview', 'x', '--bogus'], "notify: Unknown option '--bogus'"],
+    [
+      ['notify', 'preview', 'x', '--statuses', 'failed,Bogus', '--local'],
+      'notify preview: --statuses "Bogus" is not a status SSM uses',
+    ],
   ])('refuses %j in one line with exit code 2', async (args, message) => {
     const result = await runCli(args);
     expect(result.code).toBe(2);

@@ -67,19 +67,27 @@ describe('Function: summarise (through buildReport)', () => {
 });
 
 describe('Function: parseStatuses', () => {
-  it('reads statuses in any case, comma-separated or repeated, and --failed as the failure statuses', () => {
-    expect(parseStatuses(['failed,TIMEDOUT', ' cancelled '], false)).toEqual([
+  it('reads statuses in any case, comma-separated or repeated, once each, and --failed as the failure statuses', () => {
+    expect(parseStatuses('history', 'status', ['failed,TIMEDOUT', ' cancelled ', 'Failed'])).toEqual([
       'Failed',
       'TimedOut',
       'Cancelled',
     ]);
-    expect(parseStatuses([], true)).toEqual([...FAILURE_STATUSES]);
-    expect(parseStatuses([], false)).toBeUndefined();
+    expect(parseStatuses('history', 'status', [], true)).toEqual([...FAILURE_STATUSES]);
+    expect(parseStatuses('history', 'status', [])).toBeUndefined();
   });
 
-  it('refuses a status SSM does not use, naming the ones it does', () => {
-    expect(() => parseStatuses(['Failed,Broken'], false)).toThrow(UsageError);
-    expect(() => parseStatuses(['Broken'], false)).toThrow(`known: ${KNOWN_STATUSES.join(', ')}.`);
+  it('refuses a status SSM does not use, naming the command, the flag and the known statuses', () => {
+    expect(() => parseStatuses('history', 'status', ['Failed,Broken'])).toThrow(UsageError);
+    expect(() => parseStatuses('executions', 'status', ['Broken'])).toThrow(
+      `executions: --status "Broken" is not a status SSM uses; known: ${KNOWN_STATUSES.join(', ')}.`,
+    );
+  });
+
+  it('refuses a flag given without any status', () => {
+    expect(() => parseStatuses('notify preview', 'statuses', [' , '])).toThrow(
+      'notify preview: --statuses needs a status, e.g. Failed.',
+    );
   });
 });
 
