@@ -95,7 +95,7 @@ export async function serveWorkItems(
       dropped += 1;
       continue;
     }
-    const unconfigured = configured && unconfiguredShardProblem(item.shard, configured);
+    const unconfigured = unconfiguredShardProblem(item.shard, configured);
     if (unconfigured) {
       logger.warn('refused a work item for a shard this deployment does not poll', {
         shard,
@@ -128,14 +128,16 @@ export async function serveWorkItems(
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
-/** The shards work items may name, from the configuration; undefined when none is configured. */
+/**
+ * The shards work items may name, from the configuration; with none configured, the function's own
+ * account and region alone (what the dispatcher queues then), so a forged item is never served.
+ */
 function configuredShards(
   config: Pick<WorkItemConfig, 'shards' | 'organization'>,
   own: { account: string; region: string },
-): ConfiguredShards | undefined {
+): ConfiguredShards {
   if (config.organization) return { organization: config.organization };
-  if (config.shards) return { shards: shardsOfList(config.shards, own) };
-  return undefined;
+  return { shards: shardsOfList(config.shards ?? null, own) };
 }
 
 /** How many times SQS has delivered the record (1 on its first delivery). */

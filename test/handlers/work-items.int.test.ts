@@ -95,6 +95,25 @@ describe('Function: createHandler, work items against the configured shards (ove
     ]);
   });
 
+  it('serves only its own account and region when no shard list is configured', async () => {
+    // Prepare: no SHARDS, SHARDS_FILE or ORGANIZATION
+    const poll = rig.pollFunction({});
+
+    // Act
+    const response = await poll(
+      event({ forged: { account: DEV, region: 'eu-west-1', roleArn: READER(DEV) } }),
+      contextOf('poller'),
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(polled()).toEqual([]);
+    expect(rig.sandbox.callCounts()['sts:AssumeRole'] ?? 0).toBe(0);
+    expect(refusals().map(({ messageId, problem }) => [messageId, problem])).toEqual([
+      ['forged', `account ${DEV} in eu-west-1 is not a configured shard`],
+    ]);
+  });
+
   it("serves only the organization's regions and the accounts its lists allow", async () => {
     // Prepare
     const poll = rig.pollFunction({
