@@ -62,7 +62,11 @@ describe('CrossAccount runs across an Organization (over the wire)', () => {
           },
         ],
       );
-      const poll = rig.pollFunction({ MEMBER_ROLE_NAME: 'ssm-step-watch-reader' });
+      // As deployed, the poll function knows the dispatcher's scope and serves nothing outside it.
+      const poll = rig.pollFunction({
+        MEMBER_ROLE_NAME: 'ssm-step-watch-reader',
+        ORGANIZATION: JSON.stringify({ regions: [REGION] }),
+      });
 
       // Act: one dispatch, each shard's work item served by its own invocation.
       await rig.dispatcher({ ORGANIZATION: JSON.stringify({ regions: [REGION] }) })(

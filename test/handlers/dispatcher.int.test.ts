@@ -181,7 +181,7 @@ describe('Function: createDispatcher (over the wire)', () => {
       execution(2, [[0, 'InProgress']], [step(2, [[0, 'InProgress']])]),
     );
     const dispatch = rig.dispatcher({ ORGANIZATION: ORGANIZATION });
-    const poll = rig.pollFunction({ MEMBER_ROLE_NAME: 'ssm-step-watch-reader' });
+    const poll = rig.pollFunction({ MEMBER_ROLE_NAME: 'ssm-step-watch-reader', ORGANIZATION });
 
     // Act
     await dispatch({}, contextOf('dispatcher'));
@@ -217,7 +217,7 @@ describe('Function: createDispatcher (over the wire)', () => {
       execution(1, [[0, 'InProgress']], [step(1, [[0, 'InProgress']])]),
     );
     const dispatch = rig.dispatcher({ ORGANIZATION: ORGANIZATION });
-    const poll = rig.pollFunction({ MEMBER_ROLE_NAME: 'ssm-step-watch-reader' });
+    const poll = rig.pollFunction({ MEMBER_ROLE_NAME: 'ssm-step-watch-reader', ORGANIZATION });
     await dispatch({}, contextOf('dispatcher'));
     await rig.deliver(poll);
     const first = rig.sandbox.callCounts()['sts:AssumeRole'];
@@ -242,7 +242,7 @@ describe('Function: createDispatcher (over the wire)', () => {
       {},
       contextOf('dispatcher'),
     );
-    const poll = rig.pollFunction();
+    const poll = rig.pollFunction({ ORGANIZATION: JSON.stringify({ regions: ['eu-west-1'] }) });
     const records = rig.queue.takeAll();
     const held = records.filter((record) => parseWorkItem(record.body)?.shard.account === DEV);
     const others = records.filter((record) => parseWorkItem(record.body)?.shard.account !== DEV);
@@ -324,7 +324,13 @@ describe('Function: createDispatcher (over the wire)', () => {
   });
 
   it('returns the items of a shard whose role cannot be assumed, for SQS to deliver again', async () => {
-    const poll = rig.pollFunction();
+    const poll = rig.pollFunction({
+      SHARDS: JSON.stringify([
+        { account: NEW, region: 'eu-west-1', roleArn: READER(NEW) },
+        { account: NEW, region: 'us-east-1', roleArn: READER(NEW) },
+        { account: HOME, region: HOME_REGION },
+      ]),
+    });
     const event = {
       Records: [
         {

@@ -210,11 +210,16 @@ describe('Function: createHandler (BACKFILL_DAYS)', () => {
     harness = await startHarness(ENDED_RUNS);
     const h = harness;
     h.at(NOW);
-    const handler = pollHandlerOn(h, { BACKFILL_DAYS: '10', POLL_PERIOD_SECONDS: '60' });
     const shards = [
       { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
       { account: LOCAL_ACCOUNT, region: 'eu-west-1' },
     ];
+    // As deployed, the poll function knows the shard list the work items come from.
+    const handler = pollHandlerOn(h, {
+      BACKFILL_DAYS: '10',
+      POLL_PERIOD_SECONDS: '60',
+      SHARDS: JSON.stringify(shards),
+    });
     const batch: SQSEvent = {
       Records: shards.map((shard, i) => ({
         messageId: `m-${i}`,
