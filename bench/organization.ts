@@ -403,17 +403,24 @@ export async function measureOrganization(): Promise<OrganizationReport> {
     POLL_PERIOD_SECONDS: String(bench.periodSeconds),
     AWS_REGION: HOME_REGION,
   };
+  // The dispatcher and the poll function share the scope, as the construct deploys them.
+  const scope = JSON.stringify({ regions: bench.regions, memberRoleName: DEFAULT_MEMBER_ROLE_NAME });
   const dispatch = createDispatcher({
     env: {
       ...baseEnv,
       WORK_QUEUE_URL: sandbox.queue('work').url,
-      ORGANIZATION: JSON.stringify({ regions: bench.regions, memberRoleName: DEFAULT_MEMBER_ROLE_NAME }),
+      ORGANIZATION: scope,
     },
     clients: { dynamodb, sqs: clients.sqs, organizations: clients.organizations },
     now: () => clock.now,
   });
   const poll = createHandler({
-    env: { ...baseEnv, EVENT_BUS_NAME: 'step-watch', MEMBER_ROLE_NAME: DEFAULT_MEMBER_ROLE_NAME },
+    env: {
+      ...baseEnv,
+      EVENT_BUS_NAME: 'step-watch',
+      MEMBER_ROLE_NAME: DEFAULT_MEMBER_ROLE_NAME,
+      ORGANIZATION: scope,
+    },
     clients: { dynamodb, eventBridge: clients.eventBridge, sts: clients.sts, ssmFor },
     timer: clock.timer,
   });
