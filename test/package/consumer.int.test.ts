@@ -108,7 +108,7 @@ const PYTHON_SYNTH = toolchainVerdict(
   'Synthesizing a StepWatch from Python',
 );
 
-/** A CDK app in Python, as the README shows it: the enums spelled as Python spells them. */
+/** A CDK app in Python, as docs/library.md shows it: the enums spelled as Python spells them. */
 const APP_PY = `import aws_cdk as cdk
 from ssm_step_watch import StepWatch, StepWatchLogLevel
 
