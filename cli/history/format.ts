@@ -247,7 +247,14 @@ function widthOf(text: string): number {
 }
 
 function widthsOf(headers: readonly string[], rows: readonly (readonly string[])[]): number[] {
-  return headers.map((header, i) => Math.max(widthOf(header), ...rows.map((row) => widthOf(row[i] ?? ''))));
+  // A loop, not Math.max(...rows): a 20,000-step history has more rows than a call takes arguments.
+  const widths = headers.map(widthOf);
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, widthOf(cell));
+    });
+  }
+  return widths;
 }
 
 /**
@@ -371,13 +378,24 @@ export function historyTableCells(
   ];
 }
 
-/** The rows as an aligned table, without the summary. */
-export function formatHistoryTable(rows: readonly HistoryRow[]): string {
+/**
+ * The rows as an aligned table with its header line, in chunks: the columns' widths come from every
+ * row (all are in memory, since the summary comes first), so no later row runs out of line.
+ */
+export function* historyTable(rows: readonly HistoryRow[]): Generator<string> {
   const columns = historyColumnsOf(rows);
-  return formatTable(
-    historyTableHeaders(columns),
-    rows.map((row) => historyTableCells(row, columns)),
-  );
+  const headers = historyTableHeaders(columns);
+  const cells = rows.map((row) => historyTableCells(row, columns));
+  const widths = widthsOf(headers, cells);
+  let chunk = alignedLine(headers, widths);
+  for (const line of cells) {
+    chunk += alignedLine(line, widths);
+    if (chunk.length > 64_000) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
 }
 
 /** Column headers of the targets table. */
@@ -441,7 +459,8 @@ export function formatSummaryText(report: HistoryReport): string {
   if (s.children.total > 0) lines.push(['Children', countsText(s.children)]);
   if (s.targets) lines.push(['Targets', countsText(s.targets)]);
   if (s.consoleUrl) lines.push(['Console', s.consoleUrl]);
-  const filtered = isFilteringReport(report);
+  // Every field of a filter narrows; none given, nothing is filtered.
+  const filtered = Object.values(report.filter).some((part) => part !== undefined);
   lines.push([
     'Rows',
     filtered
@@ -480,14 +499,6 @@ function indentLines(text: string): string {
   return text.replace(/^(?=.)/gm, '  ');
 }
 
-function isFilteringReport(report: HistoryReport): boolean {
-  return (
-    report.filter.statuses !== undefined ||
-    report.filter.step !== undefined ||
-    report.filter.target !== undefined
-  );
-}
-
 /** The whole report as text: the summary, then the targets table (failed first), then the rows table. */
 export function* streamHistoryReportTable(report: HistoryReport): Generator<string> {
   yield formatSummaryText(report);
@@ -496,22 +507,7 @@ export function* streamHistoryReportTable(report: HistoryReport): Generator<stri
     yield formatTable(TARGET_TABLE_HEADERS, report.targets.map(targetTableCells));
   }
   yield '\nTransitions:\n';
-  const columns = historyColumnsOf(report.rows);
-  const headers = historyTableHeaders(columns);
-  const widths = widthsOf(
-    headers,
-    report.rows.slice(0, 500).map((row) => historyTableCells(row, columns)),
-  );
-  yield alignedLine(headers, widths);
-  let chunk = '';
-  for (const row of report.rows) {
-    chunk += alignedLine(historyTableCells(row, columns), widths);
-    if (chunk.length > 64_000) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk !== '') yield chunk;
+  yield* historyTable(report.rows);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -629,9 +625,17 @@ export function historyCsvRecord(row: HistoryRow): string {
   return csvRecord(HISTORY_CSV_COLUMNS.map((column) => csvValue(row[column])));
 }
 
-/** The rows alone as CSV with a header record (no summary). */
-export function formatHistoryCsv(rows: readonly HistoryRow[]): string {
-  return csvRecord(HISTORY_CSV_COLUMNS) + rows.map(historyCsvRecord).join('');
+/** The rows as CSV records after a header record, in chunks: the report's `Transitions` section. */
+export function* historyCsv(rows: readonly HistoryRow[]): Generator<string> {
+  let chunk = csvRecord(HISTORY_CSV_COLUMNS);
+  for (const row of rows) {
+    chunk += historyCsvRecord(row);
+    if (chunk.length > 64_000) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
 }
 
 function csvSection<T>(title: string, columns: readonly (keyof T & string)[], items: readonly T[]): string {
@@ -690,28 +694,15 @@ export function* streamHistoryReportCsv(report: HistoryReport): Generator<string
   yield csvSection(CSV_SECTIONS.failures, FAILURE_CSV_COLUMNS, s.failures);
   yield csvSection(CSV_SECTIONS.alarms, ALARM_CSV_COLUMNS, s.alarms);
   if (s.targets) yield csvSection(CSV_SECTIONS.targets, TARGET_CSV_COLUMNS, report.targets);
-  yield csvRecord([CSV_SECTIONS.transitions]) + csvRecord(HISTORY_CSV_COLUMNS);
-  let chunk = '';
-  for (const row of report.rows) {
-    chunk += historyCsvRecord(row);
-    if (chunk.length > 64_000) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk !== '') yield chunk;
+  yield csvRecord([CSV_SECTIONS.transitions]);
+  yield* historyCsv(report.rows);
 }
 
 // ---------------------------------------------------------------------------------------------
 // JSON
 // ---------------------------------------------------------------------------------------------
 
-/** A JSON array with one item per line, so it stays greppable and parses as a whole. */
-export function formatJson(items: readonly unknown[]): string {
-  return items.length === 0 ? '[]\n' : `[\n${items.map((item) => jsonLine(item)).join(',\n')}\n]\n`;
-}
-
-/** Streams the same text as {@link formatJson}, item by item. */
+/** A JSON array with one item per line, so it stays greppable and parses as a whole; item by item. */
 export async function* streamJson(items: AsyncIterable<unknown>): AsyncGenerator<string> {
   let first = true;
   for await (const item of items) {
